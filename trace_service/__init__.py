@@ -1,0 +1,107 @@
+"""OCOP trace service: registry, certificates, signed star labels and traceability."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from trace_service.config import load_settings
+from trace_service.db import Database, default_database_url, get_session, has_session, make_engine
+from trace_service.errors import error_response, register_error_handlers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``OCOP_*`` environment variables, then ``config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(config)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    app.config["DATABASE_URL"] = settings["DATABASE_URL"] or default_database_url(app.instance_path)
+    app.json.ensure_ascii = False  # Vietnamese stays readable in responses
+    logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])
+
+    Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])).init_app(app)
+    register_error_handlers(app)
+    _register_unit_of_work(app)
+    _register_security_headers(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from trace_service.api import init_api
+    from trace_service.audit.routes import blp as audit_blp
+    from trace_service.auth.access import init_access
+    from trace_service.auth.routes import blp as auth_blp
+    from trace_service.docs import docs_assets
+    from trace_service.health import health
+    from trace_service.registry.routes import BLUEPRINTS as registry_blps
+
+    init_access(app)
+    api = init_api(app)
+    for blueprint in (auth_blp, *registry_blps, audit_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs_assets)
+    app.register_blueprint(health)
+
+
+def _register_cli(app: Flask) -> None:
+    from trace_service.cli import register_commands
+
+    register_commands(app)
+
+
+def _register_unit_of_work(app: Flask) -> None:
+    """Commit once after a successful request; roll back after any error response."""
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        if not has_session():
+            return response
+        session = get_session()
+        if response.status_code >= 400:
+            session.rollback()
+            return response
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return error_response(
+                409,
+                "conflict",
+                "Xung đột với dữ liệu hiện có.",
+                "The change conflicts with existing data.",
+            )
+        except OperationalError:
+            session.rollback()
+            log.exception("commit failed")
+            return error_response(
+                503,
+                "unavailable",
+                "Cơ sở dữ liệu đang bận, vui lòng thử lại.",
+                "The database is busy; retry.",
+                headers={"Retry-After": "1"},
+            )
+        return response
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Swagger UI's page starts itself with an inline script; nothing else needs one.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        )
+        return response

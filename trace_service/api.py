@@ -1,0 +1,152 @@
+"""API conventions shared by every blueprint: errors, pagination, ids, JSON-only bodies.
+
+Lists are returned as ``{"items": [...], "page": 1, "page_size": 20, "total": 93, "pages": 5}``
+and take ``?page=`` and ``?page_size=`` (at most ``PAGE_SIZE_MAX``).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask_smorest import Api
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
+
+from trace_service.errors import InvalidInput, http_error_response
+
+API_PREFIX = "/api/v1"
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<id:...>``: a positive 64-bit id; anything larger is simply not found (never a 500)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class ErrorSchema(Schema):
+    status = fields.Integer(metadata={"description": "HTTP status code"})
+    code = fields.String(metadata={"description": "Stable machine-readable error code"})
+    message = fields.String(metadata={"description": "What went wrong, in Vietnamese"})
+    message_en = fields.String(metadata={"description": "What went wrong, in English"})
+    errors = fields.Dict(
+        metadata={"description": "Field errors by location (json, query), then field name"}
+    )
+
+
+class ServiceApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return http_error_response(error)
+
+
+class PageArgs(Schema):
+    page = fields.Integer(
+        load_default=1, strict=False, validate=validate.Range(min=1, max=1_000_000)
+    )
+    page_size = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+@cache
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    name = item_schema.__name__.removesuffix("Schema") + "Page"
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "page_size": fields.Integer(),
+            "total": fields.Integer(),
+            "pages": fields.Integer(),
+        },
+        name=name,
+    )
+
+
+def paginate(session: Session, stmt: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
+    """Run ``stmt`` for one page; ``stmt`` must already be ordered for stable pages."""
+    page = args.get("page", 1)
+    size = args.get("page_size") or current_app.config["PAGE_SIZE_DEFAULT"]
+    limit = current_app.config["PAGE_SIZE_MAX"]
+    if size > limit:
+        raise InvalidInput(
+            f"Mỗi trang tối đa {limit} mục.",
+            f"page_size may be at most {limit}.",
+            errors={"query": {"page_size": [f"Must be between 1 and {limit}."]}},
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(session.scalars(stmt.limit(size).offset((page - 1) * size)).unique())
+    return {
+        "items": items,
+        "page": page,
+        "page_size": size,
+        "total": total or 0,
+        "pages": math.ceil((total or 0) / size),
+    }
+
+
+def _schema_name(schema: type[Schema] | Schema) -> str:
+    """OpenAPI component name; PATCH bodies (partial schemas) get their own, e.g. ProductPatch."""
+    schema_cls = resolve_schema_cls(schema)
+    name = schema_cls.__name__.removesuffix("Schema")
+    if isinstance(schema, Schema) and schema.partial:
+        name += "Patch"
+    return name
+
+
+def _require_json_body() -> None:
+    """A body we cannot read as JSON is refused up front, rather than read as "no fields"."""
+    if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith(API_PREFIX):
+        return
+    has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if has_body and not request.is_json:
+        raise UnsupportedMediaType()
+
+
+def init_api(app: Flask) -> ServiceApi:
+    app.url_map.converters["id"] = IdConverter
+    app.config.update(
+        API_TITLE="OCOP trace service",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served by this app (see docs.py), so the page works with no internet.
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "Registry of OCOP producers, products and raw-material areas. "
+                    "Authenticate with a personal token: `Authorization: Bearer ocop_…` "
+                    "(create one with `POST /api/v1/auth/tokens` and your password). "
+                    "Errors always have the shape of `Error`."
+                )
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "passwordAuth": {"type": "http", "scheme": "basic"},
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
+    api = ServiceApi(app, spec_kwargs={"marshmallow_plugin": plugin})
+    api.register_converter(
+        IdConverter, lambda _c: {"type": "integer", "format": "int64", "minimum": 1}
+    )
+    app.before_request(_require_json_body)
+    return api

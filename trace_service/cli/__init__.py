@@ -1,0 +1,12 @@
+"""``flask …`` commands: thin wrappers over services that commit once and exit non-zero on error."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from trace_service.cli.commands import audit_cli, db_cli, demo_cli, users_cli
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db_cli, users_cli, demo_cli, audit_cli):
+        app.cli.add_command(group)

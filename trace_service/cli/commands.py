@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from trace_service import migrate
+from trace_service.auth import services as auth_services
+from trace_service.auth.models import User
+from trace_service.auth.principal import Role, system_principal
+from trace_service.db import get_db, session_scope
+from trace_service.errors import DomainError
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+users_cli = AppGroup("users", help="Accounts and API tokens.")
+demo_cli = AppGroup("demo", help="Demo data for Đắk Nông.")
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+def _fail(error: DomainError) -> None:
+    raise click.ClickException(f"{error.message_en} ({error.message})")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema to REVISION."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database at revision {revision}.")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    with get_db().engine.connect() as connection:
+        click.echo(migrate.current_revision(connection) or "(empty database)")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--producer-id", type=int, help="For producer accounts: the producer's id.")
+@click.option("--display-name")
+@click.option("--email")
+@click.password_option(help="Asked for when not given; at least 10 characters.")
+def users_create(
+    username: str,
+    role: str,
+    producer_id: int | None,
+    display_name: str | None,
+    email: str | None,
+    password: str,
+) -> None:
+    """Create an account."""
+    try:
+        with session_scope() as session:
+            user = auth_services.create_user(
+                session,
+                system_principal("cli"),
+                {
+                    "username": username,
+                    "role": role,
+                    "producer_id": producer_id,
+                    "display_name": display_name,
+                    "email": email,
+                    "password": password,
+                },
+            )
+            click.echo(f"Created user {user.username} (id {user.id}, {role}).")
+    except DomainError as error:
+        _fail(error)
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def users_token(username: str, name: str) -> None:
+    """Issue a personal API token for USERNAME and print it (once)."""
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"No user named {username!r}.")
+        issued = auth_services.issue_token(
+            session, system_principal("cli"), user, name, current_app.config["TOKEN_TTL_DAYS"]
+        )
+    click.echo(issued.token)
+
+
+@demo_cli.command("load")
+@click.option("--seed", default=2025, show_default=True, help="Random seed of the demo data.")
+@click.option(
+    "--credentials-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the demo accounts' passwords here (mode 600).",
+)
+def demo_load(seed: int, credentials_file: Path | None) -> None:
+    """Load demo data for Đắk Nông (skipped if producers exist already)."""
+    from trace_service.demo.loader import load_demo
+
+    bars: dict[str, click.progressbar] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = click.progressbar(
+                length=total, label=stage.ljust(16), file=sys.stderr
+            )
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.render_finish()
+
+    with session_scope() as session:
+        report = load_demo(session, seed=seed, progress=progress)
+    if not report.producers:
+        click.echo("Demo data already present; nothing loaded.")
+        return
+    click.echo(
+        f"Loaded {report.units} administrative units, {report.producers} producers, "
+        f"{report.products} products, {report.areas} raw-material areas."
+    )
+    lines = [f"{username}\t{role}\t{password}" for username, role, password in report.users]
+    click.echo("Demo accounts (username, role, password):\n  " + "\n  ".join(lines))
+    if credentials_file:
+        credentials_file.parent.mkdir(parents=True, exist_ok=True)
+        credentials_file.touch(mode=0o600)
+        credentials_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        click.echo(f"Saved to {credentials_file}.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 if it is broken."""
+    from trace_service.audit.services import verify_chain
+
+    with session_scope() as session:
+        report = verify_chain(session)
+    if not report.intact:
+        raise click.ClickException(
+            f"Chain broken at event {report.first_broken_id} ({report.events} checked)."
+        )
+    click.echo(f"Audit chain intact: {report.events} events.")

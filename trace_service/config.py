@@ -1,0 +1,104 @@
+"""Every setting of the service, its default and its environment variable, in one place.
+
+Settings are read in this order, later winning: the defaults below, environment variables
+named ``OCOP_<NAME>``, then the mapping given to ``create_app``. The README's configuration
+table is checked against ``SETTINGS`` by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "OCOP_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use; raised at start-up, never later."""
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive whole number, got {raw!r}")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected zero or a positive whole number, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        "",
+        str,
+        "SQLAlchemy URL. Empty: an SQLite file `instance/ocop.sqlite3` (WAL, foreign keys on). "
+        "PostgreSQL: `postgresql+psycopg://user@host:5432/dbname`.",
+    ),
+    Setting("SQL_ECHO", False, _bool, "Log every SQL statement (debugging only)."),
+    Setting(
+        "MAX_BODY_BYTES",
+        1_048_576,
+        _positive_int,
+        "Largest request body accepted; larger ones get 413.",
+    ),
+    Setting("PAGE_SIZE_DEFAULT", 20, _positive_int, "Items per page when a list asks for none."),
+    Setting("PAGE_SIZE_MAX", 100, _positive_int, "Most items per page a client may ask for."),
+    Setting(
+        "TOKEN_TTL_DAYS",
+        365,
+        _non_negative_int,
+        "Days a new personal API token stays valid; 0 means until revoked.",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "http://127.0.0.1:8000",
+        str,
+        "Public address of the service, used in links it prints (labels, letters).",
+    ),
+    Setting("LOG_LEVEL", "INFO", str, "Python logging level of the service's own logger."),
+)
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then ``OCOP_*`` environment variables, then ``overrides``."""
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = setting.default
+        raw = os.environ.get(setting.env)
+        if raw is not None:
+            try:
+                value = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.env}: {exc}") from exc
+        values[setting.name] = value
+    if overrides:
+        values.update(overrides)
+    return values

@@ -1,0 +1,164 @@
+"""Database plumbing: the declarative base, reusable column types and the session per request.
+
+One commit per unit of work, at the edge: a request's session is committed once after a
+successful response and rolled back after any error; CLI commands use ``session_scope``.
+Services receive the session as an argument and only ever ``flush``.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Enum, Integer, MetaData, create_engine
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations name things the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone, so we restore it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def value_enum(enum_class: type[enum.Enum], length: int = 32) -> Enum:
+    """Store an enum by its value (readable in SQL, stable across renames of members)."""
+    return Enum(
+        enum_class,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        validate_strings=True,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+IntPk = Annotated[int, mapped_column(BigId, primary_key=True)]
+Created = Annotated[datetime, mapped_column(UtcDateTime(), default=utcnow)]
+Updated = Annotated[datetime, mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        int: BigId,
+        datetime: UtcDateTime(),
+        dict[str, Any]: JsonDoc,
+        list[Any]: JsonDoc,
+    }
+
+
+def default_database_url(instance_path: str) -> str:
+    os.makedirs(instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(instance_path, "ocop.sqlite3")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite opens transactions on its own schedule, which breaks SAVEPOINT; take control.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine and session factory of one app; kept in ``app.extensions['ocop_db']``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["ocop_db"] = self
+        app.teardown_appcontext(_close_request_session)
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["ocop_db"]
+
+
+def get_session() -> Session:
+    """The session of the current request (or app context), created on first use."""
+    if "db_session" not in g:
+        g.db_session = get_db().sessionmaker()
+    return g.db_session
+
+
+def has_session() -> bool:
+    return "db_session" in g
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """A unit of work outside a request: commit once at the end, roll back on any error."""
+    session = get_db(app).sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

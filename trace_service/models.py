@@ -1,0 +1,24 @@
+"""Every model module, imported once so ``Base.metadata`` is complete (for Alembic and tests)."""
+
+from trace_service.audit.models import AuditEvent
+from trace_service.auth.models import ApiToken, User
+from trace_service.db import Base
+from trace_service.registry.models import (
+    AdministrativeUnit,
+    Listing,
+    Producer,
+    Product,
+    RawMaterialArea,
+)
+
+__all__ = [
+    "AdministrativeUnit",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Listing",
+    "Producer",
+    "Product",
+    "RawMaterialArea",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Administrative units, producers (chủ thể OCOP), products, listings, raw-material areas."""

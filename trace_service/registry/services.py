@@ -1,0 +1,554 @@
+"""Registry operations. Every function takes the session and the acting principal, applies the
+rule "a producer only sees and changes its own", flushes, audits, and never commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, String, cast, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from trace_service.audit.services import changes, record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.models import User
+from trace_service.auth.principal import Principal
+from trace_service.errors import Conflict, Forbidden, NotFound, field_error
+from trace_service.registry.enums import UnitLevel
+from trace_service.registry.models import (
+    AdministrativeUnit,
+    Listing,
+    Producer,
+    Product,
+    RawMaterialArea,
+)
+from trace_service.registry.validators import gtin14
+from trace_service.text import fold, like_pattern
+
+M = TypeVar("M", AdministrativeUnit, Producer, Product, RawMaterialArea)
+
+
+def _snapshot(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _search(stmt: Select[Any], model: Any, q: str | None) -> Select[Any]:
+    if q:
+        stmt = stmt.where(model.search_key.like(like_pattern(fold(q)), escape="\\"))
+    return stmt
+
+
+def _json_contains(column: Any, value: str) -> Any:
+    """Whether a JSON list column holds ``value`` (as a string or as an object's member);
+    a text match that both SQLite and PostgreSQL run the same way."""
+    needle = like_pattern(f'"{value}"')
+    return cast(column, String).like(needle, escape="\\")
+
+
+# -- administrative units -------------------------------------------------------------------
+
+UNIT_FIELDS = (
+    "code",
+    "name",
+    "level",
+    "parent_id",
+    "valid_from",
+    "valid_to",
+    "successor_id",
+    "lat",
+    "lon",
+)
+_PARENT_LEVELS = {
+    UnitLevel.PROVINCE: set(),
+    UnitLevel.DISTRICT: {UnitLevel.PROVINCE},
+    # Since 1 Jul 2025 communes sit directly under the province.
+    UnitLevel.COMMUNE: {UnitLevel.DISTRICT, UnitLevel.PROVINCE},
+}
+
+
+def unit_query(args: dict[str, Any]) -> Select[Any]:
+    stmt = select(AdministrativeUnit).options(
+        selectinload(AdministrativeUnit.parent), selectinload(AdministrativeUnit.successor)
+    )
+    if "level" in args:
+        stmt = stmt.where(AdministrativeUnit.level == args["level"])
+    if "parent_id" in args:
+        stmt = stmt.where(AdministrativeUnit.parent_id == args["parent_id"])
+    if "valid_on" in args:
+        day = args["valid_on"]
+        stmt = stmt.where(
+            AdministrativeUnit.valid_from <= day,
+            or_(AdministrativeUnit.valid_to.is_(None), AdministrativeUnit.valid_to >= day),
+        )
+    return _search(stmt, AdministrativeUnit, args.get("q")).order_by(AdministrativeUnit.id)
+
+
+def get_unit(session: Session, unit_id: int) -> AdministrativeUnit:
+    unit = session.get(AdministrativeUnit, unit_id)
+    if unit is None:
+        raise NotFound("Không tìm thấy đơn vị hành chính.", "No administrative unit has this id.")
+    return unit
+
+
+def _check_unit(session: Session, unit: AdministrativeUnit) -> None:
+    if unit.valid_to is not None and unit.valid_to < unit.valid_from:
+        raise field_error(
+            "valid_to",
+            "Must not be before valid_from.",
+            "Ngày hết hiệu lực không được trước ngày bắt đầu.",
+        )
+    allowed = _PARENT_LEVELS[unit.level]
+    if unit.parent_id is None:
+        if allowed:
+            raise field_error(
+                "parent_id",
+                f"A {unit.level} needs a parent unit.",
+                "Đơn vị này cần đơn vị cấp trên.",
+            )
+    else:
+        parent = session.get(AdministrativeUnit, unit.parent_id)
+        if parent is None:
+            raise field_error(
+                "parent_id", "No administrative unit has this id.", "Không có đơn vị cấp trên này."
+            )
+        if parent.level not in allowed:
+            raise field_error(
+                "parent_id",
+                f"A {unit.level} cannot sit under a {parent.level}.",
+                "Cấp của đơn vị cấp trên không phù hợp.",
+            )
+    if unit.successor_id is not None:
+        if unit.successor_id == unit.id:
+            raise field_error(
+                "successor_id",
+                "A unit cannot succeed itself.",
+                "Đơn vị không thể kế thừa chính nó.",
+            )
+        if session.get(AdministrativeUnit, unit.successor_id) is None:
+            raise field_error(
+                "successor_id",
+                "No administrative unit has this id.",
+                "Không có đơn vị kế thừa này.",
+            )
+
+
+def create_unit(session: Session, actor: Principal, data: dict[str, Any]) -> AdministrativeUnit:
+    unit = AdministrativeUnit(**{k: data.get(k) for k in UNIT_FIELDS})
+    _check_unit(session, unit)
+    session.add(unit)
+    session.flush()
+    record_event(
+        session, actor, Tag.UNIT_CREATED, "admin_unit", unit.id, _snapshot(unit, UNIT_FIELDS)
+    )
+    return unit
+
+
+def update_unit(
+    session: Session, actor: Principal, unit: AdministrativeUnit, data: dict[str, Any]
+) -> AdministrativeUnit:
+    before = _snapshot(unit, UNIT_FIELDS)
+    for key in UNIT_FIELDS:
+        if key in data:
+            setattr(unit, key, data[key])
+    _check_unit(session, unit)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.UNIT_UPDATED,
+        "admin_unit",
+        unit.id,
+        changes(before, _snapshot(unit, UNIT_FIELDS)),
+    )
+    return unit
+
+
+def _require_current_commune(session: Session, commune_id: int, today: date) -> None:
+    unit = session.get(AdministrativeUnit, commune_id)
+    if unit is None or unit.level is not UnitLevel.COMMUNE:
+        raise field_error(
+            "commune_id",
+            "No commune, ward or town has this id.",
+            "Không có xã, phường, thị trấn với mã này.",
+        )
+    if not unit.is_valid_on(today):
+        hint = f" Its successor is unit {unit.successor_id}." if unit.successor_id else ""
+        raise field_error(
+            "commune_id",
+            f"{unit.name} is not a current unit (valid {unit.valid_from.isoformat()} to "
+            f"{unit.valid_to.isoformat() if unit.valid_to else '…'}).{hint}",
+            f"{unit.name} không còn là đơn vị hành chính hiện hành.",
+        )
+
+
+# -- producers ------------------------------------------------------------------------------
+
+PRODUCER_FIELDS = (
+    "kind",
+    "name",
+    "registration_code",
+    "address",
+    "commune_id",
+    "representative",
+    "phone",
+    "email",
+)
+# What a producer may change about itself; identity fields are the province office's.
+PRODUCER_SELF_FIELDS = {"address", "commune_id", "representative", "phone", "email"}
+
+
+def _not_found_producer() -> NotFound:
+    return NotFound("Không tìm thấy chủ thể.", "No producer has this id.")
+
+
+def producer_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    stmt = select(Producer).options(selectinload(Producer.commune))
+    if actor.is_producer:
+        stmt = stmt.where(Producer.id == actor.producer_id)
+    if "kind" in args:
+        stmt = stmt.where(Producer.kind == args["kind"])
+    if "commune_id" in args:
+        stmt = stmt.where(Producer.commune_id == args["commune_id"])
+    if "district_id" in args:
+        stmt = stmt.where(Producer.commune.has(AdministrativeUnit.parent_id == args["district_id"]))
+    return _search(stmt, Producer, args.get("q")).order_by(Producer.id)
+
+
+def get_producer(session: Session, actor: Principal, producer_id: int) -> Producer:
+    producer = session.get(Producer, producer_id)
+    if producer is None or (actor.is_producer and not actor.owns(producer.id)):
+        raise _not_found_producer()
+    return producer
+
+
+def _check_registration_free(session: Session, code: str, own_id: int | None = None) -> None:
+    clash = session.scalar(select(Producer.id).where(Producer.registration_code == code))
+    if clash is not None and clash != own_id:
+        raise Conflict(
+            "Mã số đăng ký kinh doanh/mã số thuế đã có trong sổ đăng ký.",
+            f"Producer {clash} already has this registration code.",
+            errors={"json": {"registration_code": ["Already registered."]}},
+        )
+
+
+def create_producer(
+    session: Session, actor: Principal, data: dict[str, Any], today: date
+) -> Producer:
+    _require_current_commune(session, data["commune_id"], today)
+    _check_registration_free(session, data["registration_code"])
+    producer = Producer(**{k: data.get(k) for k in PRODUCER_FIELDS})
+    session.add(producer)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.PRODUCER_CREATED,
+        "producer",
+        producer.id,
+        _snapshot(producer, PRODUCER_FIELDS),
+    )
+    return producer
+
+
+def update_producer(
+    session: Session, actor: Principal, producer: Producer, data: dict[str, Any], today: date
+) -> Producer:
+    if actor.is_producer:
+        refused = sorted(set(data) - PRODUCER_SELF_FIELDS)
+        if refused:
+            raise Forbidden(
+                "Chỉ văn phòng OCOP tỉnh được sửa tên, loại hình và mã số của chủ thể.",
+                f"Only the province office may change: {', '.join(refused)}.",
+            )
+    if "commune_id" in data and data["commune_id"] != producer.commune_id:
+        _require_current_commune(session, data["commune_id"], today)
+    if "registration_code" in data:
+        _check_registration_free(session, data["registration_code"], producer.id)
+    before = _snapshot(producer, PRODUCER_FIELDS)
+    for key in PRODUCER_FIELDS:
+        if key in data:
+            setattr(producer, key, data[key])
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.PRODUCER_UPDATED,
+        "producer",
+        producer.id,
+        changes(before, _snapshot(producer, PRODUCER_FIELDS)),
+    )
+    return producer
+
+
+def delete_producer(session: Session, actor: Principal, producer: Producer) -> None:
+    for model, what in (
+        (Product, "products"),
+        (RawMaterialArea, "raw-material areas"),
+        (User, "user accounts"),
+    ):
+        if session.scalar(select(exists().where(model.producer_id == producer.id))):
+            raise Conflict(
+                "Chủ thể còn sản phẩm, vùng nguyên liệu hoặc tài khoản; không thể xóa.",
+                f"The producer still has {what}; remove them first.",
+            )
+    record_event(
+        session,
+        actor,
+        Tag.PRODUCER_DELETED,
+        "producer",
+        producer.id,
+        _snapshot(producer, PRODUCER_FIELDS),
+    )
+    session.delete(producer)
+    session.flush()
+
+
+# -- products and areas: owned by a producer ----------------------------------------------
+
+
+def _owner_for_new(session: Session, actor: Principal, data: dict[str, Any]) -> int:
+    """The producer a new product or area belongs to: a producer's own, or the admin's choice."""
+    if actor.is_producer:
+        requested = data.get("producer_id", actor.producer_id)
+        if requested != actor.producer_id:
+            raise Forbidden(
+                "Chủ thể chỉ được tạo dữ liệu cho chính mình.",
+                "A producer may only create records for its own producer.",
+            )
+        return requested
+    if "producer_id" not in data:
+        raise field_error("producer_id", "Missing data for required field.", "Cần chọn chủ thể.")
+    if session.get(Producer, data["producer_id"]) is None:
+        raise field_error("producer_id", "No producer has this id.", "Không có chủ thể này.")
+    return data["producer_id"]
+
+
+def _check_owner_change(session: Session, actor: Principal, obj: Any, data: dict[str, Any]) -> None:
+    if "producer_id" not in data or data["producer_id"] == obj.producer_id:
+        return
+    if actor.is_producer:
+        raise Forbidden(
+            "Chủ thể không được chuyển dữ liệu sang chủ thể khác.",
+            "A producer may not hand records to another producer.",
+        )
+    if session.get(Producer, data["producer_id"]) is None:
+        raise field_error("producer_id", "No producer has this id.", "Không có chủ thể này.")
+
+
+def _get_owned(
+    session: Session, actor: Principal, model: type[M], obj_id: int, missing: NotFound
+) -> M:
+    obj = session.get(model, obj_id)
+    # Another producer's record is reported missing, not forbidden: its existence is not theirs
+    # to learn.
+    if obj is None or (actor.is_producer and not actor.owns(obj.producer_id)):
+        raise missing
+    return obj
+
+
+PRODUCT_FIELDS = (
+    "producer_id",
+    "name_vi",
+    "name_en",
+    "product_group",
+    "gtin",
+    "description",
+    "images",
+    "standards",
+    "shelf_life_days",
+)
+
+
+def product_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    stmt = select(Product).options(selectinload(Product.listings), selectinload(Product.producer))
+    if actor.is_producer:
+        stmt = stmt.where(Product.producer_id == actor.producer_id)
+    if "producer_id" in args:
+        stmt = stmt.where(Product.producer_id == args["producer_id"])
+    if "product_group" in args:
+        stmt = stmt.where(Product.product_group == args["product_group"])
+    if "district_id" in args:
+        stmt = stmt.where(
+            Product.producer.has(
+                Producer.commune.has(AdministrativeUnit.parent_id == args["district_id"])
+            )
+        )
+    if "has_gtin" in args:
+        stmt = stmt.where(Product.gtin.is_not(None) if args["has_gtin"] else Product.gtin.is_(None))
+    if "has_listing" in args:
+        listed = Product.listings.any()
+        stmt = stmt.where(listed if args["has_listing"] else ~listed)
+    return _search(stmt, Product, args.get("q")).order_by(Product.id)
+
+
+def get_product(session: Session, actor: Principal, product_id: int) -> Product:
+    return _get_owned(
+        session,
+        actor,
+        Product,
+        product_id,
+        NotFound("Không tìm thấy sản phẩm.", "No product has this id."),
+    )
+
+
+def _check_gtin_free(session: Session, gtin: str | None, own_id: int | None = None) -> None:
+    if gtin is None:
+        return
+    clash = session.scalar(select(Product.id).where(Product.gtin14 == gtin14(gtin)))
+    if clash is not None and clash != own_id:
+        raise Conflict(
+            "Mã GTIN này đã được dùng cho một sản phẩm khác.",
+            "Another product already has this GTIN.",
+            errors={"json": {"gtin": ["Already used by another product."]}},
+        )
+
+
+def _product_snapshot(product: Product) -> dict[str, Any]:
+    snap = _snapshot(product, PRODUCT_FIELDS)
+    snap["listings"] = [{"platform": lst.platform, "url": lst.url} for lst in product.listings]
+    return snap
+
+
+def _set_listings(product: Product, listings: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for item in listings:
+        if item["url"] in seen:
+            raise field_error(
+                "listings", f"Listed twice: {item['url']}", "Một đường dẫn bán hàng bị lặp lại."
+            )
+        seen.add(item["url"])
+    product.listings = [Listing(platform=i["platform"], url=i["url"]) for i in listings]
+
+
+def create_product(session: Session, actor: Principal, data: dict[str, Any]) -> Product:
+    producer_id = _owner_for_new(session, actor, data)
+    _check_gtin_free(session, data.get("gtin"))
+    product = Product(**{k: data[k] for k in PRODUCT_FIELDS if k in data})
+    product.producer_id = producer_id
+    product.gtin14 = gtin14(product.gtin) if product.gtin else None
+    _set_listings(product, data.get("listings", []))
+    session.add(product)
+    session.flush()
+    record_event(
+        session, actor, Tag.PRODUCT_CREATED, "product", product.id, _product_snapshot(product)
+    )
+    return product
+
+
+def update_product(
+    session: Session, actor: Principal, product: Product, data: dict[str, Any]
+) -> Product:
+    _check_owner_change(session, actor, product, data)
+    if "gtin" in data:
+        _check_gtin_free(session, data["gtin"], product.id)
+    before = _product_snapshot(product)
+    for key in PRODUCT_FIELDS:
+        if key in data:
+            setattr(product, key, data[key])
+    product.gtin14 = gtin14(product.gtin) if product.gtin else None
+    if "listings" in data:
+        _set_listings(product, data["listings"])
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.PRODUCT_UPDATED,
+        "product",
+        product.id,
+        changes(before, _product_snapshot(product)),
+    )
+    return product
+
+
+def delete_product(session: Session, actor: Principal, product: Product) -> None:
+    record_event(
+        session, actor, Tag.PRODUCT_DELETED, "product", product.id, _product_snapshot(product)
+    )
+    session.delete(product)
+    session.flush()
+
+
+AREA_FIELDS = (
+    "producer_id",
+    "name",
+    "commune_id",
+    "area_ha",
+    "crops",
+    "certifications",
+    "geometry",
+)
+
+
+def area_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    stmt = select(RawMaterialArea).options(
+        selectinload(RawMaterialArea.producer), selectinload(RawMaterialArea.commune)
+    )
+    if actor.is_producer:
+        stmt = stmt.where(RawMaterialArea.producer_id == actor.producer_id)
+    if "producer_id" in args:
+        stmt = stmt.where(RawMaterialArea.producer_id == args["producer_id"])
+    if "commune_id" in args:
+        stmt = stmt.where(RawMaterialArea.commune_id == args["commune_id"])
+    if "crop" in args:
+        stmt = stmt.where(_json_contains(RawMaterialArea.crops, args["crop"]))
+    if "certification" in args:
+        stmt = stmt.where(_json_contains(RawMaterialArea.certifications, args["certification"]))
+    return _search(stmt, RawMaterialArea, args.get("q")).order_by(RawMaterialArea.id)
+
+
+def get_area(session: Session, actor: Principal, area_id: int) -> RawMaterialArea:
+    missing = NotFound("Không tìm thấy vùng nguyên liệu.", "No raw-material area has this id.")
+    return _get_owned(session, actor, RawMaterialArea, area_id, missing)
+
+
+def _area_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {k: data[k] for k in AREA_FIELDS if k in data}
+    if "area_ha" in values:
+        values["area_ha"] = Decimal(str(values["area_ha"])).quantize(Decimal("0.0001"))
+    if "certifications" in values:
+        values["certifications"] = [
+            {**c, "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None}
+            for c in values["certifications"]
+        ]
+    return values
+
+
+def create_area(
+    session: Session, actor: Principal, data: dict[str, Any], today: date
+) -> RawMaterialArea:
+    producer_id = _owner_for_new(session, actor, data)
+    _require_current_commune(session, data["commune_id"], today)
+    area = RawMaterialArea(**_area_values(data))
+    area.producer_id = producer_id
+    session.add(area)
+    session.flush()
+    record_event(session, actor, Tag.AREA_CREATED, "area", area.id, _snapshot(area, AREA_FIELDS))
+    return area
+
+
+def update_area(
+    session: Session, actor: Principal, area: RawMaterialArea, data: dict[str, Any], today: date
+) -> RawMaterialArea:
+    _check_owner_change(session, actor, area, data)
+    if "commune_id" in data and data["commune_id"] != area.commune_id:
+        _require_current_commune(session, data["commune_id"], today)
+    before = _snapshot(area, AREA_FIELDS)
+    for key, value in _area_values(data).items():
+        setattr(area, key, value)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.AREA_UPDATED,
+        "area",
+        area.id,
+        changes(before, _snapshot(area, AREA_FIELDS)),
+    )
+    return area
+
+
+def delete_area(session: Session, actor: Principal, area: RawMaterialArea) -> None:
+    record_event(session, actor, Tag.AREA_DELETED, "area", area.id, _snapshot(area, AREA_FIELDS))
+    session.delete(area)
+    session.flush()

@@ -1,0 +1,67 @@
+"""Loading the administrative units of ``units_data`` and following successor links."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.principal import Principal
+from trace_service.registry.enums import UnitLevel
+from trace_service.registry.models import AdministrativeUnit
+from trace_service.registry.units_data import UNITS
+
+
+def seed_units(session: Session, actor: Principal) -> dict[str, AdministrativeUnit]:
+    """Insert the seeded units that are not there yet; return every seeded unit by its key.
+
+    Idempotent: a unit with the same name, level and start date is taken as already loaded.
+    """
+    by_key: dict[str, AdministrativeUnit] = {}
+    existing = {
+        (u.name, u.level, u.valid_from): u for u in session.scalars(select(AdministrativeUnit))
+    }
+    created = 0
+    for seed in UNITS:
+        level = UnitLevel(seed["level"])
+        unit = existing.get((seed["name"], level, seed["valid_from"]))
+        if unit is None:
+            unit = AdministrativeUnit(
+                code=seed["code"],
+                name=seed["name"],
+                level=level,
+                parent=by_key[seed["parent"]] if seed["parent"] else None,
+                valid_from=seed["valid_from"],
+                valid_to=seed["valid_to"],
+                lat=seed["lat"],
+                lon=seed["lon"],
+            )
+            session.add(unit)
+            created += 1
+        by_key[seed["key"]] = unit
+    for seed in UNITS:
+        if seed["successor"]:
+            by_key[seed["key"]].successor = by_key[seed["successor"]]
+    session.flush()
+    if created:
+        record_event(
+            session,
+            actor,
+            Tag.UNIT_CREATED,
+            "admin_unit",
+            None,
+            {"seeded": created, "source": "units_data"},
+        )
+    return by_key
+
+
+def current_unit(unit: AdministrativeUnit, day: date) -> AdministrativeUnit:
+    """Follow successor links from ``unit`` to the unit that holds its territory on ``day``."""
+    seen: set[int] = set()
+    while not unit.is_valid_on(day) and unit.successor is not None and unit.id not in seen:
+        seen.add(unit.id)
+        unit = unit.successor
+    return unit
