@@ -1,0 +1,128 @@
+"""factory_boy factories for the registry and accounts, flushed into the test's session."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.orm import Session
+
+from trace_service.auth.models import User
+from trace_service.auth.principal import Role
+from trace_service.registry.enums import ProducerKind, ProductGroup, UnitLevel
+from trace_service.registry.models import (
+    AdministrativeUnit,
+    Producer,
+    Product,
+    RawMaterialArea,
+)
+from trace_service.registry.validators import gtin_check_digit
+
+_session: Session | None = None
+
+
+def bind(session: Session) -> None:
+    global _session  # noqa: PLW0603 - factory_boy asks for the session through a callable
+    _session = session
+
+
+def _current_session() -> Session:
+    assert _session is not None, "factories used outside a test with db_session"
+    return _session
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = _current_session
+        sqlalchemy_session_persistence = "flush"
+
+
+class ProvinceFactory(_Base):
+    class Meta:
+        model = AdministrativeUnit
+
+    name = factory.Sequence(lambda n: f"Tỉnh Thử Nghiệm {n}")
+    code = factory.Sequence(lambda n: f"P{n}")
+    level = UnitLevel.PROVINCE
+    valid_from = date(2004, 1, 1)
+
+
+class DistrictFactory(_Base):
+    class Meta:
+        model = AdministrativeUnit
+
+    name = factory.Sequence(lambda n: f"Huyện Đắk Thử {n}")
+    code = factory.Sequence(lambda n: f"D{n}")
+    level = UnitLevel.DISTRICT
+    parent = factory.SubFactory(ProvinceFactory)
+    valid_from = date(2004, 1, 1)
+
+
+class CommuneFactory(_Base):
+    class Meta:
+        model = AdministrativeUnit
+
+    name = factory.Sequence(lambda n: f"Xã Đức Thử {n}")
+    code = factory.Sequence(lambda n: f"C{n}")
+    level = UnitLevel.COMMUNE
+    parent = factory.SubFactory(DistrictFactory)
+    valid_from = date(2004, 1, 1)
+
+
+class ProducerFactory(_Base):
+    class Meta:
+        model = Producer
+
+    kind = ProducerKind.COOPERATIVE
+    name = factory.Sequence(lambda n: f"Hợp tác xã Nông nghiệp Thử {n}")
+    registration_code = factory.Sequence(lambda n: f"64{n:08d}")
+    address = "Thôn 3"
+    commune = factory.SubFactory(CommuneFactory)
+    representative = "Nguyễn Văn An"
+    phone = "02613544123"
+
+
+def gtin13(n: int) -> str:
+    body = f"893{n:09d}"
+    return body + str(gtin_check_digit(body))
+
+
+class ProductFactory(_Base):
+    class Meta:
+        model = Product
+
+    producer = factory.SubFactory(ProducerFactory)
+    name_vi = factory.Sequence(lambda n: f"Cà phê bột Thử {n}")
+    name_en = factory.Sequence(lambda n: f"Test ground coffee {n}")
+    product_group = ProductGroup.FOOD
+    gtin = factory.Sequence(gtin13)
+    gtin14 = factory.LazyAttribute(lambda o: o.gtin.zfill(14) if o.gtin else None)
+    images = factory.LazyFunction(list)
+    standards = factory.LazyFunction(lambda: ["TCVN 4193:2014"])
+    shelf_life_days = 365
+
+
+class AreaFactory(_Base):
+    class Meta:
+        model = RawMaterialArea
+
+    producer = factory.SubFactory(ProducerFactory)
+    name = factory.Sequence(lambda n: f"Vườn cà phê Thử {n}")
+    commune = factory.SubFactory(CommuneFactory)
+    area_ha = Decimal("1.5000")
+    crops = factory.LazyFunction(lambda: ["coffee"])
+    certifications = factory.LazyFunction(list)
+    geometry = factory.LazyFunction(lambda: {"type": "Point", "coordinates": [107.62, 12.45]})
+
+
+class UserFactory(_Base):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_name = factory.Sequence(lambda n: f"Người dùng {n}")
+    role = Role.ADMIN
+    password_hash = None
