@@ -60,7 +60,8 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
     issued = services.issue_token(
         session, principal, user, data["name"], current_app.config["TOKEN_TTL_DAYS"]
     )
-    return {**TokenSchema().dump(issued.record), "token": issued.token}
+    record = issued.record
+    return {**{name: getattr(record, name) for name in TokenSchema().fields}, "token": issued.token}
 
 
 @blp.route("/auth/tokens")
