@@ -24,7 +24,7 @@ _session: Session | None = None
 
 
 def bind(session: Session) -> None:
-    global _session  # noqa: PLW0603 - factory_boy asks for the session through a callable
+    global _session  # factory_boy asks for the session through a callable
     _session = session
 
 

@@ -10,9 +10,9 @@ import math
 from functools import cache
 from typing import Any
 
-from flask import Flask, Response, current_app, request
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask, Response, current_app, request
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select

@@ -73,94 +73,243 @@ def everyone(status: int) -> dict[str, int]:
 
 
 def only_admin(status: int) -> dict[str, int]:
-    return {"anonymous": 401, "admin": status, "inspector": 403, "producer_own": 403,
-            "producer_other": 403}
+    return {
+        "anonymous": 401,
+        "admin": status,
+        "inspector": 403,
+        "producer_own": 403,
+        "producer_other": 403,
+    }
 
 
 def readers_and_owner(status: int = 200) -> dict[str, int]:
-    return {"anonymous": 401, "admin": status, "inspector": status, "producer_own": status,
-            "producer_other": 404}
+    return {
+        "anonymous": 401,
+        "admin": status,
+        "inspector": status,
+        "producer_own": status,
+        "producer_other": 404,
+    }
 
 
 def writers_and_owner(status: int) -> dict[str, int]:
-    return {"anonymous": 401, "admin": status, "inspector": 403, "producer_own": status,
-            "producer_other": 404}
+    return {
+        "anonymous": 401,
+        "admin": status,
+        "inspector": 403,
+        "producer_own": status,
+        "producer_other": 404,
+    }
 
 
 P = "/api/v1"
 ROUTES = [
     Route("GET", f"{P}/auth/me", lambda w: f"{P}/auth/me", everyone(200)),
-    Route("POST", f"{P}/auth/tokens", lambda w: f"{P}/auth/tokens", everyone(201),
-          body=lambda w: {"name": "matrix"}),
+    Route(
+        "POST",
+        f"{P}/auth/tokens",
+        lambda w: f"{P}/auth/tokens",
+        everyone(201),
+        body=lambda w: {"name": "matrix"},
+    ),
     Route("GET", f"{P}/auth/tokens", lambda w: f"{P}/auth/tokens", everyone(200)),
-    Route("DELETE", f"{P}/auth/tokens/<id:token_id>",
-          lambda w: f"{P}/auth/tokens/{_token_id(w)}",
-          {"anonymous": 401, "admin": 204, "inspector": 404, "producer_own": 204,
-           "producer_other": 404}),
+    Route(
+        "DELETE",
+        f"{P}/auth/tokens/<id:token_id>",
+        lambda w: f"{P}/auth/tokens/{_token_id(w)}",
+        {
+            "anonymous": 401,
+            "admin": 204,
+            "inspector": 404,
+            "producer_own": 204,
+            "producer_other": 404,
+        },
+    ),
     Route("GET", f"{P}/users", lambda w: f"{P}/users", only_admin(200)),
-    Route("POST", f"{P}/users", lambda w: f"{P}/users", only_admin(201),
-          body=lambda w: {"username": "new-inspector", "role": "inspector"}),
-    Route("GET", f"{P}/users/<id:user_id>",
-          lambda w: f"{P}/users/{w.accounts['producer_own'].user.id}", only_admin(200)),
-    Route("PATCH", f"{P}/users/<id:user_id>",
-          lambda w: f"{P}/users/{w.accounts['producer_own'].user.id}", only_admin(200),
-          body=lambda w: {"display_name": "Chị Hoa"}),
+    Route(
+        "POST",
+        f"{P}/users",
+        lambda w: f"{P}/users",
+        only_admin(201),
+        body=lambda w: {"username": "new-inspector", "role": "inspector"},
+    ),
+    Route(
+        "GET",
+        f"{P}/users/<id:user_id>",
+        lambda w: f"{P}/users/{w.accounts['producer_own'].user.id}",
+        only_admin(200),
+    ),
+    Route(
+        "PATCH",
+        f"{P}/users/<id:user_id>",
+        lambda w: f"{P}/users/{w.accounts['producer_own'].user.id}",
+        only_admin(200),
+        body=lambda w: {"display_name": "Chị Hoa"},
+    ),
     Route("GET", f"{P}/admin-units", lambda w: f"{P}/admin-units", everyone(200)),
-    Route("GET", f"{P}/admin-units/<id:unit_id>",
-          lambda w: f"{P}/admin-units/{w.commune.id}", everyone(200)),
-    Route("POST", f"{P}/admin-units", lambda w: f"{P}/admin-units", only_admin(201),
-          body=lambda w: {"name": "Xã Mới", "level": "commune", "parent_id": w.district.id,
-                          "valid_from": "2025-07-01"}),
-    Route("PATCH", f"{P}/admin-units/<id:unit_id>",
-          lambda w: f"{P}/admin-units/{w.commune.id}", only_admin(200),
-          body=lambda w: {"name": "Xã Đức Mạnh"}),
+    Route(
+        "GET",
+        f"{P}/admin-units/<id:unit_id>",
+        lambda w: f"{P}/admin-units/{w.commune.id}",
+        everyone(200),
+    ),
+    Route(
+        "POST",
+        f"{P}/admin-units",
+        lambda w: f"{P}/admin-units",
+        only_admin(201),
+        body=lambda w: {
+            "name": "Xã Mới",
+            "level": "commune",
+            "parent_id": w.district.id,
+            "valid_from": "2025-07-01",
+        },
+    ),
+    Route(
+        "PATCH",
+        f"{P}/admin-units/<id:unit_id>",
+        lambda w: f"{P}/admin-units/{w.commune.id}",
+        only_admin(200),
+        body=lambda w: {"name": "Xã Đức Mạnh"},
+    ),
     Route("GET", f"{P}/producers", lambda w: f"{P}/producers", everyone(200)),
-    Route("GET", f"{P}/producers/<id:producer_id>",
-          lambda w: f"{P}/producers/{w.producer_a.id}", readers_and_owner()),
-    Route("POST", f"{P}/producers", lambda w: f"{P}/producers", only_admin(201),
-          body=lambda w: {"kind": "cooperative", "name": "HTX Cà phê Thuận An",
-                          "registration_code": "6400999001", "address": "Thôn 1",
-                          "commune_id": w.commune.id, "representative": "Y Bhin"}),
-    Route("PATCH", f"{P}/producers/<id:producer_id>",
-          lambda w: f"{P}/producers/{w.producer_a.id}", writers_and_owner(200),
-          body=lambda w: {"phone": "0261 3544 999"}),
-    Route("DELETE", f"{P}/producers/<id:producer_id>",
-          lambda w: f"{P}/producers/{w.producer_empty.id}", only_admin(204)),
+    Route(
+        "GET",
+        f"{P}/producers/<id:producer_id>",
+        lambda w: f"{P}/producers/{w.producer_a.id}",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/producers",
+        lambda w: f"{P}/producers",
+        only_admin(201),
+        body=lambda w: {
+            "kind": "cooperative",
+            "name": "HTX Cà phê Thuận An",
+            "registration_code": "6400999001",
+            "address": "Thôn 1",
+            "commune_id": w.commune.id,
+            "representative": "Y Bhin",
+        },
+    ),
+    Route(
+        "PATCH",
+        f"{P}/producers/<id:producer_id>",
+        lambda w: f"{P}/producers/{w.producer_a.id}",
+        writers_and_owner(200),
+        body=lambda w: {"phone": "0261 3544 999"},
+    ),
+    Route(
+        "DELETE",
+        f"{P}/producers/<id:producer_id>",
+        lambda w: f"{P}/producers/{w.producer_empty.id}",
+        only_admin(204),
+    ),
     Route("GET", f"{P}/products", lambda w: f"{P}/products", everyone(200)),
-    Route("GET", f"{P}/products/<id:product_id>",
-          lambda w: f"{P}/products/{w.product_a.id}", readers_and_owner()),
-    Route("POST", f"{P}/products", lambda w: f"{P}/products",
-          {"anonymous": 401, "admin": 201, "inspector": 403, "producer_own": 201,
-           "producer_other": 403},
-          body=lambda w: {"producer_id": w.producer_a.id, "name_vi": "Hạt mắc ca sấy",
-                          "product_group": "food"}),
-    Route("PATCH", f"{P}/products/<id:product_id>",
-          lambda w: f"{P}/products/{w.product_a.id}", writers_and_owner(200),
-          body=lambda w: {"name_en": "Roasted macadamia"}),
-    Route("DELETE", f"{P}/products/<id:product_id>",
-          lambda w: f"{P}/products/{w.product_a.id}", writers_and_owner(204)),
+    Route(
+        "GET",
+        f"{P}/products/<id:product_id>",
+        lambda w: f"{P}/products/{w.product_a.id}",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/products",
+        lambda w: f"{P}/products",
+        {
+            "anonymous": 401,
+            "admin": 201,
+            "inspector": 403,
+            "producer_own": 201,
+            "producer_other": 403,
+        },
+        body=lambda w: {
+            "producer_id": w.producer_a.id,
+            "name_vi": "Hạt mắc ca sấy",
+            "product_group": "food",
+        },
+    ),
+    Route(
+        "PATCH",
+        f"{P}/products/<id:product_id>",
+        lambda w: f"{P}/products/{w.product_a.id}",
+        writers_and_owner(200),
+        body=lambda w: {"name_en": "Roasted macadamia"},
+    ),
+    Route(
+        "DELETE",
+        f"{P}/products/<id:product_id>",
+        lambda w: f"{P}/products/{w.product_a.id}",
+        writers_and_owner(204),
+    ),
     Route("GET", f"{P}/areas", lambda w: f"{P}/areas", everyone(200)),
-    Route("GET", f"{P}/areas/<id:area_id>", lambda w: f"{P}/areas/{w.area_a.id}",
-          readers_and_owner()),
-    Route("POST", f"{P}/areas", lambda w: f"{P}/areas",
-          {"anonymous": 401, "admin": 201, "inspector": 403, "producer_own": 201,
-           "producer_other": 403},
-          body=lambda w: {"producer_id": w.producer_a.id, "name": "Vườn tiêu", "area_ha": 2.5,
-                          "commune_id": w.commune.id}),
-    Route("PATCH", f"{P}/areas/<id:area_id>", lambda w: f"{P}/areas/{w.area_a.id}",
-          writers_and_owner(200), body=lambda w: {"area_ha": 3.25}),
-    Route("DELETE", f"{P}/areas/<id:area_id>", lambda w: f"{P}/areas/{w.area_a.id}",
-          writers_and_owner(204)),
-    Route("GET", f"{P}/audit-events", lambda w: f"{P}/audit-events",
-          {"anonymous": 401, "admin": 200, "inspector": 200, "producer_own": 403,
-           "producer_other": 403}),
-    Route("GET", f"{P}/audit-events/verify", lambda w: f"{P}/audit-events/verify",
-          {"anonymous": 401, "admin": 200, "inspector": 200, "producer_own": 403,
-           "producer_other": 403}),
+    Route(
+        "GET", f"{P}/areas/<id:area_id>", lambda w: f"{P}/areas/{w.area_a.id}", readers_and_owner()
+    ),
+    Route(
+        "POST",
+        f"{P}/areas",
+        lambda w: f"{P}/areas",
+        {
+            "anonymous": 401,
+            "admin": 201,
+            "inspector": 403,
+            "producer_own": 201,
+            "producer_other": 403,
+        },
+        body=lambda w: {
+            "producer_id": w.producer_a.id,
+            "name": "Vườn tiêu",
+            "area_ha": 2.5,
+            "commune_id": w.commune.id,
+        },
+    ),
+    Route(
+        "PATCH",
+        f"{P}/areas/<id:area_id>",
+        lambda w: f"{P}/areas/{w.area_a.id}",
+        writers_and_owner(200),
+        body=lambda w: {"area_ha": 3.25},
+    ),
+    Route(
+        "DELETE",
+        f"{P}/areas/<id:area_id>",
+        lambda w: f"{P}/areas/{w.area_a.id}",
+        writers_and_owner(204),
+    ),
+    Route(
+        "GET",
+        f"{P}/audit-events",
+        lambda w: f"{P}/audit-events",
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "inspector": 200,
+            "producer_own": 403,
+            "producer_other": 403,
+        },
+    ),
+    Route(
+        "GET",
+        f"{P}/audit-events/verify",
+        lambda w: f"{P}/audit-events/verify",
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "inspector": 200,
+            "producer_own": 403,
+            "producer_other": 403,
+        },
+    ),
 ]
 # Public by design: the API's own description and its documentation page.
-PUBLIC_RULES = {f"{P}/openapi.json", f"{P}/docs", f"{P}/docs/<path:filename>",
-                f"{P}/docs/assets/<path:filename>"}
+PUBLIC_RULES = {
+    f"{P}/openapi.json",
+    f"{P}/docs",
+    f"{P}/docs/<path:filename>",
+    f"{P}/docs/assets/<path:filename>",
+}
 
 
 def test_the_matrix_covers_every_api_route(app):
@@ -178,7 +327,9 @@ def test_the_matrix_covers_every_api_route(app):
 def test_each_role_gets_exactly_what_the_rules_allow(client, world, route, role):
     headers = {} if role == "anonymous" else world.accounts[role].headers
     response = client.open(
-        route.path(world), method=route.method, headers=headers,
+        route.path(world),
+        method=route.method,
+        headers=headers,
         json=route.body(world) if route.body else None,
     )
     assert response.status_code == route.expected[role], response.get_json()
@@ -196,45 +347,55 @@ def test_a_producer_lists_only_its_own_records(client, world, collection):
     assert response.status_code == 200
     items = response.json["items"]
     assert items, "the producer's own record must be listed"
-    owner_ids = {item["id"] if collection == "producers" else item["producer_id"]
-                 for item in items}
+    owner_ids = {item["id"] if collection == "producers" else item["producer_id"] for item in items}
     assert owner_ids == {world.producer_a.id}
 
 
 def test_a_producer_cannot_filter_its_way_to_another_producer(client, world):
     own = world.accounts["producer_own"]
-    response = client.get(f"{P}/products?producer_id={world.producer_b.id}",
-                          headers=own.headers)
+    response = client.get(f"{P}/products?producer_id={world.producer_b.id}", headers=own.headers)
     assert response.status_code == 200
     assert response.json["total"] == 0
 
 
 def test_inspectors_see_every_producer(client, world):
-    response = client.get(f"{P}/producers?page_size=100",
-                          headers=world.accounts["inspector"].headers)
+    response = client.get(
+        f"{P}/producers?page_size=100", headers=world.accounts["inspector"].headers
+    )
     ids = {item["id"] for item in response.json["items"]}
     assert {world.producer_a.id, world.producer_b.id, world.producer_empty.id} <= ids
 
 
 def test_a_producer_cannot_move_its_product_to_another_producer(client, world):
     own = world.accounts["producer_own"]
-    response = client.patch(f"{P}/products/{world.product_a.id}", headers=own.headers,
-                            json={"producer_id": world.producer_b.id})
+    response = client.patch(
+        f"{P}/products/{world.product_a.id}",
+        headers=own.headers,
+        json={"producer_id": world.producer_b.id},
+    )
     assert response.status_code == 403
     assert world.product_a.producer_id == world.producer_a.id
 
 
 def test_a_producer_cannot_create_an_area_for_another_producer(client, world):
     other = world.accounts["producer_other"]
-    response = client.post(f"{P}/areas", headers=other.headers, json={
-        "producer_id": world.producer_a.id, "name": "Lấn sân", "area_ha": 1.0,
-        "commune_id": world.commune.id})
+    response = client.post(
+        f"{P}/areas",
+        headers=other.headers,
+        json={
+            "producer_id": world.producer_a.id,
+            "name": "Lấn sân",
+            "area_ha": 1.0,
+            "commune_id": world.commune.id,
+        },
+    )
     assert response.status_code == 403
 
 
 def test_a_producer_creates_for_itself_when_it_names_no_producer(client, world):
     own = world.accounts["producer_own"]
-    response = client.post(f"{P}/products", headers=own.headers,
-                           json={"name_vi": "Tiêu đen", "product_group": "food"})
+    response = client.post(
+        f"{P}/products", headers=own.headers, json={"name_vi": "Tiêu đen", "product_group": "food"}
+    )
     assert response.status_code == 201
     assert response.json["producer_id"] == world.producer_a.id

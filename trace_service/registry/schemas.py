@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_dump,
+    validate,
+    validates,
+)
 
 from trace_service.api import PageArgs
 from trace_service.fields import StrictFloat, Text
@@ -149,6 +158,16 @@ class CertificationSchema(Schema):
     scheme = fields.Enum(CertificationScheme, by_value=True, required=True)
     reference = Text(allow_none=True, validate=validate.Length(max=100))
     valid_until = fields.Date(allow_none=True)
+
+    @pre_dump
+    def _from_json_column(self, stored: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """Certifications are kept as plain JSON; give the fields back their types."""
+        valid_until = stored.get("valid_until")
+        return {
+            **stored,
+            "scheme": CertificationScheme(stored["scheme"]),
+            "valid_until": date.fromisoformat(valid_until) if valid_until else None,
+        }
 
 
 class AreaSchema(Schema):

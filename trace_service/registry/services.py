@@ -418,7 +418,15 @@ def _set_listings(product: Product, listings: list[dict[str, Any]]) -> None:
                 "listings", f"Listed twice: {item['url']}", "Một đường dẫn bán hàng bị lặp lại."
             )
         seen.add(item["url"])
-    product.listings = [Listing(platform=i["platform"], url=i["url"]) for i in listings]
+    # Keep the rows whose URL stays: replacing them would insert the new row before deleting
+    # the old one and trip the (product, url) unique constraint.
+    kept = {listing.url: listing for listing in product.listings}
+    replacement = []
+    for item in listings:
+        listing = kept.pop(item["url"], None) or Listing(url=item["url"])
+        listing.platform = item["platform"]
+        replacement.append(listing)
+    product.listings = replacement
 
 
 def create_product(session: Session, actor: Principal, data: dict[str, Any]) -> Product:
