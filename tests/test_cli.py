@@ -1,0 +1,65 @@
+"""The ``flask`` commands an operator runs: schema, accounts, tokens, audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.databases import fresh_database
+from trace_service import create_app
+from trace_service.auth.models import User
+from trace_service.auth.services import authenticate_token
+from trace_service.db import get_db
+
+
+def test_db_upgrade_creates_the_schema_and_reports_its_revision(backend, tmp_path):
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"DATABASE_URL": url})
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["db", "current"]).output.strip() == "(empty database)"
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert runner.invoke(args=["db", "current"]).output.strip() == "0001"
+        get_db(app).engine.dispose()
+
+
+def test_users_create_and_token_print_a_working_token(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "thanh.tra",
+            "--role",
+            "inspector",
+            "--password",
+            "mật-khẩu-thanh-tra",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["users", "token", "thanh.tra", "--name", "laptop"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    user = authenticate_token(db_session, token)
+    assert user.username == "thanh.tra"
+
+
+def test_users_create_explains_a_refusal_and_exits_non_zero(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "htx", "--role", "producer", "--password", "mật-khẩu-đủ-dài"]
+    )
+    assert result.exit_code != 0
+    assert "producer" in result.output
+    assert db_session.scalar(select(User).where(User.username == "htx")) is None
+
+
+def test_users_token_for_an_unknown_user_fails(app, db_session):
+    result = app.test_cli_runner().invoke(args=["users", "token", "nobody"])
+    assert result.exit_code != 0
+    assert "nobody" in result.output
+
+
+def test_audit_verify_reports_an_intact_chain(app, db_session):
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
