@@ -84,11 +84,14 @@ def verify_chain(session: Session) -> ChainReport:
     count = 0
     stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=500)
     rows = session.scalars(stmt)
-    for event in rows:
-        count += 1
-        if event.prev_hash != expected_prev or _digest(event.chained_fields()) != event.hash:
-            return ChainReport(events=count, intact=False, first_broken_id=event.id)
-        expected_prev = event.hash
+    try:
+        for event in rows:
+            count += 1
+            if event.prev_hash != expected_prev or _digest(event.chained_fields()) != event.hash:
+                return ChainReport(events=count, intact=False, first_broken_id=event.id)
+            expected_prev = event.hash
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL, left open by an early return
     return ChainReport(events=count, intact=True, first_broken_id=None)
 
 
