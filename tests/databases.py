@@ -28,8 +28,10 @@ def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
         return
     admin_url = postgres_admin_url()
     if admin_url is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
     name = f"ocop_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

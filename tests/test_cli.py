@@ -63,3 +63,24 @@ def test_audit_verify_reports_an_intact_chain(app, db_session):
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
+
+
+def test_demo_load_fills_the_registry_once_and_saves_the_credentials(app, db_session, tmp_path):
+    from sqlalchemy import func
+
+    from trace_service.registry.models import Producer, Product, RawMaterialArea
+
+    credentials = tmp_path / "creds.txt"
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load", "--credentials-file", str(credentials)])
+    assert result.exit_code == 0, result.output
+    producers = db_session.scalar(select(func.count()).select_from(Producer))
+    products = db_session.scalar(select(func.count()).select_from(Product))
+    assert 70 <= producers <= 90 and 90 <= products <= 110
+    assert db_session.scalar(select(func.count()).select_from(RawMaterialArea)) >= producers
+    lines = credentials.read_text(encoding="utf-8").splitlines()
+    assert {line.split("\t")[0] for line in lines} >= {"admin", "inspector", "producer1"}
+    assert credentials.stat().st_mode & 0o077 == 0
+    again = runner.invoke(args=["demo", "load"])
+    assert "already present" in again.output
+    assert db_session.scalar(select(func.count()).select_from(Producer)) == producers

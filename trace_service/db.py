@@ -8,6 +8,7 @@ Services receive the session as an argument and only ever ``flush``.
 from __future__ import annotations
 
 import enum
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,12 +93,20 @@ def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + os.path.join(instance_path, "ocop.sqlite3")
 
 
+def _json_serializer(value: Any) -> str:
+    # Keep Vietnamese as text in JSON columns so that searches match it (SQLite stores the
+    # JSON text as is; escaped "c\u00e0 ph\u00ea" would never match "cà phê").
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": 15}, json_serializer=_json_serializer
+        )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=_json_serializer)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -318,3 +318,12 @@ def test_a_unit_must_sit_under_the_right_level(client, admin, level, parent):
     )
     assert response.status_code == 422
     assert "parent_id" in response.json["errors"]["json"]
+
+
+def test_areas_filter_by_a_vietnamese_crop_name(client, inspector):
+    robusta = factories.AreaFactory(crops=["cà phê vối", "sầu riêng"])
+    factories.AreaFactory(crops=["hồ tiêu"])
+    response = client.get(
+        f"{P}/areas", headers=inspector.headers, query_string={"crop": "cà phê vối"}
+    )
+    assert [a["id"] for a in response.json["items"]] == [robusta.id]

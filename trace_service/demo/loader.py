@@ -1,0 +1,731 @@
+"""Load a realistic Đắk Nông demo data set into an empty registry.
+
+``load_demo`` seeds the administrative units, then adds about 80 producers, 100 products with
+their e-commerce listings, raw-material areas, demo user accounts and one audit event. Every
+choice comes from ``random.Random(seed)``, so two loads with the same seed hold the same data;
+only the passwords are drawn from ``secrets``. Records dated before 1 Jul 2025 point at the
+pre-merger communes of Đắk Nông, later ones at the Lâm Đồng communes that succeeded them.
+
+Rows go in through the ORM models directly (no per-row audit events), and the session is only
+flushed: the caller commits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.models import User
+from trace_service.auth.principal import Principal, Role, system_principal
+from trace_service.auth.services import create_user
+from trace_service.demo import catalogue as cat
+from trace_service.registry.enums import CertificationScheme, Platform, ProducerKind
+from trace_service.registry.models import (
+    AdministrativeUnit,
+    Listing,
+    Producer,
+    Product,
+    RawMaterialArea,
+)
+from trace_service.registry.units import seed_units
+from trace_service.registry.units_data import MERGER_DATE
+from trace_service.registry.validators import gtin_check_digit
+from trace_service.text import fold
+
+Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+
+# Midnight of 1 Jul 2025 in Vietnam (UTC+7): records from then on use the new communes.
+MERGER_AT = datetime(MERGER_DATE.year, MERGER_DATE.month, MERGER_DATE.day, tzinfo=UTC) - timedelta(
+    hours=7
+)
+FIRST_AT = datetime(2019, 3, 1, tzinfo=UTC)
+LAST_AT = datetime(2026, 10, 31, tzinfo=UTC)
+LAT_RANGE = (11.75, 12.85)
+LON_RANGE = (107.20, 108.10)
+METRES_PER_DEGREE = 111_320.0
+
+PRODUCTS_TOTAL = 100
+KIND_SHARES = ((ProducerKind.COOPERATIVE, 0.34), (ProducerKind.ENTERPRISE, 0.28))
+NEW_PRODUCERS = 8  # registered after the merger, in "ld.*" communes
+MOVED_PRODUCERS = 3  # registered before, address updated to a new commune since
+LISTED_SHARE = 0.74
+SMALL_SPECIALTIES = frozenset({"herbal", "handicrafts", "tourism", "ornamental"})
+TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+MOBILE_PREFIXES = (
+    "090",
+    "091",
+    "094",
+    "096",
+    "097",
+    "098",
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+)
+
+
+@dataclass
+class DemoReport:
+    units: int
+    producers: int
+    products: int
+    areas: int
+    users: list[tuple[str, str, str]]  # (username, role, password)
+
+
+@dataclass
+class _Places:
+    """The seeded pre-merger communes, arranged for picking by district key."""
+
+    communes: dict[str, list[AdministrativeUnit]]  # district key -> pre-merger communes
+
+
+@dataclass
+class _Plan:
+    specialty: cat.Specialty
+    kind: ProducerKind
+    district_key: str
+    old_commune: AdministrativeUnit
+    created_at: datetime
+    new: bool = False
+    moved: bool = False
+
+
+@dataclass
+class _Made:
+    producer: Producer
+    plan: _Plan
+    brand: str
+    abbreviation: str  # for own standards: "HTXDM", "CNX", "HKDNVH"
+    gtin_prefix: str | None = None
+    next_item: int = 0
+    shops: dict[Platform, int] = field(default_factory=dict)  # shop id on each platform
+
+
+def load_demo(
+    session: Session, *, seed: int = 2025, progress: Progress | None = None
+) -> DemoReport:
+    """Fill an empty registry with demo data; do nothing if any producer exists.
+
+    ``units`` in the report counts the administrative units this call created (0 when they
+    were already there).
+    """
+    actor = system_principal("demo")
+    before = session.scalar(select(func.count()).select_from(AdministrativeUnit)) or 0
+    units = seed_units(session, actor)
+    created_units = session.scalar(select(func.count()).select_from(AdministrativeUnit)) or 0
+    created_units -= before
+    if session.scalar(select(Producer.id).limit(1)) is not None:
+        return DemoReport(units=created_units, producers=0, products=0, areas=0, users=[])
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    places = _arrange(units)
+    made = _make_producers(session, rng, places, _plan_producers(rng, places), progress)
+    products, listings = _make_products(session, rng, made, progress)
+    areas = _make_areas(session, rng, places, made, progress)
+    session.flush()
+    users = _make_users(session, actor, made, progress)
+    record_event(
+        session,
+        actor,
+        Tag.DEMO_LOADED,
+        "demo",
+        None,
+        {
+            "seed": seed,
+            "units": created_units,
+            "producers": len(made),
+            "products": products,
+            "listings": listings,
+            "areas": areas,
+            "users": [u[0] for u in users],
+        },
+    )
+    session.flush()
+    return DemoReport(
+        units=created_units, producers=len(made), products=products, areas=areas, users=users
+    )
+
+
+# -- places -----------------------------------------------------------------------------------
+
+
+def _arrange(units: dict[str, AdministrativeUnit]) -> _Places:
+    places = _Places(communes={})
+    for key, unit in units.items():
+        parts = key.split(".")
+        if parts[0] == "dn" and len(parts) == 3:
+            places.communes.setdefault(".".join(parts[:2]), []).append(unit)
+    return places
+
+
+def _short(name: str) -> str:
+    for prefix in cat.UNIT_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _current(unit: AdministrativeUnit, at: datetime) -> AdministrativeUnit:
+    """The commune a record made at ``at`` names: the old one before the merger."""
+    if at >= MERGER_AT and unit.successor is not None:
+        return unit.successor
+    return unit
+
+
+def _address(
+    rng: random.Random,
+    old: AdministrativeUnit,
+    unit: AdministrativeUnit,
+    ethnic: bool,
+    on_highway: bool,
+) -> str:
+    if unit.name.startswith(cat.URBAN_PREFIXES):
+        if rng.random() < 0.5:
+            street = f"Số {rng.randint(2, 480)} đường {rng.choice(cat.STREETS)}"
+        else:
+            street = rng.choice(cat.URBAN_QUARTERS)
+    elif on_highway:
+        street = f"Km {rng.randint(3, 60)}, {rng.choice(cat.HIGHWAYS)}, {rng.choice(cat.HAMLETS)}"
+    else:
+        street = rng.choice(cat.ETHNIC_HAMLETS if ethnic else cat.HAMLETS)
+    if unit is old and old.parent is not None:
+        return f"{street}, {unit.name}, {old.parent.name}, Tỉnh Đắk Nông"
+    return f"{street}, {unit.name}, Tỉnh Lâm Đồng"
+
+
+def _spot(rng: random.Random, unit: AdministrativeUnit, margin: float) -> tuple[float, float]:
+    """A (lat, lon) near the commune centre (or its district's), kept inside the province."""
+    district = unit.parent
+    lat = unit.lat if unit.lat is not None or district is None else district.lat
+    lon = unit.lon if unit.lon is not None or district is None else district.lon
+    lat = (lat if lat is not None else 12.3) + rng.uniform(-0.02, 0.02)
+    lon = (lon if lon is not None else 107.7) + rng.uniform(-0.02, 0.02)
+    lat = min(max(lat, LAT_RANGE[0] + margin), LAT_RANGE[1] - margin)
+    lon = min(max(lon, LON_RANGE[0] + margin), LON_RANGE[1] - margin)
+    return lat, lon
+
+
+# -- producers --------------------------------------------------------------------------------
+
+
+def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    span = max(int((end - start).total_seconds()), 1)
+    return start + timedelta(seconds=rng.randrange(span))
+
+
+def _plan_producers(rng: random.Random, places: _Places) -> list[_Plan]:
+    specialties = [s for s in cat.SPECIALTIES for _ in range(s.producers)]
+    total = len(specialties)
+    kinds: list[ProducerKind] = []
+    for kind, share in KIND_SHARES:
+        kinds += [kind] * round(total * share)
+    kinds += [ProducerKind.HOUSEHOLD] * (total - len(kinds))
+    rng.shuffle(kinds)
+    plans = []
+    for specialty, kind in zip(specialties, kinds, strict=True):
+        district_key = rng.choice(specialty.districts)
+        plans.append(
+            _Plan(
+                specialty=specialty,
+                kind=kind,
+                district_key=district_key,
+                old_commune=rng.choice(places.communes[district_key]),
+                created_at=_between(rng, FIRST_AT, MERGER_AT - timedelta(days=10)),
+            )
+        )
+    for plan in rng.sample(plans, NEW_PRODUCERS + MOVED_PRODUCERS)[:NEW_PRODUCERS]:
+        plan.new = True
+        plan.created_at = _between(rng, MERGER_AT + timedelta(days=14), LAST_AT)
+    old_plans = [p for p in plans if not p.new]
+    for plan in rng.sample(old_plans, MOVED_PRODUCERS):
+        plan.moved = True
+    plans.sort(key=lambda p: p.created_at)
+    return plans
+
+
+def _pick_unused(rng: random.Random, pool: Sequence[T], used: set[T]) -> T | None:
+    free = [x for x in pool if x not in used]
+    if not free:
+        return None
+    choice = rng.choice(free)
+    used.add(choice)
+    return choice
+
+
+def _person(rng: random.Random, used: set[str]) -> str:
+    names, weights = zip(*cat.FAMILY_NAMES, strict=True)
+    while True:
+        family = rng.choices(names, weights)[0]
+        if rng.random() < 0.55:
+            middle, given = rng.choice(cat.MIDDLE_NAMES_MALE), rng.choice(cat.GIVEN_NAMES_MALE)
+            name = f"{family} {middle} {given}"
+        else:
+            name = (
+                f"{family} {rng.choice(cat.MIDDLE_NAMES_FEMALE)} "
+                f"{rng.choice(cat.GIVEN_NAMES_FEMALE)}"
+            )
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in fold(text).upper().replace("'", " ").split() if w[0].isalnum())
+
+
+def _ascii(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", fold(text))
+
+
+def _tax_code(rng: random.Random, used: set[str]) -> str:
+    """A 10-digit Vietnamese tax code with province prefix 64 and a valid mod-11 check digit."""
+    while True:
+        body = "64" + f"{rng.randrange(10**7):07d}"
+        check = 10 - sum(int(d) * w for d, w in zip(body, TAX_WEIGHTS, strict=True)) % 11
+        code = body + str(check)
+        if check < 10 and code not in used:
+            used.add(code)
+            return code
+
+
+def _phone(rng: random.Random, kind: ProducerKind) -> str:
+    if kind is not ProducerKind.HOUSEHOLD and rng.random() < 0.4:
+        return f"0261{rng.choice('36')}{rng.randrange(10**6):06d}"
+    return f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**7):07d}"
+
+
+class _Names:
+    """Keeps producer names, brands, people and e-mail addresses unique."""
+
+    def __init__(self) -> None:
+        self.producers: set[str] = set()
+        self.brands: set[str] = set()
+        self.people: set[str] = set()
+        self.emails: set[str] = set()
+        self.tax_codes: set[str] = set()
+
+    def email(self, local: str) -> str:
+        candidate, n = f"{local}@gmail.com", 1
+        while candidate in self.emails:
+            n += 1
+            candidate = f"{local}{n}@gmail.com"
+        self.emails.add(candidate)
+        return candidate
+
+
+def _identity(
+    rng: random.Random, names: _Names, plan: _Plan, place: str
+) -> tuple[str, str, str, str, str | None]:
+    """(name, brand, abbreviation, representative, email) of a planned producer."""
+    spec = plan.specialty
+    ethnic = spec.key in cat.ETHNIC_SPECIALTIES and rng.random() < 0.6
+    person = (_pick_unused(rng, cat.ETHNIC_NAMES, names.people) if ethnic else None) or _person(
+        rng, names.people
+    )
+    if plan.kind is ProducerKind.COOPERATIVE:
+        patterns = list(cat.COOPERATIVE_PATTERNS)
+        rng.shuffle(patterns)
+        name = next(
+            (
+                n
+                for n in (p.format(place=place, sector=spec.sector_vi) for p in patterns)
+                if n not in names.producers
+            ),
+            "",
+        )
+        brand = (
+            place
+            if place not in names.brands
+            else (_pick_unused(rng, cat.ENTERPRISE_BRANDS, names.brands) or place)
+        )
+        if not name:
+            name = f"Hợp tác xã Nông nghiệp {brand} {place}"
+        names.brands.add(brand)
+        abbreviation = "HTX" + _initials(brand)
+        email: str | None = names.email("htx" + _ascii(brand))
+    elif plan.kind is ProducerKind.ENTERPRISE:
+        brand = _pick_unused(rng, cat.ENTERPRISE_BRANDS, names.brands) or f"{place} Xanh"
+        name = rng.choice(cat.ENTERPRISE_PATTERNS).format(brand=brand, sector=spec.sector_vi)
+        abbreviation = _initials(brand)
+        email = names.email(_ascii(brand) + rng.choice(("", "jsc", "company", "vn")))
+    else:
+        brand = _pick_unused(rng, cat.HOUSEHOLD_BRANDS, names.brands) or person.split()[-1]
+        name = cat.HOUSEHOLD_PATTERN.format(person=person)
+        abbreviation = "HKD" + _initials(person)
+        email = (
+            names.email(_ascii(person) + str(rng.randint(60, 99))) if rng.random() < 0.5 else None
+        )
+    names.producers.add(name)
+    return name, brand, abbreviation, person, email
+
+
+def _make_producers(
+    session: Session,
+    rng: random.Random,
+    places: _Places,
+    plans: list[_Plan],
+    progress: Progress | None,
+) -> list[_Made]:
+    names = _Names()
+    made: list[_Made] = []
+    for index, plan in enumerate(plans, start=1):
+        unit = plan.old_commune
+        if (plan.new or plan.moved) and unit.successor is not None:
+            unit = unit.successor
+        name, brand, abbreviation, person, email = _identity(
+            rng, names, plan, _short(plan.old_commune.name)
+        )
+        ethnic = plan.specialty.key in cat.ETHNIC_SPECIALTIES
+        producer = Producer(
+            kind=plan.kind,
+            name=name,
+            registration_code=_tax_code(rng, names.tax_codes),
+            address=_address(
+                rng,
+                plan.old_commune,
+                unit,
+                ethnic,
+                plan.kind is ProducerKind.ENTERPRISE and rng.random() < 0.35,
+            ),
+            commune=unit,
+            representative=person,
+            phone=_phone(rng, plan.kind),
+            email=email,
+            created_at=plan.created_at,
+            updated_at=_between(rng, MERGER_AT, LAST_AT) if plan.moved else plan.created_at,
+        )
+        session.add(producer)
+        made.append(_Made(producer=producer, plan=plan, brand=brand, abbreviation=abbreviation))
+        if progress and (index % 10 == 0 or index == len(plans)):
+            progress("producers", index, len(plans))
+    session.flush()
+    return made
+
+
+# -- products ---------------------------------------------------------------------------------
+
+
+def _gtin(rng: random.Random, maker: _Made, used_prefixes: set[str]) -> str:
+    """A GTIN-13 under Vietnam's GS1 prefix 893: 8-digit company prefix, 4-digit item."""
+    if maker.gtin_prefix is None:
+        while maker.gtin_prefix is None or maker.gtin_prefix in used_prefixes:
+            maker.gtin_prefix = "893" + f"{rng.randrange(10_000, 100_000)}"
+        used_prefixes.add(maker.gtin_prefix)
+        maker.next_item = rng.randint(1, 120)
+    body = f"{maker.gtin_prefix}{maker.next_item:04d}"
+    maker.next_item += rng.randint(1, 4)
+    return body + str(gtin_check_digit(body))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def _listings(rng: random.Random, maker: _Made, name: str) -> list[Listing]:
+    platforms, weights = zip(*cat.PLATFORM_WEIGHTS, strict=True)
+    wanted = rng.choices((1, 2, 3), (55, 30, 15))[0]
+    chosen: list[Platform] = []
+    while len(chosen) < wanted:
+        platform = rng.choices(platforms, weights)[0]
+        if platform not in chosen:
+            chosen.append(platform)
+    listings = []
+    slug = _slug(name)
+    for platform in chosen:
+        shop = maker.shops.setdefault(platform, rng.randrange(100_000_000, 1_300_000_000))
+        ids: dict[Platform, tuple[int, int]] = {
+            Platform.SHOPEE: (shop, rng.randrange(10**10, 3 * 10**10)),
+            Platform.LAZADA: (rng.randrange(10**9, 3 * 10**9), rng.randrange(10**10, 2 * 10**10)),
+            Platform.TIKI: (rng.randrange(10**8, 3 * 10**8), 0),
+            Platform.TIKTOK_SHOP: (
+                0,
+                rng.randrange(1_729_000_000_000_000_000, 1_732_000_000_000_000_000),
+            ),
+            Platform.POSTMART: (rng.randrange(100_000, 1_000_000), 0),
+            Platform.VOSO: (rng.randrange(1_000_000, 9_000_000), 0),
+        }
+        a, b = ids[platform]
+        url = cat.PLATFORM_URLS[platform].format(slug=slug, a=a, b=b)
+        listings.append(Listing(platform=platform, url=url))
+    return listings
+
+
+def _product_counts(rng: random.Random, made: list[_Made]) -> list[int]:
+    """One product each, the rest spread over cooperatives and enterprises (at most 3 each)."""
+    counts = [1] * len(made)
+    extra = max(PRODUCTS_TOTAL - len(made), 0)
+    eligible = [
+        i
+        for i, m in enumerate(made)
+        if m.plan.kind is not ProducerKind.HOUSEHOLD or rng.random() < 0.15
+    ]
+    while extra and eligible:
+        i = rng.choice(eligible)
+        counts[i] += 1
+        extra -= 1
+        if counts[i] >= min(3, len(made[i].plan.specialty.products)):
+            eligible.remove(i)
+    return counts
+
+
+def _make_products(
+    session: Session, rng: random.Random, made: list[_Made], progress: Progress | None
+) -> tuple[int, int]:
+    counts = _product_counts(rng, made)
+    total, done, listed = sum(counts), 0, 0
+    used_prefixes: set[str] = set()
+    for maker, count in zip(made, counts, strict=True):
+        producer = maker.producer
+        place = _short(producer.commune.name)
+        templates = rng.sample(maker.plan.specialty.products, count)
+        dates = sorted(
+            _between(
+                rng, producer.created_at, min(producer.created_at + timedelta(days=540), LAST_AT)
+            )
+            for _ in templates
+        )
+        for number, (template, created) in enumerate(zip(templates, dates, strict=True), 1):
+            name_vi = template.name_vi.format(brand=maker.brand, place=place)
+            share = template.gtin_share * (0.8 if maker.plan.kind is ProducerKind.HOUSEHOLD else 1)
+            gtin = _gtin(rng, maker, used_prefixes) if rng.random() < share else None
+            own = f"TCCS {number:02d}:{created.year}/{maker.abbreviation}"
+            product = Product(
+                producer=producer,
+                name_vi=name_vi,
+                name_en=template.name_en.format(brand=maker.brand, place=place),
+                product_group=template.group,
+                gtin=gtin,
+                gtin14=gtin.zfill(14) if gtin else None,
+                description=template.description,
+                standards=[own if s == cat.OWN_STANDARD else s for s in template.standards],
+                shelf_life_days=template.shelf_life_days,
+                created_at=created,
+                updated_at=created,
+            )
+            if template.listed and rng.random() < LISTED_SHARE:
+                product.listings = _listings(rng, maker, name_vi)
+                listed += 1
+            session.add(product)
+            done += 1
+            if progress and (done % 10 == 0 or done == total):
+                progress("products", done, total)
+    return total, listed
+
+
+# -- raw-material areas -----------------------------------------------------------------------
+
+
+def _log_uniform(rng: random.Random, low: float, high: float) -> float:
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
+def _ring_area_ha(ring: list[list[float]], lat: float) -> float:
+    """Shoelace area of a small [lon, lat] ring, in hectares (local flat approximation)."""
+    kx = METRES_PER_DEGREE * math.cos(math.radians(lat))
+    ky = METRES_PER_DEGREE
+    twice = sum(
+        (a[0] * kx) * (b[1] * ky) - (b[0] * kx) * (a[1] * ky) for a, b in itertools.pairwise(ring)
+    )
+    return abs(twice) / 2 / 10_000
+
+
+def _polygon(
+    rng: random.Random, lat: float, lon: float, target_ha: float
+) -> tuple[dict[str, Any], float]:
+    corners = rng.randint(5, 8)
+    start = rng.uniform(0, 2 * math.pi)
+    shape = [
+        (start + 2 * math.pi * (i + rng.uniform(-0.25, 0.25)) / corners, rng.uniform(0.8, 1.2))
+        for i in range(corners)
+    ]
+    kx = METRES_PER_DEGREE * math.cos(math.radians(lat))
+    radius = math.sqrt(target_ha * 10_000 / math.pi)
+
+    def ring_for(r: float) -> list[list[float]]:
+        ring = [
+            [
+                round(lon + r * k * math.cos(a) / kx, 6),
+                round(lat + r * k * math.sin(a) / METRES_PER_DEGREE, 6),
+            ]
+            for a, k in shape
+        ]
+        return [*ring, list(ring[0])]
+
+    ring = ring_for(radius)
+    ring = ring_for(radius * math.sqrt(target_ha / _ring_area_ha(ring, lat)))
+    return {"type": "Polygon", "coordinates": [ring]}, _ring_area_ha(ring, lat)
+
+
+def _certifications(
+    rng: random.Random, spec: cat.Specialty, kind: ProducerKind, created: datetime
+) -> tuple[list[dict[str, Any]], datetime]:
+    """Certificates of an area and when the area record was last updated for them.
+
+    About two in three were renewed since the area was registered (so they are mostly still
+    valid at the end of the demo period); the others are as first recorded, often expired.
+    """
+    touched = created
+    chance = {ProducerKind.COOPERATIVE: 0.75, ProducerKind.ENTERPRISE: 0.6}.get(kind, 0.3)
+    if not spec.certifications or rng.random() >= chance:
+        return [], touched
+    schemes: list[CertificationScheme] = []
+    for _ in range(rng.choices((1, 2), (70, 30))[0]):
+        scheme = rng.choice(spec.certifications)
+        if scheme not in schemes:
+            schemes.append(scheme)
+    result = []
+    for scheme in schemes:
+        years = cat.CERTIFICATE_YEARS[scheme]
+        renewed_from = max(created, LAST_AT - timedelta(days=365 * years - 30))
+        if rng.random() < 0.65 and renewed_from < LAST_AT - timedelta(days=30):
+            issued_at = _between(rng, renewed_from, LAST_AT - timedelta(days=30))
+            touched = max(touched, issued_at)
+        else:
+            issued_at = _between(rng, max(created - timedelta(days=540), FIRST_AT), created)
+        issued = issued_at.date()
+        valid_until: date | None = issued.replace(year=issued.year + years, day=min(issued.day, 28))
+        if rng.random() < 0.1:
+            valid_until = None
+        reference: str | None = cat.CERTIFICATE_REFERENCES[scheme].format(
+            y=issued.year,
+            **{f"n{k}": f"{rng.randrange(10**k):0{k}d}" for k in (2, 3, 4, 5, 6, 7, 11)},
+        )
+        if rng.random() < 0.15:
+            reference = None
+        result.append(
+            {
+                "scheme": scheme.value,
+                "reference": reference,
+                "valid_until": valid_until.isoformat() if valid_until else None,
+            }
+        )
+    return result, touched
+
+
+def _area_size(rng: random.Random, kind: ProducerKind, spec: cat.Specialty) -> float:
+    small = spec.key in SMALL_SPECIALTIES
+    if kind is ProducerKind.HOUSEHOLD:
+        return rng.uniform(0.5, 3.0)
+    if kind is ProducerKind.COOPERATIVE:
+        return _log_uniform(rng, 10, 40 if small else 300)
+    return _log_uniform(rng, 2, 20) if small else _log_uniform(rng, 5, 150)
+
+
+def _make_areas(
+    session: Session,
+    rng: random.Random,
+    places: _Places,
+    made: list[_Made],
+    progress: Progress | None,
+) -> int:
+    done = 0
+    for index, maker in enumerate(made, start=1):
+        producer, plan = maker.producer, maker.plan
+        spec = plan.specialty
+        household = plan.kind is ProducerKind.HOUSEHOLD
+        count = rng.choice((1, 1, 2) if household else (1, 2, 2, 3))
+        seen: dict[str, int] = {}
+        for _ in range(count):
+            old = plan.old_commune
+            if not household and rng.random() < 0.3:
+                old = rng.choice(places.communes[plan.district_key])
+            created = _between(
+                rng, producer.created_at, min(producer.created_at + timedelta(days=365), LAST_AT)
+            )
+            unit = _current(old, created)
+            if plan.new and unit is old and old.successor is not None:
+                unit = old.successor
+            size = _area_size(rng, plan.kind, spec)
+            if size <= 4:
+                lat, lon = _spot(rng, old, 0.001)
+                geometry: dict[str, Any] = {
+                    "type": "Point",
+                    "coordinates": [round(lon, 6), round(lat, 6)],
+                }
+            else:
+                radius = 1.3 * math.sqrt(size * 10_000 / math.pi)  # metres, with the jitter
+                margin = radius / (METRES_PER_DEGREE * math.cos(math.radians(LAT_RANGE[1])))
+                lat, lon = _spot(rng, old, margin)
+                geometry, size = _polygon(rng, lat, lon, size)
+            if household:
+                hamlet = rng.choice(
+                    cat.ETHNIC_HAMLETS if spec.key in cat.ETHNIC_SPECIALTIES else cat.HAMLETS
+                )
+                name = spec.plot_name.format(hamlet=hamlet)
+            else:
+                name = spec.area_name.format(place=_short(unit.name))
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                name = f"{name} – khu {'ABCDE'[seen[name] - 1]}"
+            crops = list(rng.choice(spec.area_crops))
+            certifications, touched = _certifications(rng, spec, plan.kind, created)
+            session.add(
+                RawMaterialArea(
+                    producer=producer,
+                    name=name,
+                    commune=unit,
+                    area_ha=Decimal(f"{size:.2f}").quantize(Decimal("0.0001")),
+                    crops=crops,
+                    certifications=certifications,
+                    geometry=geometry,
+                    created_at=created,
+                    updated_at=touched,
+                )
+            )
+            done += 1
+        if progress and (index % 10 == 0 or index == len(made)):
+            progress("areas", index, len(made))
+    return done
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+def _make_users(
+    session: Session, actor: Principal, made: list[_Made], progress: Progress | None
+) -> list[tuple[str, str, str]]:
+    wanted: list[tuple[str, Role, int | None, str]] = [
+        ("admin", Role.ADMIN, None, "Văn phòng Điều phối OCOP tỉnh (demo)"),
+        ("inspector", Role.INSPECTOR, None, "Cán bộ kiểm tra chất lượng (demo)"),
+    ]
+    for number, maker in enumerate(made[:3], start=1):
+        wanted.append((f"producer{number}", Role.PRODUCER, maker.producer.id, maker.producer.name))
+    users: list[tuple[str, str, str]] = []
+    for index, (username, role, producer_id, display) in enumerate(wanted, start=1):
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            password = secrets.token_urlsafe(12)
+            create_user(
+                session,
+                actor,
+                {
+                    "username": username,
+                    "role": role,
+                    "producer_id": producer_id,
+                    "display_name": display,
+                    "password": password,
+                },
+            )
+            users.append((username, role.value, password))
+        if progress:
+            progress("users", index, len(wanted))
+    return users
