@@ -2,6 +2,13 @@
 
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.models import ApiToken, User
+from trace_service.certificates.models import (
+    Certificate,
+    DeliveryAttempt,
+    Evaluation,
+    ExpiryNotice,
+    NoticeDelivery,
+)
 from trace_service.db import Base
 from trace_service.registry.models import (
     AdministrativeUnit,
@@ -16,7 +23,12 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Certificate",
+    "DeliveryAttempt",
+    "Evaluation",
+    "ExpiryNotice",
     "Listing",
+    "NoticeDelivery",
     "Producer",
     "Product",
     "RawMaterialArea",

@@ -1,0 +1,1 @@
+"""OCOP evaluations, certificates, their lifecycle, and the expiry watch."""
