@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from trace_service.auth.models import User
 from trace_service.auth.principal import Role
+from trace_service.certificates.models import Certificate, Evaluation
+from trace_service.certificates.rules import CouncilLevel, star_for, valid_until
 from trace_service.registry.enums import ProducerKind, ProductGroup, UnitLevel
 from trace_service.registry.models import (
     AdministrativeUnit,
@@ -126,3 +128,33 @@ class UserFactory(_Base):
     display_name = factory.Sequence(lambda n: f"Người dùng {n}")
     role = Role.ADMIN
     password_hash = None
+
+
+class EvaluationFactory(_Base):
+    class Meta:
+        model = Evaluation
+
+    product = factory.SubFactory(ProductFactory)
+    council_level = CouncilLevel.PROVINCE
+    council_unit = factory.SubFactory(ProvinceFactory)
+    evaluated_on = date(2023, 9, 1)
+    score_a, score_b, score_c = 30, 15, 15
+    total = factory.LazyAttribute(lambda o: o.score_a + o.score_b + o.score_c)
+    mandatory_met = True
+    star = factory.LazyAttribute(lambda o: star_for(o.total, o.mandatory_met))
+    reference = factory.Sequence(lambda n: f"Biên bản {n}/BB-HĐ")
+
+
+class CertificateFactory(_Base):
+    class Meta:
+        model = Certificate
+
+    number = factory.Sequence(lambda n: f"{n:04d}/GCN-OCOP")
+    decision_number = factory.Sequence(lambda n: f"{n}/QĐ-UBND")
+    decision_date = factory.SelfAttribute("issue_date")
+    issuing_authority = "UBND tỉnh Đắk Nông"
+    product = factory.SubFactory(ProductFactory)
+    evaluation = factory.SubFactory(EvaluationFactory, product=factory.SelfAttribute("..product"))
+    star = factory.LazyAttribute(lambda o: o.evaluation.star)
+    issue_date = date(2023, 10, 1)
+    valid_until = factory.LazyAttribute(lambda o: valid_until(o.issue_date))

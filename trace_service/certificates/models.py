@@ -63,9 +63,7 @@ class Certificate(Base):
     revoked_on: Mapped[date | None]
     revocation_decision: Mapped[str | None] = mapped_column(String(64))
     revocation_reason: Mapped[str | None] = mapped_column(Text)
-    superseded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("certificates.id"), unique=True
-    )
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
     superseded_on: Mapped[date | None]
     created_at: Mapped[Created]
 

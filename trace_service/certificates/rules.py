@@ -50,11 +50,17 @@ def star_for(total: int, mandatory_met: bool) -> int | None:
 def stars_council_may_certify(level: CouncilLevel, on: date) -> frozenset[int]:
     """The stars a council of ``level`` could certify on day ``on``."""
     if on < RULE_CHANGE_1489:
-        allowed = {CouncilLevel.DISTRICT: {3}, CouncilLevel.PROVINCE: {4},
-                   CouncilLevel.CENTRAL: {5}}
+        allowed = {
+            CouncilLevel.DISTRICT: {3},
+            CouncilLevel.PROVINCE: {4},
+            CouncilLevel.CENTRAL: {5},
+        }
     else:
-        allowed = {CouncilLevel.DISTRICT: set(), CouncilLevel.PROVINCE: {3, 4},
-                   CouncilLevel.CENTRAL: {5}}
+        allowed = {
+            CouncilLevel.DISTRICT: set(),
+            CouncilLevel.PROVINCE: {3, 4},
+            CouncilLevel.CENTRAL: {5},
+        }
     return frozenset(allowed[level])
 
 

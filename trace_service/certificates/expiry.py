@@ -1,0 +1,147 @@
+"""The expiry sweep: write one notice per certificate per threshold crossed, exactly once.
+
+Each sweep is two set-based ``INSERT … SELECT … ON CONFLICT DO NOTHING`` statements in one
+transaction: the unique constraints on (certificate, threshold) and (notice, channel) make a
+second sweep, a concurrent one, or a re-run after a crash insert nothing twice, and a sweep
+killed half-way commits nothing. Memory does not grow with the number of certificates: no
+row is loaded into Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, exists, literal, null, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.principal import Principal
+from trace_service.certificates.models import Certificate, ExpiryNotice, NoticeDelivery
+from trace_service.db import UtcDateTime
+from trace_service.registry.models import Producer, Product
+
+THRESHOLDS = (90, 60, 30, 0)
+# A certificate that expired longer ago than this gets no "expired today" notice: a first
+# sweep over old records must not mail every producer whose certificate lapsed years ago.
+EXPIRED_NOTICE_GRACE_DAYS = 30
+
+EMAIL, WEBHOOK = "email", "webhook"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    day: date
+    notices: int
+    deliveries: int
+
+
+def _insert(session: Session, model: type) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def _tightest_threshold(today: date) -> Any:
+    """The smallest threshold a certificate has crossed: 0 once its last valid day has come."""
+    return case(
+        (Certificate.valid_until <= today, 0),
+        *(
+            (Certificate.valid_until <= today + timedelta(days=t), t)
+            for t in sorted(THRESHOLDS)[1:]
+        ),
+    )
+
+
+def sweep(
+    session: Session,
+    actor: Principal,
+    today: date,
+    *,
+    webhook_url: str | None = None,
+    now: datetime,
+) -> SweepReport:
+    crossed = select(
+        Certificate.id,
+        _tightest_threshold(today),
+        Certificate.valid_until,
+        literal(now, UtcDateTime()),
+    ).where(
+        Certificate.revoked_on.is_(None),
+        Certificate.superseded_on.is_(None),
+        Certificate.valid_until <= today + timedelta(days=max(THRESHOLDS)),
+        Certificate.valid_until >= today - timedelta(days=EXPIRED_NOTICE_GRACE_DAYS),
+    )
+    notices = session.execute(
+        _insert(session, ExpiryNotice)
+        .from_select(["certificate_id", "threshold_days", "valid_until", "created_at"], crossed)
+        .on_conflict_do_nothing(index_elements=["certificate_id", "threshold_days"])
+    ).rowcount
+    deliveries = _add_deliveries(session, EMAIL, Producer.email, now)
+    if webhook_url:
+        deliveries += _add_deliveries(session, WEBHOOK, literal(webhook_url), now)
+    if notices:
+        record_event(
+            session,
+            actor,
+            Tag.EXPIRY_NOTICES_CREATED,
+            "expiry_sweep",
+            None,
+            {"day": today, "notices": notices, "deliveries": deliveries},
+        )
+    session.flush()
+    return SweepReport(day=today, notices=notices, deliveries=deliveries)
+
+
+def _add_deliveries(session: Session, channel: str, recipient: Any, now: datetime) -> int:
+    """One delivery per channel for every notice that has none yet.
+
+    A producer without an e-mail address gets a delivery marked ``undeliverable``, so the
+    province office sees who still has to be told on paper.
+    """
+    missing = ~exists().where(
+        NoticeDelivery.notice_id == ExpiryNotice.id, NoticeDelivery.channel == channel
+    )
+    pending = (
+        select(
+            ExpiryNotice.id,
+            literal(channel),
+            recipient,
+            case((recipient.is_(None), "undeliverable"), else_="pending"),
+            literal(0),
+            case((recipient.is_(None), null()), else_=literal(now, UtcDateTime())),
+            case((recipient.is_(None), "The producer has no e-mail address."), else_=null()),
+        )
+        .select_from(ExpiryNotice)
+        .join(Certificate)
+        .join(Product)
+        .join(Producer)
+        .where(missing)
+    )
+    return session.execute(
+        _insert(session, NoticeDelivery)
+        .from_select(
+            [
+                "notice_id",
+                "channel",
+                "recipient",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "last_error",
+            ],
+            pending,
+        )
+        .on_conflict_do_nothing(index_elements=["notice_id", "channel"])
+    ).rowcount
+
+
+def notices_crossed(valid_until_day: date, today: date) -> int | None:
+    """The threshold a certificate expiring on ``valid_until_day`` has crossed on ``today``
+    (the same rule as the SQL above, for people and tests)."""
+    days_left = (valid_until_day - today).days
+    if days_left < -EXPIRED_NOTICE_GRACE_DAYS or days_left > max(THRESHOLDS):
+        return None
+    return min(t for t in THRESHOLDS if days_left <= t)
