@@ -6,31 +6,67 @@ and take ``?page=`` and ``?page_size=`` (at most ``PAGE_SIZE_MAX``).
 
 from __future__ import annotations
 
+import json
 import math
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, current_app, request
-from flask_smorest import Api
-from marshmallow import Schema, fields, validate
+from flask_smorest import Api, Blueprint
+from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
-from werkzeug.routing import IntegerConverter
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
+from werkzeug.routing import BaseConverter
 
 from trace_service.errors import InvalidInput, http_error_response
+from trace_service.fields import MAX_ID
 
 API_PREFIX = "/api/v1"
-MAX_ID = 2**63 - 1
 
 
-class IdConverter(IntegerConverter):
-    """``<id:...>``: a positive 64-bit id; anything larger is simply not found (never a 500)."""
+class IdConverter(BaseConverter):
+    """``<id:...>``: a positive 64-bit id in ASCII digits.
 
-    def __init__(self, url_map: Any) -> None:
-        super().__init__(url_map, min=1, max=MAX_ID)
+    Anything else is a 404 for every method: refusing inside ``to_python`` would let werkzeug
+    try the other rules and answer 405; and only ASCII digits count ("１" is no id).
+    """
+
+    regex = "[0-9]+"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+class StrictParser(FlaskParser):
+    """webargs, stricter: unknown query parameters are refused (a typo such as ``?pagesize=``
+    must not silently return everything), and JSON nested too deeply to parse is bad JSON."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("JSON nested too deeply", "?", 0) from exc
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
 
 
 class ErrorSchema(Schema):
@@ -48,6 +84,13 @@ class ServiceApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return http_error_response(error)
+
+
+def patch_schema(schema_cls: type[Schema]) -> Schema:
+    """A PATCH body: each top-level field optional, but nested objects still complete
+    (``partial=True`` would also let a listing without its URL through)."""
+    names = tuple(name for name, f in schema_cls._declared_fields.items() if not f.dump_only)
+    return schema_cls(partial=names)
 
 
 class PageArgs(Schema):

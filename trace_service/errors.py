@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,17 @@ def register_error_handlers(app: Flask) -> None:
             "conflict",
             "Xung đột với dữ liệu hiện có.",
             "The change conflicts with existing data (it may have been made concurrently).",
+        )
+
+    @app.errorhandler(DataError)
+    def _data(error: DataError) -> Response:
+        # Schemas should refuse such values first; this keeps a missed one from being a 500.
+        log.warning("value refused by the database: %s", error.orig)
+        return error_response(
+            422,
+            "validation_error",
+            "Có giá trị không hợp lệ.",
+            "A value is not acceptable to the database.",
         )
 
     @app.errorhandler(OperationalError)

@@ -6,7 +6,9 @@ import math
 import unicodedata
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
+
+MAX_ID = 2**63 - 1  # ids are 64-bit; a larger number is refused, never sent to the database
 
 
 class Text(fields.String):
@@ -44,3 +46,9 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise ValidationError("Must be true or false.")
         return value
+
+
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
+    """A record id: a whole number from 1 to 2⁶³−1 (``strict=False`` for query strings)."""
+    in_range = validate.Range(min=1, max=MAX_ID, error=f"Not a valid id (1 to {MAX_ID}).")
+    return fields.Integer(strict=strict, validate=in_range, **kwargs)

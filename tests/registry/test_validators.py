@@ -290,11 +290,6 @@ def test_does_a_latitude_beyond_180_get_no_swapped_coordinates_hint():
     assert caught.value.messages[0] == "Point: latitude 200 is outside -90..90."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: validate_geometry accepts any bbox value (a string, NUL characters) and "
-    "stores it; RFC 7946 wants an array of 2×n finite numbers",
-)
 @pytest.mark.parametrize(
     "bbox",
     [
@@ -350,11 +345,6 @@ def test_is_a_phone_number_that_is_not_vietnamese_refused_with_an_example(raw):
         normalise_phone(raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _PHONE uses \\d, which matches any Unicode digit, so '09１２345678' (full-width "
-    "digits from a Vietnamese IME) is stored as typed, non-ASCII digits and all",
-)
 def test_is_a_phone_with_full_width_digits_refused_or_stored_in_ascii():
     try:
         normalised = normalise_phone("09１２ 345 678")

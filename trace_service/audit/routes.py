@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from trace_service.api import PageArgs, page_schema, paginate
+from trace_service.api import ApiBlueprint, PageArgs, page_schema, paginate
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import ChainReport, verify_chain
 from trace_service.auth.access import require_roles
 from trace_service.auth.principal import Role
 from trace_service.db import get_session
+from trace_service.fields import Text
 
-blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit log")
+blp = ApiBlueprint("audit", __name__, url_prefix="/api/v1", description="Audit log")
 
 
 class AuditEventSchema(Schema):
@@ -32,10 +32,10 @@ class AuditEventSchema(Schema):
 
 
 class AuditQuerySchema(PageArgs):
-    tag = fields.String(validate=validate.Length(max=64))
-    object_type = fields.String(validate=validate.Length(max=32))
-    object_id = fields.String(validate=validate.Length(max=64))
-    actor = fields.String(validate=validate.Length(max=80))
+    tag = Text(validate=validate.Length(max=64))
+    object_type = Text(validate=validate.Length(max=32))
+    object_id = Text(validate=validate.Length(max=64))
+    actor = Text(validate=validate.Length(max=80))
 
 
 class ChainReportSchema(Schema):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from trace_service.api import page_schema, paginate
+from trace_service.api import ApiBlueprint, page_schema, paginate, patch_schema
 from trace_service.auth import services
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.models import ApiToken, User
@@ -24,7 +23,7 @@ from trace_service.auth.schemas import (
 from trace_service.db import get_session
 from trace_service.errors import NotAuthenticated
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
+blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
 
 
 @blp.route("/auth/me")
@@ -113,7 +112,7 @@ def get_user(user_id: int) -> User:
 
 @blp.route("/users/<id:user_id>", methods=["PATCH"])
 @require_roles(Role.ADMIN)
-@blp.arguments(UserUpdateSchema(partial=True))
+@blp.arguments(patch_schema(UserUpdateSchema))
 @blp.response(200, UserSchema)
 def update_user(data: dict[str, Any], user_id: int) -> User:
     """Change an account: name, e-mail, role, producer, active, password."""

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from trace_service.api import PageArgs
 from trace_service.auth.principal import Role
-from trace_service.fields import StrictBoolean
+from trace_service.fields import Id, StrictBoolean, Text
 
 _USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9._-]{2,63}$",
@@ -15,10 +15,10 @@ _USERNAME = validate.Regexp(
 class UserSchema(Schema):
     id = fields.Integer(dump_only=True)
     username = fields.String(required=True, validate=_USERNAME)
-    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    display_name = Text(validate=validate.Length(min=1, max=200))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     role = fields.Enum(Role, by_value=True, required=True)
-    producer_id = fields.Integer(allow_none=True, strict=True)
+    producer_id = Id(allow_none=True)
     is_active = StrictBoolean()
     password = fields.String(load_only=True, validate=validate.Length(max=200))
     created_at = fields.DateTime(dump_only=True)
@@ -33,11 +33,11 @@ class UserUpdateSchema(UserSchema):
 
 class UserQuerySchema(PageArgs):
     role = fields.Enum(Role, by_value=True)
-    producer_id = fields.Integer()
+    producer_id = Id(strict=False)
 
 
 class TokenCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
 
 
 class TokenSchema(Schema):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
-from trace_service.api import page_schema, paginate
+from trace_service.api import ApiBlueprint, page_schema, paginate, patch_schema
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Role
 from trace_service.clock import today_vn
@@ -25,17 +23,17 @@ from trace_service.registry.schemas import (
 )
 
 PREFIX = "/api/v1"
-units = Blueprint(
+units = ApiBlueprint(
     "admin_units",
     __name__,
     url_prefix=PREFIX,
     description="Provinces, districts and communes, with their history",
 )
-producers = Blueprint(
+producers = ApiBlueprint(
     "producers", __name__, url_prefix=PREFIX, description="OCOP producers (chủ thể OCOP)"
 )
-products = Blueprint("products", __name__, url_prefix=PREFIX, description="Products")
-areas = Blueprint(
+products = ApiBlueprint("products", __name__, url_prefix=PREFIX, description="Products")
+areas = ApiBlueprint(
     "areas", __name__, url_prefix=PREFIX, description="Raw-material areas (vùng nguyên liệu)"
 )
 WRITERS = (Role.ADMIN, Role.PRODUCER)
@@ -69,7 +67,7 @@ def create_unit(data: dict[str, Any]) -> AdministrativeUnit:
 
 @units.route("/admin-units/<id:unit_id>", methods=["PATCH"])
 @require_roles(Role.ADMIN)
-@units.arguments(AdminUnitSchema(partial=True))
+@units.arguments(patch_schema(AdminUnitSchema))
 @units.response(200, AdminUnitSchema)
 def update_unit(data: dict[str, Any], unit_id: int) -> AdministrativeUnit:
     """Change an administrative unit (e.g. close it and name its successor)."""
@@ -107,7 +105,7 @@ def create_producer(data: dict[str, Any]) -> Producer:
 
 @producers.route("/producers/<id:producer_id>", methods=["PATCH"])
 @require_roles(*WRITERS)
-@producers.arguments(ProducerSchema(partial=True))
+@producers.arguments(patch_schema(ProducerSchema))
 @producers.response(200, ProducerSchema)
 def update_producer(data: dict[str, Any], producer_id: int) -> Producer:
     """Change a producer; a producer may change its own address and contacts."""
@@ -153,7 +151,7 @@ def create_product(data: dict[str, Any]) -> Product:
 
 @products.route("/products/<id:product_id>", methods=["PATCH"])
 @require_roles(*WRITERS)
-@products.arguments(ProductSchema(partial=True))
+@products.arguments(patch_schema(ProductSchema))
 @products.response(200, ProductSchema)
 def update_product(data: dict[str, Any], product_id: int) -> Product:
     """Change a product; `listings` and `images`, when given, replace the old lists."""
@@ -199,7 +197,7 @@ def create_area(data: dict[str, Any]) -> RawMaterialArea:
 
 @areas.route("/areas/<id:area_id>", methods=["PATCH"])
 @require_roles(*WRITERS)
-@areas.arguments(AreaSchema(partial=True))
+@areas.arguments(patch_schema(AreaSchema))
 @areas.response(200, AreaSchema)
 def update_area(data: dict[str, Any], area_id: int) -> RawMaterialArea:
     """Change a raw-material area."""

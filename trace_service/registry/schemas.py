@@ -16,7 +16,7 @@ from marshmallow import (
 )
 
 from trace_service.api import PageArgs
-from trace_service.fields import StrictFloat, Text
+from trace_service.fields import Id, StrictFloat, Text
 from trace_service.registry.enums import (
     CertificationScheme,
     Platform,
@@ -30,8 +30,6 @@ from trace_service.registry.validators import (
     validate_geometry,
     validate_gtin,
 )
-
-_Id = fields.Integer(strict=True, validate=validate.Range(min=1))
 
 
 def _text(max_length: int, **kwargs: Any) -> Text:
@@ -54,10 +52,10 @@ class AdminUnitSchema(Schema):
     code = _text(16, allow_none=True)
     name = _text(120, required=True)
     level = fields.Enum(UnitLevel, by_value=True, required=True)
-    parent_id = fields.Integer(strict=True, allow_none=True)
+    parent_id = Id(allow_none=True)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(allow_none=True)
-    successor_id = fields.Integer(strict=True, allow_none=True)
+    successor_id = Id(allow_none=True)
     lat = StrictFloat(allow_none=True, validate=validate.Range(min=-90, max=90))
     lon = StrictFloat(allow_none=True, validate=validate.Range(min=-180, max=180))
     parent = fields.Nested(UnitRefSchema, dump_only=True, allow_none=True)
@@ -66,7 +64,7 @@ class AdminUnitSchema(Schema):
 
 class AdminUnitQuerySchema(PageArgs):
     level = fields.Enum(UnitLevel, by_value=True)
-    parent_id = fields.Integer()
+    parent_id = Id(strict=False)
     valid_on = fields.Date(metadata={"description": "Only units valid on this day (ISO 8601)"})
     q = Text(validate=validate.Length(max=100), metadata={"description": "Name or code"})
 
@@ -79,7 +77,7 @@ class ProducerSchema(Schema):
         32, required=True, metadata={"description": "Business registration number or tax code"}
     )
     address = _text(500, required=True)
-    commune_id = fields.Integer(strict=True, required=True)
+    commune_id = Id(required=True)
     representative = _text(200, required=True)
     phone = Text(allow_none=True, validate=validate.Length(max=30))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
@@ -95,8 +93,8 @@ class ProducerSchema(Schema):
         except ValidationError as exc:
             raise ValidationError(exc.messages, "registration_code") from exc
         try:
-            if data.get("phone"):
-                data["phone"] = normalise_phone(data["phone"])
+            if "phone" in data:  # blank clears the number
+                data["phone"] = normalise_phone(data["phone"]) if data["phone"] else None
         except ValidationError as exc:
             raise ValidationError(exc.messages, "phone") from exc
         return data
@@ -104,8 +102,8 @@ class ProducerSchema(Schema):
 
 class ProducerQuerySchema(PageArgs):
     kind = fields.Enum(ProducerKind, by_value=True)
-    commune_id = fields.Integer()
-    district_id = fields.Integer(metadata={"description": "Communes of this district"})
+    commune_id = Id(strict=False)
+    district_id = Id(strict=False, metadata={"description": "Communes of this district"})
     q = Text(validate=validate.Length(max=100), metadata={"description": "Name, code or person"})
 
 
@@ -121,8 +119,7 @@ class ImageSchema(Schema):
 
 class ProductSchema(Schema):
     id = fields.Integer(dump_only=True)
-    producer_id = fields.Integer(
-        strict=True,
+    producer_id = Id(
         metadata={"description": "Required for admins; a producer's own products by default"},
     )
     producer = fields.Nested(ProducerRefSchema, dump_only=True)
@@ -146,9 +143,11 @@ class ProductSchema(Schema):
 
 
 class ProductQuerySchema(PageArgs):
-    producer_id = fields.Integer()
+    producer_id = Id(strict=False)
     product_group = fields.Enum(ProductGroup, by_value=True)
-    district_id = fields.Integer(metadata={"description": "Products of producers in this district"})
+    district_id = Id(
+        strict=False, metadata={"description": "Products of producers in this district"}
+    )
     has_gtin = fields.Boolean()
     has_listing = fields.Boolean()
     q = Text(validate=validate.Length(max=100), metadata={"description": "Name or GTIN"})
@@ -172,14 +171,15 @@ class CertificationSchema(Schema):
 
 class AreaSchema(Schema):
     id = fields.Integer(dump_only=True)
-    producer_id = fields.Integer(strict=True)
+    producer_id = Id()
     producer = fields.Nested(ProducerRefSchema, dump_only=True)
     name = _text(255, required=True)
-    commune_id = fields.Integer(strict=True, required=True)
+    commune_id = Id(required=True)
     commune = fields.Nested(UnitRefSchema, dump_only=True)
     area_ha = StrictFloat(
         required=True,
-        validate=validate.Range(min=0, max=1_000_000, min_inclusive=False),
+        # Stored with 4 decimals: anything smaller would be kept as 0 ha.
+        validate=validate.Range(min=0.0001, max=1_000_000),
         metadata={"description": "Size in hectares"},
     )
     crops = fields.List(_text(100), validate=validate.Length(max=50))
@@ -200,8 +200,8 @@ class AreaSchema(Schema):
 
 
 class AreaQuerySchema(PageArgs):
-    producer_id = fields.Integer()
-    commune_id = fields.Integer()
+    producer_id = Id(strict=False)
+    commune_id = Id(strict=False)
     crop = Text(validate=validate.Length(max=100))
     certification = fields.Enum(CertificationScheme, by_value=True)
     q = Text(validate=validate.Length(max=100))

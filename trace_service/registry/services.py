@@ -14,6 +14,7 @@ from trace_service.audit.services import changes, record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import User
 from trace_service.auth.principal import Principal
+from trace_service.certificates.models import Certificate, Evaluation
 from trace_service.errors import Conflict, Forbidden, NotFound, field_error
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import (
@@ -148,10 +149,11 @@ def update_unit(
     session: Session, actor: Principal, unit: AdministrativeUnit, data: dict[str, Any]
 ) -> AdministrativeUnit:
     before = _snapshot(unit, UNIT_FIELDS)
-    for key in UNIT_FIELDS:
-        if key in data:
-            setattr(unit, key, data[key])
-    _check_unit(session, unit)
+    with session.no_autoflush:  # check the new links before the database sees them
+        for key in UNIT_FIELDS:
+            if key in data:
+                setattr(unit, key, data[key])
+        _check_unit(session, unit)
     session.flush()
     record_event(
         session,
@@ -470,6 +472,15 @@ def update_product(
 
 
 def delete_product(session: Session, actor: Principal, product: Product) -> None:
+    history = (
+        exists().where(Evaluation.product_id == product.id),
+        exists().where(Certificate.product_id == product.id),
+    )
+    if any(session.scalar(select(check)) for check in history):
+        raise Conflict(
+            "Sản phẩm đã được đánh giá OCOP; lịch sử được giữ lại, không thể xóa.",
+            "The product has OCOP evaluations or certificates; its history is kept.",
+        )
     record_event(
         session, actor, Tag.PRODUCT_DELETED, "product", product.id, _product_snapshot(product)
     )

@@ -36,7 +36,7 @@ def gtin14(value: str) -> str:
     return value.zfill(14)
 
 
-_PHONE = re.compile(r"^(?:\+84|0)[1-9]\d{8,9}$")
+_PHONE = re.compile(r"^(?:\+84|0)[1-9][0-9]{8,9}$")  # ASCII digits only
 
 
 def normalise_phone(value: str) -> str:
@@ -86,6 +86,10 @@ def validate_geometry(geometry: Any) -> None:
     unknown = set(geometry) - {"type", "coordinates", "bbox"}
     if unknown:
         raise ValidationError(f"Unknown geometry members: {', '.join(sorted(unknown))}.")
+    if "bbox" in geometry:
+        bbox = geometry["bbox"]
+        if not (isinstance(bbox, list) and len(bbox) in (4, 6) and all(map(_is_number, bbox))):
+            raise ValidationError("bbox must be 4 or 6 finite numbers.")
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Point":
