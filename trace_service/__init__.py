@@ -40,13 +40,14 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.audit.routes import blp as audit_blp
     from trace_service.auth.access import init_access
     from trace_service.auth.routes import blp as auth_blp
+    from trace_service.certificates.routes import blp as certificates_blp
     from trace_service.docs import docs_assets
     from trace_service.health import health
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
 
     init_access(app)
     api = init_api(app)
-    for blueprint in (auth_blp, *registry_blps, audit_blp):
+    for blueprint in (auth_blp, *registry_blps, certificates_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)

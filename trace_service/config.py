@@ -84,6 +84,59 @@ SETTINGS: tuple[Setting, ...] = (
         "Public address of the service, used in links it prints (labels, letters).",
     ),
     Setting("LOG_LEVEL", "INFO", str, "Python logging level of the service's own logger."),
+    Setting(
+        "EXPIRY_WINDOW_DAYS",
+        90,
+        _positive_int,
+        "A certificate is `expiring` when its last valid day is this close.",
+    ),
+    Setting(
+        "OFFICE_NAME",
+        "Văn phòng Điều phối Nông thôn mới tỉnh Lâm Đồng",
+        str,
+        "The province OCOP office, as it signs expiry letters.",
+    ),
+    Setting("OFFICE_PLACE", "Lâm Đồng", str, "Place name on the office's letters."),
+    Setting("SMTP_HOST", "", str, "Mail server for expiry notices; empty: e-mail is not sent."),
+    Setting("SMTP_PORT", 25, _positive_int, "Mail server port."),
+    Setting("SMTP_USERNAME", "", str, "Mail server login, if it needs one."),
+    Setting("SMTP_PASSWORD", "", str, "Mail server password."),
+    Setting("SMTP_STARTTLS", False, _bool, "Upgrade the mail connection with STARTTLS."),
+    Setting("MAIL_FROM", "OCOP <ocop@localhost>", str, "Sender of expiry notices."),
+    Setting(
+        "WEBHOOK_URL",
+        "",
+        str,
+        "Where expiry notices are also POSTed as JSON; empty: no webhook.",
+    ),
+    Setting(
+        "WEBHOOK_SECRET",
+        "",
+        str,
+        "Key of the `X-OCOP-Signature: sha256=<HMAC of the body>` header on webhooks.",
+    ),
+    Setting(
+        "DELIVERY_MAX_ATTEMPTS", 6, _positive_int, "Tries per notice and channel before giving up."
+    ),
+    Setting(
+        "DELIVERY_RETRY_SECONDS",
+        300,
+        _positive_int,
+        "Wait before the first retry; it doubles after every failed try.",
+    ),
+    Setting(
+        "SCHEDULER",
+        False,
+        _bool,
+        "Run the daily expiry sweep and deliveries inside the web process "
+        "(single-machine installs; else use cron or a systemd timer).",
+    ),
+    Setting(
+        "SCHEDULER_TIME",
+        "06:00",
+        str,
+        "Vietnam time of day (HH:MM) at which the in-process scheduler sweeps.",
+    ),
 )
 
 

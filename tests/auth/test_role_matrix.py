@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests import factories
 from tests.conftest import Account, make_account
 from trace_service.auth.principal import Role
+from trace_service.certificates.models import ExpiryNotice
 
 ROLES = ("anonymous", "admin", "inspector", "producer_own", "producer_other")
 
@@ -30,6 +32,11 @@ class World:
     product_a: Any
     area_a: Any
     accounts: dict[str, Account]
+    province: Any = None
+    certificate_a: Any = None
+    evaluation_uncertified: Any = None
+    letter_notice: Any = None
+    product_without_history: Any = None
 
 
 @pytest.fixture
@@ -38,13 +45,23 @@ def world(db_session) -> World:
     commune = factories.CommuneFactory(parent=district)
     producer_a = factories.ProducerFactory(commune=commune)
     producer_b = factories.ProducerFactory(commune=commune)
+    province = district.parent
+    product_a = factories.ProductFactory(producer=producer_a)
+    certificate_a = factories.CertificateFactory(
+        product=product_a, issue_date=date(2024, 1, 10), evaluation__council_unit=province
+    )
+    notice = ExpiryNotice(
+        certificate=certificate_a, threshold_days=30, valid_until=certificate_a.valid_until
+    )
+    db_session.add(notice)
+    db_session.flush()
     return World(
         district=district,
         commune=commune,
         producer_a=producer_a,
         producer_b=producer_b,
         producer_empty=factories.ProducerFactory(commune=commune),
-        product_a=factories.ProductFactory(producer=producer_a),
+        product_a=product_a,
         area_a=factories.AreaFactory(producer=producer_a, commune=commune),
         accounts={
             "admin": make_account(db_session, Role.ADMIN),
@@ -52,6 +69,13 @@ def world(db_session) -> World:
             "producer_own": make_account(db_session, Role.PRODUCER, producer_a.id),
             "producer_other": make_account(db_session, Role.PRODUCER, producer_b.id),
         },
+        province=province,
+        certificate_a=certificate_a,
+        evaluation_uncertified=factories.EvaluationFactory(
+            product=product_a, council_unit=province, evaluated_on=date(2025, 9, 1)
+        ),
+        letter_notice=notice,
+        product_without_history=factories.ProductFactory(producer=producer_a),
     )
 
 
@@ -240,7 +264,7 @@ ROUTES = [
     Route(
         "DELETE",
         f"{P}/products/<id:product_id>",
-        lambda w: f"{P}/products/{w.product_a.id}",
+        lambda w: f"{P}/products/{w.product_without_history.id}",
         writers_and_owner(204),
     ),
     Route("GET", f"{P}/areas", lambda w: f"{P}/areas", everyone(200)),
@@ -277,6 +301,97 @@ ROUTES = [
         f"{P}/areas/<id:area_id>",
         lambda w: f"{P}/areas/{w.area_a.id}",
         writers_and_owner(204),
+    ),
+    Route(
+        "POST",
+        f"{P}/evaluations",
+        lambda w: f"{P}/evaluations",
+        only_admin(201),
+        body=lambda w: {
+            "product_id": w.product_a.id,
+            "council_level": "province",
+            "council_unit_id": w.province.id,
+            "evaluated_on": "2025-08-01",
+            "score_a": 30,
+            "score_b": 15,
+            "score_c": 15,
+            "mandatory_met": True,
+            "reference": "BB 12/2025",
+        },
+    ),
+    Route("GET", f"{P}/evaluations", lambda w: f"{P}/evaluations", everyone(200)),
+    Route(
+        "GET",
+        f"{P}/evaluations/<id:evaluation_id>",
+        lambda w: f"{P}/evaluations/{w.certificate_a.evaluation_id}",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/certificates",
+        lambda w: f"{P}/certificates",
+        only_admin(201),
+        body=lambda w: {
+            "evaluation_id": w.evaluation_uncertified.id,
+            "number": "MATRIX-1",
+            "decision_number": "99/QĐ-UBND",
+            "decision_date": "2025-09-10",
+            "issue_date": "2025-09-10",
+        },
+    ),
+    Route("GET", f"{P}/certificates", lambda w: f"{P}/certificates", everyone(200)),
+    Route(
+        "GET",
+        f"{P}/certificates/<id:certificate_id>",
+        lambda w: f"{P}/certificates/{w.certificate_a.id}",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/certificates/<id:certificate_id>/revocation",
+        lambda w: f"{P}/certificates/{w.certificate_a.id}/revocation",
+        only_admin(200),
+        body=lambda w: {
+            "revoked_on": "2025-10-01",
+            "decision": "15/QĐ-UBND",
+            "reason": "Không duy trì truy xuất nguồn gốc",
+        },
+    ),
+    Route(
+        "GET",
+        f"{P}/certificates/stats",
+        lambda w: f"{P}/certificates/stats",
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "inspector": 200,
+            "producer_own": 403,
+            "producer_other": 403,
+        },
+    ),
+    Route(
+        "GET",
+        f"{P}/products/<id:product_id>/label-status",
+        lambda w: f"{P}/products/{w.product_a.id}/label-status",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/expiry-notices/<id:notice_id>/letter.pdf",
+        lambda w: f"{P}/expiry-notices/{w.letter_notice.id}/letter.pdf",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/reports/ocop-plan",
+        lambda w: f"{P}/reports/ocop-plan",
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "inspector": 200,
+            "producer_own": 403,
+            "producer_other": 403,
+        },
     ),
     Route(
         "GET",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, literal, null, select
+from sqlalchemy import case, literal, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -78,6 +78,7 @@ def sweep(
         _insert(session, ExpiryNotice)
         .from_select(["certificate_id", "threshold_days", "valid_until", "created_at"], crossed)
         .on_conflict_do_nothing(index_elements=["certificate_id", "threshold_days"])
+        .execution_options(preserve_rowcount=True)  # else PostgreSQL reports -1
     ).rowcount
     deliveries = _add_deliveries(session, EMAIL, Producer.email, now)
     if webhook_url:
@@ -96,14 +97,12 @@ def sweep(
 
 
 def _add_deliveries(session: Session, channel: str, recipient: Any, now: datetime) -> int:
-    """One delivery per channel for every notice that has none yet.
+    """One delivery per channel for each notice this sweep wrote (``created_at == now``).
 
-    A producer without an e-mail address gets a delivery marked ``undeliverable``, so the
-    province office sees who still has to be told on paper.
+    Only new notices are looked at, so the work stays proportional to what this sweep found,
+    however long the outbox's history grows. A producer without an e-mail address gets a
+    delivery marked ``undeliverable``, so the province office sees who must be told on paper.
     """
-    missing = ~exists().where(
-        NoticeDelivery.notice_id == ExpiryNotice.id, NoticeDelivery.channel == channel
-    )
     pending = (
         select(
             ExpiryNotice.id,
@@ -118,7 +117,7 @@ def _add_deliveries(session: Session, channel: str, recipient: Any, now: datetim
         .join(Certificate)
         .join(Product)
         .join(Producer)
-        .where(missing)
+        .where(ExpiryNotice.created_at == literal(now, UtcDateTime()))
     )
     return session.execute(
         _insert(session, NoticeDelivery)
@@ -135,6 +134,7 @@ def _add_deliveries(session: Session, channel: str, recipient: Any, now: datetim
             pending,
         )
         .on_conflict_do_nothing(index_elements=["notice_id", "channel"])
+        .execution_options(preserve_rowcount=True)
     ).rowcount
 
 

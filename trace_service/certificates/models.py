@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace_service.certificates.rules import CouncilLevel
-from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+from trace_service.db import Base, Created, IntPk, UtcDateTime, utcnow, value_enum
 from trace_service.registry.models import AdministrativeUnit, Product
 
 
@@ -90,7 +90,8 @@ class ExpiryNotice(Base):
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
     threshold_days: Mapped[int]
     valid_until: Mapped[date]
-    created_at: Mapped[Created]
+    # Indexed: a sweep finds the notices it has just written by their creation time.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
     certificate: Mapped[Certificate] = relationship(back_populates="notices")
     deliveries: Mapped[list[NoticeDelivery]] = relationship(

@@ -87,6 +87,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_expiry_notices')),
     sa.UniqueConstraint('certificate_id', 'threshold_days', name=op.f('uq_expiry_notices_certificate_id_threshold_days'))
     )
+    with op.batch_alter_table('expiry_notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expiry_notices_created_at'), ['created_at'], unique=False)
+
     op.create_table('notice_deliveries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('notice_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -130,6 +133,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notice_deliveries_notice_id'))
 
     op.drop_table('notice_deliveries')
+    with op.batch_alter_table('expiry_notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expiry_notices_created_at'))
+
     op.drop_table('expiry_notices')
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificates_valid_until'))

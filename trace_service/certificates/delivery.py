@@ -1,0 +1,237 @@
+"""Delivering expiry notices from the outbox: e-mail and HMAC-signed webhooks, with retries.
+
+Each delivery is leased before it is sent (an atomic UPDATE that only one worker wins), sent
+outside any transaction, and its attempt recorded afterwards. Delivery is at-least-once: a
+worker that dies between sending and recording sends again after the lease runs out, so the
+e-mail carries a stable Message-ID and the webhook a stable ``X-OCOP-Delivery`` id that
+receivers can use to drop a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.principal import Principal
+from trace_service.certificates.expiry import EMAIL, WEBHOOK
+from trace_service.certificates.models import DeliveryAttempt, ExpiryNotice, NoticeDelivery
+from trace_service.certificates.notices import (
+    LETTER_THRESHOLD_DAYS,
+    Office,
+    email_message,
+    letter_pdf,
+    webhook_payload,
+)
+from trace_service.db import utcnow
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    office: Office
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "OCOP <ocop@localhost>"
+    webhook_secret: str = ""
+    max_attempts: int = 6
+    retry_seconds: int = 300
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DeliverySettings:
+        return cls(
+            office=Office(
+                config["OFFICE_NAME"], config["OFFICE_PLACE"], config["PUBLIC_BASE_URL"].rstrip("/")
+            ),
+            smtp_host=config["SMTP_HOST"],
+            smtp_port=config["SMTP_PORT"],
+            smtp_username=config["SMTP_USERNAME"],
+            smtp_password=config["SMTP_PASSWORD"],
+            smtp_starttls=config["SMTP_STARTTLS"],
+            mail_from=config["MAIL_FROM"],
+            webhook_secret=config["WEBHOOK_SECRET"],
+            max_attempts=config["DELIVERY_MAX_ATTEMPTS"],
+            retry_seconds=config["DELIVERY_RETRY_SECONDS"],
+        )
+
+    def channels(self) -> list[str]:
+        """E-mail waits (stays pending) while no mail server is configured."""
+        return [EMAIL, WEBHOOK] if self.smtp_host else [WEBHOOK]
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=`` HMAC of ``<timestamp>.<body>``: a receiver recomputes it with the shared
+    secret, and refuses old timestamps so a captured request cannot be replayed later."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def _send_email(settings: DeliverySettings, notice: ExpiryNotice, recipient: str) -> str:
+    pdf = (
+        letter_pdf(notice, settings.office)
+        if notice.threshold_days == LETTER_THRESHOLD_DAYS
+        else None
+    )
+    message = email_message(notice, settings.office, settings.mail_from, recipient, pdf)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(message)
+    return f"sent to {recipient}" + (" with the letter" if pdf else "")
+
+
+def _send_webhook(
+    settings: DeliverySettings, delivery: NoticeDelivery, url: str, now: datetime
+) -> str:
+    body = json.dumps(webhook_payload(delivery.notice), ensure_ascii=False).encode()
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "ocop-trace-service",
+        "X-OCOP-Event": "certificate.expiry_notice",
+        "X-OCOP-Delivery": str(delivery.id),
+        "X-OCOP-Timestamp": timestamp,
+    }
+    if settings.webhook_secret:
+        headers["X-OCOP-Signature"] = sign(settings.webhook_secret, timestamp, body)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the URL is the operator's setting
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return f"HTTP {response.status}"
+
+
+def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
+    claimed = session.execute(
+        update(NoticeDelivery)
+        .where(
+            NoticeDelivery.id == delivery_id,
+            NoticeDelivery.status == "pending",
+            or_(NoticeDelivery.leased_until.is_(None), NoticeDelivery.leased_until < now),
+        )
+        .values(leased_until=now + LEASE)
+    ).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def _record(
+    session: Session,
+    actor: Principal,
+    settings: DeliverySettings,
+    delivery: NoticeDelivery,
+    ok: bool,
+    detail: str,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
+    delivery.attempts += 1
+    delivery.leased_until = None
+    session.add(
+        DeliveryAttempt(delivery_id=delivery.id, attempted_at=now, ok=ok, detail=detail[:500])
+    )
+    if ok:
+        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        report.sent += 1
+        record_event(
+            session,
+            actor,
+            Tag.NOTICE_DELIVERED,
+            "notice_delivery",
+            delivery.id,
+            {
+                "channel": delivery.channel,
+                "notice_id": delivery.notice_id,
+                "attempts": delivery.attempts,
+            },
+        )
+    elif delivery.attempts >= settings.max_attempts:
+        delivery.status, delivery.last_error = "failed", detail[:500]
+        report.failed += 1
+        record_event(
+            session,
+            actor,
+            Tag.NOTICE_DELIVERY_FAILED,
+            "notice_delivery",
+            delivery.id,
+            {"channel": delivery.channel, "error": detail[:500], "attempts": delivery.attempts},
+        )
+    else:
+        delivery.last_error = detail[:500]
+        delivery.next_attempt_at = now + timedelta(
+            seconds=settings.retry_seconds * 2 ** (delivery.attempts - 1)
+        )
+        report.retrying += 1
+    session.commit()
+
+
+def deliver_due(
+    make_session: sessionmaker[Session],
+    actor: Principal,
+    settings: DeliverySettings,
+    *,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> DeliveryReport:
+    """Send every delivery that is due, one at a time, each in its own transactions."""
+    now = now or utcnow()
+    report = DeliveryReport()
+    with make_session() as session:
+        due = list(
+            session.scalars(
+                select(NoticeDelivery.id)
+                .where(
+                    NoticeDelivery.status == "pending",
+                    NoticeDelivery.channel.in_(settings.channels()),
+                    NoticeDelivery.next_attempt_at <= now,
+                    or_(NoticeDelivery.leased_until.is_(None), NoticeDelivery.leased_until < now),
+                )
+                .order_by(NoticeDelivery.next_attempt_at, NoticeDelivery.id)
+                .limit(limit)
+            )
+        )
+    for delivery_id in due:
+        with make_session() as session:
+            if not _claim(session, delivery_id, now):
+                continue  # another worker has it
+            delivery = session.get(NoticeDelivery, delivery_id)
+            if delivery is None or delivery.recipient is None:
+                continue
+            try:
+                if delivery.channel == EMAIL:
+                    detail = _send_email(settings, delivery.notice, delivery.recipient)
+                else:
+                    detail = _send_webhook(settings, delivery, delivery.recipient, now)
+                ok = True
+            except (OSError, smtplib.SMTPException, urllib.error.URLError) as exc:
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+                report.errors.append(f"delivery {delivery_id}: {detail}")
+                log.warning("notice delivery %s failed: %s", delivery_id, detail)
+            _record(session, actor, settings, delivery, ok, detail, now, report)
+    return report

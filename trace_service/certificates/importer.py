@@ -1,0 +1,739 @@
+"""Import the list of certified OCOP products that provinces keep in spreadsheets.
+
+A province sends a CSV (UTF-8, comma or semicolon separated) or an XLSX file with one row per
+certificate. Headers are Vietnamese and matched without case or diacritics ("Số GCN" = "so gcn").
+Every row is checked before anything is written; one bad row refuses the whole file, so a
+province fixes the file and sends it again rather than untangling a half-done import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Any
+
+from marshmallow import ValidationError
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.principal import Principal
+from trace_service.certificates.models import Certificate
+from trace_service.certificates.rules import CERTIFIED_MIN_STAR, valid_until
+from trace_service.clock import today_vn
+from trace_service.errors import InvalidInput
+from trace_service.registry.models import Producer, Product
+from trace_service.registry.validators import normalise_registration_code, validate_gtin
+from trace_service.text import fold
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5_000
+HEADER_SEARCH_ROWS = 50  # the header row must be among the first 50 rows
+MAX_COLUMNS = 100
+_IN_CHUNK = 500  # values per SQL IN (...), well under SQLite's variable limit
+
+# Field -> (Vietnamese label, English label, header aliases as `_header_key` gives them).
+FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "number": (
+        "Số GCN",
+        "certificate number",
+        ("so gcn", "so giay chung nhan", "so gcn ocop", "so giay chung nhan ocop"),
+    ),
+    "decision_number": ("Số quyết định", "decision number", ("so quyet dinh", "so qd")),
+    "decision_date": ("Ngày quyết định", "decision date", ("ngay quyet dinh", "ngay qd")),
+    "issuing_authority": ("Cơ quan cấp", "issuing authority", ("co quan cap", "don vi cap")),
+    "registration_code": (
+        "Mã số thuế",
+        "producer tax/registration code",
+        ("ma so thue", "mst", "ma so dkkd", "ma so dang ky kinh doanh"),
+    ),
+    "product_name": ("Tên sản phẩm", "product name", ("ten san pham",)),
+    "gtin": ("GTIN", "GTIN", ("gtin", "ma vach")),
+    "star": ("Số sao", "star", ("so sao", "hang sao")),
+    "issue_date": ("Ngày cấp", "issue date", ("ngay cap",)),
+}
+OPTIONAL_FIELDS = frozenset({"gtin"})
+REQUIRED_FIELDS = tuple(f for f in FIELDS if f not in OPTIONAL_FIELDS)
+_ALIASES = {alias: name for name, (_, _, aliases) in FIELDS.items() for alias in aliases}
+_TEXT_LIMITS = {"number": 64, "decision_number": 64, "issuing_authority": 255}
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+_STAR = re.compile(r"^(\d+)\s*(?:sao|\*|★|☆)?$")
+VALUE_KEYS = (
+    "number",
+    "decision_number",
+    "decision_date",
+    "issuing_authority",
+    "product_id",
+    "star",
+    "issue_date",
+)
+
+Table = list[tuple[int, dict[str, Any]]]
+
+
+@dataclass
+class RowResult:
+    line: int  # the row number a person sees in the spreadsheet (1-based, header counted)
+    problems: list[str]  # each "<Vietnamese> / <English>"; empty means the row is fine
+    values: dict[str, Any]  # VALUE_KEYS, None where the cell could not be read
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowResult]
+    imported: int = 0  # 0 on a dry run or a refused import
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not any(row.problems for row in self.rows)
+
+
+def _problem(vi: str, en: str) -> str:
+    return f"{vi} / {en}"
+
+
+def _vn(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _refuse(vi: str, en: str) -> InvalidInput:
+    return InvalidInput(vi, en)
+
+
+# -- reading the file -------------------------------------------------------------------------
+
+
+def _header_key(cell: Any) -> str:
+    """The folded header, punctuation as space: "Số QĐ:" -> "so qd", "MST (*)" -> "mst"."""
+    return "" if cell is None else " ".join(re.sub(r"[^\w]+", " ", fold(str(cell))).split())
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_columns(row: Sequence[Any]) -> dict[str, int]:
+    """The fields this row names, with their column index (first occurrence wins)."""
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        name = _ALIASES.get(_header_key(cell))
+        if name is not None and name not in columns:
+            columns[name] = index
+    return columns
+
+
+class _NoHeader(InvalidInput):
+    def __init__(self, recognised: int, message: str, message_en: str) -> None:
+        super().__init__(message, message_en)
+        self.recognised = recognised  # how many required columns the nearest row names
+
+
+@dataclass
+class _HeaderSearch:
+    """The first row naming every required field, or the nearest miss for the error message."""
+
+    best: dict[str, int] = field(default_factory=dict)
+
+    def offer(self, row: Sequence[Any]) -> dict[str, int] | None:
+        columns = _header_columns(row)
+        if all(name in columns for name in REQUIRED_FIELDS):
+            return columns
+        if len(columns) > len(self.best):
+            self.best = columns
+        return None
+
+    def error(self) -> _NoHeader:
+        missing = [name for name in REQUIRED_FIELDS if name not in self.best]
+        vi = ", ".join(f"«{FIELDS[name][0]}»" for name in missing)
+        en = ", ".join(f"'{FIELDS[name][0]}' ({FIELDS[name][1]})" for name in missing)
+        if not self.best:
+            return _NoHeader(
+                0,
+                f"Không tìm thấy dòng tiêu đề trong {HEADER_SEARCH_ROWS} dòng đầu; "
+                f"cần các cột: {vi}.",
+                f"No header row in the first {HEADER_SEARCH_ROWS} rows; "
+                f"the file needs the columns {en}.",
+            )
+        return _NoHeader(len(self.best), f"Thiếu cột: {vi}.", f"Missing columns: {en}.")
+
+
+def _table_from_rows(rows: Iterable[Sequence[Any]]) -> Table:
+    """Find the header row in ``rows`` and map the data rows below it to field names."""
+    search = _HeaderSearch()
+    table: Table = []
+    columns: dict[str, int] | None = None
+    for line, raw in enumerate(rows, start=1):
+        row = list(raw[:MAX_COLUMNS])
+        if columns is None:
+            if line > HEADER_SEARCH_ROWS:
+                break
+            columns = search.offer(row)
+            continue
+        if all(_blank(cell) for cell in row):
+            continue
+        if len(table) >= MAX_ROWS:
+            raise _refuse(
+                f"Tệp có hơn {MAX_ROWS:_} dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.".replace(
+                    "_", "."
+                ),
+                f"The file has more than {MAX_ROWS:,} data rows; split it into smaller files.",
+            )
+        table.append(
+            (
+                line,
+                {
+                    name: _clean(row[index]) if index < len(row) else None
+                    for name, index in columns.items()
+                },
+            )
+        )
+    if columns is None:
+        raise search.error()
+    if not table:
+        raise _refuse(
+            "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề.",
+            "The file has no data rows below its header row.",
+        )
+    return table
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        return value or None
+    return value
+
+
+_DELIMITERS = (",", ";", "\t")
+
+
+def _read_csv(content: bytes) -> Table:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _refuse(
+            "Tệp CSV không đọc được: cần mã hoá UTF-8 (trong Excel: Lưu thành «CSV UTF-8»).",
+            f"The CSV file is not UTF-8 (byte {exc.start}); in Excel save as 'CSV UTF-8'.",
+        ) from exc
+    if "\x00" in text:
+        raise _refuse("Tệp CSV không đọc được.", "The CSV file holds binary data, not text.")
+    # Sniff the delimiter by the header: the one under which a row names the required columns.
+    # (csv.Sniffer guesses from character counts and is fooled by a title row or by commas in
+    # Vietnamese text.)
+    errors: list[_NoHeader] = []
+    for delimiter in sorted(_DELIMITERS, key=lambda d: -text[:4096].count(d)):
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            return _table_from_rows(rows)
+        except csv.Error as exc:
+            raise _refuse("Tệp CSV không đọc được.", f"The CSV file is malformed: {exc}.") from exc
+        except _NoHeader as exc:
+            errors.append(exc)
+    # Report the delimiter that came closest: its message names the fewest missing columns.
+    raise max(errors, key=lambda e: e.recognised)
+
+
+def _read_xlsx(content: bytes) -> Table:
+    unreadable = _refuse(
+        "Tệp Excel không đọc được: cần tệp .xlsx hợp lệ.",
+        "The Excel file cannot be read: it is not a valid .xlsx workbook.",
+    )
+    try:
+        with warnings.catch_warnings():
+            # Styles or data validation openpyxl does not support are irrelevant here.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds (BadZipFile, KeyError, …) on damage
+        raise unreadable from exc
+    try:
+        if not workbook.worksheets:
+            raise unreadable
+        sheet = workbook.worksheets[0]
+        # The stored dimension may be missing or wrong; read the rows that are really there.
+        sheet.reset_dimensions()
+        return _table_from_rows(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def read_table(filename: str, content: bytes) -> Table:
+    """The data rows of a CSV or XLSX file as ``(line, {field: raw value})``.
+
+    Raises ``InvalidInput`` for a file that is too big, of another kind, unreadable, without
+    the required headers, or with more than ``MAX_ROWS`` data rows.
+    """
+    if len(content) > MAX_BYTES:
+        raise _refuse(
+            f"Tệp quá lớn ({len(content) / 1024 / 1024:.1f} MiB); tối đa 5 MiB.",
+            f"The file is too large ({len(content) / 1024 / 1024:.1f} MiB); the limit is 5 MiB.",
+        )
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension == "csv":
+        return _read_csv(content)
+    if extension == "xlsx":
+        return _read_xlsx(content)
+    hint_vi = " (tệp .xls cũ: hãy lưu lại thành .xlsx)" if extension == "xls" else ""
+    hint_en = " (an old .xls file: save it as .xlsx)" if extension == "xls" else ""
+    raise _refuse(
+        f"Chỉ nhận tệp .csv hoặc .xlsx, không nhận «{filename}»{hint_vi}.",
+        f"Only .csv and .xlsx files are accepted, not '{filename}'{hint_en}.",
+    )
+
+
+# -- parsing cells ----------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime | date):
+        return _vn(value)
+    return " ".join(str(value).split())
+
+
+def _shown(value: Any) -> str:
+    return _text(value) or ""
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _star(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        match = _STAR.match(fold(value))
+        return int(match.group(1)) if match else None
+    return None
+
+
+def _registration_code(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A tax code typed into a number cell loses its leading zero: 0101234567 -> 101234567.
+        digits = _text(value) or ""
+        return digits.zfill(10) if digits.isdigit() else digits
+    return _text(value)
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    result: RowResult
+    gtin: str | None = None
+    code: str | None = None
+    name: str | None = None
+
+
+def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
+    values: dict[str, Any] = dict.fromkeys(VALUE_KEYS)
+    problems: list[str] = []
+    row = _Row(RowResult(line, problems, values))
+
+    def missing(name: str) -> None:
+        vi, en, _ = FIELDS[name]
+        problems.append(_problem(f"Thiếu «{vi}»", f"Missing {en}"))
+
+    for name in ("number", "decision_number", "issuing_authority"):
+        text = _text(cells.get(name))
+        if text is None:
+            missing(name)
+        elif len(text) > _TEXT_LIMITS[name]:
+            vi, en, _ = FIELDS[name]
+            problems.append(
+                _problem(
+                    f"«{vi}» dài quá {_TEXT_LIMITS[name]} ký tự",
+                    f"The {en} is longer than {_TEXT_LIMITS[name]} characters",
+                )
+            )
+        else:
+            values[name] = text
+
+    for name in ("decision_date", "issue_date"):
+        raw = cells.get(name)
+        if _blank(raw):
+            missing(name)
+            continue
+        parsed = _date(raw)
+        if parsed is None:
+            vi, en, _ = FIELDS[name]
+            problems.append(
+                _problem(
+                    f"«{vi}» «{_shown(raw)}» không phải ngày hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)",
+                    f"The {en} '{_shown(raw)}' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+                )
+            )
+        else:
+            values[name] = parsed
+
+    raw_star = cells.get("star")
+    if _blank(raw_star):
+        missing("star")
+    else:
+        star = _star(raw_star)
+        if star is None or not CERTIFIED_MIN_STAR <= star <= 5:
+            problems.append(
+                _problem(
+                    f"Hạng sao «{_shown(raw_star)}» không hợp lệ: chỉ sản phẩm 3, 4 hoặc 5 sao "
+                    "được cấp giấy chứng nhận",
+                    f"The star '{_shown(raw_star)}' is not 3, 4 or 5: only 3★ and above are "
+                    "certified",
+                )
+            )
+        else:
+            values["star"] = star
+
+    decided, issued = values["decision_date"], values["issue_date"]
+    if decided is not None and issued is not None and decided > issued:
+        problems.append(
+            _problem(
+                f"Ngày quyết định {_vn(decided)} sau ngày cấp {_vn(issued)}",
+                f"The decision date {decided.isoformat()} is after the issue date "
+                f"{issued.isoformat()}",
+            )
+        )
+    if issued is not None and issued > today:
+        problems.append(
+            _problem(
+                f"Ngày cấp {_vn(issued)} ở tương lai (hôm nay là {_vn(today)})",
+                f"The issue date {issued.isoformat()} is in the future (today is "
+                f"{today.isoformat()})",
+            )
+        )
+
+    # The product: by GTIN when given, else by the producer's code and the product's name.
+    gtin = _text(cells.get("gtin"))
+    if gtin is not None:
+        compact = gtin.replace(" ", "")
+        try:
+            validate_gtin(compact)
+        except ValidationError as exc:
+            problems.append(
+                _problem(f"GTIN «{gtin}» không hợp lệ", f"Invalid GTIN '{gtin}': {exc.messages[0]}")
+            )
+        else:
+            row.gtin = compact.zfill(14)
+    code = _registration_code(cells.get("registration_code"))
+    if code is not None:
+        try:
+            row.code = normalise_registration_code(code)
+        except ValidationError as exc:
+            problems.append(
+                _problem(
+                    f"Mã số thuế/ĐKKD «{code}» không hợp lệ",
+                    f"Invalid registration code '{code}': {exc.messages[0]}",
+                )
+            )
+    row.name = _text(cells.get("product_name"))
+    if gtin is None:
+        if code is None:
+            missing("registration_code")
+        if row.name is None:
+            missing("product_name")
+    return row
+
+
+def _find_products(session: Session, rows: list[_Row]) -> None:
+    """Set ``values["product_id"]`` of each row, or say why its product cannot be found."""
+    gtins = sorted({r.gtin for r in rows if r.gtin})
+    by_gtin: dict[str, Product] = {}
+    for chunk in _chunks(gtins):
+        for product in session.scalars(
+            select(Product).where(Product.gtin14.in_(chunk)).options(selectinload(Product.producer))
+        ):
+            by_gtin[product.gtin14 or ""] = product
+    codes = sorted({r.code for r in rows if r.code})
+    producers: dict[str, Producer] = {}
+    for chunk in _chunks(codes):
+        for producer in session.scalars(
+            select(Producer).where(Producer.registration_code.in_(chunk))
+        ):
+            producers[producer.registration_code] = producer
+    products_of: dict[int, list[Product]] = defaultdict(list)
+    producer_ids = sorted(p.id for p in producers.values())
+    for chunk in _chunks(producer_ids):
+        for product in session.scalars(
+            select(Product).where(Product.producer_id.in_(chunk)).order_by(Product.id)
+        ):
+            products_of[product.producer_id].append(product)
+
+    for row in rows:
+        problems = row.result.problems
+        if row.gtin is not None:
+            product = by_gtin.get(row.gtin)
+            if product is None:
+                problems.append(
+                    _problem(
+                        f"Không có sản phẩm nào mang GTIN {row.gtin.lstrip('0')}",
+                        f"No product has the GTIN {row.gtin.lstrip('0')}",
+                    )
+                )
+            elif row.code is not None and product.producer.registration_code != row.code:
+                problems.append(
+                    _problem(
+                        f"GTIN {row.gtin.lstrip('0')} là của «{product.name_vi}» thuộc chủ thể "
+                        f"mã số {product.producer.registration_code}, không phải {row.code}",
+                        f"GTIN {row.gtin.lstrip('0')} belongs to '{product.name_vi}' of the "
+                        f"producer {product.producer.registration_code}, not {row.code}",
+                    )
+                )
+            else:
+                row.result.values["product_id"] = product.id
+            continue
+        if row.code is None or row.name is None:
+            continue  # already reported
+        producer = producers.get(row.code)
+        if producer is None:
+            problems.append(
+                _problem(
+                    f"Không có chủ thể nào có mã số thuế/ĐKKD {row.code}",
+                    f"No producer has the registration code {row.code}",
+                )
+            )
+            continue
+        owned = products_of.get(producer.id, [])
+        matches = [p for p in owned if fold(p.name_vi) == fold(row.name)]
+        if len(matches) == 1:
+            row.result.values["product_id"] = matches[0].id
+        elif matches:
+            problems.append(
+                _problem(
+                    f"Chủ thể {producer.name} có {len(matches)} sản phẩm tên «{row.name}»; "
+                    "hãy ghi GTIN",
+                    f"The producer {producer.name} has {len(matches)} products named "
+                    f"'{row.name}'; give the GTIN",
+                )
+            )
+        else:
+            known = "; ".join(p.name_vi for p in owned[:5]) + ("; …" if len(owned) > 5 else "")
+            problems.append(
+                _problem(
+                    f"Chủ thể {producer.name} ({row.code}) không có sản phẩm tên «{row.name}»"
+                    + (f" (có: {known})" if owned else " (chưa đăng ký sản phẩm nào)"),
+                    f"The producer {producer.name} ({row.code}) has no product named "
+                    f"'{row.name}'"
+                    + (f" (it has: {known})" if owned else " (it has no products registered)"),
+                )
+            )
+
+
+def _repeats(
+    rows: list[_Row], key_of: Callable[[dict[str, Any]], Hashable | None]
+) -> dict[int, list[int]]:
+    """Row index -> the lines of the other rows with the same key."""
+    groups: dict[Any, list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        key = key_of(row.result.values)
+        if key is not None:
+            groups[key].append(index)
+    others: dict[int, list[int]] = {}
+    for indexes in groups.values():
+        if len(indexes) > 1:
+            for index in indexes:
+                others[index] = [rows[i].result.line for i in indexes if i != index]
+    return others
+
+
+def _lines(lines: list[int]) -> str:
+    return ", ".join(str(n) for n in lines)
+
+
+def _check_across(session: Session, rows: list[_Row]) -> None:
+    """Rules that need the other rows or the database: repeated numbers, dates, chains."""
+    numbers = sorted({r.result.values["number"] for r in rows if r.result.values["number"]})
+    taken: set[str] = set()
+    for chunk in _chunks(numbers):
+        taken.update(
+            session.scalars(select(Certificate.number).where(Certificate.number.in_(chunk)))
+        )
+    repeated_numbers = _repeats(rows, lambda v: v["number"])
+    same_day = _repeats(
+        rows,
+        lambda v: (
+            (v["product_id"], v["issue_date"]) if v["product_id"] and v["issue_date"] else None
+        ),
+    )
+
+    product_ids = sorted(
+        {r.result.values["product_id"] for r in rows if r.result.values["product_id"]}
+    )
+    existing: dict[int, list[Certificate]] = defaultdict(list)
+    for chunk in _chunks(product_ids):
+        for cert in session.scalars(
+            select(Certificate)
+            .where(Certificate.product_id.in_(chunk))
+            .order_by(Certificate.issue_date, Certificate.id)
+        ):
+            existing[cert.product_id].append(cert)
+    successors = {c.superseded_by_id for certs in existing.values() for c in certs}
+
+    for index, row in enumerate(rows):
+        values, problems = row.result.values, row.result.problems
+        number = values["number"]
+        if number in taken:
+            problems.append(
+                _problem(
+                    f"Số GCN {number} đã có trong hệ thống",
+                    f"The certificate number {number} already exists",
+                )
+            )
+        if index in repeated_numbers:
+            others = _lines(repeated_numbers[index])
+            problems.append(
+                _problem(
+                    f"Số GCN {number} trùng với dòng {others}",
+                    f"The certificate number {number} repeats line {others}",
+                )
+            )
+        product_id, issued = values["product_id"], values["issue_date"]
+        if product_id is None or issued is None:
+            continue
+        if index in same_day:
+            others = _lines(same_day[index])
+            problems.append(
+                _problem(
+                    f"Sản phẩm này có giấy chứng nhận cùng ngày cấp {_vn(issued)} ở dòng {others}",
+                    f"The same product has a certificate issued on {issued.isoformat()} "
+                    f"on line {others}",
+                )
+            )
+        certs = existing.get(product_id, [])
+        for cert in certs:
+            if cert.issue_date == issued:
+                problems.append(
+                    _problem(
+                        f"Sản phẩm đã có giấy chứng nhận số {cert.number} cấp cùng ngày "
+                        f"{_vn(issued)}",
+                        f"The product already has certificate {cert.number} issued on "
+                        f"{issued.isoformat()}",
+                    )
+                )
+        # An older certificate slotted in front of one that already supersedes another would
+        # need that existing link rewritten: leave such history to a person.
+        later = [c for c in certs if c.issue_date > issued]
+        if later and later[0].id in successors:
+            nxt = later[0]
+            problems.append(
+                _problem(
+                    f"Giấy chứng nhận số {nxt.number} (cấp {_vn(nxt.issue_date)}) đã thay thế "
+                    "một giấy khác của sản phẩm; không thể nhập giấy cũ hơn xen vào giữa",
+                    f"Certificate {nxt.number} (issued {nxt.issue_date.isoformat()}) already "
+                    "supersedes another of this product; an older certificate cannot be "
+                    "imported in between",
+                )
+            )
+
+
+def check_rows(session: Session, table: Table) -> ImportReport:
+    """Check every row of ``table`` (from ``read_table``) without writing anything."""
+    today = today_vn()
+    rows = [_parse_row(line, cells, today) for line, cells in table]
+    _find_products(session, rows)
+    _check_across(session, rows)
+    return ImportReport(rows=[row.result for row in rows], imported=0)
+
+
+# -- importing --------------------------------------------------------------------------------
+
+
+def _supersede(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
+    """Chain each product's certificates by issue date, as ``issue_certificate`` does: every
+    standing certificate followed by a newer one is superseded by the next one.
+    Returns ``{superseded id: successor id}`` for the audit log."""
+    ids = sorted(set(product_ids))
+    by_product: dict[int, list[Certificate]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for cert in session.scalars(
+            select(Certificate)
+            .where(Certificate.product_id.in_(chunk))
+            .order_by(Certificate.issue_date, Certificate.id)
+        ):
+            by_product[cert.product_id].append(cert)
+    superseded: dict[int, int] = {}
+    for certs in by_product.values():
+        successors = {c.superseded_by_id for c in certs if c.superseded_by_id is not None}
+        for older, newer in pairwise(certs):
+            standing = older.revoked_on is None and older.superseded_by_id is None
+            if standing and newer.id not in successors:
+                older.superseded_by_id, older.superseded_on = newer.id, newer.issue_date
+                successors.add(newer.id)
+                superseded[older.id] = newer.id
+    return superseded
+
+
+def import_certificates(
+    session: Session, actor: Principal, filename: str, content: bytes, *, dry_run: bool
+) -> ImportReport:
+    """Check the file and, unless ``dry_run`` or any row has a problem, create its
+    certificates; all or nothing. Flushes but never commits."""
+    table = read_table(filename, content)
+    report = check_rows(session, table)
+    if dry_run or not report.ok:
+        return report
+    certs = [
+        Certificate(
+            number=row.values["number"],
+            decision_number=row.values["decision_number"],
+            decision_date=row.values["decision_date"],
+            issuing_unit_id=None,
+            issuing_authority=row.values["issuing_authority"],
+            product_id=row.values["product_id"],
+            evaluation_id=None,
+            star=row.values["star"],
+            issue_date=row.values["issue_date"],
+            valid_until=valid_until(row.values["issue_date"]),
+        )
+        for row in report.rows
+    ]
+    session.add_all(certs)
+    session.flush()
+    superseded = _supersede(session, (c.product_id for c in certs))
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.CERTIFICATES_IMPORTED,
+        "certificate_import",
+        None,
+        {
+            "filename": filename,
+            "rows": len(certs),
+            "certificate_ids": [c.id for c in certs],
+            "superseded": {str(old): new for old, new in superseded.items()},
+        },
+    )
+    report.imported = len(certs)
+    return report
