@@ -32,6 +32,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_security_headers(app)
     _register_blueprints(app)
     _register_cli(app)
+    from trace_service.certificates.daily import start_scheduler
+
+    start_scheduler(app)
     return app
 
 

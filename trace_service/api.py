@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
@@ -146,9 +147,21 @@ def _schema_name(schema: type[Schema] | Schema) -> str:
     return name
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def accepts_files(view: F) -> F:
+    """Mark a route that takes a multipart file upload instead of a JSON body."""
+    view.accepts_files = True  # type: ignore[attr-defined]
+    return view
+
+
 def _require_json_body() -> None:
     """A body we cannot read as JSON is refused up front, rather than read as "no fields"."""
     if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith(API_PREFIX):
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "accepts_files", False) and request.mimetype == "multipart/form-data":
         return
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
         "Transfer-Encoding", ""

@@ -7,6 +7,7 @@ B's account reaching the same records of A. A route added to the app without a r
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -90,6 +91,7 @@ class Route:
     path: Callable[[World], str]
     expected: dict[str, int]
     body: Callable[[World], dict[str, Any]] | None = None
+    upload: bool = False  # a multipart file instead of a JSON body
 
 
 def everyone(status: int) -> dict[str, int]:
@@ -341,6 +343,13 @@ ROUTES = [
     ),
     Route("GET", f"{P}/certificates", lambda w: f"{P}/certificates", everyone(200)),
     Route(
+        "POST",
+        f"{P}/certificates/import",
+        lambda w: f"{P}/certificates/import?dry_run=true",
+        only_admin(200),
+        upload=True,
+    ),
+    Route(
         "GET",
         f"{P}/certificates/<id:certificate_id>",
         lambda w: f"{P}/certificates/{w.certificate_a.id}",
@@ -441,12 +450,24 @@ def test_the_matrix_covers_every_api_route(app):
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.rule}")
 def test_each_role_gets_exactly_what_the_rules_allow(client, world, route, role):
     headers = {} if role == "anonymous" else world.accounts[role].headers
-    response = client.open(
-        route.path(world),
-        method=route.method,
-        headers=headers,
-        json=route.body(world) if route.body else None,
-    )
+    if route.upload:
+        csv = (
+            "Số GCN,Số QĐ,Ngày QĐ,Cơ quan cấp,MST,Tên sản phẩm,Số sao,Ngày cấp\n"
+            "M-1,1/QĐ-UBND,02/01/2025,UBND tỉnh Đắk Nông,6400000001,Cà phê,3,02/01/2025\n"
+        )
+        response = client.open(
+            route.path(world),
+            method=route.method,
+            headers=headers,
+            data={"file": (io.BytesIO(csv.encode()), "ds.csv")},
+        )
+    else:
+        response = client.open(
+            route.path(world),
+            method=route.method,
+            headers=headers,
+            json=route.body(world) if route.body else None,
+        )
     assert response.status_code == route.expected[role], response.get_json()
     if response.status_code >= 400:
         assert response.json["status"] == response.status_code

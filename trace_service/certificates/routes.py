@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from trace_service.api import ApiBlueprint, page_schema, paginate
+from trace_service.api import ApiBlueprint, accepts_files, page_schema, paginate
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Role
-from trace_service.certificates import reports, services
+from trace_service.certificates import importer, reports, services
 from trace_service.certificates.delivery import DeliverySettings
 from trace_service.certificates.models import Certificate, Evaluation, ExpiryNotice
 from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, letter_pdf
@@ -25,7 +26,7 @@ from trace_service.certificates.schemas import (
 )
 from trace_service.clock import today_vn
 from trace_service.db import get_session
-from trace_service.errors import NotFound
+from trace_service.errors import InvalidInput, NotFound
 from trace_service.registry import services as registry
 from trace_service.registry.models import Product
 
@@ -186,3 +187,71 @@ class PlanReportSchema(Schema):
 def plan_targets(args: dict[str, Any]) -> dict[str, Any]:
     """The year's plan targets (Kế hoạch 93/KH-UBND for 2025) against actual figures."""
     return reports.plan_report(get_session(), args["year"], today_vn(), _window())
+
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Only check the file and report"}
+    )
+
+
+class ImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The list, as .csv or .xlsx"})
+
+
+class ImportValuesSchema(Schema):
+    number = fields.String(allow_none=True)
+    decision_number = fields.String(allow_none=True)
+    decision_date = fields.Date(allow_none=True)
+    issuing_authority = fields.String(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
+    star = fields.Integer(allow_none=True)
+    issue_date = fields.Date(allow_none=True)
+
+
+class ImportRowSchema(Schema):
+    line = fields.Integer()
+    problems = fields.List(fields.String())
+    values = fields.Nested(ImportValuesSchema)
+
+
+class ImportReportSchema(Schema):
+    ok = fields.Boolean()
+    dry_run = fields.Boolean()
+    imported = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+@blp.route("/certificates/import", methods=["POST"])
+@require_roles(Role.ADMIN)
+@blp.arguments(ImportQuerySchema, location="query")
+@blp.arguments(ImportFileSchema, location="files")
+@blp.response(200, ImportReportSchema)
+@accepts_files
+def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+    """Import a province's list of certified products (CSV or XLSX): all rows or none.
+
+    With `?dry_run=true` every row is checked and reported and nothing is written. Without
+    it, any problem refuses the whole file (422, the problem rows under `errors.rows`).
+    """
+    upload = files["file"]
+    report = importer.import_certificates(
+        get_session(),
+        current_principal(),
+        upload.filename or "upload",
+        upload.read(),
+        dry_run=query["dry_run"],
+    )
+    if not report.ok and not query["dry_run"]:
+        rows = ImportRowSchema(many=True).dump([r for r in report.rows if r.problems])
+        raise InvalidInput(
+            "Tệp có dòng lỗi; không nhập dòng nào.",
+            "Some rows have problems; nothing was imported.",
+            errors={"rows": rows},
+        )
+    return {
+        "ok": report.ok,
+        "dry_run": query["dry_run"],
+        "imported": report.imported,
+        "rows": report.rows,
+    }

@@ -147,7 +147,3 @@ class LabelVerdictSchema(Schema):
     message_en = fields.String()
     star = fields.Integer(allow_none=True)
     certificate_id = fields.Function(lambda v: v.certificate.id if v.certificate else None)
-
-
-class SweepQuerySchema(Schema):
-    day = fields.Date(metadata={"description": "Sweep as of this day (default: today)"})

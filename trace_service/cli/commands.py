@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -12,6 +13,8 @@ from trace_service import migrate
 from trace_service.auth import services as auth_services
 from trace_service.auth.models import User
 from trace_service.auth.principal import Role, system_principal
+from trace_service.certificates.delivery import DeliveryReport
+from trace_service.certificates.importer import ImportReport
 from trace_service.db import get_db, session_scope
 from trace_service.errors import DomainError
 
@@ -144,3 +147,76 @@ def audit_verify() -> None:
             f"Chain broken at event {report.first_broken_id} ({report.events} checked)."
         )
     click.echo(f"Audit chain intact: {report.events} events.")
+
+
+certs_cli = AppGroup("certs", help="OCOP certificates: expiry sweep, notices, import.")
+
+
+@certs_cli.command("sweep")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Sweep as of this day.")
+def certs_sweep(day: datetime | None) -> None:
+    """Write expiry notices (90, 60, 30 and 0 days) for the certificates that crossed one."""
+    from trace_service.certificates.daily import run_sweep
+
+    report = run_sweep(current_app, day.date() if day else None)
+    click.echo(
+        f"{report.day.isoformat()}: {report.notices} new notices, "
+        f"{report.deliveries} deliveries queued."
+    )
+
+
+@certs_cli.command("deliver")
+def certs_deliver() -> None:
+    """Send the notices that are due (e-mail and webhook), with retries."""
+    from trace_service.certificates.daily import run_delivery
+
+    _echo_delivery(run_delivery(current_app))
+
+
+@certs_cli.command("daily")
+def certs_daily() -> None:
+    """What cron or a systemd timer runs once a day: sweep, then deliver."""
+    from trace_service.certificates.daily import run_daily
+
+    report = run_daily(current_app)
+    click.echo(f"{report.sweep.day.isoformat()}: {report.sweep.notices} new notices.")
+    _echo_delivery(report.delivery)
+
+
+def _echo_delivery(report: DeliveryReport) -> None:
+    click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+
+
+@certs_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file and report.")
+def certs_import(path: Path, dry_run: bool) -> None:
+    """Import a list of certified products (CSV or XLSX): all rows or none."""
+    from trace_service.certificates.importer import import_certificates
+
+    try:
+        with session_scope() as session:
+            report = import_certificates(
+                session, system_principal("cli"), path.name, path.read_bytes(), dry_run=dry_run
+            )
+            if not report.ok:
+                raise _ImportRefused(report)
+    except _ImportRefused as refused:
+        for row in refused.report.rows:
+            for problem in row.problems:
+                click.echo(f"line {row.line}: {problem}", err=True)
+        raise click.ClickException("Nothing imported: fix the rows above.") from None
+    except DomainError as error:
+        _fail(error)
+    if dry_run:
+        click.echo(f"{len(report.rows)} rows checked, no problems. Nothing imported (dry run).")
+    else:
+        click.echo(f"Imported {report.imported} certificates.")
+
+
+class _ImportRefused(Exception):
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("import refused")
+        self.report = report
