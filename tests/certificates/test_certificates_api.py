@@ -1,0 +1,330 @@
+"""Evaluations and certificates through the API, as the province office uses them."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+
+from tests import factories
+from trace_service.auth.principal import system_principal
+from trace_service.certificates.expiry import sweep
+from trace_service.certificates.rules import CouncilLevel
+from trace_service.clock import today_vn
+from trace_service.db import utcnow
+
+P = "/api/v1"
+
+
+@pytest.fixture
+def units(db_session):
+    province = factories.ProvinceFactory(name="Tỉnh Đắk Nông")
+    return {
+        "province": province,
+        "dak_mil": factories.DistrictFactory(name="Huyện Đắk Mil", parent=province),
+        "cu_jut": factories.DistrictFactory(name="Huyện Cư Jút", parent=province),
+    }
+
+
+def _evaluation(product, unit, level="district", day="2024-08-20", a=30, b=15, c=15, **extra):
+    return {
+        "product_id": product.id,
+        "council_level": level,
+        "council_unit_id": unit.id,
+        "evaluated_on": day,
+        "score_a": a,
+        "score_b": b,
+        "score_c": c,
+        "mandatory_met": True,
+        "reference": "Biên bản số 07/BB-HĐ",
+        **extra,
+    }
+
+
+def _certificate(evaluation_id, number="GCN-2024-001", day="2024-09-05"):
+    return {
+        "evaluation_id": evaluation_id,
+        "number": number,
+        "decision_number": "1234/QĐ-UBND",
+        "decision_date": day,
+        "issue_date": day,
+    }
+
+
+def test_a_district_council_rates_and_certifies_a_three_star_product(client, admin, units):
+    product = factories.ProductFactory()
+    evaluation = client.post(
+        f"{P}/evaluations", headers=admin.headers, json=_evaluation(product, units["dak_mil"])
+    )
+    assert evaluation.status_code == 201, evaluation.json
+    assert (evaluation.json["total"], evaluation.json["star"]) == (60, 3)
+    cert = client.post(
+        f"{P}/certificates", headers=admin.headers, json=_certificate(evaluation.json["id"])
+    )
+    assert cert.status_code == 201, cert.json
+    assert cert.json["valid_until"] == "2027-09-05"
+    assert cert.json["issuing_authority"] == "UBND huyện Đắk Mil"
+    assert cert.json["status"] == "valid" and cert.json["status_vi"] == "Còn hiệu lực"
+    verdict = client.get(f"{P}/products/{product.id}/label-status", headers=admin.headers).json
+    assert verdict["allowed"] is True and verdict["star"] == 3
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"score_a": 41}, "score_a"),
+        ({"score_b": -1}, "score_b"),
+        ({"score_c": 36}, "score_c"),
+        ({"total": 80}, "total"),
+        ({"score_a": "30"}, "score_a"),
+        ({"mandatory_met": "yes"}, "mandatory_met"),
+    ],
+)
+def test_scores_out_of_range_or_not_adding_up_are_refused(client, admin, units, change, field):
+    product = factories.ProductFactory()
+    response = client.post(
+        f"{P}/evaluations",
+        headers=admin.headers,
+        json={**_evaluation(product, units["dak_mil"]), **change},
+    )
+    assert response.status_code == 422
+    assert field in response.json["errors"]["json"]
+
+
+def test_a_district_council_may_not_certify_four_stars_and_says_why(client, admin, units):
+    product = factories.ProductFactory()
+    response = client.post(
+        f"{P}/evaluations",
+        headers=admin.headers,
+        json=_evaluation(product, units["dak_mil"], a=35, b=20, c=20),
+    )
+    assert response.status_code == 422
+    assert "district council could not certify 4★" in response.json["message_en"]
+    assert "province 4★" in response.json["message_en"]
+
+
+def test_from_6_july_2025_the_province_certifies_three_stars(client, admin, units):
+    product = factories.ProductFactory()
+    by_district = client.post(
+        f"{P}/evaluations",
+        headers=admin.headers,
+        json=_evaluation(product, units["dak_mil"], day="2025-07-06"),
+    )
+    assert by_district.status_code == 422
+    by_province = client.post(
+        f"{P}/evaluations",
+        headers=admin.headers,
+        json=_evaluation(product, units["province"], level="province", day="2025-07-06"),
+    )
+    assert by_province.status_code == 201, by_province.json
+
+
+def test_a_failed_mandatory_criterion_gives_no_certificate(client, admin, units):
+    product = factories.ProductFactory()
+    evaluation = client.post(
+        f"{P}/evaluations",
+        headers=admin.headers,
+        json=_evaluation(product, units["dak_mil"], mandatory_met=False),
+    ).json
+    assert evaluation["star"] is None
+    response = client.post(
+        f"{P}/certificates", headers=admin.headers, json=_certificate(evaluation["id"])
+    )
+    assert response.status_code == 422
+    assert "not certified" in response.json["message_en"]
+
+
+def test_a_certificate_cannot_be_issued_before_its_evaluation(client, admin, units):
+    evaluation = factories.EvaluationFactory(evaluated_on=date(2024, 8, 20))
+    response = client.post(
+        f"{P}/certificates",
+        headers=admin.headers,
+        json=_certificate(evaluation.id, day="2024-08-19"),
+    )
+    assert response.status_code == 422
+    assert "before its evaluation" in response.json["errors"]["json"]["issue_date"][0]
+
+
+def test_a_duplicate_certificate_number_is_a_conflict(client, admin):
+    factories.CertificateFactory(number="GCN-2024-001")
+    evaluation = factories.EvaluationFactory()
+    response = client.post(
+        f"{P}/certificates",
+        headers=admin.headers,
+        json=_certificate(evaluation.id, day="2024-09-05"),
+    )
+    assert response.status_code == 409
+    assert response.json["errors"]["json"]["number"]
+
+
+def test_an_evaluation_gets_one_certificate_only(client, admin):
+    cert = factories.CertificateFactory()
+    response = client.post(
+        f"{P}/certificates",
+        headers=admin.headers,
+        json=_certificate(cert.evaluation_id, number="OTHER"),
+    )
+    assert response.status_code == 409
+
+
+def test_revoking_stops_labels_at_once_and_cannot_be_repeated(client, admin):
+    cert = factories.CertificateFactory(issue_date=today_vn() - timedelta(days=100))
+    body = {
+        "revoked_on": today_vn().isoformat(),
+        "decision": "45/QĐ-UBND",
+        "reason": "Không duy trì hồ sơ truy xuất nguồn gốc",
+    }
+    revoked = client.post(
+        f"{P}/certificates/{cert.id}/revocation", headers=admin.headers, json=body
+    )
+    assert revoked.status_code == 200, revoked.json
+    assert revoked.json["status"] == "revoked"
+    verdict = client.get(f"{P}/products/{cert.product_id}/label-status", headers=admin.headers).json
+    assert (verdict["allowed"], verdict["code"]) == (False, "revoked")
+    again = client.post(f"{P}/certificates/{cert.id}/revocation", headers=admin.headers, json=body)
+    assert again.status_code == 409
+    assert "Already revoked" in again.json["message_en"]
+
+
+def test_a_re_evaluation_supersedes_the_old_certificate_and_keeps_the_history(client, admin):
+    old = factories.CertificateFactory(issue_date=date(2021, 10, 1))
+    evaluation = factories.EvaluationFactory(product=old.product, evaluated_on=date(2024, 9, 1))
+    new = client.post(
+        f"{P}/certificates",
+        headers=admin.headers,
+        json=_certificate(evaluation.id, day="2024-09-20"),
+    )
+    assert new.status_code == 201, new.json
+    old_now = client.get(f"{P}/certificates/{old.id}", headers=admin.headers).json
+    assert old_now["status"] == "superseded"
+    assert old_now["superseded_by_id"] == new.json["id"]
+    history = client.get(
+        f"{P}/certificates?product_id={old.product_id}", headers=admin.headers
+    ).json
+    assert [c["id"] for c in history["items"]] == [old.id, new.json["id"]]
+
+
+def test_an_expired_certificate_stops_labels_and_says_since_when(client, admin):
+    cert = factories.CertificateFactory(issue_date=date(2021, 3, 15))
+    verdict = client.get(f"{P}/products/{cert.product_id}/label-status", headers=admin.headers).json
+    assert (verdict["allowed"], verdict["code"]) == (False, "expired")
+    assert "15/03/2024" in verdict["message"]
+
+
+def test_one_request_answers_what_expires_in_90_days_in_dak_mil_and_who_was_told(
+    client, admin, units, db_session
+):
+    today = today_vn()
+    in_dak_mil = factories.CommuneFactory(parent=units["dak_mil"])
+    elsewhere = factories.CommuneFactory(parent=units["cu_jut"])
+
+    def cert(commune, days_left, email="htx@example.vn"):
+        producer = factories.ProducerFactory(commune=commune, email=email)
+        last_day = today + timedelta(days=days_left)
+        return factories.CertificateFactory(
+            product=factories.ProductFactory(producer=producer),
+            issue_date=last_day - timedelta(days=1095),
+            valid_until=last_day,
+        )
+
+    soon = cert(in_dak_mil, 20)
+    later = cert(in_dak_mil, 75, email=None)
+    cert(in_dak_mil, 200)
+    cert(elsewhere, 20)
+    sweep(db_session, system_principal("test"), today, now=utcnow())
+    response = client.get(
+        f"{P}/certificates",
+        headers=admin.headers,
+        query_string={"expiring_within_days": 90, "district_id": units["dak_mil"].id},
+    )
+    assert response.status_code == 200, response.json
+    items = response.json["items"]
+    assert [c["id"] for c in items] == [soon.id, later.id]  # soonest first
+    notice = items[0]["notices"][0]
+    assert notice["threshold_days"] == 30
+    assert notice["letter_url"].endswith("/letter.pdf")
+    assert notice["deliveries"][0]["recipient"] == "htx@example.vn"
+    assert items[1]["notices"][0]["deliveries"][0]["status"] == "undeliverable"
+    letter = client.get(notice["letter_url"], headers=admin.headers)
+    assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
+
+
+def test_status_filters_find_expired_ones_not_re_evaluated(client, inspector, db_session):
+    expired = factories.CertificateFactory(issue_date=date(2021, 5, 1))
+    renewed_old = factories.CertificateFactory(issue_date=date(2021, 5, 2))
+    renewed_new = factories.CertificateFactory(
+        product=renewed_old.product, issue_date=today_vn() - timedelta(days=30)
+    )
+    renewed_old.superseded_by, renewed_old.superseded_on = renewed_new, renewed_new.issue_date
+    db_session.flush()
+    response = client.get(f"{P}/certificates?status=expired", headers=inspector.headers)
+    ids = [c["id"] for c in response.json["items"]]
+    assert expired.id in ids and renewed_old.id not in ids
+    both = client.get(f"{P}/certificates?status=expired,superseded", headers=inspector.headers)
+    assert {expired.id, renewed_old.id} <= {c["id"] for c in both.json["items"]}
+
+
+def test_stats_count_standing_certificates_by_star(client, inspector):
+    today = today_vn()
+    factories.CertificateFactory(issue_date=today - timedelta(days=10))
+    four = factories.EvaluationFactory(score_a=35, score_b=20, score_c=20)
+    factories.CertificateFactory(
+        issue_date=today - timedelta(days=10), evaluation=four, product=four.product
+    )
+    factories.CertificateFactory(issue_date=date(2020, 1, 1))
+    stats = client.get(f"{P}/certificates/stats", headers=inspector.headers).json
+    assert stats["standing_by_star"] == {"3": 1, "4": 1, "5": 0}
+    assert stats["by_status"]["expired"] == 1 and stats["by_status"]["valid"] == 2
+
+
+def test_the_plan_report_sets_2025_targets_beside_actual_figures(client, inspector, units):
+    commune = factories.CommuneFactory(parent=units["dak_mil"])
+    product = factories.ProductFactory(producer=factories.ProducerFactory(commune=commune))
+    evaluation = factories.EvaluationFactory(
+        product=product,
+        council_level=CouncilLevel.DISTRICT,
+        council_unit=units["dak_mil"],
+        evaluated_on=date(2025, 3, 1),
+    )
+    factories.CertificateFactory(
+        product=product, evaluation=evaluation, issue_date=date(2025, 3, 20)
+    )
+    report = client.get(f"{P}/reports/ocop-plan?year=2025", headers=inspector.headers).json
+    targets = {t["key"]: t for t in report["targets"]}
+    assert targets["entered_3_star"]["actual"] == 1 and targets["entered_3_star"]["target"] == 30
+    assert targets["ecommerce_share_pct"]["actual"] == 0.0
+    assert targets["ecommerce_share_pct"]["met"] is False
+    dak_mil = next(d for d in report["per_district"] if d["unit_id"] == units["dak_mil"].id)
+    assert (dak_mil["products_certified"], dak_mil["met"]) == (1, False)
+
+
+def test_an_import_is_checked_then_made_whole(client, admin):
+    producer = factories.ProducerFactory(registration_code="6400123456")
+    factories.ProductFactory(producer=producer, name_vi="Mật ong hoa cà phê")
+    good = (
+        "Số GCN,Số QĐ,Ngày QĐ,Cơ quan cấp,MST,Tên sản phẩm,Số sao,Ngày cấp\n"
+        "DNO-2023-001,12/QĐ-UBND,10/05/2023,UBND huyện Krông Nô,6400123456,"
+        "Mật ong hoa cà phê,3,10/05/2023\n"
+    )
+    bad = good + "DNO-2023-001,13/QĐ-UBND,11/05/2023,UBND huyện Krông Nô,6400123456,Không có,3,x\n"
+
+    def upload(text, dry_run):
+        return client.post(
+            f"{P}/certificates/import?dry_run={str(dry_run).lower()}",
+            headers=admin.headers,
+            data={"file": (io.BytesIO(text.encode()), "ds.csv")},
+        )
+
+    checked = upload(bad, True)
+    assert checked.status_code == 200 and checked.json["ok"] is False
+    assert checked.json["rows"][1]["problems"]
+    refused = upload(bad, False)
+    assert refused.status_code == 422
+    # the repeated number is reported on both lines, each naming the other
+    assert [row["line"] for row in refused.json["errors"]["rows"]] == [2, 3]
+    assert client.get(f"{P}/certificates", headers=admin.headers).json["total"] == 0
+    done = upload(good, False)
+    assert done.status_code == 200 and done.json["imported"] == 1
+    listed = client.get(f"{P}/certificates", headers=admin.headers).json["items"]
+    assert listed[0]["valid_until"] == "2026-05-10"
