@@ -81,4 +81,5 @@ def start_scheduler(app: Flask) -> threading.Thread | None:
 
     thread = threading.Thread(target=loop, name="ocop-daily-expiry", daemon=True)
     thread.start()
+    app.extensions["ocop_scheduler"] = thread
     return thread
