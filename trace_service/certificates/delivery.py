@@ -14,7 +14,6 @@ import hmac
 import json
 import logging
 import smtplib
-import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -229,7 +228,9 @@ def deliver_due(
                 else:
                     detail = _send_webhook(settings, delivery, delivery.recipient, now)
                 ok = True
-            except (OSError, smtplib.SMTPException, urllib.error.URLError) as exc:
+            # Whatever a receiver does (refuse, time out, answer garbage), it is one failed
+            # attempt of one delivery: recorded, retried, and the others still go.
+            except Exception as exc:
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
                 report.errors.append(f"delivery {delivery_id}: {detail}")
                 log.warning("notice delivery %s failed: %s", delivery_id, detail)
