@@ -36,9 +36,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,16 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import (
     Engine,
-    create_engine,
     delete,
     func,
     insert,
-    make_url,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
+from tests.databases import POSTGRES_ENV, fresh_database
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.principal import system_principal
 from trace_service.certificates import expiry
@@ -70,7 +66,6 @@ from trace_service.db import make_engine
 from trace_service.migrate import upgrade
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
 
-POSTGRES_ENV = "OCOP_TEST_POSTGRES_URL"
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 WEBHOOK_URL = "http://127.0.0.1:9/hook"
@@ -87,30 +82,6 @@ def log(message: str = "") -> None:
 
 
 # --- databases ---------------------------------------------------------------------------
-
-
-@contextmanager
-def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
-    """The URL of an empty database, dropped afterwards (as tests/databases.py does)."""
-    if backend == "sqlite":
-        path = tmp_dir / f"ocop-bench-{uuid.uuid4().hex[:8]}.sqlite3"
-        try:
-            yield f"sqlite:///{path}"
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    admin_url = os.environ[POSTGRES_ENV]
-    name = f"ocop_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def settle(engine: Engine) -> None:

@@ -1,4 +1,5 @@
-"""Throw-away databases for tests: an SQLite file, or a fresh PostgreSQL database per run."""
+"""Throw-away databases for tests and benchmarks: an SQLite file, or a fresh PostgreSQL
+database on the server named by ``OCOP_TEST_POSTGRES_URL``. Importable without pytest."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, make_url, text
 
 POSTGRES_ENV = "OCOP_TEST_POSTGRES_URL"
@@ -24,10 +24,16 @@ def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
     """Yield the URL of an empty database of ``backend``; drop it afterwards."""
     if backend == "sqlite":
         path = tmp_dir / f"ocop-{uuid.uuid4().hex[:8]}.sqlite3"
-        yield f"sqlite:///{path}"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     admin_url = postgres_admin_url()
     if admin_url is None:
+        import pytest  # only tests reach here: the benchmark checks the variable first
+
         pytest.skip(
             f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
             "postgresql+psycopg://postgres@127.0.0.1:5432/test"
