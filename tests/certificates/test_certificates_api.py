@@ -328,3 +328,32 @@ def test_an_import_is_checked_then_made_whole(client, admin):
     assert done.status_code == 200 and done.json["imported"] == 1
     listed = client.get(f"{P}/certificates", headers=admin.headers).json["items"]
     assert listed[0]["valid_until"] == "2026-05-10"
+
+
+def test_a_council_of_an_abolished_district_cannot_rate(client, admin):
+    old = factories.DistrictFactory(name="Huyện Đắk Mil", valid_to=date(2025, 6, 30))
+    product = factories.ProductFactory()
+    response = client.post(
+        f"{P}/evaluations",
+        headers=admin.headers,
+        json=_evaluation(product, old, day="2025-07-02", a=20),
+    )
+    assert response.status_code == 422
+    assert "did not exist on 2025-07-02" in response.json["errors"]["json"]["council_unit_id"][0]
+
+
+@pytest.mark.parametrize("days_ahead", [1, 30])
+def test_certificates_and_revocations_cannot_be_dated_in_the_future(client, admin, days_ahead):
+    future = (today_vn() + timedelta(days=days_ahead)).isoformat()
+    evaluation = factories.EvaluationFactory()
+    issued = client.post(
+        f"{P}/certificates", headers=admin.headers, json=_certificate(evaluation.id, day=future)
+    )
+    assert issued.status_code == 422 and "issue_date" in issued.json["errors"]["json"]
+    cert = factories.CertificateFactory()
+    revoked = client.post(
+        f"{P}/certificates/{cert.id}/revocation",
+        headers=admin.headers,
+        json={"revoked_on": future, "decision": "1/QĐ", "reason": "Thử"},
+    )
+    assert revoked.status_code == 422 and "revoked_on" in revoked.json["errors"]["json"]

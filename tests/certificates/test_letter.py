@@ -67,7 +67,7 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     (a paragraph may wrap a long name across two lines)."""
     path = tmp_path / "letter.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [PDFTOTEXT, "-layout", "-enc", "UTF-8", str(path), "-"],
         check=True,
         capture_output=True,
@@ -78,9 +78,9 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 def pdf_info(pdf: bytes, tmp_path: Path) -> dict[str, str]:
     path = tmp_path / "info.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run(  # noqa: S603
-        [PDFINFO, str(path)], check=True, capture_output=True
-    ).stdout.decode("utf-8")
+    out = subprocess.run([PDFINFO, str(path)], check=True, capture_output=True).stdout.decode(
+        "utf-8"
+    )
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
 
 
@@ -221,4 +221,4 @@ def test_importing_the_module_registers_no_font():
         "from reportlab.pdfbase import pdfmetrics\n"
         "assert not [n for n in pdfmetrics.getRegisteredFontNames() if 'BeVietnam' in n]\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -86,7 +86,7 @@ def get_evaluation(evaluation_id: int) -> Evaluation:
 @blp.response(201, CertificateSchema)
 def issue_certificate(data: dict[str, Any]) -> Certificate:
     """Issue the certificate of a 3★+ evaluation; it supersedes the product's standing one."""
-    return services.issue_certificate(get_session(), current_principal(), data)
+    return services.issue_certificate(get_session(), current_principal(), data, today_vn())
 
 
 @blp.route("/certificates")
@@ -119,7 +119,7 @@ def revoke_certificate(data: dict[str, Any], certificate_id: int) -> Certificate
     """Revoke (thu hồi) a certificate; its product's labels stop at once."""
     session, actor = get_session(), current_principal()
     cert = services.get_certificate(session, actor, certificate_id)
-    return services.revoke_certificate(session, actor, cert, data)
+    return services.revoke_certificate(session, actor, cert, data, today_vn())
 
 
 @blp.route("/products/<id:product_id>/label-status")

@@ -43,7 +43,7 @@ def _vn(day: date) -> str:
 # -- evaluations ------------------------------------------------------------------------------
 
 
-def _check_council(session: Session, level: CouncilLevel, unit_id: int | None) -> None:
+def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, day: date) -> None:
     wanted = _COUNCIL_UNIT_LEVEL[level]
     if wanted is None:
         if unit_id is not None:
@@ -59,6 +59,12 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None) -
             "council_unit_id",
             f"A {level} council needs the {wanted} it belongs to.",
             f"{COUNCIL_LEVEL_VI[level]} cần đơn vị hành chính cấp {wanted} của mình.",
+        )
+    if not unit.is_valid_on(day):
+        raise field_error(
+            "council_unit_id",
+            f"{unit.name} did not exist on {day.isoformat()}.",
+            f"{unit.name} không còn tồn tại vào ngày {_vn(day)}.",
         )
 
 
@@ -81,7 +87,7 @@ def record_evaluation(
             "Ngày đánh giá không được ở tương lai.",
         )
     level = CouncilLevel(data["council_level"])
-    _check_council(session, level, data.get("council_unit_id"))
+    _check_council(session, level, data.get("council_unit_id"), day)
     star = star_for(total, data["mandatory_met"])
     if star is not None and star >= CERTIFIED_MIN_STAR:
         allowed = stars_council_may_certify(level, day)
@@ -173,7 +179,9 @@ def _default_authority(evaluation: Evaluation) -> str:
     return f"UBND {unit.name[0].lower()}{unit.name[1:]}" if unit else "UBND tỉnh"
 
 
-def issue_certificate(session: Session, actor: Principal, data: dict[str, Any]) -> Certificate:
+def issue_certificate(
+    session: Session, actor: Principal, data: dict[str, Any], today: date
+) -> Certificate:
     """Issue the certificate of a 3★+ evaluation; it supersedes the product's standing one."""
     evaluation = get_evaluation(session, data["evaluation_id"])
     if evaluation.star is None or evaluation.star < CERTIFIED_MIN_STAR:
@@ -184,6 +192,12 @@ def issue_certificate(session: Session, actor: Principal, data: dict[str, Any]) 
             errors={"json": {"evaluation_id": ["Below 3★: no certificate."]}},
         )
     issue_date: date = data["issue_date"]
+    if issue_date > today:
+        raise field_error(
+            "issue_date",
+            "A certificate cannot be issued in the future.",
+            "Ngày cấp không được ở tương lai.",
+        )
     if issue_date < evaluation.evaluated_on:
         raise field_error(
             "issue_date",
@@ -260,12 +274,18 @@ def issue_certificate(session: Session, actor: Principal, data: dict[str, Any]) 
 
 
 def revoke_certificate(
-    session: Session, actor: Principal, cert: Certificate, data: dict[str, Any]
+    session: Session, actor: Principal, cert: Certificate, data: dict[str, Any], today: date
 ) -> Certificate:
     if cert.revoked_on is not None:
         raise Conflict(
             f"Giấy chứng nhận đã bị thu hồi ngày {_vn(cert.revoked_on)}.",
             f"Already revoked on {cert.revoked_on.isoformat()} ({cert.revocation_decision}).",
+        )
+    if data["revoked_on"] > today:
+        raise field_error(
+            "revoked_on",
+            "A revocation cannot be dated in the future.",
+            "Ngày thu hồi không được ở tương lai.",
         )
     if data["revoked_on"] < cert.issue_date:
         raise field_error(

@@ -96,11 +96,16 @@ def users_token(username: str, name: str) -> None:
 @demo_cli.command("load")
 @click.option("--seed", default=2025, show_default=True, help="Random seed of the demo data.")
 @click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Arrange certificate expiries around this day (default: today).",
+)
+@click.option(
     "--credentials-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the demo accounts' passwords here (mode 600).",
 )
-def demo_load(seed: int, credentials_file: Path | None) -> None:
+def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) -> None:
     """Load demo data for Đắk Nông (skipped if producers exist already)."""
     from trace_service.demo.loader import load_demo
 
@@ -118,13 +123,16 @@ def demo_load(seed: int, credentials_file: Path | None) -> None:
             bar.render_finish()
 
     with session_scope() as session:
-        report = load_demo(session, seed=seed, progress=progress)
+        report = load_demo(
+            session, seed=seed, progress=progress, today=today.date() if today else None
+        )
     if not report.producers:
         click.echo("Demo data already present; nothing loaded.")
         return
     click.echo(
         f"Loaded {report.units} administrative units, {report.producers} producers, "
-        f"{report.products} products, {report.areas} raw-material areas."
+        f"{report.products} products, {report.areas} raw-material areas, "
+        f"{report.evaluations} evaluations, {report.certificates} certificates."
     )
     lines = [f"{username}\t{role}\t{password}" for username, role, password in report.users]
     click.echo("Demo accounts (username, role, password):\n  " + "\n  ".join(lines))

@@ -1188,3 +1188,29 @@ CERTIFICATE_YEARS: dict[CertificationScheme, int] = {
     CertificationScheme.FOUR_C: 3,
     CertificationScheme.FAIRTRADE: 3,
 }
+
+# -- OCOP evaluations -------------------------------------------------------------------------
+# Council remarks on products rated below 3★ (no certificate). Plausible, not real records.
+BELOW_THREE_NOTES = (
+    "Đạt {total} điểm (2 sao), chưa đủ điều kiện công nhận. Đề nghị hoàn thiện bao bì, nhãn "
+    "hàng hóa và hồ sơ tự công bố sản phẩm.",
+    "Đạt {total} điểm (2 sao). Sản phẩm chưa có kênh phân phối ổn định; cần bổ sung kế hoạch "
+    "kinh doanh và câu chuyện sản phẩm.",
+    "Đạt {total} điểm (2 sao). Chưa có phiếu kiểm nghiệm chỉ tiêu chất lượng theo tiêu chuẩn "
+    "công bố; đề nghị đánh giá lại ở kỳ sau.",
+)
+# Mandatory criteria (tiêu chí bắt buộc) a product may fail whatever its points.
+FAILED_MANDATORY_NOTES = (
+    "Không đạt tiêu chí bắt buộc: chưa có Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm "
+    "còn hiệu lực ({total} điểm, không xét hạng sao).",
+    "Không đạt tiêu chí bắt buộc: phiếu kiểm nghiệm vượt giới hạn vi sinh vật theo "
+    "QCVN 8-3:2012/BYT ({total} điểm, không xét hạng sao).",
+)
+UPGRADE_NOTE = "Đánh giá lại, nâng hạng từ 3 sao lên 4 sao."
+RENEWAL_NOTE = "Đánh giá, công nhận lại khi Giấy chứng nhận số {number} hết hiệu lực."
+FIRST_FOUR_STAR_NOTE = "Sản phẩm đầu tiên của tỉnh Đắk Nông đạt 4 sao OCOP."
+# Grounds on which a province revokes (thu hồi) a certificate.
+REVOCATION_REASONS = (
+    "Không duy trì hồ sơ truy xuất nguồn gốc",
+    "Không duy trì hồ sơ truy xuất nguồn gốc và sổ ghi chép sản xuất theo quy định",
+)

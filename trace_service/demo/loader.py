@@ -1,12 +1,15 @@
 """Load a realistic Đắk Nông demo data set into an empty registry.
 
 ``load_demo`` seeds the administrative units, then adds about 80 producers, 100 products with
-their e-commerce listings, raw-material areas, demo user accounts and one audit event. Every
-choice comes from ``random.Random(seed)``, so two loads with the same seed hold the same data;
-only the passwords are drawn from ``secrets``. Records dated before 1 Jul 2025 point at the
-pre-merger communes of Đắk Nông, later ones at the Lâm Đồng communes that succeeded them.
+their e-commerce listings, raw-material areas, demo user accounts, OCOP evaluations and
+certificates, and one audit event. Every choice comes from ``random.Random(seed)`` (the
+certificates from a second stream seeded with the seed and ``today``), so two loads with the
+same seed (and day) hold the same data; only the passwords are drawn from ``secrets``. Records
+dated before 1 Jul 2025 point at the pre-merger communes of Đắk Nông, later ones at the Lâm Đồng
+communes that succeeded them.
 
-Rows go in through the ORM models directly (no per-row audit events), and the session is only
+Registry rows go in through the ORM models directly (no per-row audit events); evaluations and
+certificates go through the certificate services, with their audit events. The session is only
 flushed: the caller commits.
 """
 
@@ -31,8 +34,24 @@ from trace_service.audit.tags import Tag
 from trace_service.auth.models import User
 from trace_service.auth.principal import Principal, Role, system_principal
 from trace_service.auth.services import create_user
+from trace_service.certificates.models import Certificate, Evaluation
+from trace_service.certificates.rules import (
+    CERTIFIED_MIN_STAR,
+    MAX_A,
+    MAX_B,
+    MAX_C,
+    CouncilLevel,
+    add_months,
+    valid_until,
+)
+from trace_service.certificates.services import (
+    issue_certificate,
+    record_evaluation,
+    revoke_certificate,
+)
+from trace_service.clock import today_vn
 from trace_service.demo import catalogue as cat
-from trace_service.registry.enums import CertificationScheme, Platform, ProducerKind
+from trace_service.registry.enums import CertificationScheme, Platform, ProducerKind, UnitLevel
 from trace_service.registry.models import (
     AdministrativeUnit,
     Listing,
@@ -90,6 +109,8 @@ class DemoReport:
     products: int
     areas: int
     users: list[tuple[str, str, str]]  # (username, role, password)
+    evaluations: int = 0
+    certificates: int = 0
 
 
 @dataclass
@@ -122,13 +143,20 @@ class _Made:
 
 
 def load_demo(
-    session: Session, *, seed: int = 2025, progress: Progress | None = None
+    session: Session,
+    *,
+    seed: int = 2025,
+    progress: Progress | None = None,
+    today: date | None = None,
 ) -> DemoReport:
     """Fill an empty registry with demo data; do nothing if any producer exists.
 
     ``units`` in the report counts the administrative units this call created (0 when they
-    were already there).
+    were already there). OCOP certificates (issued 2021–2025) are arranged around ``today``
+    (default: today in Vietnam) so that on that day some are valid, some expiring within 90
+    days, some expired, one revoked and some superseded by a re-evaluation.
     """
+    today = today or today_vn()
     actor = system_principal("demo")
     before = session.scalar(select(func.count()).select_from(AdministrativeUnit)) or 0
     units = seed_units(session, actor)
@@ -144,6 +172,11 @@ def load_demo(
     areas = _make_areas(session, rng, places, made, progress)
     session.flush()
     users = _make_users(session, actor, made, progress)
+    # A separate stream, so the certificates never change the producers and products of a seed.
+    cert_rng = random.Random(f"{seed}/certificates/{today.isoformat()}")  # noqa: S311
+    evaluations, certificates = _make_certificates(
+        session, actor, cert_rng, units, made, today, progress
+    )
     record_event(
         session,
         actor,
@@ -158,11 +191,20 @@ def load_demo(
             "listings": listings,
             "areas": areas,
             "users": [u[0] for u in users],
+            "today": today,
+            "evaluations": evaluations,
+            "certificates": certificates,
         },
     )
     session.flush()
     return DemoReport(
-        units=created_units, producers=len(made), products=products, areas=areas, users=users
+        units=created_units,
+        producers=len(made),
+        products=products,
+        areas=areas,
+        users=users,
+        evaluations=evaluations,
+        certificates=certificates,
     )
 
 
@@ -729,3 +771,435 @@ def _make_users(
         if progress:
             progress("users", index, len(wanted))
     return users
+
+
+# -- OCOP evaluations and certificates --------------------------------------------------------
+
+CERT_FIRST = date(2021, 1, 4)  # first working day of 2021
+CERT_LAST = date(2025, 12, 31)
+# Districts and the Đắk Nông province council rated until early June 2025; Lâm Đồng councils
+# (Decision 1489/QĐ-TTg) from mid-July. Nothing is rated in between.
+OLD_COUNCILS_LAST = date(2025, 6, 9)
+LD_COUNCILS_FIRST = date(2025, 7, 14)
+CERTIFIED_PRODUCTS = 85
+RENEWED = 18  # certified in 2021–2022, re-evaluated about 36 months later
+EXPIRED = 12  # expired before ``today`` and not re-evaluated
+EXPIRING = 7  # valid_until 12–84 days after ``today``
+BELOW_THREE = 3  # rated 2★: an evaluation, no certificate
+FAILED_MANDATORY = 1
+FOUR_STAR_SHARE = 0.10
+# Decisions a People's Committee signs per day, to number them plausibly through the year.
+DECISIONS_PER_DAY = {"district": (1.2, 3.0), "dn": (5.5, 7.5), "ld": (9.0, 12.0)}
+LAG_DAYS = (3, 5, 7, 7, 8, 10, 10, 12, 14, 14, 16, 18, 21)
+
+
+@dataclass(eq=False)
+class _Round:
+    """One council evaluation of a product and, when it earns 3★+, its certificate."""
+
+    product: Product
+    maker: _Made
+    evaluated_on: date
+    issue_date: date  # with decision_date, unused when the round earns no certificate
+    decision_date: date
+    star: int = 3  # 2 = below 3★; ignored when a mandatory criterion failed
+    mandatory_met: bool = True
+    notes: str | None = None
+    previous: _Round | None = None  # the round whose certificate this one renews
+    revoked_on: date | None = None
+    level: CouncilLevel = CouncilLevel.DISTRICT
+    council: AdministrativeUnit = field(init=False)
+    authority: str = ""
+    number: str = ""
+    decision_number: str = ""
+    reference: str = ""
+    certificate: Certificate | None = None
+
+    @property
+    def certified(self) -> bool:
+        return self.mandatory_met and self.star >= CERTIFIED_MIN_STAR
+
+
+def _vn_date(at: datetime) -> date:
+    return today_vn(at if at.tzinfo else at.replace(tzinfo=UTC))
+
+
+def _some_day(rng: random.Random, lo: date, hi: date) -> date:
+    return lo + timedelta(days=rng.randint(0, (hi - lo).days))
+
+
+def _round_dates(
+    rng: random.Random, earliest: date, lo: date, hi: date
+) -> tuple[date, date, date] | None:
+    """(evaluated_on, decision_date, issue_date) on working days, issued within [lo, hi].
+
+    Old councils (districts, Đắk Nông) rate until early June 2025 and their certificates are
+    issued before the merger; Lâm Đồng councils rate from mid-July 2025.
+    """
+    lo, hi = max(lo, CERT_FIRST, earliest + timedelta(days=3)), min(hi, CERT_LAST)
+    if lo > hi:
+        return None
+    for _ in range(80):
+        issue = _some_day(rng, lo, hi)
+        evaluated = issue - timedelta(days=rng.choice(LAG_DAYS))
+        if issue.weekday() >= 5 or evaluated.weekday() >= 5 or evaluated < earliest:
+            continue
+        if OLD_COUNCILS_LAST < evaluated < LD_COUNCILS_FIRST:
+            continue
+        if evaluated <= OLD_COUNCILS_LAST and issue >= MERGER_DATE:
+            continue
+        decision = issue
+        if rng.random() < 0.2:
+            decision = max(evaluated, issue - timedelta(days=rng.randint(1, 4)))
+            if decision.weekday() >= 5:
+                decision = issue
+        return evaluated, decision, issue
+    return None
+
+
+class _Planner:
+    """Chooses which product gets which certificate history, relative to ``today``."""
+
+    def __init__(self, rng: random.Random, today: date) -> None:
+        self.rng = rng
+        self.today = today
+        self.last = min(today, CERT_LAST)
+        base = add_months(today, -36)  # a certificate issued on ``base`` expires on ``today``
+        self.expiring = (base + timedelta(days=12), base + timedelta(days=84))
+        self.valid = (base + timedelta(days=95), self.last)
+        self.expired = (CERT_FIRST, min(base - timedelta(days=10), self.last))
+
+    def single(self, product: Product, maker: _Made, window: tuple[date, date]) -> list[_Round]:
+        dates = _round_dates(self.rng, self._earliest(product), *window)
+        if dates is None:
+            return []
+        evaluated, decision, issue = dates
+        return [_Round(product, maker, evaluated, issue, decision)]
+
+    def renewed(
+        self, product: Product, maker: _Made, first_window: tuple[date, date]
+    ) -> list[_Round]:
+        """A 2021–2022 certificate, re-evaluated around its expiry into a still valid one."""
+        for _ in range(30):
+            first = self.single(product, maker, first_window)
+            if not first:
+                return []
+            expiry = valid_until(first[0].issue_date)
+            window = (
+                max(expiry - timedelta(days=60), self.valid[0]),
+                min(expiry + timedelta(days=30), self.valid[1]),
+            )
+            dates = _round_dates(self.rng, expiry - timedelta(days=90), *window)
+            if dates is not None:
+                evaluated, decision, issue = dates
+                return [
+                    *first,
+                    _Round(product, maker, evaluated, issue, decision, previous=first[0]),
+                ]
+        return []
+
+    def revoked(self, product: Product, maker: _Made) -> list[_Round]:
+        """A certificate revoked three to seven months after issue, before ``today``."""
+        for _ in range(30):
+            rounds = self.single(
+                product, maker, (date(2022, 7, 1), self.last - timedelta(days=120))
+            )
+            if not rounds:
+                return []
+            revoked = rounds[0].issue_date + timedelta(days=self.rng.randint(90, 210))
+            if revoked <= self.today and revoked.weekday() < 5:
+                rounds[0].revoked_on = revoked
+                return rounds
+        return []
+
+    def not_certified(self, product: Product, maker: _Made, star: int | None) -> list[_Round]:
+        rounds = self.single(product, maker, (CERT_FIRST, self.last))
+        for r in rounds:
+            r.star, r.mandatory_met = star or CERTIFIED_MIN_STAR, star is not None
+        return rounds
+
+    def _earliest(self, product: Product) -> date:
+        """A product is rated two weeks after it is registered at the soonest, never before 2021."""
+        return max(_vn_date(product.created_at) + timedelta(days=14), date(2021, 1, 1))
+
+
+def _first_four_star(candidates: list[tuple[Product, _Made]]) -> tuple[Product, _Made] | None:
+    """Đắk Nông's first 4★ was "Cà phê bột Đắk Đam" (Đắk Mil): the demo's is a ground coffee of a
+    Đắk Mil producer if there is one, else its oldest coffee product."""
+
+    def rank(item: tuple[Product, _Made]) -> tuple[int, datetime]:
+        product, maker = item
+        in_dak_mil = maker.plan.district_key == "dn.dakmil" and not maker.plan.new
+        return (
+            (0 if in_dak_mil else 2) + (0 if product.name_vi.startswith("Cà phê bột") else 1),
+            product.created_at,
+        )
+
+    coffee = [c for c in candidates if c[1].plan.specialty.key == "coffee"]
+    return min(coffee, key=rank) if coffee else None
+
+
+def _plan_rounds(
+    rng: random.Random, today: date, items: list[tuple[Product, _Made]]
+) -> list[_Round]:
+    planner = _Planner(rng, today)
+    rounds: list[_Round] = []
+    free = list(items)
+    rng.shuffle(free)
+
+    def assign(count: int, plan: Callable[[Product, _Made], list[_Round]]) -> None:
+        for item in list(free):
+            if count <= 0:
+                return
+            made_rounds = plan(*item)
+            if made_rounds:
+                rounds.extend(made_rounds)
+                free.remove(item)
+                count -= 1
+
+    first4 = _first_four_star(items)
+    first4_on: date | None = None
+    if first4 is not None:
+        free.remove(first4)
+        history = planner.renewed(*first4, (CERT_FIRST, date(2021, 10, 31))) or planner.single(
+            *first4, planner.valid
+        )
+        if history:
+            first4_on = history[0].evaluated_on
+            if first4_on < MERGER_DATE:
+                history[0].notes = cat.FIRST_FOUR_STAR_NOTE
+            rounds.extend(history)
+    assign(RENEWED - 1, lambda p, m: planner.renewed(p, m, (CERT_FIRST, date(2022, 12, 31))))
+    assign(1, planner.revoked)
+    assign(EXPIRED, lambda p, m: planner.single(p, m, planner.expired))
+    assign(EXPIRING, lambda p, m: planner.single(p, m, planner.expiring))
+    assign(BELOW_THREE, lambda p, m: planner.not_certified(p, m, 2))
+    assign(FAILED_MANDATORY, lambda p, m: planner.not_certified(p, m, None))
+    certified = len({id(r.product) for r in rounds if r.certified})
+    assign(CERTIFIED_PRODUCTS - certified, lambda p, m: planner.single(p, m, planner.valid))
+    _choose_four_stars(rng, rounds, first4, first4_on)
+    return rounds
+
+
+def _choose_four_stars(
+    rng: random.Random,
+    rounds: list[_Round],
+    first4: tuple[Product, _Made] | None,
+    first4_on: date | None,
+) -> None:
+    """About one certificate in ten is 4★, none rated before the province's first 4★."""
+    certified = [r for r in rounds if r.certified]
+    wanted = round(FOUR_STAR_SHARE * len(certified))
+    if first4 is None or first4_on is None:
+        return
+    by_product: dict[int, list[_Round]] = {}
+    for r in certified:
+        by_product.setdefault(id(r.product), []).append(r)
+    for r in by_product.get(id(first4[0]), []):
+        r.star = 4
+        wanted -= 1
+    weights = {ProducerKind.COOPERATIVE: 3, ProducerKind.ENTERPRISE: 4, ProducerKind.HOUSEHOLD: 1}
+    pool = [
+        rs for key, rs in by_product.items() if key != id(first4[0]) and rs[0].revoked_on is None
+    ]
+    while wanted > 0 and pool:
+        rs = rng.choices(pool, [weights[rs[0].maker.plan.kind] for rs in pool])[0]
+        pool.remove(rs)
+        for r in reversed(rs):  # newest first: a partial pick is an upgrade, not a downgrade
+            if r.evaluated_on > first4_on and wanted > 0:
+                r.star = 4
+                wanted -= 1
+                if r.previous is not None and r.previous.star == 3:
+                    r.notes = cat.UPGRADE_NOTE
+
+
+def _scores(rng: random.Random, r: _Round) -> tuple[int, int, int]:
+    """Parts A (≤ 40), B (≤ 25), C (≤ 35) adding up to a total in the round's star band."""
+    if not r.mandatory_met:
+        total = rng.randint(52, 66)
+    else:
+        total = {
+            2: lambda: rng.randint(36, 49),
+            3: lambda: round(rng.triangular(50, 69, 61)),
+            4: lambda: round(rng.triangular(70, 88, 74)),
+        }[r.star]()
+    a = min(max(round(total * rng.uniform(0.37, 0.45)), total - MAX_B - MAX_C, 0), MAX_A, total)
+    rest = total - a
+    b = min(max(round(rest * rng.uniform(0.36, 0.46)), rest - MAX_C, 0), MAX_B, rest)
+    return a, b, rest - b
+
+
+def _council(
+    r: _Round, units: dict[str, AdministrativeUnit]
+) -> tuple[CouncilLevel, AdministrativeUnit]:
+    """The council that rated ``r``: the producer's district (3★ and below) or Đắk Nông (4★)
+    before the merger, Lâm Đồng after Decision 1489."""
+    if r.evaluated_on >= LD_COUNCILS_FIRST:
+        return CouncilLevel.PROVINCE, units["ld"]
+    if r.star == 4 and r.mandatory_met:
+        return CouncilLevel.PROVINCE, units["dn"]
+    district = r.maker.plan.old_commune.parent
+    return CouncilLevel.DISTRICT, district if district is not None else units["dn"]
+
+
+def _authority(unit: AdministrativeUnit) -> str:
+    """A People's Committee as printed on a certificate: "UBND huyện Đắk Mil", "UBND tỉnh …"."""
+    return f"UBND {unit.name[0].lower()}{unit.name[1:]}"
+
+
+def _number_documents(
+    rng: random.Random, rounds: list[_Round], units: dict[str, AdministrativeUnit]
+) -> dict[tuple[str, date], str]:
+    """Certificate numbers, minutes of council sessions and decision numbers, each rising
+    through the year; a People's Committee recognises the products it decides on one day in
+    one decision (also used for the revocation)."""
+    certified = sorted(
+        (r for r in rounds if r.certified),
+        key=lambda r: (r.issue_date, r.evaluated_on, r.product.name_vi),
+    )
+    serial: dict[tuple[str, int], int] = {}
+    for r in certified:
+        prefix = "DNO" if r.issue_date < MERGER_DATE else "LDG"
+        key = (prefix, r.issue_date.year)
+        serial[key] = serial.get(key, rng.randint(0, 4) if prefix == "DNO" else rng.randint(40, 90))
+        serial[key] += rng.choice((1, 1, 1, 2, 3))
+        r.number = f"{prefix}-{r.issue_date.year}-{serial[key]:04d}"
+
+    sessions: dict[tuple[int, date], int] = {}
+    counts: dict[tuple[int, int], int] = {}
+    for r in sorted(rounds, key=lambda r: (r.evaluated_on, r.product.name_vi)):
+        session_key = (id(r.council), r.evaluated_on)
+        if session_key not in sessions:
+            year_key = (id(r.council), r.evaluated_on.year)
+            counts[year_key] = counts.get(year_key, 0) + rng.randint(1, 2)
+            sessions[session_key] = counts[year_key]
+        level = "tỉnh" if r.council.level is UnitLevel.PROVINCE else "huyện"
+        r.reference = (
+            f"Biên bản số {sessions[session_key]:02d}/BB-HĐOCOP ngày "
+            f"{r.evaluated_on:%d/%m/%Y} của Hội đồng OCOP cấp {level} ({_short(r.council.name)})"
+        )
+
+    decisions: set[tuple[str, date]] = set()
+    for r in certified:
+        decisions.add((r.authority, r.decision_date))
+        if r.revoked_on is not None:
+            decisions.add((_revoking_authority(r, r.revoked_on), r.revoked_on))
+    rates: dict[str, float] = {}
+    numbers: dict[tuple[str, date], str] = {}
+    last: dict[tuple[str, int], int] = {}
+    for authority, day in sorted(decisions, key=lambda d: (d[1], d[0])):
+        kind = {_authority(units["dn"]): "dn", _authority(units["ld"]): "ld"}.get(
+            authority, "district"
+        )
+        rate = rates.setdefault(authority, rng.uniform(*DECISIONS_PER_DAY[kind]))
+        key = (authority, day.year)
+        n = max(last.get(key, 0) + 1, int(day.timetuple().tm_yday * rate) + rng.randint(0, 9))
+        last[key] = n
+        numbers[(authority, day)] = f"{n}/QĐ-UBND"
+    for r in certified:
+        r.decision_number = numbers[(r.authority, r.decision_date)]
+    return numbers
+
+
+def _revoking_authority(r: _Round, revoked_on: date) -> str:
+    """The issuer revokes; after the merger only Lâm Đồng can."""
+    return r.authority if revoked_on < MERGER_DATE else "UBND tỉnh Lâm Đồng"
+
+
+def _make_certificates(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    units: dict[str, AdministrativeUnit],
+    made: list[_Made],
+    today: date,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """OCOP evaluations and certificates of 2021–2025, through the certificate services so that
+    superseding and audit events happen as in real use. Returns (evaluations, certificates)."""
+    makers = {id(m.producer): m for m in made}
+    products = session.scalars(select(Product).order_by(Product.id)).all()
+    items = [(p, makers[id(p.producer)]) for p in products if id(p.producer) in makers]
+    rounds = _plan_rounds(rng, today, items)
+    for r in rounds:
+        r.level, r.council = _council(r, units)
+        r.authority = _authority(r.council)
+    numbers = _number_documents(rng, rounds, units)
+    for r in rounds:
+        if r.previous is not None and r.notes is None:
+            r.notes = cat.RENEWAL_NOTE.format(number=r.previous.number)
+
+    # Replay the history in date order: evaluations, then the certificates and revocations.
+    timeline: list[tuple[date, int, int, _Round]] = []
+    for index, r in enumerate(rounds):
+        timeline.append((r.evaluated_on, 0, index, r))
+        if r.certified:
+            timeline.append((r.issue_date, 1, index, r))
+        if r.revoked_on is not None:
+            timeline.append((r.revoked_on, 2, index, r))
+    timeline.sort(key=lambda t: t[:3])
+    evaluations: dict[int, Evaluation] = {}
+    certificates = 0
+    for step, (_, kind, index, r) in enumerate(timeline, start=1):
+        if kind == 0:
+            evaluations[index] = _evaluate(session, actor, rng, r, today)
+        elif kind == 1:
+            r.certificate = issue_certificate(
+                session,
+                actor,
+                {
+                    "evaluation_id": evaluations[index].id,
+                    "number": r.number,
+                    "decision_number": r.decision_number,
+                    "decision_date": r.decision_date,
+                    "issue_date": r.issue_date,
+                    "issuing_unit_id": r.council.id,
+                    "issuing_authority": r.authority,
+                },
+                today,
+            )
+            certificates += 1
+        elif r.certificate is not None and r.revoked_on is not None:
+            revoke_certificate(
+                session,
+                actor,
+                r.certificate,
+                {
+                    "revoked_on": r.revoked_on,
+                    "decision": numbers[(_revoking_authority(r, r.revoked_on), r.revoked_on)],
+                    "reason": rng.choice(cat.REVOCATION_REASONS),
+                },
+                today,
+            )
+        if progress and (step % 20 == 0 or step == len(timeline)):
+            progress("certificates", step, len(timeline))
+    return len(evaluations), certificates
+
+
+def _evaluate(
+    session: Session, actor: Principal, rng: random.Random, r: _Round, today: date
+) -> Evaluation:
+    a, b, c = _scores(rng, r)
+    total = a + b + c
+    notes = r.notes
+    if not r.mandatory_met:
+        notes = rng.choice(cat.FAILED_MANDATORY_NOTES).format(total=total)
+    elif r.star < CERTIFIED_MIN_STAR:
+        notes = rng.choice(cat.BELOW_THREE_NOTES).format(total=total)
+    return record_evaluation(
+        session,
+        actor,
+        r.product,
+        {
+            "council_level": r.level,
+            "council_unit_id": r.council.id,
+            "evaluated_on": r.evaluated_on,
+            "score_a": a,
+            "score_b": b,
+            "score_c": c,
+            "mandatory_met": r.mandatory_met,
+            "reference": r.reference,
+            "notes": notes,
+        },
+        today,
+    )
