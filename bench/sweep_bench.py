@@ -169,6 +169,7 @@ def populate(engine: Engine, certificates: int) -> None:
                 "star": rng.choice((3, 3, 3, 4, 4, 5)),
                 "issue_date": issued,
                 "valid_until": valid_until(issued),
+                "product_name": "Cà phê bột",
                 "revoked_on": issued + timedelta(days=rng.randrange(30, 700)) if revoked else None,
                 "revocation_decision": f"{i}/QĐ-UBND-TH" if revoked else None,
                 "created_at": created,

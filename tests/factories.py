@@ -154,6 +154,7 @@ class CertificateFactory(_Base):
     decision_date = factory.SelfAttribute("issue_date")
     issuing_authority = "UBND tỉnh Đắk Nông"
     product = factory.SubFactory(ProductFactory)
+    product_name = factory.SelfAttribute("product.name_vi")
     evaluation = factory.SubFactory(EvaluationFactory, product=factory.SelfAttribute("..product"))
     star = factory.LazyAttribute(lambda o: o.evaluation.star)
     issue_date = date(2023, 10, 1)

@@ -357,3 +357,32 @@ def test_certificates_and_revocations_cannot_be_dated_in_the_future(client, admi
         json={"revoked_on": future, "decision": "1/QĐ", "reason": "Thử"},
     )
     assert revoked.status_code == 422 and "revoked_on" in revoked.json["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    "change", [{"name_vi": "Rượu cần Thuận An"}, {"product_group": "handicrafts"}, {"gtin": None}]
+)
+def test_a_producer_cannot_turn_a_certified_product_into_another(
+    client, producer_account, admin, change
+):
+    product = factories.ProductFactory(producer=producer_account.user.producer)
+    cert = factories.CertificateFactory(product=product, issue_date=today_vn())
+    refused = client.patch(
+        f"{P}/products/{product.id}", headers=producer_account.headers, json=change
+    )
+    assert refused.status_code == 403
+    assert "province office" in refused.json["message_en"]
+    allowed = client.patch(
+        f"{P}/products/{product.id}",
+        headers=producer_account.headers,
+        json={"description": "Đóng gói mới 500 g"},
+    )
+    assert allowed.status_code == 200
+    fixed_by_office = client.patch(
+        f"{P}/products/{product.id}",
+        headers=admin.headers,
+        json={"name_vi": "Cà phê bột Đắk Mil (sửa chính tả)"},
+    )
+    assert fixed_by_office.status_code == 200
+    certificate = client.get(f"{P}/certificates/{cert.id}", headers=admin.headers).json
+    assert certificate["product_name"] == product.name_vi != "Cà phê bột Đắk Mil (sửa chính tả)"

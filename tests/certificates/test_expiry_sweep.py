@@ -176,6 +176,7 @@ def _populate(url: str) -> set[int]:
                     "decision_date": issue,
                     "issuing_authority": "UBND tỉnh Đắk Nông",
                     "product_id": product,
+                    "product_name": "Cà phê",
                     "star": 3,
                     "issue_date": issue,
                     "valid_until": valid_until(issue),

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace_service.auth.principal import Role
 from trace_service.db import Base, Created, IntPk, Updated, UtcDateTime, value_enum
+from trace_service.registry.models import Producer
 
 
 class User(Base):
@@ -32,6 +33,7 @@ class User(Base):
     updated_at: Mapped[Updated]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    producer: Mapped[Producer | None] = relationship()
 
 
 class ApiToken(Base):

@@ -694,6 +694,11 @@ def _supersede(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
     return superseded
 
 
+def _product_name(session: Session, product_id: int) -> str:
+    product = session.get(Product, product_id)
+    return product.name_vi if product is not None else ""
+
+
 def import_certificates(
     session: Session, actor: Principal, filename: str, content: bytes, *, dry_run: bool
 ) -> ImportReport:
@@ -711,6 +716,7 @@ def import_certificates(
             issuing_unit_id=None,
             issuing_authority=row.values["issuing_authority"],
             product_id=row.values["product_id"],
+            product_name=_product_name(session, row.values["product_id"]),
             evaluation_id=None,
             star=row.values["star"],
             issue_date=row.values["issue_date"],

@@ -56,6 +56,8 @@ class Certificate(Base):
     # The authority as printed on the certificate when issued, e.g. "UBND huyện Đắk Mil".
     issuing_authority: Mapped[str] = mapped_column(String(255))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    # The product's name as certified, kept if the product record changes later.
+    product_name: Mapped[str] = mapped_column(String(255))
     evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id"), unique=True)
     star: Mapped[int]
     issue_date: Mapped[date]

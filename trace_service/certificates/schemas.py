@@ -99,6 +99,7 @@ class CertificateSchema(Schema):
         metadata={"description": "As printed; default from the council"},
     )
     product_id = fields.Integer(dump_only=True)
+    product_name = fields.String(dump_only=True, metadata={"description": "Name as certified"})
     product = fields.Nested(ProductRefSchema, dump_only=True)
     star = fields.Integer(dump_only=True)
     valid_until = fields.Date(dump_only=True, metadata={"description": "Last valid day"})

@@ -237,6 +237,7 @@ def issue_certificate(
         issuing_unit_id=data.get("issuing_unit_id", evaluation.council_unit_id),
         issuing_authority=data.get("issuing_authority") or _default_authority(evaluation),
         product_id=evaluation.product_id,
+        product_name=evaluation.product.name_vi,
         evaluation_id=evaluation.id,
         star=evaluation.star,
         issue_date=issue_date,

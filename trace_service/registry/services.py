@@ -450,6 +450,7 @@ def update_product(
     session: Session, actor: Principal, product: Product, data: dict[str, Any]
 ) -> Product:
     _check_owner_change(session, actor, product, data)
+    _check_certified_identity(session, actor, product, data)
     if "gtin" in data:
         _check_gtin_free(session, data["gtin"], product.id)
     before = _product_snapshot(product)
@@ -469,6 +470,26 @@ def update_product(
         changes(before, _product_snapshot(product)),
     )
     return product
+
+
+# What the OCOP council rated: a producer may not change it under a certificate's star.
+CERTIFIED_IDENTITY = ("name_vi", "product_group", "gtin")
+
+
+def _check_certified_identity(
+    session: Session, actor: Principal, product: Product, data: dict[str, Any]
+) -> None:
+    if not actor.is_producer:
+        return
+    changed = [k for k in CERTIFIED_IDENTITY if k in data and data[k] != getattr(product, k)]
+    certified = session.scalar(select(exists().where(Certificate.product_id == product.id)))
+    if changed and certified:
+        raise Forbidden(
+            "Sản phẩm đã được chứng nhận OCOP: muốn đổi tên, nhóm sản phẩm hoặc mã GTIN, "
+            "liên hệ văn phòng OCOP tỉnh (có thể phải đánh giá lại).",
+            f"The product is OCOP-certified; only the province office may change "
+            f"{', '.join(changed)} (a different product needs its own evaluation).",
+        )
 
 
 def delete_product(session: Session, actor: Principal, product: Product) -> None:

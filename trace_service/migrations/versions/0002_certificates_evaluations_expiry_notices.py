@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('issuing_unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('issuing_authority', sa.String(length=255), nullable=False),
     sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_name', sa.String(length=255), nullable=False),
     sa.Column('evaluation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('star', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('issue_date', sa.Date(), nullable=False),
