@@ -386,3 +386,26 @@ def test_a_producer_cannot_turn_a_certified_product_into_another(
     assert fixed_by_office.status_code == 200
     certificate = client.get(f"{P}/certificates/{cert.id}", headers=admin.headers).json
     assert certificate["product_name"] == product.name_vi != "Cà phê bột Đắk Mil (sửa chính tả)"
+
+
+def test_a_producer_registered_after_the_merger_still_counts_in_its_old_district(
+    client, admin, units
+):
+    old = factories.CommuneFactory(
+        name="Xã Đức Mạnh", parent=units["dak_mil"], valid_to=date(2025, 6, 30)
+    )
+    new = factories.CommuneFactory(
+        name="Xã Đắk Mil", parent=units["province"], valid_from=date(2025, 7, 1)
+    )
+    old.successor = new
+    producer = factories.ProducerFactory(commune=new)
+    product = factories.ProductFactory(producer=producer)
+    cert = factories.CertificateFactory(product=product, issue_date=date(2025, 9, 1))
+    district = units["dak_mil"].id
+    producers = client.get(f"{P}/producers?district_id={district}", headers=admin.headers).json
+    assert [p["id"] for p in producers["items"]] == [producer.id]
+    certs = client.get(f"{P}/certificates?district_id={district}", headers=admin.headers).json
+    assert [c["id"] for c in certs["items"]] == [cert.id]
+    report = client.get(f"{P}/reports/ocop-plan?year=2025", headers=admin.headers).json
+    dak_mil = next(d for d in report["per_district"] if d["unit_id"] == district)
+    assert dak_mil["products_certified"] == 1

@@ -14,6 +14,7 @@ from trace_service.certificates.rules import CouncilLevel, Status
 from trace_service.certificates.services import status_filter
 from trace_service.registry.enums import Platform, UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Listing, Producer, Product
+from trace_service.registry.services import communes_of_district
 
 
 def _status_case(today: date, window_days: int) -> Any:
@@ -95,17 +96,6 @@ def plan_report(session: Session, year: int, today: date, window_days: int) -> d
     )
     national = products_evaluated(Evaluation.council_level == CouncilLevel.CENTRAL)
 
-    commune, parent = _commune_and_parent()
-    per_district = session.execute(
-        select(parent.id, func.count(distinct(Certificate.product_id)))
-        .select_from(Certificate)
-        .join(Product)
-        .join(Producer)
-        .join(commune, Producer.commune_id == commune.id)
-        .join(parent, commune.parent_id == parent.id)
-        .where(Certificate.issue_date.between(start, end), parent.level == UnitLevel.DISTRICT)
-        .group_by(parent.id)
-    ).all()
     districts = session.execute(
         select(AdministrativeUnit.id, AdministrativeUnit.name)
         .where(
@@ -115,7 +105,18 @@ def plan_report(session: Session, year: int, today: date, window_days: int) -> d
         )
         .order_by(AdministrativeUnit.name)
     ).all()
-    counted = dict(per_district)
+    certified_in_year = (
+        select(func.count(distinct(Certificate.product_id)))
+        .join(Product)
+        .join(Producer)
+        .where(Certificate.issue_date.between(start, end))
+    )
+    counted = {
+        d_id: session.scalar(
+            certified_in_year.where(Producer.commune_id.in_(communes_of_district(d_id)))
+        )
+        for d_id, _ in districts
+    }
     district_list = [
         {
             "unit_id": d_id,

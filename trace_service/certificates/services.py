@@ -28,6 +28,7 @@ from trace_service.certificates.rules import (
 from trace_service.errors import Conflict, InvalidInput, NotFound, field_error
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
+from trace_service.registry.services import communes_of_district
 
 _COUNCIL_UNIT_LEVEL = {
     CouncilLevel.DISTRICT: UnitLevel.DISTRICT,
@@ -365,7 +366,10 @@ def certificate_query(
     if "district_id" in args:
         district = args["district_id"]
         stmt = stmt.where(
-            or_(AdministrativeUnit.parent_id == district, Certificate.issuing_unit_id == district)
+            or_(
+                Producer.commune_id.in_(communes_of_district(district)),
+                Certificate.issuing_unit_id == district,
+            )
         )
     for key, column in (
         ("product_id", Certificate.product_id),

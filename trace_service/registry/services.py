@@ -166,6 +166,19 @@ def update_unit(
     return unit
 
 
+def communes_of_district(district_id: int) -> Any:
+    """Ids of a district's communes and of the communes that succeeded them in 2025.
+
+    Districts were abolished on 1 Jul 2025 and new communes sit under the province, so a
+    producer registered since then is found in "Đắk Mil" through its commune's predecessors.
+    """
+    old = select(AdministrativeUnit.id).where(AdministrativeUnit.parent_id == district_id)
+    successors = select(AdministrativeUnit.successor_id).where(
+        AdministrativeUnit.parent_id == district_id, AdministrativeUnit.successor_id.is_not(None)
+    )
+    return old.union(successors)
+
+
 def _require_current_commune(session: Session, commune_id: int, today: date) -> None:
     unit = session.get(AdministrativeUnit, commune_id)
     if unit is None or unit.level is not UnitLevel.COMMUNE:
@@ -213,7 +226,7 @@ def producer_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     if "commune_id" in args:
         stmt = stmt.where(Producer.commune_id == args["commune_id"])
     if "district_id" in args:
-        stmt = stmt.where(Producer.commune.has(AdministrativeUnit.parent_id == args["district_id"]))
+        stmt = stmt.where(Producer.commune_id.in_(communes_of_district(args["district_id"])))
     return _search(stmt, Producer, args.get("q")).order_by(Producer.id)
 
 
@@ -372,9 +385,7 @@ def product_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
         stmt = stmt.where(Product.product_group == args["product_group"])
     if "district_id" in args:
         stmt = stmt.where(
-            Product.producer.has(
-                Producer.commune.has(AdministrativeUnit.parent_id == args["district_id"])
-            )
+            Product.producer.has(Producer.commune_id.in_(communes_of_district(args["district_id"])))
         )
     if "has_gtin" in args:
         stmt = stmt.where(Product.gtin.is_not(None) if args["has_gtin"] else Product.gtin.is_(None))
