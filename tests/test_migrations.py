@@ -58,3 +58,28 @@ def test_sqlite_runs_with_foreign_keys_and_wal(backend, database_url, pragma, ex
     with engine.connect() as connection:
         assert connection.exec_driver_sql(f"PRAGMA {pragma}").scalar() == expected
     engine.dispose()
+
+
+def test_migration_0003_folds_the_crops_of_existing_areas(backend, tmp_path):
+    from sqlalchemy import text
+
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url, "0002")
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            for sql in (
+                "INSERT INTO admin_units (id, name, level, valid_from, search_key)"
+                " VALUES (1, 'Xã Thử', 'commune', '2004-01-01', '')",
+                "INSERT INTO producers (id, kind, name, registration_code, address, commune_id,"
+                " representative, search_key, created_at, updated_at) VALUES (1, 'other', 'A',"
+                " '6400000001', 'B', 1, 'C', '', '2025-01-01', '2025-01-01')",
+                "INSERT INTO raw_material_areas (id, producer_id, name, commune_id, area_ha, crops,"
+                " certifications, search_key, created_at, updated_at) VALUES (1, 1, 'V', 1, 1,"
+                " '[\"Cà phê vối\", \"Hồ tiêu\"]', '[]', '', '2025-01-01', '2025-01-01')",
+            ):
+                connection.execute(text(sql))
+        upgrade(url)
+        with engine.connect() as connection:
+            key = connection.execute(text("SELECT crops_key FROM raw_material_areas")).scalar()
+        engine.dispose()
+        assert key == "|ca phe voi|ho tieu|"

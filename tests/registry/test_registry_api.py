@@ -327,3 +327,11 @@ def test_areas_filter_by_a_vietnamese_crop_name(client, inspector):
         f"{P}/areas", headers=inspector.headers, query_string={"crop": "cà phê vối"}
     )
     assert [a["id"] for a in response.json["items"]] == [robusta.id]
+
+
+@pytest.mark.parametrize("crop", ["cà phê", "ca phe", "CÀ PHÊ VỐI", "ca phe voi"])
+def test_the_crop_filter_finds_crops_with_or_without_diacritics(client, inspector, crop):
+    robusta = factories.AreaFactory(crops=["Cà phê vối", "sầu riêng"])
+    factories.AreaFactory(crops=["hồ tiêu"], name="Vườn cà phê cũ")
+    response = client.get(f"{P}/areas", headers=inspector.headers, query_string={"crop": crop})
+    assert [a["id"] for a in response.json["items"]] == [robusta.id]

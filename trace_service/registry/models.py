@@ -130,6 +130,8 @@ class RawMaterialArea(Searchable, Base):
     commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
     area_ha: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     crops: Mapped[list[Any]] = mapped_column(default=list)
+    # "|ca phe voi|ho tieu|": crops folded like search_key, so "cà phê" finds "Cà phê vối".
+    crops_key: Mapped[str] = mapped_column(String(1000), default="")
     certifications: Mapped[list[Any]] = mapped_column(default=list)
     geometry: Mapped[dict[str, Any] | None]
     created_at: Mapped[Created]
@@ -137,6 +139,10 @@ class RawMaterialArea(Searchable, Base):
 
     producer: Mapped[Producer] = relationship()
     commune: Mapped[AdministrativeUnit] = relationship()
+
+    def refresh_search_key(self) -> None:
+        super().refresh_search_key()
+        self.crops_key = "".join(f"|{fold(str(crop))}" for crop in self.crops or []) + "|"
 
 
 def _refresh_search_key(_mapper: Any, _connection: Any, target: Searchable) -> None:

@@ -542,7 +542,8 @@ def area_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     if "commune_id" in args:
         stmt = stmt.where(RawMaterialArea.commune_id == args["commune_id"])
     if "crop" in args:
-        stmt = stmt.where(_json_contains(RawMaterialArea.crops, args["crop"]))
+        crop = like_pattern(fold(args["crop"])).removeprefix("%")
+        stmt = stmt.where(RawMaterialArea.crops_key.like(f"%|{crop}", escape="\\"))
     if "certification" in args:
         stmt = stmt.where(_json_contains(RawMaterialArea.certifications, args["certification"]))
     return _search(stmt, RawMaterialArea, args.get("q")).order_by(RawMaterialArea.id)
