@@ -409,3 +409,33 @@ def test_a_producer_registered_after_the_merger_still_counts_in_its_old_district
     report = client.get(f"{P}/reports/ocop-plan?year=2025", headers=admin.headers).json
     dak_mil = next(d for d in report["per_district"] if d["unit_id"] == district)
     assert dak_mil["products_certified"] == 1
+
+
+def test_the_letter_copies_the_authority_that_holds_the_powers_today(
+    client, admin, units, db_session
+):
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    units["dak_mil"].valid_to = date(2025, 6, 30)
+    units["dak_mil"].successor = factories.ProvinceFactory(
+        name="Tỉnh Lâm Đồng", valid_from=date(2025, 7, 1)
+    )
+    last_day = today_vn() + timedelta(days=25)
+    cert = factories.CertificateFactory(
+        issuing_unit=units["dak_mil"],
+        issuing_authority="UBND huyện Đắk Mil",
+        issue_date=date(last_day.year - 3, last_day.month, min(last_day.day, 28)),
+        valid_until=last_day,
+    )
+    sweep(db_session, system_principal("test"), today_vn(), now=utcnow())
+    notice = client.get(f"{P}/certificates/{cert.id}", headers=admin.headers).json["notices"][0]
+    pdf = client.get(notice["letter_url"], headers=admin.headers).data
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "UBND huyện Đắk Mil" in text  # the issuer, as it was
+    assert "UBND tỉnh Lâm Đồng (để biết)" in text  # the copy, to who holds its powers now
+    assert "/api/v1/" not in text  # no link a reader of paper cannot open

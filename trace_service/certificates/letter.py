@@ -77,6 +77,9 @@ class LetterData:
     valid_until: date  # last valid day, inclusive
     days_left: int
     certificate_url: str | None = None
+    # Who gets a copy: the authority that holds the issuer's powers today (an abolished
+    # district's successor), which may differ from the issuer named in the body.
+    copy_to: str | None = None
 
 
 def register_fonts() -> None:
@@ -233,7 +236,7 @@ def _closing(data: LetterData, s: dict[str, ParagraphStyle], width: float) -> Ta
     recipients = [
         Paragraph("Nơi nhận:", s["recipients_head"]),
         Paragraph("- Như trên;", s["recipients"]),
-        Paragraph(f"- {_text(data.issuing_authority)} (để biết);", s["recipients"]),
+        Paragraph(f"- {_text(data.copy_to or data.issuing_authority)} (để biết);", s["recipients"]),
         Paragraph("- Hội đồng đánh giá, phân hạng sản phẩm OCOP;", s["recipients"]),
         Paragraph("- Lưu: VT, OCOP.", s["recipients"]),
     ]

@@ -7,8 +7,9 @@ from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
-from trace_service.certificates.models import ExpiryNotice
+from trace_service.certificates.models import Certificate, ExpiryNotice
 from trace_service.clock import today_vn
+from trace_service.registry.units import current_unit
 
 LETTER_THRESHOLD_DAYS = 30  # the written notice the rules ask for, at least 30 days ahead
 
@@ -138,13 +139,23 @@ def letter_pdf(notice: ExpiryNotice, office: Office) -> bytes:
             producer_name=producer.name,
             producer_address=producer.address,
             representative=producer.representative,
-            product_name=cert.product.name_vi,
+            product_name=cert.product_name,
             certificate_number=cert.number,
             star=cert.star,
             issuing_authority=cert.issuing_authority,
             issue_date=cert.issue_date,
             valid_until=cert.valid_until,
             days_left=days_left(notice),
-            certificate_url=f"{office.public_base_url}/api/v1/certificates/{cert.id}",
+            copy_to=current_authority(cert, letter_date(notice)),
         )
     )
+
+
+def current_authority(cert: Certificate, day: date) -> str:
+    """Who holds the issuer's powers on ``day``: since 1 Jul 2025 an abolished district's
+    certificates answer to the province that took its place."""
+    unit = cert.issuing_unit
+    if unit is None or unit.is_valid_on(day):
+        return cert.issuing_authority
+    name = current_unit(unit, day).name
+    return f"UBND {name[0].lower()}{name[1:]}"

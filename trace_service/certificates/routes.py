@@ -76,7 +76,8 @@ def get_evaluation(evaluation_id: int) -> Evaluation:
     """One evaluation."""
     session, actor = get_session(), current_principal()
     evaluation = services.get_evaluation(session, evaluation_id)
-    registry.get_product(session, actor, evaluation.product_id)  # scoping: 404 if not theirs
+    if actor.is_producer and not actor.owns(evaluation.product.producer_id):
+        raise NotFound("Không tìm thấy kết quả đánh giá.", "No evaluation has this id.")
     return evaluation
 
 

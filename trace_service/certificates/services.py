@@ -59,7 +59,8 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
         raise field_error(
             "council_unit_id",
             f"A {level} council needs the {wanted} it belongs to.",
-            f"{COUNCIL_LEVEL_VI[level]} cần đơn vị hành chính cấp {wanted} của mình.",
+            f"{COUNCIL_LEVEL_VI[level]} cần ghi đơn vị hành chính "
+            f"{'cấp huyện' if wanted is UnitLevel.DISTRICT else 'cấp tỉnh'} của mình.",
         )
     if not unit.is_valid_on(day):
         raise field_error(
@@ -93,14 +94,21 @@ def record_evaluation(
     if star is not None and star >= CERTIFIED_MIN_STAR:
         allowed = stars_council_may_certify(level, day)
         if star not in allowed:
+            before_1489 = day < RULE_CHANGE_1489
             rule = (
                 "before 06/07/2025: district 3★, province 4★, central 5★"
-                if day < RULE_CHANGE_1489
+                if before_1489
                 else "from 06/07/2025 (Decision 1489): province 3★ and 4★, central 5★"
+            )
+            rule_vi = (
+                "trước 06/07/2025: cấp huyện 3 sao, cấp tỉnh 4 sao, trung ương 5 sao"
+                if before_1489
+                else "từ 06/07/2025 (Quyết định 1489/QĐ-TTg): cấp tỉnh 3 và 4 sao, trung ương 5 sao"
             )
             can = ", ".join(f"{s}★" for s in sorted(allowed)) or "nothing"
             raise InvalidInput(
-                f"{COUNCIL_LEVEL_VI[level]} không được công nhận {star}★ vào ngày {_vn(day)}.",
+                f"{COUNCIL_LEVEL_VI[level]} không được công nhận {star} sao vào ngày "
+                f"{_vn(day)} ({rule_vi}).",
                 f"A {level} council could not certify {star}★ on {day.isoformat()} "
                 f"(it could certify {can}; {rule}).",
                 errors={"json": {"council_level": [f"May not certify {star}★ on this date."]}},
@@ -434,7 +442,7 @@ def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
             False,
             "revoked",
             f"Giấy chứng nhận số {latest.number} đã bị thu hồi ngày {_vn(latest.revoked_on)} "
-            f"({latest.revocation_decision}).",
+            f"({latest.revocation_decision}): {latest.revocation_reason}",
             f"Certificate {latest.number} was revoked on {latest.revoked_on.isoformat()} "
             f"({latest.revocation_decision}): {latest.revocation_reason}",
             latest,
