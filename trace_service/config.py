@@ -97,7 +97,12 @@ SETTINGS: tuple[Setting, ...] = (
         "The province OCOP office, as it signs expiry letters.",
     ),
     Setting("OFFICE_PLACE", "Lâm Đồng", str, "Place name on the office's letters."),
-    Setting("SMTP_HOST", "", str, "Mail server for expiry notices; empty: e-mail is not sent."),
+    Setting(
+        "SMTP_HOST",
+        "",
+        str,
+        "Mail server for expiry notices; empty: e-mails wait (pending) until one is set.",
+    ),
     Setting("SMTP_PORT", 25, _positive_int, "Mail server port."),
     Setting("SMTP_USERNAME", "", str, "Mail server login, if it needs one."),
     Setting("SMTP_PASSWORD", "", str, "Mail server password."),

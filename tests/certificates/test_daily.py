@@ -85,7 +85,16 @@ def test_certs_import_checks_then_imports(app, db_session, tmp_path):
     assert "line 2" in again.output
 
 
-def test_certs_deliver_reports_what_it_did(app, db_session):
-    result = app.test_cli_runner().invoke(args=["certs", "deliver"])
+def test_certs_deliver_says_when_e_mails_wait_for_a_mail_server(app, db_session):
+    last_day = today_vn() + timedelta(days=50)
+    factories.CertificateFactory(
+        issue_date=last_day - timedelta(days=1095),
+        valid_until=last_day,
+        product__producer__email="htx@example.vn",
+    )
+    runner = app.test_cli_runner()
+    runner.invoke(args=["certs", "sweep"])
+    result = runner.invoke(args=["certs", "deliver"])
     assert result.exit_code == 0, result.output
     assert "Sent 0" in result.output
+    assert "1 e-mails wait: no mail server is configured" in result.output

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trace_service.audit.services import record_event
@@ -81,6 +81,8 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # E-mails held back because no mail server is configured (OCOP_SMTP_HOST is empty).
+    waiting_for_mail_server: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -202,6 +204,15 @@ def deliver_due(
     now = now or utcnow()
     report = DeliveryReport()
     with make_session() as session:
+        if not settings.smtp_host:
+            report.waiting_for_mail_server = (
+                session.scalar(
+                    select(func.count()).where(
+                        NoticeDelivery.status == "pending", NoticeDelivery.channel == EMAIL
+                    )
+                )
+                or 0
+            )
         due = list(
             session.scalars(
                 select(NoticeDelivery.id)

@@ -193,6 +193,11 @@ def certs_daily() -> None:
 
 def _echo_delivery(report: DeliveryReport) -> None:
     click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
+    if report.waiting_for_mail_server:
+        click.echo(
+            f"{report.waiting_for_mail_server} e-mails wait: no mail server is "
+            "configured (set OCOP_SMTP_HOST)."
+        )
     for error in report.errors:
         click.echo(f"  {error}", err=True)
 
