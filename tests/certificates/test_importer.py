@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests import factories
 from tests.conftest import Account
 from tests.factories import CertificateFactory, ProducerFactory, ProductFactory
 from trace_service.audit.models import AuditEvent
@@ -49,7 +50,7 @@ def row(product: Product, number: str, issued: Any = "15/03/2024", **changes: An
         "Số GCN": number,
         "Số quyết định": f"{number.split('/')[0]}/QĐ-UBND",
         "Ngày quyết định": "10/03/2024",
-        "Cơ quan cấp": "UBND tỉnh Đắk Nông",
+        "Cơ quan cấp": "UBND huyện Krông Nô",
         "Mã số thuế": product.producer.registration_code,
         "Tên sản phẩm": product.name_vi,
         "GTIN": product.gtin,
@@ -57,7 +58,16 @@ def row(product: Product, number: str, issued: Any = "15/03/2024", **changes: An
         "Ngày cấp": issued,
     }
     cells.update(changes)
+    if "Cơ quan cấp" not in changes:  # an authority that could certify the row's star
+        cells["Cơ quan cấp"] = authority_for(cells["Số sao"], cells["Cơ quan cấp"])
     return [cells[h] for h in HEADERS]
+
+
+def authority_for(star: Any, default: str) -> str:
+    digits = "".join(ch for ch in str(star).split(".")[0] if ch.isdigit())
+    return {"4": "UBND tỉnh Đắk Nông", "5": "Bộ Nông nghiệp và Phát triển nông thôn"}.get(
+        digits, default
+    )
 
 
 def csv_file(rows: list[list[Any]], *, delimiter: str = ",", bom: bool = False) -> bytes:
@@ -171,7 +181,7 @@ def test_does_a_dry_run_report_and_write_nothing(
         "number": "0001/GCN-OCOP",
         "decision_number": "0001/QĐ-UBND",
         "decision_date": date(2024, 3, 10),
-        "issuing_authority": "UBND tỉnh Đắk Nông",
+        "issuing_authority": "UBND huyện Krông Nô",
         "product_id": coffee.id,
         "star": 3,
         "issue_date": date(2024, 3, 15),
@@ -216,7 +226,7 @@ def test_are_headers_matched_without_case_diacritics_and_with_aliases(
                 "number": "0001/GCN",
                 "decision_number": "0001/QĐ-UBND",
                 "decision_date": "10/03/2024",
-                "issuing_authority": "UBND tỉnh Đắk Nông",
+                "issuing_authority": "UBND huyện Krông Nô",
                 "registration_code": coffee.producer.registration_code,
                 "product_name": "Cà phê bột Đắk Đam",
                 "gtin": coffee.gtin,
@@ -493,7 +503,12 @@ def test_is_an_issue_date_in_the_future_refused(db_session: Session, coffee: Pro
         csv_file(
             [
                 HEADERS,
-                row(coffee, "1/GCN", tomorrow.strftime("%d/%m/%Y"), **{"Ngày quyết định": ""}),
+                row(
+                    coffee,
+                    "1/GCN",
+                    tomorrow.strftime("%d/%m/%Y"),
+                    **{"Ngày quyết định": "", "Cơ quan cấp": "UBND tỉnh Lâm Đồng"},
+                ),
             ]
         ),
     )
@@ -631,7 +646,7 @@ def cells(product: Product, **changes: Any) -> dict[str, Any]:
         "number": "1/GCN",
         "decision_number": "1/QĐ",
         "decision_date": date(2024, 3, 1),
-        "issuing_authority": "UBND tỉnh Đắk Nông",
+        "issuing_authority": "UBND huyện Krông Nô",
         "registration_code": product.producer.registration_code,
         "product_name": product.name_vi,
         "gtin": None,
@@ -639,6 +654,8 @@ def cells(product: Product, **changes: Any) -> dict[str, Any]:
         "issue_date": date(2024, 3, 15),
     }
     values.update(changes)
+    if "issuing_authority" not in changes:
+        values["issuing_authority"] = authority_for(values["star"], values["issuing_authority"])
     return values
 
 
@@ -697,3 +714,53 @@ def test_does_a_producer_without_products_say_so(db_session: Session, coffee: Pr
     )
 
     assert "(it has no products registered)" in problems_of(report)[2][0]
+
+
+@pytest.mark.parametrize(
+    "authority, level",
+    [
+        ("UBND huyện Đắk Mil", "district"),
+        ("UBND thành phố Gia Nghĩa", "district"),
+        ("UBND tỉnh Đắk Nông", "province"),
+        ("UBND Thành phố Hồ Chí Minh", "province"),
+        ("Bộ Nông nghiệp và Môi trường", "central"),
+        ("Hội đồng OCOP", None),
+    ],
+)
+def test_is_the_issuing_authoritys_level_read_from_its_name(authority, level):
+    from trace_service.certificates.importer import council_level_of
+
+    assert council_level_of(authority) == level
+
+
+@pytest.mark.parametrize(
+    "authority, star, day",
+    [
+        ("UBND huyện Đắk Mil", 5, "10/05/2024"),
+        ("UBND huyện Đắk Mil", 3, "10/05/2026"),
+        ("UBND tỉnh Đắk Nông", 3, "10/05/2024"),
+    ],
+)
+def test_is_a_row_whose_authority_could_not_certify_that_star_refused(
+    db_session, authority, star, day
+):
+    from trace_service.certificates.importer import check_rows
+
+    product = factories.ProductFactory()
+    table = [
+        (
+            2,
+            {
+                "number": "X-1",
+                "decision_number": "1/QĐ",
+                "decision_date": day,
+                "issuing_authority": authority,
+                "gtin": product.gtin,
+                "star": star,
+                "issue_date": day,
+            },
+        )
+    ]
+    report = check_rows(db_session, table)
+    assert not report.ok
+    assert any("could not certify" in p for p in report.rows[0].problems)

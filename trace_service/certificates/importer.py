@@ -28,7 +28,12 @@ from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
 from trace_service.certificates.models import Certificate
-from trace_service.certificates.rules import CERTIFIED_MIN_STAR, valid_until
+from trace_service.certificates.rules import (
+    CERTIFIED_MIN_STAR,
+    CouncilLevel,
+    stars_council_may_certify,
+    valid_until,
+)
 from trace_service.clock import today_vn
 from trace_service.errors import InvalidInput
 from trace_service.registry.models import Producer, Product
@@ -358,6 +363,23 @@ class _Row:
     name: str | None = None
 
 
+# Cities run by the centre are province-level although their UBND is "UBND thành phố …".
+_CENTRAL_CITIES = ("ha noi", "ho chi minh", "hai phong", "da nang", "can tho", "hue")
+
+
+def council_level_of(authority: str) -> CouncilLevel | None:
+    """The level of an issuing authority as spreadsheets write it ("UBND huyện Đắk Mil",
+    "UBND tỉnh Đắk Nông", "Bộ Nông nghiệp và Môi trường"); None when the text does not say."""
+    name = fold(authority)
+    if name.startswith(("bo ", "van phong dieu phoi trung uong")) or "thu tuong" in name:
+        return CouncilLevel.CENTRAL
+    if "tinh" in name.split() or any(city in name for city in _CENTRAL_CITIES):
+        return CouncilLevel.PROVINCE
+    if any(word in name for word in ("huyen", "thi xa", "thanh pho", "quan")):
+        return CouncilLevel.DISTRICT
+    return None
+
+
 def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
     values: dict[str, Any] = dict.fromkeys(VALUE_KEYS)
     problems: list[str] = []
@@ -425,6 +447,17 @@ def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
                 f"{issued.isoformat()}",
             )
         )
+    authority, star = values.get("issuing_authority"), values.get("star")
+    level = council_level_of(authority) if authority else None
+    if level is not None and star is not None and (decided or issued) is not None:
+        day = decided or issued
+        if star not in stars_council_may_certify(level, day):
+            problems.append(
+                _problem(
+                    f"«{authority}» không được công nhận {star} sao vào ngày {_vn(day)}",
+                    f"'{authority}' ({level} level) could not certify {star}★ on {day.isoformat()}",
+                )
+            )
     if issued is not None and issued > today:
         problems.append(
             _problem(
