@@ -28,13 +28,21 @@ class Text(fields.String):
         return text
 
 
+def is_finite_number(value: int | float) -> bool:
+    """Finite as a float: JSON allows integers like 10**400 that no float can hold."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class StrictFloat(fields.Float):
     """A JSON number: strings, booleans, NaN and infinities are refused."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError("Must be a number.")
-        if not math.isfinite(value):
+        if not is_finite_number(value):
             raise ValidationError("Must be a finite number.")
         return super()._deserialize(value, attr, data, **kwargs)
 

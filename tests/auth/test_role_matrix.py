@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -52,7 +52,10 @@ def world(db_session) -> World:
         product=product_a, issue_date=date(2024, 1, 10), evaluation__council_unit=province
     )
     notice = ExpiryNotice(
-        certificate=certificate_a, threshold_days=30, valid_until=certificate_a.valid_until
+        certificate=certificate_a,
+        threshold_days=30,
+        valid_until=certificate_a.valid_until,
+        swept_on=certificate_a.valid_until - timedelta(days=30),
     )
     db_session.add(notice)
     db_session.flush()

@@ -439,3 +439,60 @@ def test_the_letter_copies_the_authority_that_holds_the_powers_today(
     assert "UBND huyện Đắk Mil" in text  # the issuer, as it was
     assert "UBND tỉnh Lâm Đồng (để biết)" in text  # the copy, to who holds its powers now
     assert "/api/v1/" not in text  # no link a reader of paper cannot open
+
+
+def test_nobody_sees_the_webhook_address_in_the_notices(client, admin, db_session):
+    last_day = today_vn() + timedelta(days=20)
+    cert = factories.CertificateFactory(
+        issue_date=last_day - timedelta(days=1095), valid_until=last_day
+    )
+    sweep(
+        db_session,
+        system_principal("test"),
+        today_vn(),
+        webhook_url="https://hooks.example.org/services/T000/SECRET-TOKEN",
+        now=utcnow(),
+    )
+    body = client.get(f"{P}/certificates/{cert.id}", headers=admin.headers).get_data(as_text=True)
+    assert "SECRET-TOKEN" not in body
+    assert '"channel":"webhook"' in body.replace(" ", "")
+
+
+def test_an_empty_status_filter_is_refused_not_ignored(client, admin):
+    response = client.get(f"{P}/certificates?status=", headers=admin.headers)
+    assert response.status_code == 422
+    assert "status" in response.json["errors"]["query"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"area_ha": 10**400}, {"geometry": {"type": "Point", "coordinates": [10**400, 1]}}],
+    ids=["area", "coordinate"],
+)
+def test_a_number_too_large_for_a_float_is_refused_not_a_500(client, admin, body):
+    area = factories.AreaFactory()
+    response = client.patch(f"{P}/areas/{area.id}", headers=admin.headers, json=body)
+    assert response.status_code == 422, response.json
+
+
+def test_the_expired_notice_comes_the_day_after_the_last_valid_day(db_session):
+    from sqlalchemy import select
+
+    from trace_service.certificates.models import ExpiryNotice
+    from trace_service.certificates.notices import subject
+
+    last_day = date(2026, 11, 28)
+    cert = factories.CertificateFactory(issue_date=date(2023, 11, 28), valid_until=last_day)
+    for day in (last_day, last_day + timedelta(days=1)):
+        sweep(db_session, system_principal("test"), day, now=utcnow())
+    notices = db_session.scalars(
+        select(ExpiryNotice)
+        .where(ExpiryNotice.certificate_id == cert.id)
+        .order_by(ExpiryNotice.swept_on)
+    ).all()
+    assert [(n.threshold_days, n.swept_on) for n in notices] == [
+        (30, last_day),
+        (0, last_day + timedelta(days=1)),
+    ]
+    assert "hôm nay là ngày hiệu lực cuối cùng" in subject(notices[0])
+    assert "đã hết hiệu lực" in subject(notices[1])

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.factories import CertificateFactory, ProducerFactory, ProductFactory
@@ -547,3 +547,74 @@ def test_does_a_second_run_after_success_send_nothing_more(
             row = delivery(db_session, cert, channel)
             assert (row.status, row.attempts) == ("sent", 1)
             assert len(attempts(db_session, row)) == 1
+
+
+# --- after the sweep: what changed before the notice went out --------------------------------
+
+
+def test_is_a_notice_cancelled_when_the_certificate_was_renewed_or_revoked_meanwhile(
+    app: Flask, db_session: Session, settings: DeliverySettings, smtp_server: SmtpServer
+) -> None:
+    revoked = certificate(30)
+    renewed = certificate(30)
+    run_sweep(db_session)
+    revoked.revoked_on, revoked.revocation_decision = TODAY, "9/QĐ-UBND"
+    revoked.revocation_reason = "Vi phạm an toàn thực phẩm"
+    renewed.superseded_on = TODAY
+    db_session.flush()
+
+    report = deliver(app, settings, NOW)
+
+    assert report.cancelled == 2 and report.sent == 0
+    assert smtp_server.messages == []
+    for cert, reason in ((revoked, "revoked"), (renewed, "superseded")):
+        row = delivery(db_session, cert, "email")
+        assert (row.status, row.attempts) == ("cancelled", 0)
+        assert reason in row.last_error
+
+
+def test_does_the_email_go_to_the_address_the_producer_has_today(
+    app: Flask, db_session: Session, settings: DeliverySettings, smtp_server: SmtpServer
+) -> None:
+    cert = certificate(30, email="cu@example.vn")
+    run_sweep(db_session)
+    cert.product.producer.email = "moi@example.vn"
+    db_session.flush()
+
+    deliver(app, settings, NOW)
+
+    assert [m["To"] for m in smtp_server.messages] == ["moi@example.vn"]
+
+
+def test_does_a_worker_whose_lease_was_taken_over_record_nothing(
+    app: Flask,
+    db_session: Session,
+    settings: DeliverySettings,
+    webhook_server: WebhookServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trace_service.certificates import delivery as delivery_module
+
+    cert = certificate(30)
+    run_sweep(db_session, webhook_server.url)
+    webhooks_only = dataclasses.replace(settings, smtp_host="")
+    row = delivery(db_session, cert, "webhook")
+    real_post = delivery_module._post
+
+    def slow_post(url: str, body: bytes, headers: dict[str, str]) -> str:
+        # While this worker sends, its lease runs out and another worker takes the delivery.
+        db_session.execute(
+            update(NoticeDelivery)
+            .where(NoticeDelivery.id == row.id)
+            .values(leased_until=NOW + timedelta(hours=1))
+        )
+        db_session.flush()
+        return real_post(url, body, headers)
+
+    monkeypatch.setattr(delivery_module, "_post", slow_post)
+    report = deliver(app, webhooks_only, NOW)
+
+    assert report.sent == 0
+    assert "lease lost" in report.errors[0]
+    after = delivery(db_session, cert, "webhook")
+    assert (after.status, after.attempts) == ("pending", 0)

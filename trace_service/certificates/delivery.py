@@ -15,19 +15,21 @@ import json
 import logging
 import smtplib
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
 from trace_service.certificates.expiry import EMAIL, WEBHOOK
-from trace_service.certificates.models import DeliveryAttempt, ExpiryNotice, NoticeDelivery
+from trace_service.certificates.models import DeliveryAttempt, NoticeDelivery
 from trace_service.certificates.notices import (
     LETTER_THRESHOLD_DAYS,
     Office,
@@ -38,7 +40,8 @@ from trace_service.certificates.notices import (
 from trace_service.db import utcnow
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # far longer than one send (SMTP 20 s, webhook 10 s timeouts)
+MAX_RETRY_WAIT_S = 86_400
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    cancelled: int = 0  # the certificate was revoked or renewed, or the address is gone
     # E-mails held back because no mail server is configured (OCOP_SMTP_HOST is empty).
     waiting_for_mail_server: int = 0
     errors: list[str] = field(default_factory=list)
@@ -93,26 +97,53 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def _send_email(settings: DeliverySettings, notice: ExpiryNotice, recipient: str) -> str:
-    pdf = (
-        letter_pdf(notice, settings.office)
-        if notice.threshold_days == LETTER_THRESHOLD_DAYS
-        else None
-    )
-    message = email_message(notice, settings.office, settings.mail_from, recipient, pdf)
+Send = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class _Cancel:
+    """The delivery should not go out any more: ``status`` and why."""
+
+    status: str
+    reason: str
+
+
+def _smtp(settings: DeliverySettings, message: EmailMessage) -> str:
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password)
         smtp.send_message(message)
-    return f"sent to {recipient}" + (" with the letter" if pdf else "")
+    return f"sent to {message['To']}"
 
 
-def _send_webhook(
-    settings: DeliverySettings, delivery: NoticeDelivery, url: str, now: datetime
-) -> str:
-    body = json.dumps(webhook_payload(delivery.notice), ensure_ascii=False).encode()
+def _post(url: str, body: bytes, headers: dict[str, str]) -> str:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the URL is the operator's setting
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return f"HTTP {response.status}"
+
+
+def _prepare(settings: DeliverySettings, delivery: NoticeDelivery, now: datetime) -> Send | _Cancel:
+    """Read everything the send needs now, so no transaction stays open while it runs;
+    or decide it should not go: the certificate was revoked or renewed since the sweep."""
+    notice = delivery.notice
+    cert = notice.certificate
+    if cert.revoked_on is not None or cert.superseded_on is not None:
+        why = "revoked" if cert.revoked_on is not None else "superseded by a newer certificate"
+        return _Cancel("cancelled", f"The certificate was {why}.")
+    if delivery.channel == EMAIL:
+        recipient = cert.product.producer.email  # today's address, not the sweep's copy
+        if not recipient:
+            return _Cancel("undeliverable", "The producer has no e-mail address.")
+        pdf = (
+            letter_pdf(notice, settings.office)
+            if notice.threshold_days == LETTER_THRESHOLD_DAYS
+            else None
+        )
+        message = email_message(notice, settings.office, settings.mail_from, recipient, pdf)
+        return lambda: _smtp(settings, message) + (" with the letter" if pdf else "")
+    body = json.dumps(webhook_payload(notice), ensure_ascii=False).encode()
     timestamp = str(int(now.timestamp()))
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -123,12 +154,13 @@ def _send_webhook(
     }
     if settings.webhook_secret:
         headers["X-OCOP-Signature"] = sign(settings.webhook_secret, timestamp, body)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the URL is the operator's setting
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return f"HTTP {response.status}"
+    url = delivery.recipient or ""
+    return lambda: _post(url, body, headers)
 
 
-def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
+def _claim(session: Session, delivery_id: int, now: datetime) -> datetime | None:
+    """Lease a due delivery for this worker; the lease's end, or None if another has it."""
+    lease = now + LEASE
     claimed = session.execute(
         update(NoticeDelivery)
         .where(
@@ -136,10 +168,10 @@ def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
             NoticeDelivery.status == "pending",
             or_(NoticeDelivery.leased_until.is_(None), NoticeDelivery.leased_until < now),
         )
-        .values(leased_until=now + LEASE)
+        .values(leased_until=lease)
     ).rowcount
     session.commit()
-    return claimed == 1
+    return lease if claimed == 1 else None
 
 
 def _record(
@@ -147,13 +179,18 @@ def _record(
     actor: Principal,
     settings: DeliverySettings,
     delivery: NoticeDelivery,
-    ok: bool,
-    detail: str,
+    outcome: tuple[bool, str] | _Cancel,
     now: datetime,
     report: DeliveryReport,
 ) -> None:
-    delivery.attempts += 1
     delivery.leased_until = None
+    if isinstance(outcome, _Cancel):
+        delivery.status, delivery.last_error = outcome.status, outcome.reason
+        report.cancelled += 1
+        session.commit()
+        return
+    ok, detail = outcome
+    delivery.attempts += 1
     session.add(
         DeliveryAttempt(delivery_id=delivery.id, attempted_at=now, ok=ok, detail=detail[:500])
     )
@@ -185,11 +222,47 @@ def _record(
         )
     else:
         delivery.last_error = detail[:500]
-        delivery.next_attempt_at = now + timedelta(
-            seconds=settings.retry_seconds * 2 ** (delivery.attempts - 1)
-        )
+        wait = min(settings.retry_seconds * 2 ** (delivery.attempts - 1), MAX_RETRY_WAIT_S)
+        delivery.next_attempt_at = now + timedelta(seconds=wait)
         report.retrying += 1
     session.commit()
+
+
+def _deliver_one(
+    make_session: sessionmaker[Session],
+    actor: Principal,
+    settings: DeliverySettings,
+    delivery_id: int,
+    clock: Callable[[], datetime],
+    report: DeliveryReport,
+) -> None:
+    with make_session() as session:
+        lease = _claim(session, delivery_id, clock())
+        if lease is None:
+            return  # another worker has it
+        delivery = session.get(NoticeDelivery, delivery_id)
+        assert delivery is not None  # noqa: S101 - we hold its lease
+        prepared = _prepare(settings, delivery, clock())
+        session.commit()  # end the read transaction before talking to the network
+    if isinstance(prepared, _Cancel):
+        outcome: tuple[bool, str] | _Cancel = prepared
+    else:
+        try:
+            outcome = (True, prepared())
+        # Whatever a receiver does (refuse, time out, answer garbage), it is one failed
+        # attempt of one delivery: recorded, retried, and the others still go.
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            outcome = (False, detail)
+            report.errors.append(f"delivery {delivery_id}: {detail}")
+            log.warning("notice delivery %s failed: %s", delivery_id, detail)
+    with make_session() as session:
+        delivery = session.get(NoticeDelivery, delivery_id)
+        if delivery is None or delivery.leased_until != lease:
+            # The lease ran out and another worker took the delivery over: it records.
+            report.errors.append(f"delivery {delivery_id}: lease lost before recording")
+            return
+        _record(session, actor, settings, delivery, outcome, clock(), report)
 
 
 def deliver_due(
@@ -200,8 +273,15 @@ def deliver_due(
     now: datetime | None = None,
     limit: int = 500,
 ) -> DeliveryReport:
-    """Send every delivery that is due, one at a time, each in its own transactions."""
-    now = now or utcnow()
+    """Send every delivery that is due, one at a time, each in its own transactions.
+
+    ``now`` fixes the clock (for tests); otherwise every lease and record reads the time
+    afresh, so a long run never hands out leases that have already expired.
+    """
+
+    def clock() -> datetime:
+        return now or utcnow()
+
     report = DeliveryReport()
     with make_session() as session:
         if not settings.smtp_host:
@@ -213,37 +293,27 @@ def deliver_due(
                 )
                 or 0
             )
+        started = clock()
         due = list(
             session.scalars(
                 select(NoticeDelivery.id)
                 .where(
                     NoticeDelivery.status == "pending",
                     NoticeDelivery.channel.in_(settings.channels()),
-                    NoticeDelivery.next_attempt_at <= now,
-                    or_(NoticeDelivery.leased_until.is_(None), NoticeDelivery.leased_until < now),
+                    NoticeDelivery.next_attempt_at <= started,
+                    or_(
+                        NoticeDelivery.leased_until.is_(None),
+                        NoticeDelivery.leased_until < started,
+                    ),
                 )
                 .order_by(NoticeDelivery.next_attempt_at, NoticeDelivery.id)
                 .limit(limit)
             )
         )
     for delivery_id in due:
-        with make_session() as session:
-            if not _claim(session, delivery_id, now):
-                continue  # another worker has it
-            delivery = session.get(NoticeDelivery, delivery_id)
-            if delivery is None or delivery.recipient is None:
-                continue
-            try:
-                if delivery.channel == EMAIL:
-                    detail = _send_email(settings, delivery.notice, delivery.recipient)
-                else:
-                    detail = _send_webhook(settings, delivery, delivery.recipient, now)
-                ok = True
-            # Whatever a receiver does (refuse, time out, answer garbage), it is one failed
-            # attempt of one delivery: recorded, retried, and the others still go.
-            except Exception as exc:
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
-                report.errors.append(f"delivery {delivery_id}: {detail}")
-                log.warning("notice delivery %s failed: %s", delivery_id, detail)
-            _record(session, actor, settings, delivery, ok, detail, now, report)
+        try:
+            _deliver_one(make_session, actor, settings, delivery_id, clock, report)
+        except SQLAlchemyError as exc:  # e.g. SQLite busy: skip it, its lease will run out
+            report.errors.append(f"delivery {delivery_id}: {type(exc).__name__}: {exc}")
+            log.exception("notice delivery %s could not be recorded", delivery_id)
     return report

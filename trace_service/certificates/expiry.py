@@ -45,9 +45,10 @@ def _insert(session: Session, model: type) -> Any:
 
 
 def _tightest_threshold(today: date) -> Any:
-    """The smallest threshold a certificate has crossed: 0 once its last valid day has come."""
+    """The smallest threshold a certificate has crossed: 90, 60 or 30 days before its last
+    valid day, or 0 once that day has passed (the certificate has expired)."""
     return case(
-        (Certificate.valid_until <= today, 0),
+        (Certificate.valid_until < today, 0),
         *(
             (Certificate.valid_until <= today + timedelta(days=t), t)
             for t in sorted(THRESHOLDS)[1:]
@@ -67,6 +68,7 @@ def sweep(
         Certificate.id,
         _tightest_threshold(today),
         Certificate.valid_until,
+        literal(today),
         literal(now, UtcDateTime()),
     ).where(
         Certificate.revoked_on.is_(None),
@@ -76,7 +78,9 @@ def sweep(
     )
     notices = session.execute(
         _insert(session, ExpiryNotice)
-        .from_select(["certificate_id", "threshold_days", "valid_until", "created_at"], crossed)
+        .from_select(
+            ["certificate_id", "threshold_days", "valid_until", "swept_on", "created_at"], crossed
+        )
         .on_conflict_do_nothing(index_elements=["certificate_id", "threshold_days"])
         .execution_options(preserve_rowcount=True)  # else PostgreSQL reports -1
     ).rowcount
@@ -136,12 +140,3 @@ def _add_deliveries(session: Session, channel: str, recipient: Any, now: datetim
         .on_conflict_do_nothing(index_elements=["notice_id", "channel"])
         .execution_options(preserve_rowcount=True)
     ).rowcount
-
-
-def notices_crossed(valid_until_day: date, today: date) -> int | None:
-    """The threshold a certificate expiring on ``valid_until_day`` has crossed on ``today``
-    (the same rule as the SQL above, for people and tests)."""
-    days_left = (valid_until_day - today).days
-    if days_left < -EXPIRED_NOTICE_GRACE_DAYS or days_left > max(THRESHOLDS):
-        return None
-    return min(t for t in THRESHOLDS if days_left <= t)

@@ -92,6 +92,8 @@ class ExpiryNotice(Base):
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
     threshold_days: Mapped[int]
     valid_until: Mapped[date]
+    # The day the sweep ran for: the notice's date, from which its days are counted.
+    swept_on: Mapped[date]
     # Indexed: a sweep finds the notices it has just written by their creation time.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 

@@ -8,7 +8,6 @@ from email.message import EmailMessage
 from typing import Any
 
 from trace_service.certificates.models import Certificate, ExpiryNotice
-from trace_service.clock import today_vn
 from trace_service.registry.units import current_unit
 
 LETTER_THRESHOLD_DAYS = 30  # the written notice the rules ask for, at least 30 days ahead
@@ -26,7 +25,7 @@ class Office:
 
 
 def letter_date(notice: ExpiryNotice) -> date:
-    return today_vn(notice.created_at)
+    return notice.swept_on
 
 
 def days_left(notice: ExpiryNotice) -> int:
@@ -37,6 +36,11 @@ def subject(notice: ExpiryNotice) -> str:
     cert = notice.certificate
     if notice.threshold_days == 0:
         return f"[OCOP] Giấy chứng nhận số {cert.number} đã hết hiệu lực / certificate expired"
+    if days_left(notice) == 0:
+        return (
+            f"[OCOP] Giấy chứng nhận số {cert.number}: hôm nay là ngày hiệu lực cuối cùng "
+            "/ last valid day today"
+        )
     return (
         f"[OCOP] Giấy chứng nhận số {cert.number} còn {days_left(notice)} ngày hiệu lực "
         f"/ expires in {days_left(notice)} days"
@@ -67,7 +71,7 @@ def email_body(notice: ExpiryNotice, office: Office) -> str:
             f"Kính gửi: {producer.name}",
             "",
             f"Giấy chứng nhận sản phẩm OCOP số {cert.number} ({cert.star} sao) của sản phẩm "
-            f'"{product.name_vi}", do {cert.issuing_authority} cấp ngày {_vn(cert.issue_date)}, '
+            f'"{cert.product_name}", do {cert.issuing_authority} cấp ngày {_vn(cert.issue_date)}, '
             f"{state_vi}.",
             action_vi,
             "",
@@ -116,7 +120,7 @@ def webhook_payload(notice: ExpiryNotice) -> dict[str, Any]:
             "valid_until": cert.valid_until.isoformat(),
             "issuing_authority": cert.issuing_authority,
         },
-        "product": {"id": product.id, "name_vi": product.name_vi, "gtin": product.gtin},
+        "product": {"id": product.id, "name_vi": cert.product_name, "gtin": product.gtin},
         "producer": {
             "id": product.producer.id,
             "name": product.producer.name,

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from trace_service.api import PageArgs
+from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS
 from trace_service.certificates.rules import STATUS_VI, CouncilLevel, Status
 from trace_service.clock import today_vn
 from trace_service.fields import Id, StrictBoolean, Text
@@ -62,8 +63,13 @@ class AttemptSchema(Schema):
 
 class DeliverySchema(Schema):
     channel = fields.String()
-    recipient = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "pending, sent, failed or undeliverable"})
+    # The producer's address for e-mail; never the webhook's URL, which often holds a secret.
+    recipient = fields.Function(
+        lambda d: d.recipient if d.channel == "email" else None, allow_none=True
+    )
+    status = fields.String(
+        metadata={"description": "pending, sent, failed, undeliverable or cancelled"}
+    )
     attempts = fields.Integer()
     next_attempt_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
@@ -75,7 +81,11 @@ class NoticeSchema(Schema):
     threshold_days = fields.Integer()
     created_at = fields.DateTime()
     letter_url = fields.Function(
-        lambda n: f"/api/v1/expiry-notices/{n.id}/letter.pdf" if n.threshold_days == 30 else None
+        lambda n: (
+            f"/api/v1/expiry-notices/{n.id}/letter.pdf"
+            if n.threshold_days == LETTER_THRESHOLD_DAYS
+            else None
+        )
     )
     deliveries = fields.List(fields.Nested(DeliverySchema))
 
@@ -125,7 +135,9 @@ class RevocationSchema(Schema):
 
 class CertificateQuerySchema(PageArgs):
     status = DelimitedList(
-        fields.Enum(Status, by_value=True), metadata={"description": "One or more, comma-separated"}
+        fields.Enum(Status, by_value=True),
+        validate=validate.Length(min=1),
+        metadata={"description": "One or more, comma-separated"},
     )
     expiring_within_days = fields.Integer(
         validate=validate.Range(min=0, max=3650),

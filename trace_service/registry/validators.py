@@ -6,11 +6,12 @@ schemas can use them directly and the API reports them as field errors (422).
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from marshmallow import ValidationError
+
+from trace_service.fields import is_finite_number
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 MAX_GEOMETRY_POSITIONS = 10_000
@@ -62,7 +63,9 @@ def normalise_registration_code(value: str) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and is_finite_number(value)
+    )
 
 
 def _check_position(position: Any, where: str) -> tuple[float, float]:

@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.Column('certificate_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('threshold_days', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('swept_on', sa.Date(), nullable=False),
     sa.Column('created_at', trace_service.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_expiry_notices_certificate_id_certificates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_expiry_notices')),
