@@ -157,7 +157,9 @@ def accepts_files(view: F) -> F:
 
 
 def _require_json_body() -> None:
-    """A body we cannot read as JSON is refused up front, rather than read as "no fields"."""
+    """Every POST, PUT and PATCH of the API takes a JSON object (or, where marked, a file):
+    a missing body or one we cannot read as JSON is refused up front, not read as "no
+    fields" (a PATCH with no body would otherwise answer 200 having changed nothing)."""
     if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith(API_PREFIX):
         return
     view = current_app.view_functions.get(request.endpoint or "")
@@ -166,6 +168,12 @@ def _require_json_body() -> None:
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
+    if not has_body and request.endpoint is not None:
+        raise InvalidInput(
+            "Thiếu nội dung JSON.",
+            "A JSON body is required.",
+            errors={"json": ["Missing request body."]},
+        )
     if has_body and not request.is_json:
         raise UnsupportedMediaType()
 

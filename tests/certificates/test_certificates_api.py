@@ -496,3 +496,23 @@ def test_the_expired_notice_comes_the_day_after_the_last_valid_day(db_session):
     ]
     assert "hôm nay là ngày hiệu lực cuối cùng" in subject(notices[0])
     assert "đã hết hiệu lực" in subject(notices[1])
+
+
+def test_a_year_without_a_plan_is_not_found(client, inspector):
+    response = client.get(f"{P}/reports/ocop-plan?year=2024", headers=inspector.headers)
+    assert response.status_code == 404
+    assert "2025" in response.json["message_en"]
+
+
+def test_stats_count_post_merger_producers_in_their_old_district(client, inspector, units):
+    old = factories.CommuneFactory(parent=units["dak_mil"], valid_to=date(2025, 6, 30))
+    new = factories.CommuneFactory(parent=units["province"], valid_from=date(2025, 7, 1))
+    old.successor = new
+    producer = factories.ProducerFactory(commune=new)
+    factories.CertificateFactory(
+        product=factories.ProductFactory(producer=producer),
+        issue_date=today_vn() - timedelta(days=200),
+    )
+    stats = client.get(f"{P}/certificates/stats", headers=inspector.headers).json
+    dak_mil = next(u for u in stats["by_unit"] if u["unit_id"] == units["dak_mil"].id)
+    assert dak_mil["by_status"] == {"valid": 1}

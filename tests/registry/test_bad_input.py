@@ -430,13 +430,18 @@ def test_is_deeply_nested_json_refused_with_400_not_500(client, admin, unchanged
     assert_error(response, 400, code="malformed_json")
 
 
-def test_is_an_empty_json_body_read_as_no_fields(client, admin, unchanged):
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_is_a_missing_body_refused_rather_than_read_as_no_fields(
+    client, admin, unchanged, producer, method
+):
+    path = f"{API}/producers" + (f"/{producer.id}" if method == "PATCH" else "")
     with unchanged():
-        response = client.post(
-            f"{API}/producers", data="", content_type="application/json", headers=admin.headers
+        response = client.open(
+            path, method=method, data="", content_type="application/json", headers=admin.headers
         )
-    body = assert_error(response, 422, field="name")
-    assert set(body["errors"]["json"]) >= {"kind", "registration_code", "commune_id"}
+    body = assert_error(response, 422, code="validation_error")
+    assert body["errors"]["json"] == ["Missing request body."]
+    assert body["message_en"] == "A JSON body is required."
 
 
 # -- NaN and Infinity ------------------------------------------------------------------------

@@ -178,7 +178,6 @@ class PlanReportSchema(Schema):
     per_district = fields.List(fields.Dict())
     certified_products = fields.Integer()
     day = fields.Date()
-    window_days = fields.Integer()
 
 
 @blp.route("/reports/ocop-plan")
@@ -187,7 +186,7 @@ class PlanReportSchema(Schema):
 @blp.response(200, PlanReportSchema)
 def plan_targets(args: dict[str, Any]) -> dict[str, Any]:
     """The year's plan targets (Kế hoạch 93/KH-UBND for 2025) against actual figures."""
-    return reports.plan_report(get_session(), args["year"], today_vn(), _window())
+    return reports.plan_report(get_session(), args["year"], today_vn())
 
 
 class ImportQuerySchema(Schema):

@@ -329,6 +329,15 @@ def get_certificate(session: Session, actor: Principal, cert_id: int) -> Certifi
     return cert
 
 
+def standing_filter(today: date) -> Any:
+    """SQL: the certificate is in force on ``today`` (valid or expiring)."""
+    return and_(
+        or_(Certificate.revoked_on.is_(None), Certificate.revoked_on > today),
+        or_(Certificate.superseded_on.is_(None), Certificate.superseded_on > today),
+        Certificate.valid_until >= today,
+    )
+
+
 def status_filter(status: Status, today: date, window_days: int) -> Any:
     """SQL condition equivalent to ``status_of(...) == status`` on ``today``."""
     revoked = and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today)
