@@ -28,8 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])).init_app(app)
     register_error_handlers(app)
-    _register_unit_of_work(app)
+    # after_request runs in reverse order: headers last, so every response carries them.
     _register_security_headers(app)
+    _register_unit_of_work(app)
     _register_blueprints(app)
     _register_cli(app)
     from trace_service.certificates.daily import start_scheduler

@@ -173,3 +173,13 @@ def test_a_taken_username_is_a_conflict(client, admin, user):
 def test_users_can_be_filtered_by_role(client, admin, inspector):
     response = client.get("/api/v1/users?role=inspector", headers=admin.headers)
     assert {u["role"] for u in response.json["items"]} == {"inspector"}
+
+
+def test_a_new_password_revokes_the_tokens_made_with_the_old_one(client, admin, user, db_session):
+    issued = issue_token(db_session, system_principal(), user, "laptop", ttl_days=30)
+    response = client.patch(
+        f"/api/v1/users/{user.id}", headers=admin.headers, json={"password": "mật-khẩu-sau-sự-cố"}
+    )
+    assert response.status_code == 200
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"})
+    assert me.status_code == 401

@@ -516,3 +516,22 @@ def test_stats_count_post_merger_producers_in_their_old_district(client, inspect
     stats = client.get(f"{P}/certificates/stats", headers=inspector.headers).json
     dak_mil = next(u for u in stats["by_unit"] if u["unit_id"] == units["dak_mil"].id)
     assert dak_mil["by_status"] == {"valid": 1}
+
+
+@pytest.mark.parametrize("unit", ["missing", "commune", "abolished"])
+def test_the_issuing_unit_must_exist_be_a_district_or_province_and_exist_that_day(
+    client, admin, unit
+):
+    evaluation = factories.EvaluationFactory()
+    unit_id = {
+        "missing": 10**12,
+        "commune": lambda: factories.CommuneFactory().id,
+        "abolished": lambda: factories.DistrictFactory(valid_to=date(2024, 1, 1)).id,
+    }[unit]
+    body = {
+        **_certificate(evaluation.id),
+        "issuing_unit_id": unit_id if unit == "missing" else unit_id(),
+    }
+    response = client.post(f"{P}/certificates", headers=admin.headers, json=body)
+    assert response.status_code == 422, response.json
+    assert "issuing_unit_id" in response.json["errors"]["json"]

@@ -118,6 +118,12 @@ def update_user(session: Session, actor: Principal, user: User, data: dict[str, 
         _check_password_strength(data["password"])
         user.password_hash = hash_password(data["password"])
         details["password"] = "changed"
+        # A new password is often a reset after a leak: tokens made with the old one go too.
+        now = utcnow()
+        revoked = [t for t in user.tokens if t.revoked_at is None]
+        for token in revoked:
+            token.revoked_at = now
+        details["tokens_revoked"] = [t.prefix for t in revoked]
     session.flush()
     record_event(session, actor, Tag.USER_UPDATED, "user", user.id, details)
     return user

@@ -188,6 +188,22 @@ def _default_authority(evaluation: Evaluation) -> str:
     return f"UBND {unit.name[0].lower()}{unit.name[1:]}" if unit else "UBND tỉnh"
 
 
+def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
+    unit = session.get(AdministrativeUnit, unit_id)
+    if unit is None or unit.level not in (UnitLevel.DISTRICT, UnitLevel.PROVINCE):
+        raise field_error(
+            "issuing_unit_id",
+            "No district or province has this id.",
+            "Không có huyện hoặc tỉnh với mã này.",
+        )
+    if not unit.is_valid_on(day):
+        raise field_error(
+            "issuing_unit_id",
+            f"{unit.name} did not exist on {day.isoformat()}.",
+            f"{unit.name} không còn tồn tại vào ngày {_vn(day)}.",
+        )
+
+
 def issue_certificate(
     session: Session, actor: Principal, data: dict[str, Any], today: date
 ) -> Certificate:
@@ -232,6 +248,11 @@ def issue_certificate(
             "This evaluation already has its certificate.",
             errors={"json": {"evaluation_id": ["Already certified."]}},
         )
+    issuing_unit_id = data.get("issuing_unit_id", evaluation.council_unit_id)
+    if issuing_unit_id is not None:
+        _check_issuing_unit(session, issuing_unit_id, issue_date)
+    # Two issues for one product at once must not both supersede the same certificate.
+    session.get(Product, evaluation.product_id, with_for_update=True)
     previous = _latest_standing(session, evaluation.product_id)
     if previous is not None and previous.issue_date > issue_date:
         raise field_error(
@@ -243,7 +264,7 @@ def issue_certificate(
         number=data["number"],
         decision_number=data["decision_number"],
         decision_date=data["decision_date"],
-        issuing_unit_id=data.get("issuing_unit_id", evaluation.council_unit_id),
+        issuing_unit_id=issuing_unit_id,
         issuing_authority=data.get("issuing_authority") or _default_authority(evaluation),
         product_id=evaluation.product_id,
         product_name=evaluation.product.name_vi,

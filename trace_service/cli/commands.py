@@ -73,9 +73,9 @@ def users_create(
                     "password": password,
                 },
             )
-            click.echo(f"Created user {user.username} (id {user.id}, {role}).")
     except DomainError as error:
         _fail(error)
+    click.echo(f"Created user {user.username} (id {user.id}, {role}).")  # once committed
 
 
 @users_cli.command("token")
@@ -139,6 +139,7 @@ def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) 
     if credentials_file:
         credentials_file.parent.mkdir(parents=True, exist_ok=True)
         credentials_file.touch(mode=0o600)
+        credentials_file.chmod(0o600)  # touch keeps an existing file's mode
         credentials_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"Saved to {credentials_file}.")
 
