@@ -15,14 +15,24 @@ class Text(fields.String):
     """A string stored in Unicode NFC with surrounding spaces removed.
 
     Vietnamese keyboards send both composed and decomposed diacritics ("ộ" as one or three code
-    points); normalising keeps equal names equal. Control characters are refused.
+    points); normalising keeps equal names equal. Control characters are refused, and line
+    breaks too unless ``multiline=True`` (a certificate number with a line break would break
+    the e-mail headers it is printed in).
     """
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.allowed_controls = "\n\t" if multiline else ""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
         text = text.strip()
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
-            raise ValidationError("Contains control characters.")
+        if any(unicodedata.category(ch) == "Cc" and ch not in self.allowed_controls for ch in text):
+            raise ValidationError(
+                "Contains line breaks or control characters."
+                if not self.allowed_controls
+                else "Contains control characters."
+            )
         if not text and self.required:
             raise ValidationError("Must not be blank.")
         return text

@@ -335,3 +335,23 @@ def test_the_crop_filter_finds_crops_with_or_without_diacritics(client, inspecto
     factories.AreaFactory(crops=["hồ tiêu"], name="Vườn cà phê cũ")
     response = client.get(f"{P}/areas", headers=inspector.headers, query_string={"crop": crop})
     assert [a["id"] for a in response.json["items"]] == [robusta.id]
+
+
+def test_line_breaks_belong_in_descriptions_not_in_names(client, admin):
+    producer = factories.ProducerFactory()
+    body = {
+        "producer_id": producer.id,
+        "product_group": "food",
+        "name_vi": "Cà phê\nbột",
+        "description": "Dòng 1\nDòng 2",
+    }
+    refused = client.post(f"{P}/products", headers=admin.headers, json=body)
+    assert refused.status_code == 422
+    assert refused.json["errors"]["json"]["name_vi"] == [
+        "Contains line breaks or control characters."
+    ]
+    accepted = client.post(
+        f"{P}/products", headers=admin.headers, json={**body, "name_vi": "Cà phê bột"}
+    )
+    assert accepted.status_code == 201
+    assert accepted.json["description"] == "Dòng 1\nDòng 2"

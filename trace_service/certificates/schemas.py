@@ -36,7 +36,7 @@ class EvaluationSchema(Schema):
     total = _score(100, metadata={"description": "Optional; must equal A + B + C"})
     mandatory_met = StrictBoolean(required=True)
     reference = Text(required=True, validate=validate.Length(min=1, max=120))
-    notes = Text(allow_none=True, validate=validate.Length(max=5000))
+    notes = Text(multiline=True, allow_none=True, validate=validate.Length(max=5000))
     star = fields.Integer(
         dump_only=True, allow_none=True, metadata={"description": "1–5; null: not certified"}
     )
@@ -130,7 +130,7 @@ class CertificateSchema(Schema):
 class RevocationSchema(Schema):
     revoked_on = fields.Date(required=True)
     decision = Text(required=True, validate=validate.Length(min=1, max=64))
-    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class CertificateQuerySchema(PageArgs):

@@ -131,7 +131,7 @@ class ProductSchema(Schema):
         validate=validate_gtin,
         metadata={"description": "GTIN-8, -12, -13 or -14 with its check digit"},
     )
-    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    description = Text(multiline=True, allow_none=True, validate=validate.Length(max=5000))
     images = fields.List(fields.Nested(ImageSchema), validate=validate.Length(max=20))
     standards = fields.List(_text(200), validate=validate.Length(max=20))
     shelf_life_days = fields.Integer(
