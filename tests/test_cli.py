@@ -42,7 +42,7 @@ def test_users_create_and_token_print_a_working_token(app, db_session):
     result = runner.invoke(args=["users", "token", "thanh.tra", "--name", "laptop"])
     assert result.exit_code == 0, result.output
     token = result.output.strip()
-    user = authenticate_token(db_session, token)
+    user = authenticate_token(db_session, token).user
     assert user.username == "thanh.tra"
 
 

@@ -183,3 +183,18 @@ def test_a_new_password_revokes_the_tokens_made_with_the_old_one(client, admin, 
     assert response.status_code == 200
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"})
     assert me.status_code == 401
+
+
+def test_a_token_made_with_a_token_lives_no_longer_than_it(client, db_session, user):
+    short = issue_token(db_session, system_principal(), user, "short", ttl_days=2)
+    response = client.post(
+        "/api/v1/auth/tokens",
+        json={"name": "child"},
+        headers={"Authorization": f"Bearer {short.token}"},
+    )
+    assert response.status_code == 201
+    assert response.json["expires_at"] == short.record.expires_at.isoformat()
+    by_password = client.post(
+        "/api/v1/auth/tokens", headers=_basic("hoa", PASSWORD), json={"name": "fresh"}
+    )
+    assert by_password.json["expires_at"] > short.record.expires_at.isoformat()

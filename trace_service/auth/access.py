@@ -34,7 +34,9 @@ def _load_principal() -> None:
         return
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        g.principal = principal_of(authenticate_token(get_session(), credentials.strip()))
+        token = authenticate_token(get_session(), credentials.strip())
+        g.principal = principal_of(token.user)
+        g.token_expires_at = token.expires_at
     elif scheme.lower() != "basic":  # Basic is read only by the token-creating route
         raise NotAuthenticated(
             "Chỉ chấp nhận 'Authorization: Bearer <mã truy cập>'.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from sqlalchemy import select
 
 from trace_service.api import ApiBlueprint, page_schema, paginate, patch_schema
@@ -57,7 +57,12 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
     else:
         user = services.get_user(session, principal.user_id)
     issued = services.issue_token(
-        session, principal, user, data["name"], current_app.config["TOKEN_TTL_DAYS"]
+        session,
+        principal,
+        user,
+        data["name"],
+        current_app.config["TOKEN_TTL_DAYS"],
+        not_after=g.get("token_expires_at"),
     )
     record = issued.record
     return {**{name: getattr(record, name) for name in TokenSchema().fields}, "token": issued.token}

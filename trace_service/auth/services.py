@@ -149,7 +149,10 @@ def issue_token(
     name: str,
     ttl_days: int,
     now: datetime | None = None,
+    not_after: datetime | None = None,
 ) -> IssuedToken:
+    """A new token; ``not_after`` caps its life (a token made with another token lives no
+    longer than that one, so a stolen token cannot renew itself for ever)."""
     now = now or utcnow()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
@@ -158,7 +161,10 @@ def issue_token(
         token_hash=_hash_token(token),
         prefix=token[: len(TOKEN_PREFIX) + 6],
         created_at=now,
-        expires_at=now + timedelta(days=ttl_days) if ttl_days else None,
+        expires_at=min(
+            (t for t in (now + timedelta(days=ttl_days) if ttl_days else None, not_after) if t),
+            default=None,
+        ),
     )
     session.add(record)
     session.flush()
@@ -203,7 +209,7 @@ def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
     return record
 
 
-def authenticate_token(session: Session, token: str, now: datetime | None = None) -> User:
+def authenticate_token(session: Session, token: str, now: datetime | None = None) -> ApiToken:
     now = now or utcnow()
     record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
     if record is None or record.revoked_at is not None:
@@ -217,7 +223,7 @@ def authenticate_token(session: Session, token: str, now: datetime | None = None
         raise NotAuthenticated("Tài khoản đã bị khóa.", "This account is disabled.")
     if record.last_used_at is None or now - record.last_used_at > _LAST_USED_GRANULARITY:
         record.last_used_at = now
-    return user
+    return record
 
 
 def authenticate_password(session: Session, username: str, password: str) -> User:

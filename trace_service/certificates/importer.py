@@ -42,6 +42,7 @@ from trace_service.text import fold
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
+MAX_SCANNED_ROWS = 20 * MAX_ROWS  # blank rows included
 HEADER_SEARCH_ROWS = 50  # the header row must be among the first 50 rows
 MAX_COLUMNS = 100
 _IN_CHUNK = 500  # values per SQL IN (...), well under SQLite's variable limit
@@ -183,6 +184,8 @@ def _table_from_rows(rows: Iterable[Sequence[Any]]) -> Table:
                 break
             columns = search.offer(row)
             continue
+        if line > MAX_SCANNED_ROWS:  # a sheet of a million blank rows is cheap to send
+            break
         if all(_blank(cell) for cell in row):
             continue
         if len(table) >= MAX_ROWS:
