@@ -34,7 +34,7 @@ from trace_service.certificates.rules import (
     stars_council_may_certify,
     valid_until,
 )
-from trace_service.clock import today_vn
+from trace_service.clock import today_vn, vn_date
 from trace_service.errors import InvalidInput
 from trace_service.registry.models import Producer, Product
 from trace_service.registry.validators import normalise_registration_code, validate_gtin
@@ -105,10 +105,6 @@ class ImportReport:
 
 def _problem(vi: str, en: str) -> str:
     return f"{vi} / {en}"
-
-
-def _vn(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def _refuse(vi: str, en: str) -> InvalidInput:
@@ -306,7 +302,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime | date):
-        return _vn(value)
+        return vn_date(value)
     return " ".join(str(value).split())
 
 
@@ -445,7 +441,7 @@ def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
     if decided is not None and issued is not None and decided > issued:
         problems.append(
             _problem(
-                f"Ngày quyết định {_vn(decided)} sau ngày cấp {_vn(issued)}",
+                f"Ngày quyết định {vn_date(decided)} sau ngày cấp {vn_date(issued)}",
                 f"The decision date {decided.isoformat()} is after the issue date "
                 f"{issued.isoformat()}",
             )
@@ -457,14 +453,14 @@ def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
         if star not in stars_council_may_certify(level, day):
             problems.append(
                 _problem(
-                    f"«{authority}» không được công nhận {star} sao vào ngày {_vn(day)}",
+                    f"«{authority}» không được công nhận {star} sao vào ngày {vn_date(day)}",
                     f"'{authority}' ({level} level) could not certify {star}★ on {day.isoformat()}",
                 )
             )
     if issued is not None and issued > today:
         problems.append(
             _problem(
-                f"Ngày cấp {_vn(issued)} ở tương lai (hôm nay là {_vn(today)})",
+                f"Ngày cấp {vn_date(issued)} ở tương lai (hôm nay là {vn_date(today)})",
                 f"The issue date {issued.isoformat()} is in the future (today is "
                 f"{today.isoformat()})",
             )
@@ -661,7 +657,8 @@ def _check_across(session: Session, rows: list[_Row]) -> None:
             others = _lines(same_day[index])
             problems.append(
                 _problem(
-                    f"Sản phẩm này có giấy chứng nhận cùng ngày cấp {_vn(issued)} ở dòng {others}",
+                    f"Sản phẩm này có giấy chứng nhận cùng ngày cấp {vn_date(issued)} "
+                    f"ở dòng {others}",
                     f"The same product has a certificate issued on {issued.isoformat()} "
                     f"on line {others}",
                 )
@@ -672,7 +669,7 @@ def _check_across(session: Session, rows: list[_Row]) -> None:
                 problems.append(
                     _problem(
                         f"Sản phẩm đã có giấy chứng nhận số {cert.number} cấp cùng ngày "
-                        f"{_vn(issued)}",
+                        f"{vn_date(issued)}",
                         f"The product already has certificate {cert.number} issued on "
                         f"{issued.isoformat()}",
                     )
@@ -684,7 +681,7 @@ def _check_across(session: Session, rows: list[_Row]) -> None:
             nxt = later[0]
             problems.append(
                 _problem(
-                    f"Giấy chứng nhận số {nxt.number} (cấp {_vn(nxt.issue_date)}) đã thay thế "
+                    f"Giấy chứng nhận số {nxt.number} (cấp {vn_date(nxt.issue_date)}) đã thay thế "
                     "một giấy khác của sản phẩm; không thể nhập giấy cũ hơn xen vào giữa",
                     f"Certificate {nxt.number} (issued {nxt.issue_date.isoformat()}) already "
                     "supersedes another of this product; an older certificate cannot be "

@@ -8,13 +8,10 @@ from email.message import EmailMessage
 from typing import Any
 
 from trace_service.certificates.models import Certificate, ExpiryNotice
+from trace_service.clock import vn_date
 from trace_service.registry.units import current_unit
 
 LETTER_THRESHOLD_DAYS = 30  # the written notice the rules ask for, at least 30 days ahead
-
-
-def _vn(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)
@@ -53,25 +50,26 @@ def email_body(notice: ExpiryNotice, office: Office) -> str:
     producer = product.producer
     left = days_left(notice)
     if notice.threshold_days == 0:
-        state_vi = f"đã hết hiệu lực sau ngày {_vn(cert.valid_until)}"
+        state_vi = f"đã hết hiệu lực sau ngày {vn_date(cert.valid_until)}"
         state_en = f"expired after {cert.valid_until.isoformat()}"
         action_vi = (
             "Từ nay sản phẩm không được sử dụng nhãn OCOP. Đề nghị nộp hồ sơ đánh giá, "
             "công nhận lại nếu tiếp tục tham gia Chương trình."
         )
     else:
-        state_vi = f"sẽ hết hiệu lực sau ngày {_vn(cert.valid_until)} (còn {left} ngày)"
+        state_vi = f"sẽ hết hiệu lực sau ngày {vn_date(cert.valid_until)} (còn {left} ngày)"
         state_en = f"is valid until {cert.valid_until.isoformat()} ({left} days left)"
         action_vi = (
             f"Đề nghị {producer.name} nộp hồ sơ đánh giá, công nhận lại (phiếu đăng ký, "
-            f"phiếu tự đánh giá cập nhật) trước ngày {_vn(cert.valid_until)}."
+            f"phiếu tự đánh giá cập nhật) trước ngày {vn_date(cert.valid_until)}."
         )
     return "\n".join(
         [
             f"Kính gửi: {producer.name}",
             "",
             f"Giấy chứng nhận sản phẩm OCOP số {cert.number} ({cert.star} sao) của sản phẩm "
-            f'"{cert.product_name}", do {cert.issuing_authority} cấp ngày {_vn(cert.issue_date)}, '
+            f'"{cert.product_name}", do {cert.issuing_authority} cấp ngày '
+            f"{vn_date(cert.issue_date)}, "
             f"{state_vi}.",
             action_vi,
             "",

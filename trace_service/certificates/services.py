@@ -25,6 +25,7 @@ from trace_service.certificates.rules import (
     status_on,
     valid_until,
 )
+from trace_service.clock import vn_date
 from trace_service.errors import Conflict, InvalidInput, NotFound, field_error
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
@@ -35,10 +36,6 @@ _COUNCIL_UNIT_LEVEL = {
     CouncilLevel.PROVINCE: UnitLevel.PROVINCE,
     CouncilLevel.CENTRAL: None,
 }
-
-
-def _vn(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 # -- evaluations ------------------------------------------------------------------------------
@@ -66,7 +63,7 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
         raise field_error(
             "council_unit_id",
             f"{unit.name} did not exist on {day.isoformat()}.",
-            f"{unit.name} không còn tồn tại vào ngày {_vn(day)}.",
+            f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
         )
 
 
@@ -108,7 +105,7 @@ def record_evaluation(
             can = ", ".join(f"{s}★" for s in sorted(allowed)) or "nothing"
             raise InvalidInput(
                 f"{COUNCIL_LEVEL_VI[level]} không được công nhận {star} sao vào ngày "
-                f"{_vn(day)} ({rule_vi}).",
+                f"{vn_date(day)} ({rule_vi}).",
                 f"A {level} council could not certify {star}★ on {day.isoformat()} "
                 f"(it could certify {can}; {rule}).",
                 errors={"json": {"council_level": [f"May not certify {star}★ on this date."]}},
@@ -200,7 +197,7 @@ def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
         raise field_error(
             "issuing_unit_id",
             f"{unit.name} did not exist on {day.isoformat()}.",
-            f"{unit.name} không còn tồn tại vào ngày {_vn(day)}.",
+            f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
         )
 
 
@@ -228,7 +225,8 @@ def issue_certificate(
             "issue_date",
             f"Issued {issue_date.isoformat()}, before its evaluation on "
             f"{evaluation.evaluated_on.isoformat()}.",
-            f"Ngày cấp {_vn(issue_date)} trước ngày đánh giá {_vn(evaluation.evaluated_on)}.",
+            f"Ngày cấp {vn_date(issue_date)} trước ngày đánh giá "
+            f"{vn_date(evaluation.evaluated_on)}.",
         )
     if data["decision_date"] < evaluation.evaluated_on or data["decision_date"] > issue_date:
         raise field_error(
@@ -309,7 +307,7 @@ def revoke_certificate(
 ) -> Certificate:
     if cert.revoked_on is not None:
         raise Conflict(
-            f"Giấy chứng nhận đã bị thu hồi ngày {_vn(cert.revoked_on)}.",
+            f"Giấy chứng nhận đã bị thu hồi ngày {vn_date(cert.revoked_on)}.",
             f"Already revoked on {cert.revoked_on.isoformat()} ({cert.revocation_decision}).",
         )
     if data["revoked_on"] > today:
@@ -471,7 +469,7 @@ def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
         return LabelVerdict(
             False,
             "revoked",
-            f"Giấy chứng nhận số {latest.number} đã bị thu hồi ngày {_vn(latest.revoked_on)} "
+            f"Giấy chứng nhận số {latest.number} đã bị thu hồi ngày {vn_date(latest.revoked_on)} "
             f"({latest.revocation_decision}): {latest.revocation_reason}",
             f"Certificate {latest.number} was revoked on {latest.revoked_on.isoformat()} "
             f"({latest.revocation_decision}): {latest.revocation_reason}",
@@ -481,7 +479,7 @@ def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
         return LabelVerdict(
             False,
             "not_yet_valid",
-            f"Giấy chứng nhận có hiệu lực từ {_vn(latest.issue_date)}.",
+            f"Giấy chứng nhận có hiệu lực từ {vn_date(latest.issue_date)}.",
             f"The certificate is valid from {latest.issue_date.isoformat()}.",
             latest,
         )
@@ -489,7 +487,7 @@ def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
         False,
         "expired",
         f"Giấy chứng nhận số {latest.number} đã hết hiệu lực từ sau ngày "
-        f"{_vn(latest.valid_until)}; cần đánh giá, công nhận lại.",
+        f"{vn_date(latest.valid_until)}; cần đánh giá, công nhận lại.",
         f"Certificate {latest.number} expired after {latest.valid_until.isoformat()}; "
         "the product must be re-evaluated.",
         latest,
