@@ -48,10 +48,11 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.docs import docs_assets
     from trace_service.health import health
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
+    from trace_service.trace.routes import blp as trace_blp
 
     init_access(app)
     api = init_api(app)
-    for blueprint in (auth_blp, *registry_blps, certificates_blp, audit_blp):
+    for blueprint in (auth_blp, *registry_blps, certificates_blp, trace_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)

@@ -17,6 +17,7 @@ from trace_service.registry.models import (
     Product,
     RawMaterialArea,
 )
+from trace_service.trace.models import EventLot, Lot, LotLink, Recall, TraceEvent
 
 __all__ = [
     "AdministrativeUnit",
@@ -26,11 +27,16 @@ __all__ = [
     "Certificate",
     "DeliveryAttempt",
     "Evaluation",
+    "EventLot",
     "ExpiryNotice",
     "Listing",
+    "Lot",
+    "LotLink",
     "NoticeDelivery",
     "Producer",
     "Product",
     "RawMaterialArea",
+    "Recall",
+    "TraceEvent",
     "User",
 ]

@@ -10,15 +10,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests import factories
 from tests.conftest import Account, make_account
-from trace_service.auth.principal import Role
+from trace_service.auth.principal import Role, system_principal
 from trace_service.certificates.models import ExpiryNotice
+from trace_service.trace.services import record_harvest
 
 ROLES = ("anonymous", "admin", "inspector", "producer_own", "producer_other")
 
@@ -38,6 +39,9 @@ class World:
     evaluation_uncertified: Any = None
     letter_notice: Any = None
     product_without_history: Any = None
+    lot_a: Any = None
+    area_without_history: Any = None
+    harvest_a: Any = None
 
 
 @pytest.fixture
@@ -59,7 +63,7 @@ def world(db_session) -> World:
     )
     db_session.add(notice)
     db_session.flush()
-    return World(
+    world = World(
         district=district,
         commune=commune,
         producer_a=producer_a,
@@ -81,6 +85,20 @@ def world(db_session) -> World:
         letter_notice=notice,
         product_without_history=factories.ProductFactory(producer=producer_a),
     )
+    world.harvest_a = record_harvest(
+        db_session,
+        system_principal("test"),
+        {
+            "area_id": world.area_a.id,
+            "harvest_start": date(2025, 11, 1),
+            "harvest_end": date(2025, 11, 20),
+            "event_time": datetime(2025, 11, 21, tzinfo=UTC),
+            "lot": {"code": "MATRIX-H", "material": "Quả cà phê", "quantity": 1000, "unit": "kg"},
+        },
+    )
+    world.lot_a = world.harvest_a.lots[0].lot
+    world.area_without_history = factories.AreaFactory(producer=producer_a, commune=commune)
+    return world
 
 
 def _token_id(w: World) -> int:
@@ -304,7 +322,7 @@ ROUTES = [
     Route(
         "DELETE",
         f"{P}/areas/<id:area_id>",
-        lambda w: f"{P}/areas/{w.area_a.id}",
+        lambda w: f"{P}/areas/{w.area_without_history.id}",
         writers_and_owner(204),
     ),
     Route(
@@ -404,6 +422,89 @@ ROUTES = [
             "producer_own": 403,
             "producer_other": 403,
         },
+    ),
+    Route(
+        "POST",
+        f"{P}/trace/harvests",
+        lambda w: f"{P}/trace/harvests",
+        writers_and_owner(201) | {"producer_other": 422},
+        body=lambda w: {
+            "area_id": w.area_a.id,
+            "harvest_start": "2025-12-01",
+            "harvest_end": "2025-12-05",
+            "event_time": "2025-12-06T08:00:00+07:00",
+            "lot": {"code": "H-2", "material": "Tiêu", "quantity": 5, "unit": "kg"},
+        },
+    ),
+    Route(
+        "POST",
+        f"{P}/trace/transformations",
+        lambda w: f"{P}/trace/transformations",
+        writers_and_owner(201) | {"producer_other": 422},
+        body=lambda w: {
+            "process": "drying",
+            "event_time": "2025-12-06T08:00:00+07:00",
+            "inputs": [{"lot_id": w.lot_a.id, "quantity": 100}],
+            "outputs": [{"code": "D-2", "material": "Quả khô", "quantity": 50, "unit": "kg"}],
+        },
+    ),
+    Route(
+        "POST",
+        f"{P}/trace/packings",
+        lambda w: f"{P}/trace/packings",
+        writers_and_owner(201) | {"producer_other": 422},
+        body=lambda w: {
+            "event_time": "2025-12-06T08:00:00+07:00",
+            "inputs": [{"lot_id": w.lot_a.id, "quantity": 10}],
+            "outputs": [
+                {
+                    "code": "B-2",
+                    "material": "Gói 1 kg",
+                    "quantity": 10,
+                    "unit": "piece",
+                    "unit_weight_kg": 1,
+                    "product_id": w.product_a.id,
+                }
+            ],
+        },
+    ),
+    Route(
+        "POST",
+        f"{P}/trace/corrections",
+        lambda w: f"{P}/trace/corrections",
+        writers_and_owner(201) | {"producer_other": 422},
+        body=lambda w: {
+            "corrects_event_id": w.harvest_a.id,
+            "event_time": "2025-12-06T08:00:00+07:00",
+            "reason": "Sai ngày",
+        },
+    ),
+    Route("GET", f"{P}/lots", lambda w: f"{P}/lots", everyone(200)),
+    Route("GET", f"{P}/lots/<id:lot_id>", lambda w: f"{P}/lots/{w.lot_a.id}", readers_and_owner()),
+    Route(
+        "GET",
+        f"{P}/lots/<id:lot_id>/trace",
+        lambda w: f"{P}/lots/{w.lot_a.id}/trace",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/areas/<id:area_id>/trace",
+        lambda w: f"{P}/areas/{w.area_a.id}/trace",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/lots/<id:lot_id>/recall",
+        lambda w: f"{P}/lots/{w.lot_a.id}/recall",
+        {
+            "anonymous": 401,
+            "admin": 201,
+            "inspector": 201,
+            "producer_own": 403,
+            "producer_other": 403,
+        },
+        body=lambda w: {"recalled_at": "2025-12-10T08:00:00+07:00", "reason": "Nhiễm bẩn"},
     ),
     Route(
         "GET",

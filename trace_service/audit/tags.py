@@ -27,4 +27,7 @@ class Tag(StrEnum):
     EXPIRY_NOTICES_CREATED = "certificates:expiry_notice:created"
     NOTICE_DELIVERED = "certificates:notice_delivery:sent"
     NOTICE_DELIVERY_FAILED = "certificates:notice_delivery:failed"
+    TRACE_EVENT_RECORDED = "trace:event:recorded"
+    TRACE_EVENT_CORRECTED = "trace:event:corrected"
+    LOT_RECALLED = "trace:lot:recalled"
     DEMO_LOADED = "demo:data:loaded"

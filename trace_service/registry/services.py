@@ -26,6 +26,7 @@ from trace_service.registry.models import (
 )
 from trace_service.registry.validators import gtin14
 from trace_service.text import fold, like_pattern
+from trace_service.trace.models import Lot, TraceEvent
 
 M = TypeVar("M", AdministrativeUnit, Producer, Product, RawMaterialArea)
 
@@ -507,6 +508,7 @@ def delete_product(session: Session, actor: Principal, product: Product) -> None
     history = (
         exists().where(Evaluation.product_id == product.id),
         exists().where(Certificate.product_id == product.id),
+        exists().where(Lot.product_id == product.id),
     )
     if any(session.scalar(select(check)) for check in history):
         raise Conflict(
@@ -601,6 +603,11 @@ def update_area(
 
 
 def delete_area(session: Session, actor: Principal, area: RawMaterialArea) -> None:
+    if session.scalar(select(exists().where(TraceEvent.area_id == area.id))):
+        raise Conflict(
+            "Vùng nguyên liệu đã có sự kiện truy xuất (thu hoạch); lịch sử được giữ lại.",
+            "The area has traceability events (harvests); its history is kept.",
+        )
     record_event(session, actor, Tag.AREA_DELETED, "area", area.id, _snapshot(area, AREA_FIELDS))
     session.delete(area)
     session.flush()

@@ -1,0 +1,1 @@
+"""Traceability: lots, events, genealogy, recalls, EPCIS export."""

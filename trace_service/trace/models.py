@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+from trace_service.registry.models import Producer, Product, RawMaterialArea
+from trace_service.trace.units import Unit
+
+
+class Lot(Base):
+    """A quantity of one material (cherry, green bean, ground coffee in bags…) owned by a
+    producer. Lots are made by events: a harvest, a transformation or a packing."""
+
+    __tablename__ = "lots"
+    __table_args__ = (CheckConstraint("quantity > 0", name="positive_quantity"),)
+
+    id: Mapped[IntPk]
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    material: Mapped[str] = mapped_column(String(120))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    unit: Mapped[Unit] = mapped_column(value_enum(Unit, 8))
+    # For bags and packed pieces: the weight of one, so quantities convert to kg.
+    unit_weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    created_at: Mapped[Created]
+
+    producer: Mapped[Producer] = relationship()
+    product: Mapped[Product | None] = relationship()
+
+
+class TraceEvent(Base):
+    """What happened, when, where and why: append-only. A correction is a new event that
+    declares an earlier one erroneous (``corrects_event_id``), never an edit."""
+
+    __tablename__ = "trace_events"
+
+    id: Mapped[IntPk]
+    uri: Mapped[str] = mapped_column(String(64), unique=True)  # urn:uuid:…
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    process: Mapped[str | None] = mapped_column(String(40))  # drying, hulling, roasting…
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    time_zone: Mapped[str] = mapped_column(String(6), default="+07:00")
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("raw_material_areas.id"))
+    location: Mapped[str | None] = mapped_column(String(255))  # a facility, when not an area
+    harvest_start: Mapped[date | None]
+    harvest_end: Mapped[date | None]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    corrects_event_id: Mapped[int | None] = mapped_column(ForeignKey("trace_events.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[Created]
+
+    area: Mapped[RawMaterialArea | None] = relationship()
+    lots: Mapped[list[EventLot]] = relationship(back_populates="event", order_by="EventLot.id")
+
+
+class EventLot(Base):
+    """A lot in an event: consumed (``input``), made (``output``) or observed (``subject``)."""
+
+    __tablename__ = "trace_event_lots"
+    __table_args__ = (
+        UniqueConstraint("event_id", "lot_id", "role"),
+        CheckConstraint("quantity > 0", name="positive_quantity"),
+    )
+
+    id: Mapped[IntPk]
+    event_id: Mapped[int] = mapped_column(ForeignKey("trace_events.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    role: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    unit: Mapped[Unit] = mapped_column(value_enum(Unit, 8))
+
+    event: Mapped[TraceEvent] = relationship(back_populates="lots")
+    lot: Mapped[Lot] = relationship()
+
+
+class LotLink(Base):
+    """Genealogy: ``parent`` went into ``child`` through ``event``. Trace queries walk these
+    edges with recursive SQL, backward (parents) and forward (children)."""
+
+    __tablename__ = "lot_links"
+    __table_args__ = (UniqueConstraint("parent_lot_id", "child_lot_id", "event_id"),)
+
+    id: Mapped[IntPk]
+    parent_lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    child_lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("trace_events.id"))
+
+
+class Recall(Base):
+    """A lot withdrawn from the market; everything made from it is affected (derived by the
+    forward trace, never copied onto each lot)."""
+
+    __tablename__ = "recalls"
+
+    id: Mapped[IntPk]
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    recalled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decision: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Created]
+
+    lot: Mapped[Lot] = relationship()

@@ -1,0 +1,120 @@
+"""Traceability API: recording events, lots, trace queries, recalls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trace_service.api import ApiBlueprint, page_schema, paginate
+from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
+from trace_service.auth.principal import Role
+from trace_service.db import get_session
+from trace_service.registry import services as registry
+from trace_service.trace import services
+from trace_service.trace.models import Lot, Recall, TraceEvent
+from trace_service.trace.schemas import (
+    CorrectionSchema,
+    HarvestSchema,
+    LotQuerySchema,
+    LotSchema,
+    PackingSchema,
+    RecallSchema,
+    TraceEventSchema,
+    TraceQuerySchema,
+    TraceSchema,
+    TransformationSchema,
+)
+
+blp = ApiBlueprint(
+    "trace",
+    __name__,
+    url_prefix="/api/v1",
+    description="Lots and their events, from raw-material area to packed unit",
+)
+WRITERS = (Role.ADMIN, Role.PRODUCER)
+
+
+@blp.route("/trace/harvests", methods=["POST"])
+@require_roles(*WRITERS)
+@blp.arguments(HarvestSchema)
+@blp.response(201, TraceEventSchema)
+def record_harvest(data: dict[str, Any]) -> TraceEvent:
+    """A harvest at a raw-material area makes a new lot."""
+    return services.record_harvest(get_session(), current_principal(), data)
+
+
+@blp.route("/trace/transformations", methods=["POST"])
+@require_roles(*WRITERS)
+@blp.arguments(TransformationSchema)
+@blp.response(201, TraceEventSchema)
+def record_transformation(data: dict[str, Any]) -> TraceEvent:
+    """Input lots become output lots (drying, hulling, roasting…), within the process's yield."""
+    return services.record_transformation(get_session(), current_principal(), data)
+
+
+@blp.route("/trace/packings", methods=["POST"])
+@require_roles(*WRITERS)
+@blp.arguments(PackingSchema)
+@blp.response(201, TraceEventSchema)
+def record_packing(data: dict[str, Any]) -> TraceEvent:
+    """A bulk lot becomes packed units of a product."""
+    return services.record_packing(get_session(), current_principal(), data)
+
+
+@blp.route("/trace/corrections", methods=["POST"])
+@require_roles(*WRITERS)
+@blp.arguments(CorrectionSchema)
+@blp.response(201, TraceEventSchema)
+def record_correction(data: dict[str, Any]) -> TraceEvent:
+    """Declare an earlier event erroneous (the record keeps both)."""
+    return services.record_correction(get_session(), current_principal(), data)
+
+
+@blp.route("/lots")
+@require_roles(*ALL_ROLES)
+@blp.arguments(LotQuerySchema, location="query")
+@blp.response(200, page_schema(LotSchema))
+def list_lots(args: dict[str, Any]) -> dict[str, Any]:
+    """Lots (a producer sees its own)."""
+    return paginate(get_session(), services.lot_query(current_principal(), args), args)
+
+
+@blp.route("/lots/<id:lot_id>")
+@require_roles(*ALL_ROLES)
+@blp.response(200, LotSchema)
+def get_lot(lot_id: int) -> Lot:
+    """One lot."""
+    return services.get_lot(get_session(), current_principal(), lot_id)
+
+
+@blp.route("/lots/<id:lot_id>/trace")
+@require_roles(*ALL_ROLES)
+@blp.arguments(TraceQuerySchema, location="query")
+@blp.response(200, TraceSchema)
+def trace_lot(args: dict[str, Any], lot_id: int) -> services.Trace:
+    """Every lot, event and raw-material area behind a lot (`backward`), or everything made
+    from it (`forward`, for recalls)."""
+    session, actor = get_session(), current_principal()
+    lot = services.get_lot(session, actor, lot_id)
+    if args["direction"] == "forward":
+        return services.forward_trace(session, lot)
+    return services.backward_trace(session, lot)
+
+
+@blp.route("/areas/<id:area_id>/trace")
+@require_roles(*ALL_ROLES)
+@blp.response(200, TraceSchema)
+def trace_area(area_id: int) -> services.Trace:
+    """Everything harvested at a raw-material area and made from it."""
+    session = get_session()
+    registry.get_area(session, current_principal(), area_id)
+    return services.area_trace(session, area_id)
+
+
+@blp.route("/lots/<id:lot_id>/recall", methods=["POST"])
+@require_roles(Role.ADMIN, Role.INSPECTOR)
+@blp.arguments(RecallSchema)
+@blp.response(201, RecallSchema)
+def recall_lot(data: dict[str, Any], lot_id: int) -> Recall:
+    """Recall a lot: everything made from it is affected."""
+    session, actor = get_session(), current_principal()
+    return services.recall_lot(session, actor, services.get_lot(session, actor, lot_id), data)

@@ -1,0 +1,37 @@
+"""Rules of the trace: event kinds, their CBV business steps, and the most a process can
+yield (output mass over input mass), which a recorded transformation may not exceed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    HARVEST = "harvest"
+    TRANSFORMATION = "transformation"
+    PACKING = "packing"
+    SHIPPING = "shipping"
+    RECEIVING = "receiving"
+    INSPECTION = "inspection"
+    SAMPLING = "sampling"
+    RECALL = "recall"
+    CORRECTION = "correction"
+
+
+# Upper bounds, generous on purpose: a figure above them is a typing error or fraud, not a
+# good harvest. Fresh coffee cherry gives about 0.2 of its weight as green bean; drying
+# alone keeps about half, hulling about 0.4 of the dried cherry, roasting about 0.85.
+MAX_YIELD: dict[str, Decimal] = {
+    "drying": Decimal("0.60"),
+    "pulping": Decimal("0.70"),
+    "fermenting": Decimal("1.00"),
+    "hulling": Decimal("0.60"),
+    "cherry_to_green": Decimal("0.25"),
+    "sorting": Decimal("1.00"),
+    "roasting": Decimal("0.90"),
+    "grinding": Decimal("1.00"),
+    "blending": Decimal("1.00"),
+    "extraction": Decimal("0.50"),
+    "packing": Decimal("1.00"),
+}

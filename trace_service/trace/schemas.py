@@ -1,0 +1,161 @@
+"""Shapes of lots, events and traces in the API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from trace_service.api import PageArgs
+from trace_service.fields import Id, StrictFloat, Text
+from trace_service.trace.units import Unit
+
+_Quantity = StrictFloat(
+    required=True,
+    validate=validate.Range(min=0.001, max=1e12),
+    metadata={"description": "Positive, in `unit`"},
+)
+
+
+class NewLotSchema(Schema):
+    code = Text(required=True, validate=validate.Length(min=1, max=64))
+    material = Text(required=True, validate=validate.Length(min=1, max=120))
+    quantity = _Quantity
+    unit = fields.Enum(Unit, by_value=True, required=True)
+    unit_weight_kg = StrictFloat(
+        allow_none=True,
+        validate=validate.Range(min=0.0001, max=100_000),
+        metadata={"description": "Weight of one bag or piece (needed for those units)"},
+    )
+    product_id = Id(allow_none=True)
+
+
+class InputSchema(Schema):
+    lot_id = Id(required=True)
+    quantity = _Quantity
+    unit = fields.Enum(Unit, by_value=True)
+
+
+class _EventSchema(Schema):
+    event_time = fields.AwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with offset"}
+    )
+    location = Text(allow_none=True, validate=validate.Length(max=255))
+    details = fields.Dict()
+
+
+class HarvestSchema(_EventSchema):
+    area_id = Id(required=True)
+    harvest_start = fields.Date(required=True)
+    harvest_end = fields.Date(required=True)
+    lot = fields.Nested(NewLotSchema, required=True)
+
+
+class TransformationSchema(_EventSchema):
+    process = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [
+                "drying",
+                "pulping",
+                "fermenting",
+                "hulling",
+                "cherry_to_green",
+                "sorting",
+                "roasting",
+                "grinding",
+                "blending",
+                "extraction",
+            ]
+        ),
+    )
+    inputs = fields.List(
+        fields.Nested(InputSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+    outputs = fields.List(
+        fields.Nested(NewLotSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+
+
+class PackingSchema(_EventSchema):
+    inputs = fields.List(
+        fields.Nested(InputSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+    outputs = fields.List(
+        fields.Nested(NewLotSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+
+
+class CorrectionSchema(_EventSchema):
+    corrects_event_id = Id(required=True)
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
+
+
+class LotSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    producer_id = fields.Integer()
+    product_id = fields.Integer(allow_none=True)
+    material = fields.String()
+    quantity = fields.Float()
+    unit = fields.Enum(Unit, by_value=True)
+    unit_weight_kg = fields.Float(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class LotQuerySchema(PageArgs):
+    producer_id = Id(strict=False)
+    product_id = Id(strict=False)
+    code = Text(validate=validate.Length(max=64))
+
+
+class EventLotSchema(Schema):
+    lot_id = fields.Integer()
+    role = fields.String()
+    quantity = fields.Float()
+    unit = fields.Enum(Unit, by_value=True)
+
+
+class TraceEventSchema(Schema):
+    id = fields.Integer()
+    uri = fields.String()
+    kind = fields.String()
+    process = fields.String(allow_none=True)
+    event_time = fields.DateTime()
+    time_zone = fields.String()
+    producer_id = fields.Integer()
+    area_id = fields.Integer(allow_none=True)
+    location = fields.String(allow_none=True)
+    harvest_start = fields.Date(allow_none=True)
+    harvest_end = fields.Date(allow_none=True)
+    details = fields.Dict()
+    corrects_event_id = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+    lots = fields.List(fields.Nested(EventLotSchema))
+
+
+class AreaRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    producer_id = fields.Integer()
+    area_ha = fields.Float()
+    geometry = fields.Dict(allow_none=True)
+
+
+class RecallSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    lot_id = fields.Integer(dump_only=True)
+    recalled_at = fields.AwareDateTime(required=True)
+    decision = Text(allow_none=True, validate=validate.Length(max=64))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
+
+
+class TraceSchema(Schema):
+    lots = fields.List(fields.Nested(LotSchema))
+    events = fields.List(fields.Nested(TraceEventSchema))
+    areas = fields.List(fields.Nested(AreaRefSchema))
+    recalls = fields.List(fields.Nested(RecallSchema))
+
+
+class TraceQuerySchema(Schema):
+    direction = fields.String(
+        load_default="backward", validate=validate.OneOf(["backward", "forward"])
+    )

@@ -1,0 +1,469 @@
+"""Recording what happened to lots, and walking their genealogy.
+
+Every recording function checks the rules (order in time, positive quantities in known
+units, yields, ownership), writes the event, its lots and the genealogy links, audits, and
+flushes; none commits. Trace queries are recursive SQL, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, func, literal, select
+from sqlalchemy.orm import Session
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import Tag
+from trace_service.auth.principal import Principal
+from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from trace_service.registry.models import Product, RawMaterialArea
+from trace_service.trace.models import EventLot, Lot, LotLink, Recall, TraceEvent
+from trace_service.trace.rules import MAX_YIELD, EventKind
+from trace_service.trace.units import Unit, in_kg
+
+INPUT, OUTPUT, SUBJECT = "input", "output", "subject"
+
+
+def _lot_not_found() -> NotFound:
+    return NotFound("Không tìm thấy lô hàng.", "No lot has this id.")
+
+
+def get_lot(session: Session, actor: Principal, lot_id: int) -> Lot:
+    lot = session.get(Lot, lot_id)
+    if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
+        raise _lot_not_found()
+    return lot
+
+
+def lot_query(actor: Principal, args: dict[str, Any]) -> Any:
+    stmt = select(Lot).order_by(Lot.id)
+    if actor.is_producer:
+        stmt = stmt.where(Lot.producer_id == actor.producer_id)
+    for key, column in (("producer_id", Lot.producer_id), ("product_id", Lot.product_id)):
+        if key in args:
+            stmt = stmt.where(column == args[key])
+    if "code" in args:
+        stmt = stmt.where(Lot.code == args["code"])
+    return stmt
+
+
+def _owner(actor: Principal, producer_id: int) -> None:
+    if actor.is_producer and not actor.owns(producer_id):
+        raise Forbidden(
+            "Chủ thể chỉ được ghi sự kiện cho lô hàng và vùng nguyên liệu của mình.",
+            "A producer may only record events for its own lots and areas.",
+        )
+
+
+def _new_lot(session: Session, producer_id: int, spec: dict[str, Any], field: str) -> Lot:
+    if session.scalar(select(Lot.id).where(Lot.code == spec["code"])) is not None:
+        raise Conflict(
+            "Mã lô đã tồn tại.",
+            f"A lot with code {spec['code']} exists.",
+            errors={"json": {field: [f"Lot code {spec['code']} is taken."]}},
+        )
+    if spec["unit"] in (Unit.BAG, Unit.PIECE) and spec.get("unit_weight_kg") is None:
+        raise field_error(
+            field,
+            "Bags and pieces need unit_weight_kg (the weight of one).",
+            "Bao và đơn vị đóng gói cần khối lượng mỗi đơn vị.",
+        )
+    product_id = spec.get("product_id")
+    if product_id is not None:
+        product = session.get(Product, product_id)
+        if product is None or product.producer_id != producer_id:
+            raise field_error(
+                field,
+                "No product of this producer has this id.",
+                "Không có sản phẩm này của chủ thể.",
+            )
+    lot = Lot(
+        code=spec["code"],
+        producer_id=producer_id,
+        product_id=product_id,
+        material=spec["material"],
+        quantity=Decimal(str(spec["quantity"])),
+        unit=Unit(spec["unit"]),
+        unit_weight_kg=(
+            Decimal(str(spec["unit_weight_kg"])) if spec.get("unit_weight_kg") else None
+        ),
+    )
+    session.add(lot)
+    session.flush()
+    return lot
+
+
+def _event(
+    session: Session,
+    actor: Principal,
+    kind: EventKind,
+    producer_id: int,
+    data: dict[str, Any],
+    **extra: Any,
+) -> TraceEvent:
+    event = TraceEvent(
+        uri=f"urn:uuid:{uuid.uuid4()}",
+        kind=kind,
+        producer_id=producer_id,
+        event_time=data["event_time"],
+        time_zone=data.get("time_zone", "+07:00"),
+        location=data.get("location"),
+        details=data.get("details") or {},
+        recorded_by=actor.user_id,
+        **extra,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _last_event_time(session: Session, lot_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.max(TraceEvent.event_time)).join(EventLot).where(EventLot.lot_id == lot_id)
+    )
+
+
+def _consumed(session: Session, lot_id: int) -> Decimal:
+    return session.scalar(
+        select(func.coalesce(func.sum(EventLot.quantity), 0)).where(
+            EventLot.lot_id == lot_id, EventLot.role == INPUT
+        )
+    ) or Decimal(0)
+
+
+def _n(value: Decimal) -> str:
+    """A quantity as a person writes it: 95, 0.9, 1500.25 (no trailing zeros)."""
+    return f"{value.normalize():f}"
+
+
+def _kg(amount: Decimal, unit: Unit, lot: Lot) -> Decimal | None:
+    return in_kg(amount, unit, lot.unit_weight_kg)
+
+
+def record_harvest(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
+    """A lot of raw material comes into being at a raw-material area."""
+    area = session.get(RawMaterialArea, data["area_id"])
+    if area is None or (actor.is_producer and not actor.owns(area.producer_id)):
+        raise field_error(
+            "area_id",
+            "No raw-material area of yours has this id.",
+            "Không có vùng nguyên liệu này của bạn.",
+        )
+    start, end = data["harvest_start"], data["harvest_end"]
+    if start > end:
+        raise field_error(
+            "harvest_end",
+            "The harvest cannot end before it starts.",
+            "Ngày kết thúc thu hoạch trước ngày bắt đầu.",
+        )
+    if end > data["event_time"].date():
+        raise field_error(
+            "event_time",
+            "The harvest is recorded after it ends, not before.",
+            "Thời điểm ghi nhận thu hoạch phải sau ngày kết thúc thu hoạch.",
+        )
+    lot = _new_lot(session, area.producer_id, data["lot"], "lot")
+    event = _event(
+        session,
+        actor,
+        EventKind.HARVEST,
+        area.producer_id,
+        data,
+        area_id=area.id,
+        harvest_start=start,
+        harvest_end=end,
+    )
+    session.add(EventLot(event=event, lot=lot, role=OUTPUT, quantity=lot.quantity, unit=lot.unit))
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.TRACE_EVENT_RECORDED,
+        "trace_event",
+        event.id,
+        {"kind": event.kind, "lot": lot.code, "area_id": area.id},
+    )
+    return event
+
+
+def _take_inputs(
+    session: Session, actor: Principal, data: dict[str, Any]
+) -> list[tuple[Lot, Decimal, Unit]]:
+    taken = []
+    seen: set[int] = set()
+    for i, item in enumerate(data["inputs"]):
+        lot = session.get(Lot, item["lot_id"])
+        if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
+            raise field_error(
+                f"inputs.{i}.lot_id",
+                "No lot of yours has this id.",
+                "Không có lô hàng này của bạn.",
+            )
+        if lot.id in seen:
+            raise field_error(
+                f"inputs.{i}.lot_id",
+                "The same lot is listed twice.",
+                "Một lô hàng bị liệt kê hai lần.",
+            )
+        seen.add(lot.id)
+        unit = Unit(item.get("unit", lot.unit))
+        if unit is not lot.unit:
+            raise field_error(
+                f"inputs.{i}.unit",
+                f"Lot {lot.code} is counted in {lot.unit}.",
+                f"Lô {lot.code} tính bằng {lot.unit}.",
+            )
+        amount = Decimal(str(item["quantity"]))
+        left = lot.quantity - _consumed(session, lot.id)
+        if amount > left:
+            raise InvalidInput(
+                f"Lô {lot.code} chỉ còn {_n(left)} {lot.unit}.",
+                f"Lot {lot.code} has only {_n(left)} {lot.unit} left; {_n(amount)} was asked for.",
+                errors={"json": {f"inputs.{i}.quantity": [f"Only {_n(left)} left."]}},
+            )
+        last = _last_event_time(session, lot.id)
+        if last is not None and data["event_time"] < last:
+            raise field_error(
+                "event_time",
+                f"Lot {lot.code} has an event at {last.isoformat()}; this one cannot come "
+                "before it.",
+                f"Sự kiện không thể trước sự kiện đã có của lô {lot.code}.",
+            )
+        taken.append((lot, amount, unit))
+    producers = {lot.producer_id for lot, _, _ in taken}
+    if len(producers) != 1:
+        raise field_error(
+            "inputs",
+            "All inputs must belong to one producer.",
+            "Mọi nguyên liệu đầu vào phải của cùng một chủ thể.",
+        )
+    return taken
+
+
+def _check_yield(
+    process: str, taken: list[tuple[Lot, Decimal, Unit]], made: list[Lot], ceiling: Decimal
+) -> None:
+    inputs_kg = [_kg(amount, unit, lot) for lot, amount, unit in taken]
+    outputs_kg = [_kg(lot.quantity, lot.unit, lot) for lot in made]
+    if None in inputs_kg or None in outputs_kg:
+        return  # litres or undeclared pieces: no common measure to compare
+    total_in = sum(inputs_kg, Decimal(0))
+    total_out = sum(outputs_kg, Decimal(0))
+    if total_out > total_in * ceiling:
+        raise InvalidInput(
+            f"Đầu ra {_n(total_out)} kg vượt mức cho phép của công đoạn {process}: "
+            f"{_n(total_in)} kg × {_n(ceiling)} = {_n(total_in * ceiling)} kg.",
+            f"{process}: {_n(total_out)} kg out of {_n(total_in)} kg in is more than the "
+            f"maximum yield {_n(ceiling)} allows ({_n(total_in * ceiling)} kg).",
+            errors={"json": {"outputs": ["More than the process can yield."]}},
+        )
+
+
+def _transform(
+    session: Session,
+    actor: Principal,
+    kind: EventKind,
+    process: str,
+    data: dict[str, Any],
+    yields: dict[str, Decimal],
+) -> TraceEvent:
+    taken = _take_inputs(session, actor, data)
+    producer_id = taken[0][0].producer_id
+    _owner(actor, producer_id)
+    # Outputs are always new lots, so a transformation can never close a cycle.
+    made = [
+        _new_lot(session, producer_id, spec, f"outputs.{i}")
+        for i, spec in enumerate(data["outputs"])
+    ]
+    _check_yield(process, taken, made, yields.get(process, Decimal(1)))
+    event = _event(session, actor, kind, producer_id, data, process=process)
+    for lot, amount, unit in taken:
+        session.add(EventLot(event=event, lot=lot, role=INPUT, quantity=amount, unit=unit))
+    for lot in made:
+        session.add(
+            EventLot(event=event, lot=lot, role=OUTPUT, quantity=lot.quantity, unit=lot.unit)
+        )
+        for parent, _, _ in taken:
+            session.add(LotLink(parent_lot_id=parent.id, child_lot_id=lot.id, event_id=event.id))
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.TRACE_EVENT_RECORDED,
+        "trace_event",
+        event.id,
+        {
+            "kind": kind,
+            "process": process,
+            "inputs": [lot.code for lot, _, _ in taken],
+            "outputs": [lot.code for lot in made],
+        },
+    )
+    return event
+
+
+def record_transformation(
+    session: Session, actor: Principal, data: dict[str, Any], yields: dict[str, Decimal] = MAX_YIELD
+) -> TraceEvent:
+    """Input lots become output lots (drying, hulling, roasting, grinding, blending…)."""
+    return _transform(session, actor, EventKind.TRANSFORMATION, data["process"], data, yields)
+
+
+def record_packing(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
+    """A bulk lot becomes packed units of a product (the units the labels go on)."""
+    for i, spec in enumerate(data["outputs"]):
+        if spec.get("product_id") is None:
+            raise field_error(
+                f"outputs.{i}.product_id",
+                "Packed units are of a product.",
+                "Lô đóng gói phải thuộc một sản phẩm.",
+            )
+    return _transform(session, actor, EventKind.PACKING, "packing", data, MAX_YIELD)
+
+
+def record_correction(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
+    """Declare an earlier event erroneous; it stays in the record, marked as such."""
+    wrong = session.get(TraceEvent, data["corrects_event_id"])
+    if wrong is None or (actor.is_producer and not actor.owns(wrong.producer_id)):
+        raise field_error(
+            "corrects_event_id", "No event of yours has this id.", "Không có sự kiện này của bạn."
+        )
+    if session.scalar(select(TraceEvent.id).where(TraceEvent.corrects_event_id == wrong.id)):
+        raise Conflict("Sự kiện này đã được đính chính.", "This event is already corrected.")
+    event = _event(
+        session,
+        actor,
+        EventKind.CORRECTION,
+        wrong.producer_id,
+        data,
+        corrects_event_id=wrong.id,
+        reason=data["reason"],
+    )
+    record_event(
+        session,
+        actor,
+        Tag.TRACE_EVENT_CORRECTED,
+        "trace_event",
+        wrong.id,
+        {"correction": event.id, "reason": data["reason"]},
+    )
+    return event
+
+
+def recall_lot(session: Session, actor: Principal, lot: Lot, data: dict[str, Any]) -> Recall:
+    recall = Recall(
+        lot_id=lot.id,
+        recalled_at=data["recalled_at"],
+        decision=data.get("decision"),
+        reason=data["reason"],
+    )
+    session.add(recall)
+    session.flush()
+    affected = session.scalar(select(func.count()).select_from(descendants(lot.id).subquery()))
+    record_event(
+        session,
+        actor,
+        Tag.LOT_RECALLED,
+        "lot",
+        lot.id,
+        {"recall": recall.id, "reason": recall.reason, "affected_lots": affected},
+    )
+    return recall
+
+
+# -- genealogy ----------------------------------------------------------------------------
+
+
+def ancestors(lot_id: int) -> Any:
+    """SELECT of the ids of ``lot_id`` and every lot it was made from (recursive)."""
+    tree = select(literal(lot_id, BigInteger()).label("lot_id")).cte("ancestors", recursive=True)
+    tree = tree.union(
+        select(LotLink.parent_lot_id).join(tree, LotLink.child_lot_id == tree.c.lot_id)
+    )
+    return select(tree.c.lot_id)
+
+
+def descendants(lot_id: int) -> Any:
+    """SELECT of the ids of ``lot_id`` and every lot made from it (recursive)."""
+    tree = select(literal(lot_id, BigInteger()).label("lot_id")).cte("descendants", recursive=True)
+    tree = tree.union(
+        select(LotLink.child_lot_id).join(tree, LotLink.parent_lot_id == tree.c.lot_id)
+    )
+    return select(tree.c.lot_id)
+
+
+@dataclass
+class Trace:
+    lots: list[Lot]
+    events: list[TraceEvent]
+    areas: list[RawMaterialArea]
+    recalls: list[Recall]
+
+
+def _trace(session: Session, lot_ids: Any) -> Trace:
+    lots = list(session.scalars(select(Lot).where(Lot.id.in_(lot_ids)).order_by(Lot.id)))
+    events = list(
+        session.scalars(
+            select(TraceEvent)
+            .where(TraceEvent.id.in_(select(EventLot.event_id).where(EventLot.lot_id.in_(lot_ids))))
+            .order_by(TraceEvent.event_time, TraceEvent.id)
+        )
+    )
+    corrections = list(
+        session.scalars(
+            select(TraceEvent).where(TraceEvent.corrects_event_id.in_([e.id for e in events]))
+        )
+    )
+    areas = list(
+        session.scalars(
+            select(RawMaterialArea)
+            .where(RawMaterialArea.id.in_([e.area_id for e in events if e.area_id is not None]))
+            .order_by(RawMaterialArea.id)
+        )
+    )
+    recalls = list(session.scalars(select(Recall).where(Recall.lot_id.in_(lot_ids))))
+    return Trace(
+        lots, sorted(events + corrections, key=lambda e: (e.event_time, e.id)), areas, recalls
+    )
+
+
+def backward_trace(session: Session, lot: Lot) -> Trace:
+    """One step back, all the way: every lot, event and raw-material area behind ``lot``."""
+    return _trace(session, ancestors(lot.id))
+
+
+def forward_trace(session: Session, lot: Lot) -> Trace:
+    """One step forward, all the way: everything made from ``lot`` (for recalls)."""
+    return _trace(session, descendants(lot.id))
+
+
+def lots_from_area(area_id: int) -> Any:
+    """Ids of the lots harvested at an area and of everything made from them."""
+    harvested = (
+        select(EventLot.lot_id)
+        .join(TraceEvent)
+        .where(
+            TraceEvent.area_id == area_id,
+            TraceEvent.kind == EventKind.HARVEST,
+            EventLot.role == OUTPUT,
+        )
+    )
+    tree = harvested.cte("from_area", recursive=True)
+    tree = tree.union(
+        select(LotLink.child_lot_id).join(tree, LotLink.parent_lot_id == tree.c.lot_id)
+    )
+    return select(tree.c.lot_id)
+
+
+def area_trace(session: Session, area_id: int) -> Trace:
+    """Everything harvested at an area and everything made from it."""
+    return _trace(session, lots_from_area(area_id))
+
+
+def recalled_by(session: Session, lot: Lot) -> list[Recall]:
+    """The recalls that reach ``lot``: of itself or of anything it was made from."""
+    return list(session.scalars(select(Recall).where(Recall.lot_id.in_(ancestors(lot.id)))))
