@@ -489,6 +489,12 @@ ROUTES = [
     ),
     Route(
         "GET",
+        f"{P}/lots/<id:lot_id>/epcis",
+        lambda w: f"{P}/lots/{w.lot_a.id}/epcis",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
         f"{P}/areas/<id:area_id>/trace",
         lambda w: f"{P}/areas/{w.area_a.id}/trace",
         readers_and_owner(),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from flask import Response, current_app
 
 from trace_service.api import ApiBlueprint, page_schema, paginate
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Role
-from trace_service.db import get_session
+from trace_service.db import get_session, utcnow
 from trace_service.registry import services as registry
 from trace_service.trace import services
+from trace_service.trace.export import lot_history_document
 from trace_service.trace.models import Lot, Recall, TraceEvent
 from trace_service.trace.schemas import (
     CorrectionSchema,
@@ -118,3 +122,25 @@ def recall_lot(data: dict[str, Any], lot_id: int) -> Recall:
     """Recall a lot: everything made from it is affected."""
     session, actor = get_session(), current_principal()
     return services.recall_lot(session, actor, services.get_lot(session, actor, lot_id), data)
+
+
+@blp.route("/lots/<id:lot_id>/epcis")
+@require_roles(*ALL_ROLES)
+@blp.response(200, content_type="application/ld+json")
+def lot_epcis(lot_id: int) -> Response:
+    """The lot's whole history (every event behind it, and recalls) as an EPCIS 2.0 JSON-LD
+    document, using CBV steps and GS1 Digital Link identifiers."""
+    session, actor = get_session(), current_principal()
+    lot = services.get_lot(session, actor, lot_id)
+    document = lot_history_document(
+        session,
+        lot,
+        services.backward_trace(session, lot),
+        current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
+        utcnow(),
+    )
+    return Response(
+        json.dumps(document, ensure_ascii=False),
+        mimetype="application/ld+json",
+        headers={"Content-Disposition": f'inline; filename="lot-{lot.id}-epcis.json"'},
+    )
