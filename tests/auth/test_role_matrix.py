@@ -488,6 +488,36 @@ ROUTES = [
         readers_and_owner(),
     ),
     Route(
+        "POST",
+        f"{P}/trace/observations",
+        lambda w: f"{P}/trace/observations",
+        {
+            "anonymous": 401,
+            "admin": 201,
+            "inspector": 201,
+            "producer_own": 201,
+            "producer_other": 422,
+        },
+        body=lambda w: {
+            "kind": "inspection",
+            "event_time": "2025-12-06T08:00:00+07:00",
+            "lots": [{"lot_id": w.lot_a.id}],
+            "details": {"result": "đạt"},
+        },
+    ),
+    Route(
+        "GET",
+        f"{P}/lots/<id:lot_id>/eudr.geojson",
+        lambda w: f"{P}/lots/{w.lot_a.id}/eudr.geojson",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/products/<id:product_id>/traceability",
+        lambda w: f"{P}/products/{w.product_a.id}/traceability",
+        readers_and_owner(),
+    ),
+    Route(
         "GET",
         f"{P}/lots/<id:lot_id>/epcis",
         lambda w: f"{P}/lots/{w.lot_a.id}/epcis",

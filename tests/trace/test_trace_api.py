@@ -412,3 +412,79 @@ def test_a_bags_history_exports_as_epcis_that_gs1s_schema_accepts(client, chain,
     assert events[0]["bizStep"] == "commissioning" and events[0]["action"] == "ADD"
     assert events[-1]["bizStep"] == "packing"
     assert events[-1]["outputQuantityList"][0]["uom"] == "H87"
+
+
+def test_shipping_and_an_inspection_join_the_lots_history(client, chain, inspector):
+    shipped = _post(
+        client,
+        chain.account,
+        "/trace/observations",
+        {
+            "kind": "shipping",
+            "event_time": f"2026-01-07T08:00:00{VN}",
+            "location": "Kho HTX",
+            "lots": [{"lot_id": chain.bags, "quantity": 120}],
+            "details": {"to": "Cửa hàng OCOP Gia Nghĩa"},
+        },
+    )
+    assert shipped["lots"][0]["role"] == "subject"
+    inspected = _post(
+        client,
+        inspector,
+        "/trace/observations",
+        {
+            "kind": "inspection",
+            "event_time": f"2026-01-08T09:00:00{VN}",
+            "lots": [{"lot_id": chain.bags}],
+            "details": {"result": "đạt", "report": "PKN-0113"},
+        },
+    )
+    assert inspected["lots"][0]["quantity"] == 336
+    trace = client.get(f"{P}/lots/{chain.bags}/trace", headers=inspector.headers).json
+    assert [e["kind"] for e in trace["events"]][-2:] == ["shipping", "inspection"]
+
+
+def test_inspectors_record_inspections_not_shipments(client, chain, inspector):
+    response = client.post(
+        f"{P}/trace/observations",
+        headers=inspector.headers,
+        json={
+            "kind": "shipping",
+            "event_time": f"2026-01-07T08:00:00{VN}",
+            "lots": [{"lot_id": chain.bags}],
+        },
+    )
+    assert response.status_code == 403
+
+
+def test_the_plots_behind_a_bag_come_out_as_eudr_geojson(client, chain, inspector):
+    response = client.get(f"{P}/lots/{chain.bags}/eudr.geojson", headers=inspector.headers)
+    assert response.status_code == 200 and response.mimetype == "application/geo+json"
+    collection = response.get_json(force=True)
+    assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 3
+    feature = collection["features"][0]
+    assert feature["geometry"]["type"] == "Point"
+    lon, lat = feature["geometry"]["coordinates"]
+    assert 107 < lon < 109 and 11 < lat < 13
+    properties = feature["properties"]
+    assert properties["ProducerCountry"] == "VN" and properties["eudr_ready"] is True
+    assert (properties["HarvestStart"], properties["HarvestEnd"]) == ("2025-11-01", "2025-11-20")
+
+
+def test_a_large_plot_recorded_as_a_point_is_flagged_for_eudr(client, chain, db_session):
+    chain.areas[0].area_ha = 12
+    db_session.flush()
+    collection = client.get(
+        f"{P}/lots/{chain.bags}/eudr.geojson", headers=chain.account.headers
+    ).get_json(force=True)
+    flagged = [f for f in collection["features"] if not f["properties"]["eudr_ready"]]
+    assert len(flagged) == 1 and "needs a polygon" in flagged[0]["properties"]["problems"][0]
+
+
+def test_completeness_lists_the_ten_items_of_circular_02(client, chain, inspector):
+    product_id = client.get(f"{P}/lots/{chain.bags}", headers=inspector.headers).json["product_id"]
+    items = client.get(f"{P}/products/{product_id}/traceability", headers=inspector.headers).json
+    assert len(items) == 10
+    present = {i["key"]: i["present"] for i in items}
+    assert present["stages"] and present["trace_code"] and present["standards"]
+    assert present["image"] is False  # the factory product has no image

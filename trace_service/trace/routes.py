@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import Response, current_app
+from marshmallow import Schema, fields
 
 from trace_service.api import ApiBlueprint, page_schema, paginate
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
@@ -13,6 +14,8 @@ from trace_service.auth.principal import Role
 from trace_service.db import get_session, utcnow
 from trace_service.registry import services as registry
 from trace_service.trace import services
+from trace_service.trace.completeness import completeness
+from trace_service.trace.eudr import plots_feature_collection
 from trace_service.trace.export import lot_history_document
 from trace_service.trace.models import Lot, Recall, TraceEvent
 from trace_service.trace.schemas import (
@@ -20,6 +23,7 @@ from trace_service.trace.schemas import (
     HarvestSchema,
     LotQuerySchema,
     LotSchema,
+    ObservationSchema,
     PackingSchema,
     RecallSchema,
     TraceEventSchema,
@@ -62,6 +66,16 @@ def record_transformation(data: dict[str, Any]) -> TraceEvent:
 def record_packing(data: dict[str, Any]) -> TraceEvent:
     """A bulk lot becomes packed units of a product."""
     return services.record_packing(get_session(), current_principal(), data)
+
+
+@blp.route("/trace/observations", methods=["POST"])
+@require_roles(Role.ADMIN, Role.PRODUCER, Role.INSPECTOR)
+@blp.arguments(ObservationSchema)
+@blp.response(201, TraceEventSchema)
+def record_observation(data: dict[str, Any]) -> TraceEvent:
+    """Lots shipped, received, inspected or sampled (`details` holds the destination, the
+    result or the lab report's reference)."""
+    return services.record_observation(get_session(), current_principal(), data)
 
 
 @blp.route("/trace/corrections", methods=["POST"])
@@ -144,3 +158,32 @@ def lot_epcis(lot_id: int) -> Response:
         mimetype="application/ld+json",
         headers={"Content-Disposition": f'inline; filename="lot-{lot.id}-epcis.json"'},
     )
+
+
+@blp.route("/lots/<id:lot_id>/eudr.geojson")
+@require_roles(*ALL_ROLES)
+@blp.response(200, content_type="application/geo+json")
+def lot_plots(lot_id: int) -> Response:
+    """The plots behind a lot as the EU deforestation rule asks (GeoJSON, WGS84, a point up to
+    4 ha, a polygon above; `eudr_ready` says whether each plot meets that)."""
+    session = get_session()
+    lot = services.get_lot(session, current_principal(), lot_id)
+    collection = plots_feature_collection(services.backward_trace(session, lot))
+    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+
+
+class CompletenessItemSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    label_en = fields.String()
+    present = fields.Boolean()
+    detail = fields.String()
+
+
+@blp.route("/products/<id:product_id>/traceability")
+@require_roles(*ALL_ROLES)
+@blp.response(200, CompletenessItemSchema(many=True))
+def product_traceability(product_id: int) -> list[Any]:
+    """Which of the ten minimum traceability items (Circular 02/2024/TT-BKHCN) the product has."""
+    session = get_session()
+    return completeness(session, registry.get_product(session, current_principal(), product_id))

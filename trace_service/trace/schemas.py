@@ -84,6 +84,23 @@ class PackingSchema(_EventSchema):
     )
 
 
+class SubjectSchema(Schema):
+    lot_id = Id(required=True)
+    quantity = StrictFloat(
+        validate=validate.Range(min=0.001, max=1e12),
+        metadata={"description": "Default: the whole lot"},
+    )
+
+
+class ObservationSchema(_EventSchema):
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["shipping", "receiving", "inspection", "sampling"])
+    )
+    lots = fields.List(
+        fields.Nested(SubjectSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+
+
 class CorrectionSchema(_EventSchema):
     corrects_event_id = Id(required=True)
     reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
+from trace_service.auth.principal import Principal, Role
 from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from trace_service.registry.models import Product, RawMaterialArea
 from trace_service.trace.models import EventLot, Lot, LotLink, Recall, TraceEvent
@@ -323,6 +323,56 @@ def record_packing(session: Session, actor: Principal, data: dict[str, Any]) -> 
                 "Lô đóng gói phải thuộc một sản phẩm.",
             )
     return _transform(session, actor, EventKind.PACKING, "packing", data, MAX_YIELD)
+
+
+OBSERVATIONS = (EventKind.SHIPPING, EventKind.RECEIVING, EventKind.INSPECTION, EventKind.SAMPLING)
+
+
+def record_observation(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
+    """Lots seen somewhere: shipped, received, inspected or sampled. Producers record these
+    for their own lots; inspectors record inspections and sampling of any lot."""
+    kind = EventKind(data["kind"])
+    lots = []
+    for i, item in enumerate(data["lots"]):
+        lot = session.get(Lot, item["lot_id"])
+        inspector_may = actor.role is Role.INSPECTOR and kind in (
+            EventKind.INSPECTION,
+            EventKind.SAMPLING,
+        )
+        if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
+            raise field_error(
+                f"lots.{i}.lot_id", "No lot of yours has this id.", "Không có lô hàng này của bạn."
+            )
+        if actor.role is Role.INSPECTOR and not inspector_may:
+            raise Forbidden(
+                "Thanh tra chỉ ghi sự kiện kiểm tra và lấy mẫu.",
+                "Inspectors record inspections and sampling only.",
+            )
+        first = session.scalar(
+            select(func.min(TraceEvent.event_time)).join(EventLot).where(EventLot.lot_id == lot.id)
+        )
+        if first is not None and data["event_time"] < first:
+            raise field_error(
+                "event_time",
+                f"Lot {lot.code} did not exist yet at that time.",
+                f"Lô {lot.code} chưa có vào thời điểm đó.",
+            )
+        amount = Decimal(str(item["quantity"])) if item.get("quantity") else lot.quantity
+        lots.append((lot, amount))
+    producer_id = lots[0][0].producer_id
+    event = _event(session, actor, kind, producer_id, data)
+    for lot, amount in lots:
+        session.add(EventLot(event=event, lot=lot, role=SUBJECT, quantity=amount, unit=lot.unit))
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.TRACE_EVENT_RECORDED,
+        "trace_event",
+        event.id,
+        {"kind": kind, "lots": [lot.code for lot, _ in lots]},
+    )
+    return event
 
 
 def record_correction(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
