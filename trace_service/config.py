@@ -130,6 +130,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Wait before the first retry; it doubles after every failed try.",
     ),
     Setting(
+        "EPCIS_SCHEMA",
+        "",
+        str,
+        "Path of GS1's EPCIS 2.0 JSON schema, which EPCIS imports are checked against; "
+        "empty: `../shared/epcis/EPCIS-JSON-Schema.json` beside the project.",
+    ),
+    Setting(
         "SCHEDULER",
         False,
         _bool,

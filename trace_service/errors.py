@@ -57,6 +57,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """Something the service needs is missing or down; the client may retry later."""
+
+    status = 503
+    code = "unavailable"
+
+
 class InvalidInput(DomainError):
     """Input that is well-formed but breaks a rule (field errors under ``errors['json']``)."""
 

@@ -101,6 +101,24 @@ def world(db_session) -> World:
     return world
 
 
+def _harvest_document(w: World) -> dict[str, Any]:
+    from trace_service.trace.epcis import Quantity, TraceEventView, epcis_document
+
+    harvest = TraceEventView(
+        "urn:uuid:0d6f4a52-3c1e-4a3b-8f6e-00000000a001",
+        "harvest",
+        datetime(2025, 12, 5, 17, tzinfo=UTC),
+        "+00:00",
+        f"urn:ocop:area:{w.area_a.id}",
+        outputs=(Quantity("urn:ocop:lot:EPCIS-H", 10, "KGM"),),
+    )
+    return epcis_document(
+        [harvest],
+        document_uri="urn:uuid:0d6f4a52-3c1e-4a3b-8f6e-0000000a0002",
+        created=datetime(2025, 12, 6, tzinfo=UTC),
+    )
+
+
 def _token_id(w: World) -> int:
     return w.accounts["producer_own"].user.tokens[0].id
 
@@ -516,6 +534,13 @@ ROUTES = [
         f"{P}/products/<id:product_id>/traceability",
         lambda w: f"{P}/products/{w.product_a.id}/traceability",
         readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/trace/epcis",
+        lambda w: f"{P}/trace/epcis",
+        writers_and_owner(200) | {"producer_other": 422},
+        body=lambda w: _harvest_document(w),
     ),
     Route(
         "GET",

@@ -381,17 +381,17 @@ def _json_value(value: Any) -> Any:
 # --- validation against GS1's schema -------------------------------------------------------
 
 
-def schema_path() -> Path:
-    """Where GS1's EPCIS JSON schema is: $OCOP_EPCIS_SCHEMA, or ../shared/epcis/ beside the
-    project's root."""
-    configured = os.environ.get(SCHEMA_ENV)
+def schema_path(configured: str | Path | None = None) -> Path:
+    """Where GS1's EPCIS JSON schema is: the path given (the app's ``EPCIS_SCHEMA`` setting),
+    else $OCOP_EPCIS_SCHEMA, else ../shared/epcis/ beside the project's root."""
+    configured = configured or os.environ.get(SCHEMA_ENV)
     return Path(configured) if configured else DEFAULT_SCHEMA_PATH
 
 
-def validate_epcis(document: Mapping[str, Any]) -> list[str]:
+def validate_epcis(document: Mapping[str, Any], schema_file: str | Path | None = None) -> list[str]:
     """Every way the document breaks GS1's EPCIS 2.0 JSON schema, one message each, naming
     the JSON path; an empty list when it is valid. URI formats are checked (rfc3986)."""
-    path = schema_path()
+    path = schema_path(schema_file)
     if not path.is_file():
         raise FileNotFoundError(
             f"GS1's EPCIS JSON schema is not at {path}. Put EPCIS-JSON-Schema.json "

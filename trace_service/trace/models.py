@@ -47,12 +47,12 @@ class TraceEvent(Base):
     event_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     time_zone: Mapped[str] = mapped_column(String(6), default="+07:00")
     producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
-    area_id: Mapped[int | None] = mapped_column(ForeignKey("raw_material_areas.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("raw_material_areas.id"), index=True)
     location: Mapped[str | None] = mapped_column(String(255))  # a facility, when not an area
     harvest_start: Mapped[date | None]
     harvest_end: Mapped[date | None]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    corrects_event_id: Mapped[int | None] = mapped_column(ForeignKey("trace_events.id"))
+    corrects_event_id: Mapped[int | None] = mapped_column(ForeignKey("trace_events.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[Created]

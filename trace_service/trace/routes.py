@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 from flask import Response, current_app
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from trace_service.api import ApiBlueprint, page_schema, paginate
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Role
 from trace_service.db import get_session, utcnow
+from trace_service.errors import InvalidInput
 from trace_service.registry import services as registry
-from trace_service.trace import services
+from trace_service.trace import epcis_import, services
 from trace_service.trace.completeness import completeness
 from trace_service.trace.eudr import plots_feature_collection
 from trace_service.trace.export import lot_history_document
@@ -187,3 +188,61 @@ def product_traceability(product_id: int) -> list[Any]:
     """Which of the ten minimum traceability items (Circular 02/2024/TT-BKHCN) the product has."""
     session = get_session()
     return completeness(session, registry.get_product(session, current_principal(), product_id))
+
+
+class EpcisDocumentSchema(Schema):
+    """An EPCIS 2.0 JSON(-LD) document; checked in full against GS1's schema by the service."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True)
+    epcisBody = fields.Dict(required=True)
+
+
+class EpcisImportQuerySchema(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class EpcisEventResultSchema(Schema):
+    index = fields.Integer()
+    event_id = fields.String(allow_none=True)
+    type = fields.String(allow_none=True)
+    problems = fields.List(fields.String())
+
+
+class EpcisImportReportSchema(Schema):
+    ok = fields.Boolean()
+    dry_run = fields.Boolean()
+    imported = fields.Integer()
+    events = fields.List(fields.Nested(EpcisEventResultSchema))
+
+
+@blp.route("/trace/epcis", methods=["POST"])
+@require_roles(*WRITERS)
+@blp.arguments(EpcisImportQuerySchema, location="query")
+@blp.arguments(EpcisDocumentSchema)
+@blp.response(200, EpcisImportReportSchema)
+def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """Import a partner's EPCIS 2.0 document of harvests, transformations and observations:
+    checked against GS1's schema, then every event or none (`?dry_run=true` only reports)."""
+    report = epcis_import.import_epcis(
+        get_session(),
+        current_principal(),
+        document,
+        dry_run=query["dry_run"],
+        schema_file=current_app.config["EPCIS_SCHEMA"] or None,
+    )
+    if not report.ok and not query["dry_run"]:
+        refused = EpcisEventResultSchema(many=True).dump([e for e in report.events if e.problems])
+        raise InvalidInput(
+            "Có sự kiện bị từ chối; không nhập sự kiện nào.",
+            "Some events were refused; nothing was imported.",
+            errors={"events": refused},
+        )
+    return {
+        "ok": report.ok,
+        "dry_run": query["dry_run"],
+        "imported": report.imported,
+        "events": report.events,
+    }

@@ -64,6 +64,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('uri', name=op.f('uq_trace_events_uri'))
     )
     with op.batch_alter_table('trace_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trace_events_area_id'), ['area_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trace_events_corrects_event_id'), ['corrects_event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trace_events_event_time'), ['event_time'], unique=False)
         batch_op.create_index(batch_op.f('ix_trace_events_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_trace_events_producer_id'), ['producer_id'], unique=False)
@@ -134,6 +136,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_trace_events_producer_id'))
         batch_op.drop_index(batch_op.f('ix_trace_events_kind'))
         batch_op.drop_index(batch_op.f('ix_trace_events_event_time'))
+        batch_op.drop_index(batch_op.f('ix_trace_events_corrects_event_id'))
+        batch_op.drop_index(batch_op.f('ix_trace_events_area_id'))
 
     op.drop_table('trace_events')
     with op.batch_alter_table('lots', schema=None) as batch_op:
