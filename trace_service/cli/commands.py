@@ -132,7 +132,8 @@ def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) 
     click.echo(
         f"Loaded {report.units} administrative units, {report.producers} producers, "
         f"{report.products} products, {report.areas} raw-material areas, "
-        f"{report.evaluations} evaluations, {report.certificates} certificates."
+        f"{report.evaluations} evaluations, {report.certificates} certificates, "
+        f"{report.lots} lots in {report.trace_events} traceability events."
     )
     lines = [f"{username}\t{role}\t{password}" for username, role, password in report.users]
     click.echo("Demo accounts (username, role, password):\n  " + "\n  ".join(lines))

@@ -1214,3 +1214,25 @@ REVOCATION_REASONS = (
     "Không duy trì hồ sơ truy xuất nguồn gốc",
     "Không duy trì hồ sơ truy xuất nguồn gốc và sổ ghi chép sản xuất theo quy định",
 )
+
+# -- traceability chains ----------------------------------------------------------------------
+# Places, agencies and documents the demo's lots pass through. Plausible, not real records.
+TRACE_SHOP = (
+    "Điểm giới thiệu và bán sản phẩm OCOP tỉnh Lâm Đồng, Phường Nam Gia Nghĩa, Tỉnh Lâm Đồng"
+)
+TRACE_MARKET = "Cửa hàng nông sản sạch Bắc Gia Nghĩa, Phường Bắc Gia Nghĩa, Tỉnh Lâm Đồng"
+TRACE_INSPECTOR = "Chi cục Quản lý chất lượng nông lâm sản và thủy sản tỉnh Lâm Đồng"
+TRACE_LAB = "Trung tâm Kiểm nghiệm thực phẩm tỉnh Lâm Đồng"
+# Facilities, "{brand}" being the producer's brand.
+TRACE_DRYING_YARD = "Sân phơi, nhà phơi giàn {brand}"
+TRACE_WORKSHOP = "Xưởng sơ chế và chế biến {brand}"
+TRACE_WAREHOUSE = "Kho thành phẩm {brand}"
+TRACE_SHIPPING_CORRECTION = (
+    "Ghi nhầm số lượng xuất kho: chuyến hàng giao {place} ngày {day} là {right} túi, "
+    "không phải {wrong} túi (đảo chữ số khi nhập)."
+)
+TRACE_HONEY_RECALL = (
+    "Mẫu lấy tại điểm bán có độ ẩm {moisture}%, vượt mức tối đa 20% của TCVN 12605:2019 "
+    "(phiếu kết quả {report}); mật ong có nguy cơ lên men. Thu hồi toàn bộ lô thu hoạch và "
+    "các lô đóng chai từ lô này."
+)

@@ -2,15 +2,16 @@
 
 ``load_demo`` seeds the administrative units, then adds about 80 producers, 100 products with
 their e-commerce listings, raw-material areas, demo user accounts, OCOP evaluations and
-certificates, and one audit event. Every choice comes from ``random.Random(seed)`` (the
-certificates from a second stream seeded with the seed and ``today``), so two loads with the
-same seed (and day) hold the same data; only the passwords are drawn from ``secrets``. Records
-dated before 1 Jul 2025 point at the pre-merger communes of Đắk Nông, later ones at the Lâm Đồng
-communes that succeeded them.
+certificates, traceability chains from plot to packed product for five certified products, and
+one audit event. Every choice comes from ``random.Random(seed)`` (the certificates and the
+chains from further streams seeded with the seed and ``today``), so two loads with the same
+seed (and day) hold the same data; only the passwords (drawn from ``secrets``) and the trace
+events' UUID URIs differ. Records dated before 1 Jul 2025 point at the pre-merger communes of
+Đắk Nông, later ones at the Lâm Đồng communes that succeeded them.
 
-Registry rows go in through the ORM models directly (no per-row audit events); evaluations and
-certificates go through the certificate services, with their audit events. The session is only
-flushed: the caller commits.
+Registry rows go in through the ORM models directly (no per-row audit events); evaluations,
+certificates, lots and trace events go through the certificate and trace services, with their
+rules and audit events. The session is only flushed: the caller commits.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -49,7 +50,7 @@ from trace_service.certificates.services import (
     record_evaluation,
     revoke_certificate,
 )
-from trace_service.clock import today_vn
+from trace_service.clock import VIETNAM, today_vn
 from trace_service.demo import catalogue as cat
 from trace_service.registry.enums import CertificationScheme, Platform, ProducerKind, UnitLevel
 from trace_service.registry.models import (
@@ -63,6 +64,17 @@ from trace_service.registry.units import seed_units
 from trace_service.registry.units_data import MERGER_DATE
 from trace_service.registry.validators import gtin_check_digit
 from trace_service.text import fold
+from trace_service.trace.models import Lot, TraceEvent
+from trace_service.trace.rules import EventKind
+from trace_service.trace.services import (
+    recall_lot,
+    record_correction,
+    record_harvest,
+    record_observation,
+    record_packing,
+    record_transformation,
+)
+from trace_service.trace.units import Unit
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
@@ -111,6 +123,8 @@ class DemoReport:
     users: list[tuple[str, str, str]]  # (username, role, password)
     evaluations: int = 0
     certificates: int = 0
+    lots: int = 0
+    trace_events: int = 0
 
 
 @dataclass
@@ -154,7 +168,9 @@ def load_demo(
     ``units`` in the report counts the administrative units this call created (0 when they
     were already there). OCOP certificates (issued 2021–2025) are arranged around ``today``
     (default: today in Vietnam) so that on that day some are valid, some expiring within 90
-    days, some expired, one revoked and some superseded by a re-evaluation.
+    days, some expired, one revoked and some superseded by a re-evaluation. The traceability
+    chains are those of the last coffee season over by ``today`` (harvest Nov–Dec, packing and
+    shipping until May of the next year): see ``_make_chains``.
     """
     today = today or today_vn()
     actor = system_principal("demo")
@@ -177,6 +193,10 @@ def load_demo(
     evaluations, certificates = _make_certificates(
         session, actor, cert_rng, units, made, today, progress
     )
+    trace_rng = random.Random(f"{seed}/trace/{today.isoformat()}")  # noqa: S311
+    areas += _make_chains(session, actor, trace_rng, made, today, progress)
+    lots = session.scalar(select(func.count()).select_from(Lot)) or 0
+    trace_events = session.scalar(select(func.count()).select_from(TraceEvent)) or 0
     record_event(
         session,
         actor,
@@ -194,6 +214,8 @@ def load_demo(
             "today": today,
             "evaluations": evaluations,
             "certificates": certificates,
+            "lots": lots,
+            "trace_events": trace_events,
         },
     )
     session.flush()
@@ -205,6 +227,8 @@ def load_demo(
         users=users,
         evaluations=evaluations,
         certificates=certificates,
+        lots=lots,
+        trace_events=trace_events,
     )
 
 
@@ -1203,3 +1227,784 @@ def _evaluate(
         },
         today,
     )
+
+
+# -- traceability chains ----------------------------------------------------------------------
+
+# Upper-case stages in lot codes: "DM-2025-TH-01" is the first harvest lot of the Đắk Mil
+# coffee chain of the 2025 season.
+HARVESTED, DRIED, HULLED, SORTED, ROASTED, GROUND, PACKED = (
+    "TH",  # thu hoạch
+    "SAY",  # phơi, sấy
+    "XAT",  # xay xát, tách vỏ
+    "PL",  # phân loại
+    "RANG",
+    "XAY",  # xay bột
+    "DG",  # đóng gói
+)
+PACKET_KG = Decimal("0.5")
+COFFEE_BAG_KG = Decimal("0.25")
+# A 500 ml bottle of honey: pieces need the weight of one, and honey weighs about 1.4 kg a
+# litre, so a bottle holds 0.7 kg. The bulk honey is counted in litres (as beekeepers sell
+# it), so the packing's yield check is skipped (no common measure), but the bottles still
+# convert to kg for EPCIS and the EUDR export.
+HONEY_BOTTLE_L = Decimal("0.5")
+HONEY_BOTTLE_KG = Decimal("0.7")
+
+
+class _Chain:
+    """One product's chain, recorded through the trace services as the producer would: each
+    event after the one before (in Vietnam's time), lot codes numbered per stage."""
+
+    def __init__(
+        self, session: Session, actor: Principal, maker: _Made, prefix: str, year: int
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.maker = maker
+        self.prefix = f"{prefix}-{year}"
+        self.numbers: dict[str, int] = {}
+        self.last: datetime | None = None
+
+    def place(self, template: str) -> str:
+        return template.format(brand=self.maker.brand)
+
+    def code(self, stage: str) -> str:
+        self.numbers[stage] = self.numbers.get(stage, 0) + 1
+        return f"{self.prefix}-{stage}-{self.numbers[stage]:02d}"
+
+    def at(self, day: date, hour: int, minute: int = 0) -> datetime:
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=VIETNAM)
+        if self.last is not None and moment <= self.last:
+            raise ValueError(f"{self.prefix}: {moment.isoformat()} is not after {self.last}")
+        self.last = moment
+        return moment
+
+    @staticmethod
+    def _made(event: TraceEvent) -> Lot:
+        return next(link.lot for link in event.lots if link.role == "output")
+
+    def harvest(
+        self,
+        area: RawMaterialArea,
+        material: str,
+        quantity: Decimal,
+        window: tuple[date, date],
+        when: datetime,
+        details: dict[str, Any],
+        unit: Unit = Unit.KG,
+    ) -> Lot:
+        event = record_harvest(
+            self.session,
+            self.actor,
+            {
+                "area_id": area.id,
+                "harvest_start": window[0],
+                "harvest_end": window[1],
+                "event_time": when,
+                "details": details,
+                "lot": {
+                    "code": self.code(HARVESTED),
+                    "material": material,
+                    "quantity": quantity,
+                    "unit": unit,
+                },
+            },
+        )
+        return self._made(event)
+
+    def transform(
+        self,
+        process: str,
+        inputs: list[tuple[Lot, Decimal]],
+        stage: str,
+        material: str,
+        quantity: Decimal,
+        when: datetime,
+        location: str,
+        details: dict[str, Any] | None = None,
+    ) -> Lot:
+        event = record_transformation(
+            self.session,
+            self.actor,
+            {
+                "process": process,
+                "event_time": when,
+                "location": location,
+                "details": details or {},
+                "inputs": [{"lot_id": lot.id, "quantity": amount} for lot, amount in inputs],
+                "outputs": [
+                    {
+                        "code": self.code(stage),
+                        "material": material,
+                        "quantity": quantity,
+                        "unit": "kg",
+                    }
+                ],
+            },
+        )
+        return self._made(event)
+
+    def pack(
+        self,
+        bulk: Lot,
+        amount: Decimal,
+        product: Product,
+        pieces: int,
+        unit_weight_kg: Decimal,
+        material: str,
+        when: datetime,
+    ) -> Lot:
+        event = record_packing(
+            self.session,
+            self.actor,
+            {
+                "event_time": when,
+                "location": self.place(cat.TRACE_WORKSHOP),
+                "inputs": [{"lot_id": bulk.id, "quantity": amount}],
+                "outputs": [
+                    {
+                        "code": self.code(PACKED),
+                        "material": material,
+                        "quantity": pieces,
+                        "unit": Unit.PIECE,
+                        "unit_weight_kg": unit_weight_kg,
+                        "product_id": product.id,
+                    }
+                ],
+            },
+        )
+        return self._made(event)
+
+    def observe(
+        self,
+        kind: EventKind,
+        lot: Lot,
+        when: datetime,
+        location: str,
+        details: dict[str, Any],
+        quantity: Decimal | int | None = None,
+    ) -> TraceEvent:
+        return record_observation(
+            self.session,
+            self.actor,
+            {
+                "kind": kind,
+                "event_time": when,
+                "location": location,
+                "details": details,
+                "lots": [{"lot_id": lot.id, "quantity": quantity}],
+            },
+        )
+
+
+def _part(rng: random.Random, amount: Decimal, low: float, high: float) -> Decimal:
+    """A share of ``amount`` between ``low`` and ``high``, in whole kg (or litres) rounded down."""
+    share = Decimal(f"{rng.uniform(low, high):.4f}")
+    return (amount * share).quantize(Decimal(1), rounding=ROUND_FLOOR)
+
+
+def _season(today: date) -> int:
+    """The coffee season (harvest Nov–Dec of that year) whose chains, running to May of the
+    next year, were over before ``today``."""
+    return today.year - 1 if today >= date(today.year, 7, 1) else today.year - 2
+
+
+_ChainMaker = Callable[[Session, Principal, random.Random, tuple[Product, _Made, str], int], int]
+
+
+@dataclass(frozen=True)
+class _Want:
+    """Which product a chain is for: a specialty's products by name, best first."""
+
+    specialty: str
+    names: tuple[str, ...]  # product names start with these (the template minus the brand)
+    first: date  # the chain's first event: producer and product were registered before it
+    packed: date  # certified on this day, if any such product is
+    district: str | None = None  # of a producer of this district, if any
+
+
+def _choose(
+    items: list[tuple[Product, _Made]],
+    certified: Callable[[Product, date], bool],
+    want: _Want,
+) -> tuple[Product, _Made, str] | None:
+    """The best product for ``want``, and the name it matched: one certified on the packing
+    day before all else, then one of a producer of ``want.district``, then by the order of
+    ``want.names``, then the first registered."""
+    first = datetime(want.first.year, want.first.month, want.first.day, tzinfo=VIETNAM)
+    pool = []
+    for product, maker in items:
+        name = next((n for n in want.names if product.name_vi.startswith(n)), None)
+        if (
+            name is None
+            or maker.plan.specialty.key != want.specialty
+            or _aware(product.created_at) >= first
+            or _aware(maker.producer.created_at) >= first
+        ):
+            continue
+        rank = (
+            not certified(product, want.packed),
+            want.district is not None and maker.plan.district_key != want.district,
+            want.names.index(name),
+            product.id,
+        )
+        pool.append((rank, product, maker, name))
+    if not pool:
+        return None
+    _, product, maker, name = min(pool, key=lambda p: p[0])
+    return product, maker, name
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _areas_of(session: Session, producer: Producer) -> list[RawMaterialArea]:
+    return list(
+        session.scalars(
+            select(RawMaterialArea)
+            .where(RawMaterialArea.producer_id == producer.id)
+            .order_by(RawMaterialArea.id)
+        )
+    )
+
+
+def _member_plots(
+    session: Session, rng: random.Random, maker: _Made, count: int, created: datetime
+) -> list[RawMaterialArea]:
+    """Plots of member households (hộ liên kết) a producer buys cherry from: points of
+    1.2–2.9 ha near its commune, registered before the season."""
+    plan = maker.plan
+    unit = _current(plan.old_commune, created)
+    if (plan.new or plan.moved) and plan.old_commune.successor is not None:
+        unit = plan.old_commune.successor
+    plots = []
+    for hamlet in rng.sample(cat.HAMLETS, count):
+        lat, lon = _spot(rng, plan.old_commune, 0.001)
+        plot = RawMaterialArea(
+            producer=maker.producer,
+            name=f"{plan.specialty.plot_name.format(hamlet=hamlet)} (hộ liên kết)",
+            commune=unit,
+            area_ha=Decimal(f"{rng.uniform(1.2, 2.9):.2f}").quantize(Decimal("0.0001")),
+            crops=[cat.ROBUSTA],
+            certifications=[],
+            geometry={"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+            created_at=created,
+            updated_at=created,
+        )
+        session.add(plot)
+        plots.append(plot)
+    session.flush()
+    return plots
+
+
+def _make_chains(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    made: list[_Made],
+    today: date,
+    progress: Progress | None,
+) -> int:
+    """Full chains from plot to packed product for one product of each of five kinds, through
+    the trace services (with their rules and audit events): Đắk Mil coffee from three plots to
+    250 g bags, black pepper, honey (recalled), macadamia and cashew. Returns how many
+    raw-material areas it added (member plots, when the coffee producer has fewer than three).
+    """
+    season = _season(today)
+    s, n = season, season + 1
+    makers = {id(m.producer): m for m in made}
+    items = [
+        (p, makers[id(p.producer)])
+        for p in session.scalars(select(Product).order_by(Product.id))
+        if id(p.producer) in makers
+    ]
+    by_product: dict[int, list[Certificate]] = {}
+    for cert in session.scalars(select(Certificate).order_by(Certificate.id)):
+        by_product.setdefault(cert.product_id, []).append(cert)
+
+    def certified(product: Product, day: date) -> bool:
+        return any(
+            c.revoked_on is None and c.issue_date <= day <= c.valid_until
+            for c in by_product.get(product.id, [])
+        )
+
+    plans: list[tuple[_ChainMaker, _Want, int]] = [
+        (
+            _coffee_chain,
+            # Đắk Mil's, as the province's specialty Robusta is, if it can be.
+            _Want(
+                "coffee",
+                ("Cà phê Robusta đặc sản", "Cà phê bột nguyên chất"),
+                date(s, 8, 1),
+                date(n, 1, 22),
+                district="dn.dakmil",
+            ),
+            s,
+        ),
+        (_pepper_chain, _Want("pepper", ("Hồ tiêu đen",), date(n, 2, 1), date(n, 3, 20)), n),
+        (
+            _honey_chain,
+            _Want(
+                "honey",
+                ("Mật ong hoa cà phê", "Mật ong hoa điều", "Mật ong rừng"),
+                date(n, 2, 1),
+                date(n, 3, 25),
+            ),
+            n,
+        ),
+        (
+            _macadamia_chain,
+            _Want(
+                "macadamia",
+                ("Hạt mắc ca sấy nứt vỏ", "Nhân mắc ca sấy"),
+                date(s, 8, 1),
+                date(s, 10, 22),
+            ),
+            s,
+        ),
+        (
+            _cashew_chain,
+            _Want(
+                "cashew",
+                ("Hạt điều rang củi", "Hạt điều rang muối"),
+                date(n, 2, 1),
+                date(n, 4, 10),
+            ),
+            n,
+        ),
+    ]
+    steps = []
+    for chain, want, year in plans:
+        chosen = _choose(items, certified, want)
+        if chosen is not None:
+            steps.append((chain, chosen, year))
+    added = 0
+    for index, (chain, chosen, year) in enumerate(steps, start=1):
+        added += chain(session, actor, rng, chosen, year)
+        if progress:
+            progress("traceability", index, len(steps))
+    return added
+
+
+def _coffee_chain(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    chosen: tuple[Product, _Made, str],
+    s: int,
+) -> int:
+    """Specialty Robusta of the season ``s``: ripe cherry hand-picked on three plots in
+    November–December, dried on raised beds, hulled, part of the green bean roasted and
+    ground, packed in 250 g bags, inspected, shipped to the province's OCOP shop."""
+    product, maker, _ = chosen
+    n = s + 1
+    prefix = "DM" if maker.plan.district_key == "dn.dakmil" else "CF"
+    chain = _Chain(session, actor, maker, prefix, s)
+    areas = _areas_of(session, maker.producer)[:3]
+    added = 3 - len(areas)
+    if added:
+        created = datetime(s, 8, rng.randint(4, 28), 9, 30, tzinfo=VIETNAM)
+        areas += _member_plots(session, rng, maker, added, created)
+    windows = (
+        (date(s, 11, 3), date(s, 11, 21), date(s, 11, 22)),
+        (date(s, 11, 10), date(s, 12, 1), date(s, 12, 2)),
+        (date(s, 11, 20), date(s, 12, 12), date(s, 12, 13)),
+    )
+    cherry = []
+    for area, (start, end, day) in zip(areas, windows, strict=True):
+        cherry.append(
+            chain.harvest(
+                area,
+                "Quả cà phê vối tươi",
+                Decimal(rng.randrange(42, 78) * 100),
+                (start, end),
+                chain.at(day, 17, 30),
+                {"picking": "hái chọn, quả chín trên 95%", "variety": "Robusta (cà phê vối)"},
+            )
+        )
+    total = sum((lot.quantity for lot in cherry), Decimal(0))
+    dried = chain.transform(
+        "drying",
+        [(lot, lot.quantity) for lot in cherry],
+        DRIED,
+        "Cà phê quả khô",
+        _part(rng, total, 0.44, 0.48),
+        chain.at(date(s, 12, 29), 10),
+        chain.place(cat.TRACE_DRYING_YARD),
+        {"method": "phơi trên giàn trong nhà kính", "moisture_pct": 12.5},
+    )
+    green = chain.transform(
+        "hulling",
+        [(dried, dried.quantity)],
+        HULLED,
+        "Cà phê nhân xô",
+        _part(rng, dried.quantity, 0.50, 0.54),
+        chain.at(date(n, 1, 8), 9),
+        chain.place(cat.TRACE_WORKSHOP),
+    )
+    # Only part of the green bean is roasted here; the rest is sold as green coffee.
+    for_roasting = min(green.quantity, Decimal(rng.randrange(11, 15) * 100))
+    roasted = chain.transform(
+        "roasting",
+        [(green, for_roasting)],
+        ROASTED,
+        "Cà phê rang",
+        _part(rng, for_roasting, 0.82, 0.86),
+        chain.at(date(n, 1, 20), 14),
+        chain.place(cat.TRACE_WORKSHOP),
+        {"roast": "rang mộc, mức vừa (medium)", "additives": "không tẩm ướp hương liệu"},
+    )
+    ground = chain.transform(
+        "grinding",
+        [(roasted, roasted.quantity)],
+        GROUND,
+        "Cà phê bột",
+        _part(rng, roasted.quantity, 0.985, 0.995),
+        chain.at(date(n, 1, 21), 9, 30),
+        chain.place(cat.TRACE_WORKSHOP),
+    )
+    # A few bags' worth is lost in the packing machine.
+    bags = int(ground.quantity / COFFEE_BAG_KG) - rng.randint(6, 20)
+    packed = chain.pack(
+        ground,
+        ground.quantity,
+        product,
+        bags,
+        COFFEE_BAG_KG,
+        f"{product.name_vi} – túi 250 g",
+        chain.at(date(n, 1, 22), 15),
+    )
+    chain.observe(
+        EventKind.INSPECTION,
+        packed,
+        chain.at(date(n, 2, 3), 10),
+        chain.place(cat.TRACE_WAREHOUSE),
+        {
+            "result": "đạt",
+            "inspector": cat.TRACE_INSPECTOR,
+            "standard": "TCVN 5251:2015",
+            "samples": 3,
+            "moisture_pct": round(rng.uniform(3.2, 4.4), 1),
+            "limit_moisture_pct": 5.0,
+            "label": "nhãn hàng hóa đúng Nghị định 43/2017/NĐ-CP, có mã QR truy xuất",
+        },
+    )
+    shipped = min(packed.quantity, Decimal(rng.randrange(10, 15) * 100))
+    chain.observe(
+        EventKind.SHIPPING,
+        packed,
+        chain.at(date(n, 2, 10), 8),
+        chain.place(cat.TRACE_WAREHOUSE),
+        {"destination": cat.TRACE_SHOP},
+        shipped,
+    )
+    chain.observe(
+        EventKind.RECEIVING,
+        packed,
+        chain.at(date(n, 2, 11), 14),
+        cat.TRACE_SHOP,
+        {"source": chain.place(cat.TRACE_WAREHOUSE)},
+        shipped,
+    )
+    return added
+
+
+def _pepper_chain(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    chosen: tuple[Product, _Made, str],
+    n: int,
+) -> int:
+    """Black pepper harvested in February–March of ``n``, sun-dried, sieved to 550 g/l,
+    packed in 500 g pouches; a shipment recorded with a wrong count is corrected."""
+    product, maker, _ = chosen
+    chain = _Chain(session, actor, maker, "HT", n)
+    area = _areas_of(session, maker.producer)[0]
+    fresh = chain.harvest(
+        area,
+        "Hạt tiêu tươi",
+        Decimal(rng.randrange(70, 96) * 100),
+        (date(n, 2, 2), date(n, 2, 26)),
+        chain.at(date(n, 2, 27), 16),
+        {"picking": "hái cả chùm khi có quả chín trên chùm"},
+    )
+    dried = chain.transform(
+        "drying",
+        [(fresh, fresh.quantity)],
+        DRIED,
+        "Hạt tiêu đen khô",
+        _part(rng, fresh.quantity, 0.34, 0.38),
+        chain.at(date(n, 3, 12), 10),
+        chain.place(cat.TRACE_DRYING_YARD),
+        {"method": "tuốt hạt, phơi sân xi măng 7 nắng", "moisture_pct": 12.5},
+    )
+    sieved = chain.transform(
+        "sorting",
+        [(dried, dried.quantity)],
+        SORTED,
+        "Hạt tiêu đen khô sàng 550 g/l",
+        _part(rng, dried.quantity, 0.94, 0.97),
+        chain.at(date(n, 3, 16), 9),
+        chain.place(cat.TRACE_WORKSHOP),
+        {"density_g_per_l": 550, "foreign_matter_pct": 0.5},
+    )
+    pouches = min(rng.randrange(1500, 2000), int(sieved.quantity / PACKET_KG))
+    packed = chain.pack(
+        sieved,
+        pouches * PACKET_KG,
+        product,
+        pouches,
+        PACKET_KG,
+        f"{product.name_vi} – túi 500 g",
+        chain.at(date(n, 3, 20), 15),
+    )
+    right = rng.randrange(12, 15) * 100  # 1200, 1300 or 1400
+    wrong = int(f"{str(right)[1]}{str(right)[0]}00")  # 2100, 3100, 4100: two digits swapped
+    day = date(n, 3, 27)
+    wrong_event = chain.observe(
+        EventKind.SHIPPING,
+        packed,
+        chain.at(day, 9),
+        chain.place(cat.TRACE_WAREHOUSE),
+        {"destination": cat.TRACE_MARKET},
+        wrong,
+    )
+    record_correction(
+        session,
+        actor,
+        {
+            "corrects_event_id": wrong_event.id,
+            "event_time": chain.at(day, 16),
+            "reason": cat.TRACE_SHIPPING_CORRECTION.format(
+                place=cat.TRACE_MARKET.split(",")[0],
+                day=f"{day:%d/%m/%Y}",
+                right=f"{right:,}".replace(",", "."),
+                wrong=f"{wrong:,}".replace(",", "."),
+            ),
+        },
+    )
+    chain.observe(
+        EventKind.SHIPPING,
+        packed,
+        chain.at(day, 16, 5),
+        chain.place(cat.TRACE_WAREHOUSE),
+        {"destination": cat.TRACE_MARKET, "note": "ghi lại đúng số lượng sau đính chính"},
+        right,
+    )
+    return 0
+
+
+def _honey_chain(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    chosen: tuple[Product, _Made, str],
+    n: int,
+) -> int:
+    """Honey of the flowering season of ``n`` (February–March), in litres, bottled in 500 ml
+    bottles; a market sample fails on moisture and the harvest lot is recalled."""
+    product, maker, material = chosen
+    chain = _Chain(session, actor, maker, "MO", n)
+    area = _areas_of(session, maker.producer)[0]
+    hives = rng.randrange(120, 200)
+    litres = Decimal(round(hives * rng.uniform(2.4, 3.0)))
+    harvest = chain.harvest(
+        area,
+        material,
+        litres,
+        (date(n, 2, 24), date(n, 3, 18)),
+        chain.at(date(n, 3, 19), 17),
+        {"hives": hives, "method": "quay mật bằng máy ly tâm, lọc qua 3 lớp lưới"},
+        Unit.LITRE,
+    )
+    bottles = int(harvest.quantity / HONEY_BOTTLE_L) - rng.randint(4, 12)  # filtering loss
+    packed = chain.pack(
+        harvest,
+        harvest.quantity,
+        product,
+        bottles,
+        HONEY_BOTTLE_KG,
+        f"{product.name_vi} – chai 500 ml",
+        chain.at(date(n, 3, 25), 15),
+    )
+    shipped = min(packed.quantity, Decimal(rng.randrange(150, 300)))
+    chain.observe(
+        EventKind.SHIPPING,
+        packed,
+        chain.at(date(n, 4, 2), 8),
+        chain.place(cat.TRACE_WAREHOUSE),
+        {"destination": cat.TRACE_SHOP},
+        shipped,
+    )
+    moisture = round(rng.uniform(21.2, 22.4), 1)
+    report = f"KQ-{n}-{rng.randrange(300, 900):04d}"
+    chain.observe(
+        EventKind.SAMPLING,
+        packed,
+        chain.at(date(n, 4, 20), 10),
+        cat.TRACE_SHOP,
+        {
+            "result": "không đạt",
+            "sampled_by": cat.TRACE_INSPECTOR,
+            "laboratory": cat.TRACE_LAB,
+            "report": report,
+            "standard": "TCVN 12605:2019",
+            "moisture_pct": moisture,
+            "limit_moisture_pct": 20.0,
+        },
+        2,
+    )
+    recall_lot(
+        session,
+        actor,
+        harvest,
+        {
+            "recalled_at": chain.at(date(n, 5, 4), 9),
+            "decision": f"{rng.randrange(20, 90)}/TB-CCQLCL",
+            "reason": cat.TRACE_HONEY_RECALL.format(
+                moisture=f"{moisture}".replace(".", ","), report=report
+            ),
+        },
+    )
+    return 0
+
+
+def _macadamia_chain(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    chosen: tuple[Product, _Made, str],
+    s: int,
+) -> int:
+    """Macadamia picked in August–September of ``s``, husked and dried (cracked for the
+    in-shell product, shelled for kernels), packed in 500 g bags."""
+    product, maker, name = chosen
+    chain = _Chain(session, actor, maker, "MC", s)
+    area = _areas_of(session, maker.producer)[0]
+    fresh = chain.harvest(
+        area,
+        "Quả mắc ca tươi (còn vỏ xanh)",
+        Decimal(rng.randrange(50, 81) * 100),
+        (date(s, 8, 25), date(s, 9, 20)),
+        chain.at(date(s, 9, 21), 17),
+        {"picking": "nhặt quả rụng và rung cây khi quả già"},
+    )
+    kernels = name.startswith("Nhân")
+    dried = chain.transform(
+        "drying",
+        [(fresh, fresh.quantity)],
+        DRIED,
+        "Hạt mắc ca khô" if kernels else "Hạt mắc ca sấy nứt vỏ",
+        _part(rng, fresh.quantity, 0.40, 0.44),
+        chain.at(date(s, 10, 14), 10),
+        chain.place(cat.TRACE_WORKSHOP),
+        {"method": "tách vỏ xanh, phơi 2 tuần, sấy 38–45 °C", "moisture_pct": 1.5},
+    )
+    bulk = dried
+    if kernels:
+        bulk = chain.transform(
+            "hulling",
+            [(dried, dried.quantity)],
+            HULLED,
+            "Nhân mắc ca",
+            _part(rng, dried.quantity, 0.30, 0.33),
+            chain.at(date(s, 10, 18), 9),
+            chain.place(cat.TRACE_WORKSHOP),
+        )
+    bags = min(rng.randrange(1200, 1600), int(bulk.quantity / PACKET_KG))
+    chain.pack(
+        bulk,
+        bags * PACKET_KG,
+        product,
+        bags,
+        PACKET_KG,
+        f"{product.name_vi} – túi 500 g",
+        chain.at(date(s, 10, 22), 15),
+    )
+    return 0
+
+
+def _cashew_chain(
+    session: Session,
+    actor: Principal,
+    rng: random.Random,
+    chosen: tuple[Product, _Made, str],
+    n: int,
+) -> int:
+    """Raw cashew nuts of the March harvest of ``n``, graded, then roasted over wood in the
+    shell and shelled ("rang củi") or shelled and salt-roasted ("rang muối"), in 500 g jars."""
+    product, maker, name = chosen
+    chain = _Chain(session, actor, maker, "HD", n)
+    area = _areas_of(session, maker.producer)[0]
+    raw = chain.harvest(
+        area,
+        "Hạt điều thô",
+        Decimal(rng.randrange(30, 61) * 100),
+        (date(n, 2, 25), date(n, 3, 25)),
+        chain.at(date(n, 3, 26), 17),
+        {"picking": "nhặt hạt rụng, tách khỏi trái, phơi 2–3 nắng"},
+    )
+    graded = chain.transform(
+        "sorting",
+        [(raw, raw.quantity)],
+        SORTED,
+        "Hạt điều thô loại 1 (cỡ 160–180 hạt/kg)",
+        _part(rng, raw.quantity, 0.92, 0.96),
+        chain.at(date(n, 4, 3), 9),
+        chain.place(cat.TRACE_WORKSHOP),
+    )
+    workshop = chain.place(cat.TRACE_WORKSHOP)
+    if name == "Hạt điều rang củi":
+        in_shell = chain.transform(
+            "roasting",
+            [(graded, graded.quantity)],
+            ROASTED,
+            "Hạt điều rang củi nguyên vỏ",
+            _part(rng, graded.quantity, 0.80, 0.86),
+            chain.at(date(n, 4, 6), 14),
+            workshop,
+            {"fuel": "củi cà phê, củi điều"},
+        )
+        bulk = chain.transform(
+            "hulling",
+            [(in_shell, in_shell.quantity)],
+            HULLED,
+            "Hạt điều rang củi còn vỏ lụa",
+            _part(rng, in_shell.quantity, 0.30, 0.33),
+            chain.at(date(n, 4, 8), 9),
+            workshop,
+        )
+    else:
+        kernels = chain.transform(
+            "hulling",
+            [(graded, graded.quantity)],
+            HULLED,
+            "Nhân điều còn vỏ lụa",
+            _part(rng, graded.quantity, 0.26, 0.29),
+            chain.at(date(n, 4, 6), 14),
+            workshop,
+        )
+        bulk = chain.transform(
+            "roasting",
+            [(kernels, kernels.quantity)],
+            ROASTED,
+            "Hạt điều rang muối",
+            _part(rng, kernels.quantity, 0.86, 0.89),
+            chain.at(date(n, 4, 8), 9),
+            workshop,
+            {"salt": "muối hạt Sa Huỳnh"},
+        )
+    jars = min(rng.randrange(600, 900), int(bulk.quantity / PACKET_KG))
+    chain.pack(
+        bulk,
+        jars * PACKET_KG,
+        product,
+        jars,
+        PACKET_KG,
+        f"{product.name_vi} – hũ 500 g",
+        chain.at(date(n, 4, 10), 15),
+    )
+    return 0
