@@ -21,7 +21,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     settings = load_settings(config)
     app.config.update(settings)
-    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    # The larger limit for the upload routes; api.py narrows it for every other request.
+    app.config["MAX_CONTENT_LENGTH"] = max(settings["MAX_BODY_BYTES"], settings["MAX_UPLOAD_BYTES"])
     app.config["DATABASE_URL"] = settings["DATABASE_URL"] or default_database_url(app.instance_path)
     app.json.ensure_ascii = False  # Vietnamese stays readable in responses
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])

@@ -164,7 +164,9 @@ def _require_json_body() -> None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "accepts_files", False) and request.mimetype == "multipart/form-data":
+        request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
         return
+    request.max_content_length = current_app.config["MAX_BODY_BYTES"]
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )

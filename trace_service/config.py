@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "Largest request body accepted; larger ones get 413.",
     ),
+    Setting(
+        "MAX_UPLOAD_BYTES",
+        5_242_880,
+        _positive_int,
+        "Largest file accepted on upload routes (lab reports, certificate lists).",
+    ),
     Setting("PAGE_SIZE_DEFAULT", 20, _positive_int, "Items per page when a list asks for none."),
     Setting("PAGE_SIZE_MAX", 100, _positive_int, "Most items per page a client may ask for."),
     Setting(

@@ -17,11 +17,12 @@ from trace_service.registry.models import (
     Product,
     RawMaterialArea,
 )
-from trace_service.trace.models import EventLot, Lot, LotLink, Recall, TraceEvent
+from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
 
 __all__ = [
     "AdministrativeUnit",
     "ApiToken",
+    "Attachment",
     "AuditEvent",
     "Base",
     "Certificate",

@@ -19,7 +19,7 @@ from tests import factories
 from tests.conftest import Account, make_account
 from trace_service.auth.principal import Role, system_principal
 from trace_service.certificates.models import ExpiryNotice
-from trace_service.trace.services import record_harvest
+from trace_service.trace.services import attach_file, record_harvest
 
 ROLES = ("anonymous", "admin", "inspector", "producer_own", "producer_other")
 
@@ -41,6 +41,7 @@ class World:
     product_without_history: Any = None
     lot_a: Any = None
     area_without_history: Any = None
+    attachment_a: Any = None
     harvest_a: Any = None
 
 
@@ -98,6 +99,9 @@ def world(db_session) -> World:
     )
     world.lot_a = world.harvest_a.lots[0].lot
     world.area_without_history = factories.AreaFactory(producer=producer_a, commune=commune)
+    world.attachment_a = attach_file(
+        db_session, system_principal("test"), world.harvest_a, "so-tay.pdf", b"%PDF-1.4 test"
+    )
     return world
 
 
@@ -543,6 +547,25 @@ ROUTES = [
         body=lambda w: _harvest_document(w),
     ),
     Route(
+        "POST",
+        f"{P}/trace/events/<id:event_id>/attachments",
+        lambda w: f"{P}/trace/events/{w.harvest_a.id}/attachments",
+        {
+            "anonymous": 401,
+            "admin": 201,
+            "inspector": 403,
+            "producer_own": 201,
+            "producer_other": 404,
+        },
+        upload=True,
+    ),
+    Route(
+        "GET",
+        f"{P}/trace/events/<id:event_id>/attachments/<id:attachment_id>",
+        lambda w: f"{P}/trace/events/{w.harvest_a.id}/attachments/{w.attachment_a.id}",
+        readers_and_owner(),
+    ),
+    Route(
         "GET",
         f"{P}/lots/<id:lot_id>/epcis",
         lambda w: f"{P}/lots/{w.lot_a.id}/epcis",
@@ -615,7 +638,14 @@ def test_the_matrix_covers_every_api_route(app):
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.rule}")
 def test_each_role_gets_exactly_what_the_rules_allow(client, world, route, role):
     headers = {} if role == "anonymous" else world.accounts[role].headers
-    if route.upload:
+    if route.upload and "/attachments" in route.rule:
+        response = client.open(
+            route.path(world),
+            method=route.method,
+            headers=headers,
+            data={"file": (io.BytesIO(b"%PDF-1.4 matrix"), "bien-ban.pdf")},
+        )
+    elif route.upload:
         csv = (
             "Số GCN,Số QĐ,Ngày QĐ,Cơ quan cấp,MST,Tên sản phẩm,Số sao,Ngày cấp\n"
             "M-1,1/QĐ-UBND,02/01/2025,UBND tỉnh Đắk Nông,6400000001,Cà phê,3,02/01/2025\n"

@@ -488,3 +488,72 @@ def test_completeness_lists_the_ten_items_of_circular_02(client, chain, inspecto
     present = {i["key"]: i["present"] for i in items}
     assert present["stages"] and present["trace_code"] and present["standards"]
     assert present["image"] is False  # the factory product has no image
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _attach(client, account, event_id, content, name="Phiếu kết quả thử nghiệm.pdf"):
+    import io
+
+    return client.post(
+        f"{P}/trace/events/{event_id}/attachments",
+        headers=account.headers,
+        data={"file": (io.BytesIO(content), name)},
+    )
+
+
+def test_an_inspector_attaches_the_lab_report_to_an_inspection(client, chain, inspector):
+    inspection = _post(
+        client,
+        inspector,
+        "/trace/observations",
+        {
+            "kind": "inspection",
+            "event_time": f"2026-01-08T09:00:00{VN}",
+            "lots": [{"lot_id": chain.bags}],
+            "details": {"result": "đạt"},
+        },
+    )
+    added = _attach(client, inspector, inspection["id"], PDF)
+    assert added.status_code == 201, added.json
+    assert (added.json["content_type"], added.json["size"]) == ("application/pdf", len(PDF))
+    trace = client.get(f"{P}/lots/{chain.bags}/trace", headers=chain.account.headers).json
+    listed = trace["events"][-1]["attachments"]
+    assert [a["filename"] for a in listed] == ["Phiếu kết quả thử nghiệm.pdf"]
+    file = client.get(listed[0]["url"], headers=chain.account.headers)
+    assert file.data == PDF and file.mimetype == "application/pdf"
+    assert "filename*=UTF-8''Phi%E1%BA%BFu" in file.headers["Content-Disposition"]
+
+
+def test_only_pdf_png_or_jpeg_files_are_attached(client, chain):
+    trace = client.get(f"{P}/lots/{chain.bags}/trace", headers=chain.account.headers).json
+    packing = trace["events"][-1]["id"]
+    refused = _attach(client, chain.account, packing, b"MZ\x90\x00 not a report", "report.pdf")
+    assert refused.status_code == 422
+    assert (
+        _attach(client, chain.account, packing, b"\x89PNG\r\n\x1a\n....", "anh.png").status_code
+        == 201
+    )
+
+
+def test_an_inspector_attaches_only_to_inspections_and_sampling(client, chain, inspector):
+    trace = client.get(f"{P}/lots/{chain.bags}/trace", headers=inspector.headers).json
+    response = _attach(client, inspector, trace["events"][0]["id"], PDF)
+    assert response.status_code == 403
+
+
+def test_a_file_over_the_upload_limit_is_refused(client, chain, app):
+    import io
+
+    trace = client.get(f"{P}/lots/{chain.bags}/trace", headers=chain.account.headers).json
+    # Declared larger than the limit: refused before a byte of it is read.
+    declared = str(app.config["MAX_UPLOAD_BYTES"] + 1)
+    response = client.post(
+        f"{P}/trace/events/{trace['events'][-1]['id']}/attachments",
+        headers=chain.account.headers,
+        data={"file": (io.BytesIO(PDF), "lon.pdf")},
+        environ_overrides={"CONTENT_LENGTH": declared},
+    )
+    assert response.status_code == 413
+    assert response.json["code"] == "payload_too_large"

@@ -30,4 +30,5 @@ class Tag(StrEnum):
     TRACE_EVENT_RECORDED = "trace:event:recorded"
     TRACE_EVENT_CORRECTED = "trace:event:corrected"
     LOT_RECALLED = "trace:lot:recalled"
+    TRACE_ATTACHMENT_ADDED = "trace:attachment:added"
     DEMO_LOADED = "demo:data:loaded"

@@ -4,7 +4,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
@@ -59,6 +67,7 @@ class TraceEvent(Base):
 
     area: Mapped[RawMaterialArea | None] = relationship()
     lots: Mapped[list[EventLot]] = relationship(back_populates="event", order_by="EventLot.id")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
 
 
 class EventLot(Base):
@@ -108,3 +117,20 @@ class Recall(Base):
     created_at: Mapped[Created]
 
     lot: Mapped[Lot] = relationship()
+
+
+class Attachment(Base):
+    """A file that belongs to an event: a lab report, an inspection record, a photo. Kept in
+    the database (a few MiB at most) so backups and both databases hold the whole record."""
+
+    __tablename__ = "trace_attachments"
+
+    id: Mapped[IntPk]
+    event_id: Mapped[int] = mapped_column(ForeignKey("trace_events.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[Created]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app
+from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, fields
 
-from trace_service.api import ApiBlueprint, page_schema, paginate
+from trace_service.api import ApiBlueprint, accepts_files, page_schema, paginate
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Role
 from trace_service.db import get_session, utcnow
@@ -18,8 +20,9 @@ from trace_service.trace import epcis_import, services
 from trace_service.trace.completeness import completeness
 from trace_service.trace.eudr import plots_feature_collection
 from trace_service.trace.export import lot_history_document
-from trace_service.trace.models import Lot, Recall, TraceEvent
+from trace_service.trace.models import Attachment, Lot, Recall, TraceEvent
 from trace_service.trace.schemas import (
+    AttachmentSchema,
     CorrectionSchema,
     HarvestSchema,
     LotQuerySchema,
@@ -246,3 +249,46 @@ def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, A
         "imported": report.imported,
         "events": report.events,
     }
+
+
+class AttachmentFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "PDF, PNG or JPEG"})
+
+
+@blp.route("/trace/events/<id:event_id>/attachments", methods=["POST"])
+@require_roles(Role.ADMIN, Role.PRODUCER, Role.INSPECTOR)
+@blp.arguments(AttachmentFileSchema, location="files")
+@blp.response(201, AttachmentSchema)
+@accepts_files
+def attach(files: dict[str, Any], event_id: int) -> Attachment:
+    """Attach a lab report, inspection record or photo to an event."""
+    session, actor = get_session(), current_principal()
+    upload = files["file"]
+    return services.attach_file(
+        session,
+        actor,
+        services.get_event(session, actor, event_id),
+        upload.filename or "attachment",
+        upload.read(),
+    )
+
+
+@blp.route("/trace/events/<id:event_id>/attachments/<id:attachment_id>")
+@require_roles(*ALL_ROLES)
+@blp.response(200, content_type="application/octet-stream")
+def download(event_id: int, attachment_id: int) -> Response:
+    """An attached file, as it was uploaded."""
+    attachment = services.get_attachment(
+        get_session(), current_principal(), event_id, attachment_id
+    )
+    return Response(
+        attachment.data,
+        mimetype=attachment.content_type,
+        headers={
+            "Content-Disposition": "attachment; filename=\"{}\"; filename*=UTF-8''{}".format(
+                attachment.filename.encode("ascii", "replace").decode().replace("?", "_"),
+                quote(attachment.filename),
+            ),
+            "X-Content-SHA256": attachment.sha256,
+        },
+    )

@@ -131,6 +131,16 @@ class EventLotSchema(Schema):
     unit = fields.Enum(Unit, by_value=True)
 
 
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    url = fields.Function(lambda a: f"/api/v1/trace/events/{a.event_id}/attachments/{a.id}")
+    created_at = fields.DateTime()
+
+
 class TraceEventSchema(Schema):
     id = fields.Integer()
     uri = fields.String()
@@ -147,6 +157,7 @@ class TraceEventSchema(Schema):
     corrects_event_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
     lots = fields.List(fields.Nested(EventLotSchema))
+    attachments = fields.List(fields.Nested(AttachmentSchema))
 
 
 class AreaRefSchema(Schema):

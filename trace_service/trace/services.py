@@ -7,6 +7,7 @@ flushes; none commits. Trace queries are recursive SQL, the same on SQLite and P
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal, Role
 from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from trace_service.registry.models import Product, RawMaterialArea
-from trace_service.trace.models import EventLot, Lot, LotLink, Recall, TraceEvent
+from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
 from trace_service.trace.rules import MAX_YIELD, EventKind
 from trace_service.trace.units import Unit, in_kg
 
@@ -517,3 +518,82 @@ def area_trace(session: Session, area_id: int) -> Trace:
 def recalled_by(session: Session, lot: Lot) -> list[Recall]:
     """The recalls that reach ``lot``: of itself or of anything it was made from."""
     return list(session.scalars(select(Recall).where(Recall.lot_id.in_(ancestors(lot.id)))))
+
+
+# -- attachments ----------------------------------------------------------------------------
+
+# Sniffed from the bytes, never taken from the client's word.
+_SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+
+
+def _content_type(data: bytes) -> str | None:
+    return next((kind for magic, kind in _SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def get_event(session: Session, actor: Principal, event_id: int) -> TraceEvent:
+    event = session.get(TraceEvent, event_id)
+    if event is None or (actor.is_producer and not actor.owns(event.producer_id)):
+        raise NotFound("Không tìm thấy sự kiện.", "No event has this id.")
+    return event
+
+
+def attach_file(
+    session: Session, actor: Principal, event: TraceEvent, filename: str, data: bytes
+) -> Attachment:
+    """Attach a lab report, inspection record or photo (PDF, PNG or JPEG) to an event.
+    Inspectors attach to inspections and sampling; producers to their own events."""
+    if actor.role is Role.INSPECTOR and event.kind not in (
+        EventKind.INSPECTION,
+        EventKind.SAMPLING,
+    ):
+        raise Forbidden(
+            "Thanh tra chỉ đính kèm tệp vào sự kiện kiểm tra, lấy mẫu.",
+            "Inspectors attach files to inspections and sampling only.",
+        )
+    content_type = _content_type(data)
+    if content_type is None:
+        raise InvalidInput(
+            "Chỉ nhận tệp PDF, PNG hoặc JPEG.",
+            "Only PDF, PNG and JPEG files are accepted.",
+            errors={"files": {"file": ["Not a PDF, PNG or JPEG file."]}},
+        )
+    name = "".join(ch for ch in filename if ch.isprintable() and ch not in '/\\"')[-200:]
+    attachment = Attachment(
+        event_id=event.id,
+        filename=name or "attachment",
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by=actor.user_id,
+    )
+    session.add(attachment)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.TRACE_ATTACHMENT_ADDED,
+        "trace_event",
+        event.id,
+        {
+            "attachment": attachment.id,
+            "filename": attachment.filename,
+            "sha256": attachment.sha256,
+            "size": attachment.size,
+        },
+    )
+    return attachment
+
+
+def get_attachment(
+    session: Session, actor: Principal, event_id: int, attachment_id: int
+) -> Attachment:
+    event = get_event(session, actor, event_id)
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.event_id != event.id:
+        raise NotFound("Không tìm thấy tệp đính kèm.", "No attachment has this id.")
+    return attachment

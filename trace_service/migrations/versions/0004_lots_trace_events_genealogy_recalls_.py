@@ -1,4 +1,4 @@
-"""lots, trace events, genealogy, recalls
+"""lots, trace events, genealogy, recalls, attachments
 
 Revision ID: 0004
 Revises: 0003
@@ -98,6 +98,23 @@ def upgrade() -> None:
     with op.batch_alter_table('recalls', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recalls_lot_id'), ['lot_id'], unique=False)
 
+    op.create_table('trace_attachments',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', trace_service.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['trace_events.id'], name=op.f('fk_trace_attachments_event_id_trace_events')),
+    sa.ForeignKeyConstraint(['uploaded_by'], ['users.id'], name=op.f('fk_trace_attachments_uploaded_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trace_attachments'))
+    )
+    with op.batch_alter_table('trace_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trace_attachments_event_id'), ['event_id'], unique=False)
+
     op.create_table('trace_event_lots',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -123,6 +140,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_trace_event_lots_event_id'))
 
     op.drop_table('trace_event_lots')
+    with op.batch_alter_table('trace_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trace_attachments_event_id'))
+
+    op.drop_table('trace_attachments')
     with op.batch_alter_table('recalls', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recalls_lot_id'))
 
