@@ -140,7 +140,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         str,
         "Path of GS1's EPCIS 2.0 JSON schema, which EPCIS imports are checked against; "
-        "empty: `../shared/epcis/EPCIS-JSON-Schema.json` beside the project.",
+        "empty: the copy shipped in `trace_service/trace/gs1/`.",
     ),
     Setting(
         "SCHEDULER",

@@ -806,3 +806,11 @@ def test_are_uri_checks_refused_to_be_skipped(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(Draft7Validator, "FORMAT_CHECKER", FormatChecker(formats=["date"]))
     with pytest.raises(RuntimeError, match="rfc3986-validator"):
         epcis._format_checker()
+
+
+def test_the_shipped_schema_is_gs1s_own() -> None:
+    from trace_service.trace.epcis import DEFAULT_SCHEMA_PATH, SHARED_SCHEMA_PATH
+
+    if not SHARED_SCHEMA_PATH.is_file():
+        pytest.skip("../shared/epcis/ is not beside the project to compare with")
+    assert DEFAULT_SCHEMA_PATH.read_bytes() == SHARED_SCHEMA_PATH.read_bytes()

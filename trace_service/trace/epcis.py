@@ -53,7 +53,9 @@ PROCESSING_KIND_FIELD = "ocop:processingKind"
 CERTIFICATION_DETAILS_FIELD = "ocop:certificationDetails"
 
 SCHEMA_ENV = "OCOP_EPCIS_SCHEMA"
-DEFAULT_SCHEMA_PATH = (
+# GS1's schema ships with the service (see gs1/README.md): imports are checked at run time.
+DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent / "gs1" / "EPCIS-JSON-Schema.json"
+SHARED_SCHEMA_PATH = (
     Path(__file__).resolve().parents[3] / "shared" / "epcis" / "EPCIS-JSON-Schema.json"
 )
 
@@ -383,7 +385,7 @@ def _json_value(value: Any) -> Any:
 
 def schema_path(configured: str | Path | None = None) -> Path:
     """Where GS1's EPCIS JSON schema is: the path given (the app's ``EPCIS_SCHEMA`` setting),
-    else $OCOP_EPCIS_SCHEMA, else ../shared/epcis/ beside the project's root."""
+    else $OCOP_EPCIS_SCHEMA, else the copy shipped in ``gs1/``."""
     configured = configured or os.environ.get(SCHEMA_ENV)
     return Path(configured) if configured else DEFAULT_SCHEMA_PATH
 
