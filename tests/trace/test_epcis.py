@@ -683,7 +683,10 @@ def test_is_a_decimal_amount_written_as_a_number() -> None:
     "example", ["example-ObjectEvent-DigitalLink.jsonld", "example-TransformationEvent.jsonld"]
 )
 def test_are_gs1s_blank_node_ids_reported_as_not_uris(example: str) -> None:
-    official = json.loads((schema_path().parent / example).read_text(encoding="utf-8"))
+    examples = epcis.SHARED_SCHEMA_PATH.parent
+    if not (examples / example).is_file():
+        pytest.skip(f"GS1's examples are not in {examples}")
+    official = json.loads((examples / example).read_text(encoding="utf-8"))
     assert official["id"] == "_:document1"
     assert validate_epcis(official) == ["$.id: '_:document1' is not a 'uri'"]
     official["id"] = "urn:uuid:1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
@@ -793,12 +796,12 @@ def test_is_the_schema_path_taken_from_the_environment(
     assert validate_epcis(document()) == []
 
 
-def test_does_the_default_schema_path_sit_in_shared_beside_the_project(
+def test_is_the_default_schema_the_copy_shipped_with_the_service(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OCOP_EPCIS_SCHEMA", raising=False)
-    root = Path(epcis.__file__).resolve().parents[2]
-    assert schema_path() == root.parent / "shared" / "epcis" / "EPCIS-JSON-Schema.json"
+    shipped = Path(epcis.__file__).resolve().parent / "gs1" / "EPCIS-JSON-Schema.json"
+    assert schema_path() == shipped and shipped.is_file()
 
 
 def test_are_uri_checks_refused_to_be_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
