@@ -75,3 +75,16 @@ def test_the_readme_has_one_command_under_run_and_one_under_test():
         command = blocks[0].strip()
         assert "\n" not in command
         assert (README.parent / command.removeprefix("./")).exists()
+
+
+def test_maximum_yields_can_be_set_per_process(monkeypatch):
+    from decimal import Decimal
+
+    from trace_service.trace.rules import max_yields
+
+    monkeypatch.setenv("OCOP_MAX_YIELDS", '{"roasting": 0.95}')
+    yields = max_yields(load_settings()["MAX_YIELDS"])
+    assert yields["roasting"] == Decimal("0.95") and yields["drying"] == Decimal("0.60")
+    monkeypatch.setenv("OCOP_MAX_YIELDS", '{"roasting": "high"}')
+    with pytest.raises(ConfigError, match="OCOP_MAX_YIELDS"):
+        load_settings()

@@ -7,6 +7,7 @@ table is checked against ``SETTINGS`` by a test, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,19 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError(f"expected a positive whole number, got {raw!r}")
     return value
+
+
+def _yields(raw: str) -> dict[str, float]:
+    """``{"roasting": 0.85, "drying": 0.55}``: maximum yields by process, over the defaults."""
+    value = json.loads(raw) if raw.strip() else {}
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 10
+        for v in value.values()
+    ):
+        raise ValueError(
+            'expected a JSON object of process names to numbers, e.g. {"roasting": 0.85}'
+        )
+    return {str(k): float(v) for k, v in value.items()}
 
 
 def _non_negative_int(raw: str) -> int:
@@ -134,6 +148,13 @@ SETTINGS: tuple[Setting, ...] = (
         300,
         _positive_int,
         "Wait before the first retry; it doubles after every failed try.",
+    ),
+    Setting(
+        "MAX_YIELDS",
+        {},
+        _yields,
+        "JSON object of maximum yields by process, over the built-in ones "
+        '(`trace_service/trace/rules.py`), e.g. `{"roasting": 0.85}`.',
     ),
     Setting(
         "EPCIS_SCHEMA",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
@@ -111,7 +112,9 @@ def _new_lot(session: Session, item: dict[str, Any], material: str) -> dict[str,
     return spec
 
 
-def _record(session: Session, actor: Principal, event: dict[str, Any]) -> None:
+def _record(
+    session: Session, actor: Principal, event: dict[str, Any], yields: dict[str, Decimal]
+) -> None:
     kind, step = event.get("type"), _step(event)
     when = _when(event)
     location = (event.get("readPoint") or {}).get("id", "")
@@ -151,12 +154,12 @@ def _record(session: Session, actor: Principal, event: dict[str, Any]) -> None:
             services.record_packing(session, actor, data)
         else:
             process = str(event.get("ocop:processingKind", ""))
-            if process not in MAX_YIELD:
+            if process not in yields:
                 raise _Refused(
                     f"Unknown processing kind '{process}' (ocop:processingKind: "
-                    f"{', '.join(sorted(MAX_YIELD))})."
+                    f"{', '.join(sorted(yields))})."
                 )
-            services.record_transformation(session, actor, {**data, "process": process})
+            services.record_transformation(session, actor, {**data, "process": process}, yields)
     elif kind == "ObjectEvent" and event.get("action") == "OBSERVE" and step in _OBSERVATIONS:
         lots = [
             {"lot_id": _existing_lot(session, q["epcClass"]).id}
@@ -182,6 +185,7 @@ def import_epcis(
     *,
     dry_run: bool,
     schema_file: str | None = None,
+    yields: dict[str, Decimal] = MAX_YIELD,
 ) -> EpcisImportReport:
     """Record every event of ``document`` or none; the report names each refused event."""
     try:
@@ -207,7 +211,7 @@ def import_epcis(
         result = EventResult(index, event.get("eventID"), event.get("type"))
         step = session.begin_nested()  # a refused event leaves nothing; the next ones go on
         try:
-            _record(session, actor, event)
+            _record(session, actor, event, yields)
             step.commit()
         except _Refused as refused:
             step.rollback()

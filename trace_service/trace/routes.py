@@ -21,6 +21,7 @@ from trace_service.trace.completeness import completeness
 from trace_service.trace.eudr import plots_feature_collection
 from trace_service.trace.export import lot_history_document
 from trace_service.trace.models import Attachment, Lot, Recall, TraceEvent
+from trace_service.trace.rules import max_yields
 from trace_service.trace.schemas import (
     AttachmentSchema,
     CorrectionSchema,
@@ -60,7 +61,8 @@ def record_harvest(data: dict[str, Any]) -> TraceEvent:
 @blp.response(201, TraceEventSchema)
 def record_transformation(data: dict[str, Any]) -> TraceEvent:
     """Input lots become output lots (drying, hulling, roasting…), within the process's yield."""
-    return services.record_transformation(get_session(), current_principal(), data)
+    yields = max_yields(current_app.config["MAX_YIELDS"])
+    return services.record_transformation(get_session(), current_principal(), data, yields)
 
 
 @blp.route("/trace/packings", methods=["POST"])
@@ -235,6 +237,7 @@ def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, A
         document,
         dry_run=query["dry_run"],
         schema_file=current_app.config["EPCIS_SCHEMA"] or None,
+        yields=max_yields(current_app.config["MAX_YIELDS"]),
     )
     if not report.ok and not query["dry_run"]:
         refused = EpcisEventResultSchema(many=True).dump([e for e in report.events if e.problems])

@@ -22,6 +22,11 @@ class EventKind(StrEnum):
 # Upper bounds, generous on purpose: a figure above them is a typing error or fraud, not a
 # good harvest. Fresh coffee cherry gives about 0.2 of its weight as green bean; drying
 # alone keeps about half, hulling about 0.4 of the dried cherry, roasting about 0.85.
+def max_yields(overrides: dict[str, float]) -> dict[str, Decimal]:
+    """The built-in maximum yields with the operator's ``OCOP_MAX_YIELDS`` over them."""
+    return {**MAX_YIELD, **{k: Decimal(str(v)) for k, v in overrides.items()}}
+
+
 MAX_YIELD: dict[str, Decimal] = {
     "drying": Decimal("0.60"),
     "pulping": Decimal("0.70"),
