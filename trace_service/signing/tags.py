@@ -1,0 +1,11 @@
+"""Audit tags of key management, for ``record_event`` (which accepts any ``StrEnum``)."""
+
+from enum import StrEnum
+
+
+class SigningTag(StrEnum):
+    KEY_CREATED = "signing:key:created"
+    KEY_ROTATED = "signing:key:rotated"
+    KEY_RETIRED = "signing:key:retired"
+    KEY_COMPROMISED = "signing:key:compromised"
+    TRUST_LIST_SIGNED = "signing:trust_list:signed"
