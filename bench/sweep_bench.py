@@ -34,7 +34,6 @@ import random
 import statistics
 import sys
 import tempfile
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +51,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from bench import common
+from bench.common import log, settle, timed
 from tests.databases import POSTGRES_ENV, fresh_database
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.principal import system_principal
@@ -77,21 +78,7 @@ FIRST_ISSUE, LAST_ISSUE = date(2021, 1, 1), date(2025, 12, 31)
 MIB = 1024 * 1024
 
 
-def log(message: str = "") -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --- databases ---------------------------------------------------------------------------
-
-
-def settle(engine: Engine) -> None:
-    """Bring the database to the same physical state before each timed step: PostgreSQL
-    vacuumed and analysed (as autovacuum would have it), SQLite's WAL checkpointed."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -227,12 +214,6 @@ def clean_up(engine: Engine) -> None:
     settle(engine)
 
 
-def timed(step: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = step()
-    return time.perf_counter() - start, result
-
-
 def tracemalloc_peak_mib(step: Callable[[], Any]) -> float:
     """Peak of Python allocations made during ``step`` (what a row loaded into Python costs)."""
     tracemalloc.start()
@@ -310,12 +291,6 @@ def measure(backend: str, certificates: int, repeat: int, tmp_dir: Path) -> dict
 # --- reporting -----------------------------------------------------------------------------
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
     columns = (
         ("backend", None),
@@ -333,16 +308,7 @@ def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
         ("tracemalloc MiB", "peak_tracemalloc_mib"),
         ("RSS growth MiB", "peak_rss_growth_mib"),
     )
-    table = [[c for c, _ in columns]]
-    for backend, figures in rows:
-        table.append([backend, *(_fmt(figures.get(key)) for _, key in columns[1:])])
-    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-    log()
-    for n, row in enumerate(table):
-        log("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-        if n == 0:
-            log("  ".join("-" * width for width in widths))
-    log()
+    common.print_table(columns, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,9 +36,7 @@ import random
 import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from bench import common
+from bench.common import log, settle, timed
 from tests.databases import POSTGRES_ENV, fresh_database
 from trace_service.db import make_engine
 from trace_service.migrate import upgrade
@@ -87,21 +87,7 @@ CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 HARVEST_DAY = date(2025, 10, 1)
 
 
-def log(message: str = "") -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --- databases ---------------------------------------------------------------------------
-
-
-def settle(engine: Engine) -> None:
-    """PostgreSQL vacuumed and analysed (as autovacuum would have it), SQLite's WAL
-    checkpointed, so both backends are timed in a settled state."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -353,12 +339,6 @@ def forward(engine: Engine, area_id: int) -> services.Trace:
         return services.area_trace(session, area_id)
 
 
-def timed(step: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = step()
-    return time.perf_counter() - start, result
-
-
 def explain(engine: Engine, lot_id: int, area_id: int) -> None:
     """Print the plans of the statements the traces run (the lots and events queries carry
     the recursive CTE; the others are small IN lists)."""
@@ -443,12 +423,6 @@ def measure(
 # --- reporting -----------------------------------------------------------------------------
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
     columns = (
         ("backend", None),
@@ -465,16 +439,7 @@ def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
         ("pieces", "forward_pieces"),
         ("load s", "load_s"),
     )
-    table = [[c for c, _ in columns]]
-    for backend, figures in rows:
-        table.append([backend, *(_fmt(figures.get(key)) for _, key in columns[1:])])
-    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-    log()
-    for n, row in enumerate(table):
-        log("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-        if n == 0:
-            log("  ".join("-" * width for width in widths))
-    log()
+    common.print_table(columns, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

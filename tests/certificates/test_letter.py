@@ -21,10 +21,10 @@ from reportlab.pdfbase import pdfmetrics
 from trace_service.certificates.letter import (
     FONT_FILES,
     LetterData,
-    dmy,
     long_date,
     render_expiry_letter,
 )
+from trace_service.clock import vn_date
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFINFO = shutil.which("pdfinfo")
@@ -212,7 +212,7 @@ def test_dates_follow_decree_30():
     assert long_date("Lâm Đồng", date(2025, 2, 5)) == "Lâm Đồng, ngày 05 tháng 02 năm 2025"
     assert long_date("Đắk Nông", date(2025, 3, 15)) == "Đắk Nông, ngày 15 tháng 3 năm 2025"
     assert long_date("Huế", date(2025, 12, 1)) == "Huế, ngày 01 tháng 12 năm 2025"
-    assert dmy(date(2025, 3, 5)) == "05/03/2025"
+    assert vn_date(date(2025, 3, 5)) == "05/03/2025"
 
 
 def test_importing_the_module_registers_no_font():

@@ -39,6 +39,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from trace_service.clock import vn_date
+
 FONT_PACKAGE = "fontpkg_be_vietnam_pro"
 FONT_FAMILY = "BeVietnamPro"
 # reportlab font name -> file in the package's ``files/`` folder.
@@ -104,11 +106,6 @@ def register_fonts() -> None:
             FONT_FAMILY, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
         )
         _fonts_registered = True
-
-
-def dmy(day: date) -> str:
-    """``15/03/2025``: the short date form used in the body of the letter."""
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
 def long_date(place: str, day: date) -> str:
@@ -263,16 +260,16 @@ def _body(data: LetterData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
     producer = _text(data.producer_name)
     product = _text(data.product_name)
     number = _text(data.certificate_number)
-    last_day = dmy(data.valid_until)
-    no_longer_valid = dmy(data.valid_until + timedelta(days=1))
+    last_day = vn_date(data.valid_until)
+    no_longer_valid = vn_date(data.valid_until + timedelta(days=1))
     if data.days_left > 0:
         remaining = (
-            f"Tính đến ngày {dmy(data.letter_date)}, Giấy chứng nhận còn "
+            f"Tính đến ngày {vn_date(data.letter_date)}, Giấy chứng nhận còn "
             f"<b>{data.days_left} ngày</b> hiệu lực."
         )
     else:
         remaining = (
-            f"Ngày {dmy(data.letter_date)} là ngày cuối cùng Giấy chứng nhận còn hiệu lực "
+            f"Ngày {vn_date(data.letter_date)} là ngày cuối cùng Giấy chứng nhận còn hiệu lực "
             f"(còn <b>{data.days_left} ngày</b>)."
         )
     body = s["body"]
@@ -287,7 +284,7 @@ def _body(data: LetterData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
         Paragraph(
             f"Sản phẩm <b>{product}</b> của {producer} đã được {_text(data.issuing_authority)} "
             f"công nhận đạt <b>{data.star} sao</b> theo Giấy chứng nhận số <b>{number}</b> cấp "
-            f"ngày {dmy(data.issue_date)}. Giấy chứng nhận có hiệu lực đến hết ngày "
+            f"ngày {vn_date(data.issue_date)}. Giấy chứng nhận có hiệu lực đến hết ngày "
             f"<b>{last_day}</b>. {remaining}",
             body,
         ),
@@ -318,7 +315,7 @@ def _body(data: LetterData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
 def _footer_text(data: LetterData) -> str:
     text = (
         f"Notice: OCOP certificate {_text(data.certificate_number)} is valid until "
-        f"{dmy(data.valid_until)}."
+        f"{vn_date(data.valid_until)}."
     )
     if data.certificate_url:
         text += f" Certificate page: {_text(data.certificate_url)}"
