@@ -18,13 +18,9 @@ from pathlib import Path
 import pytest
 from reportlab.pdfbase import pdfmetrics
 
-from trace_service.certificates.letter import (
-    FONT_FILES,
-    LetterData,
-    long_date,
-    render_expiry_letter,
-)
+from trace_service.certificates.letter import LetterData, long_date, render_expiry_letter
 from trace_service.clock import vn_date
+from trace_service.fonts import FONT_FILES
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFINFO = shutil.which("pdfinfo")

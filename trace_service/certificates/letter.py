@@ -14,19 +14,15 @@ the signature block side by side. It is set in Be Vietnam Pro (from the PyPI pac
 from __future__ import annotations
 
 import io
-import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib.resources import as_file, files
 from xml.sax.saxutils import escape
 
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -40,26 +36,13 @@ from reportlab.platypus import (
 )
 
 from trace_service.clock import vn_date
-
-FONT_PACKAGE = "fontpkg_be_vietnam_pro"
-FONT_FAMILY = "BeVietnamPro"
-# reportlab font name -> file in the package's ``files/`` folder.
-FONT_FILES = {
-    f"{FONT_FAMILY}-Regular": "BeVietnamPro-Regular.ttf",
-    f"{FONT_FAMILY}-Bold": "BeVietnamPro-Bold.ttf",
-    f"{FONT_FAMILY}-Italic": "BeVietnamPro-Italic.ttf",
-    f"{FONT_FAMILY}-BoldItalic": "BeVietnamPro-BoldItalic.ttf",
-}
-REGULAR, BOLD, ITALIC, BOLD_ITALIC = FONT_FILES
+from trace_service.fonts import BOLD, BOLD_ITALIC, ITALIC, REGULAR, register_fonts
 
 # Decree 30/2020/NĐ-CP, Appendix I: top and bottom margins 20–25 mm, left 30–35 mm, right
 # 15–20 mm.
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 20 * mm, 22 * mm, 30 * mm, 18 * mm
 FOOTER_HEIGHT = 12 * mm
 BODY_SIZE = 12
-
-_fonts_lock = threading.Lock()
-_fonts_registered = False
 
 
 @dataclass(frozen=True)
@@ -82,30 +65,6 @@ class LetterData:
     # Who gets a copy: the authority that holds the issuer's powers today (an abolished
     # district's successor), which may differ from the issuer named in the body.
     copy_to: str | None = None
-
-
-def register_fonts() -> None:
-    """Register Be Vietnam Pro (regular, bold, italic, bold italic) with reportlab, once.
-
-    Called on the first render rather than at import, so importing this module reads no
-    font file.
-    """
-    global _fonts_registered
-    if _fonts_registered:
-        return
-    with _fonts_lock:
-        if _fonts_registered:
-            return
-        folder = files(FONT_PACKAGE) / "files"
-        for name, filename in FONT_FILES.items():
-            # as_file gives a real path even if the package sits in a zip; TTFont reads the
-            # whole file while it is constructed, so the path may go away afterwards.
-            with as_file(folder / filename) as path:
-                pdfmetrics.registerFont(TTFont(name, str(path)))
-        pdfmetrics.registerFontFamily(
-            FONT_FAMILY, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
-        )
-        _fonts_registered = True
 
 
 def long_date(place: str, day: date) -> str:
