@@ -1,0 +1,487 @@
+"""OCOP stamps on A4 sticker sheets that print right on a home printer with default settings.
+
+Why it is built this way:
+
+* Geometry is data (``label_templates/a4_sheet.json`` and ``stamp.json``): margins of 10 mm or
+  more (desktop printers cannot print the outer 3-6 mm) and QR modules of 0.5 mm, so that a
+  driver's "shrink to fit" (about 94 %) still leaves modules above GS1's 0.396 mm minimum.
+* A run prints thousands of stamps that differ only in their QR code and printed codes. Frame,
+  OCOP, stars and the run's facts are drawn once into a Form XObject that every stamp places
+  with ``doForm``; per label only the QR path and the code text are written.
+* QR codes are vector paths (``qr_path_ops``), appended to the page content with reportlab's
+  ``Canvas.addLiteral`` (its documented way to insert raw PDF operators), so they stay sharp
+  at any printer resolution and the file holds no images.
+* Labels arrive as an iterable and are drawn as they come; the page total that the footer
+  shows ("Trang 3/25") is only known at the end, so each page's number is a small form that
+  is filled in after the last page.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
+
+from trace_service.clock import vn_date
+from trace_service.fonts import BOLD, BOLD_ITALIC, ITALIC, REGULAR, register_fonts
+from trace_service.labels.art import QUIET_ZONE_MODULES, LabelArt, StampFacts
+from trace_service.labels.render.qr_image import qr_path_ops
+from trace_service.labels.templates import load_template
+
+FONTS = {"regular": REGULAR, "bold": BOLD, "italic": ITALIC, "bold_italic": BOLD_ITALIC}
+ELLIPSIS = "…"
+SIZE_STEP_PT = 0.25  # how finely long text is shrunk towards its minimum size
+STAMP_FORM = "ocop_stamp"
+SCRATCH_FORM = "ocop_scratch"
+OCOP_STARS = range(3, 6)
+MIN_MARGIN_MM = 10  # desktop printers leave the outer 3-6 mm blank; some drivers shrink more
+FONT_DESCENT_EM = 0.265  # Be Vietnam Pro's descender, for checking the footer's clearance
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """What was rendered: page count, stamps per full page, label count."""
+
+    pages: int
+    per_page: int
+    labels: int
+
+
+@dataclass(frozen=True)
+class FittedText:
+    """Text laid out in a box: the chosen font size and its lines."""
+
+    font: str
+    size: float
+    lines: list[str]
+
+
+# ---------------------------------------------------------------------------- text fitting
+
+
+def _wrap(words: list[str], font: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap; a word wider than the box is cut between letters."""
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        candidate = f"{line} {word}" if line else word
+        if stringWidth(candidate, font, size) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = word
+        while stringWidth(line, font, size) > width and len(line) > 1:
+            cut = 1  # the longest prefix that fits, and at least one letter
+            while cut < len(line) - 1 and stringWidth(line[: cut + 1], font, size) <= width:
+                cut += 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line:
+        lines.append(line)
+    return lines
+
+
+def fit_text(
+    text: str, font: str, width: float, *, max_pt: float, min_pt: float, max_lines: int
+) -> FittedText:
+    """The largest size from ``max_pt`` down to ``min_pt`` at which ``text`` wraps into at
+    most ``max_lines`` lines of ``width`` points; failing that, ``min_pt`` with the last line
+    ending in "…". Text is NFC-normalised so that every Vietnamese letter is one glyph."""
+    words = unicodedata.normalize("NFC", text).split()
+    size = max_pt
+    while True:
+        lines = _wrap(words, font, size, width)
+        if len(lines) <= max_lines:
+            return FittedText(font, size, lines)
+        if size <= min_pt:
+            break
+        size = max(min_pt, size - SIZE_STEP_PT)
+    last = lines[max_lines - 1]
+    while last and stringWidth(last.rstrip() + ELLIPSIS, font, size) > width:
+        last = last[:-1]
+    return FittedText(font, size, [*lines[: max_lines - 1], last.rstrip() + ELLIPSIS])
+
+
+def _ascent(font: str, size: float) -> float:
+    return getFont(font).face.ascent / 1000 * size
+
+
+def _descent(font: str, size: float) -> float:
+    return -getFont(font).face.descent / 1000 * size
+
+
+# ---------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """The page and stamp templates resolved into points (PDF user space, y up)."""
+
+    page_w: float
+    page_h: float
+    stamp: dict[str, Any]
+    stamp_w: float
+    stamp_h: float
+    slots: list[tuple[float, float]]  # bottom-left corner of each stamp, reading order
+    margins: dict[str, float]
+    footer: dict[str, Any]
+
+    @classmethod
+    def load(cls, name: str) -> SheetLayout:
+        sheet = load_template(name)
+        stamp = load_template(sheet["stamp"])
+        page_w = sheet["page"]["width_mm"] * mm
+        page_h = sheet["page"]["height_mm"] * mm
+        if min(sheet["margins_mm"].values()) < MIN_MARGIN_MM:
+            raise ValueError(f"template {name!r}: margins under {MIN_MARGIN_MM} mm do not print")
+        footer = sheet["footer"]
+        if footer["baseline_mm"] - footer["size_pt"] * FONT_DESCENT_EM / mm < MIN_MARGIN_MM:
+            raise ValueError(f"template {name!r}: the footer is too close to the paper's edge")
+        margins = {side: v * mm for side, v in sheet["margins_mm"].items()}
+        grid = sheet["grid"]
+        stamp_w, stamp_h = stamp["width_mm"] * mm, stamp["height_mm"] * mm
+        gap_x, gap_y = grid["column_gap_mm"] * mm, grid["row_gap_mm"] * mm
+        cols, rows = grid["columns"], grid["rows"]
+        grid_w = cols * stamp_w + (cols - 1) * gap_x
+        grid_h = rows * stamp_h + (rows - 1) * gap_y
+        free_w = page_w - margins["left"] - margins["right"] - grid_w
+        free_h = page_h - margins["top"] - margins["bottom"] - grid_h
+        if free_w < 0 or free_h < 0:
+            raise ValueError(f"template {name!r}: the stamp grid does not fit inside the margins")
+        # Centre the grid in the area the margins leave, so any slack is shared evenly.
+        left = margins["left"] + free_w / 2
+        top = page_h - margins["top"] - free_h / 2
+        slots = [
+            (left + c * (stamp_w + gap_x), top - (r + 1) * stamp_h - r * gap_y)
+            for r in range(rows)
+            for c in range(cols)
+        ]
+        return cls(page_w, page_h, stamp, stamp_w, stamp_h, slots, margins, footer)
+
+    def x(self, left_mm: float) -> float:
+        """A stamp-template distance from the stamp's left edge, as a PDF x in points."""
+        return left_mm * mm
+
+    def y(self, top_mm: float) -> float:
+        """A stamp-template distance from the stamp's top edge, as a PDF y in points."""
+        return self.stamp_h - top_mm * mm
+
+
+# ---------------------------------------------------------------------------- the stamp form
+
+
+def _star_points(cx: float, cy: float, outer: float) -> list[tuple[float, float]]:
+    """The ten corners of a five-pointed star with one point straight up."""
+    inner = outer * 0.382  # the regular star's ratio, as on the OCOP logo
+    return [
+        (
+            cx + (outer if i % 2 == 0 else inner) * math.cos(math.pi / 2 + i * math.pi / 5),
+            cy + (outer if i % 2 == 0 else inner) * math.sin(math.pi / 2 + i * math.pi / 5),
+        )
+        for i in range(10)
+    ]
+
+
+def _draw_lines(
+    canvas: Canvas, fitted: FittedText, x: float, top: float, leading: float, gray: float
+) -> float:
+    """Draw ``fitted`` with its first line's ascent at ``top``; return the y below it."""
+    canvas.setFont(fitted.font, fitted.size)
+    canvas.setFillGray(gray)
+    baseline = top - _ascent(fitted.font, fitted.size)
+    for line in fitted.lines:
+        canvas.drawString(x, baseline, line)
+        baseline -= fitted.size * leading
+    return baseline + fitted.size * leading - _descent(fitted.font, fitted.size)
+
+
+def _fit_block(block: dict[str, Any], values: dict[str, str], width: float) -> FittedText:
+    return fit_text(
+        block["text"].format_map(values),
+        FONTS[block["font"]],
+        width,
+        max_pt=block["max_pt"],
+        min_pt=block["min_pt"],
+        max_lines=block["max_lines"],
+    )
+
+
+def _block_height(fitted: FittedText, leading: float) -> float:
+    line = fitted.size * leading
+    return (
+        _ascent(fitted.font, fitted.size)
+        + (len(fitted.lines) - 1) * line
+        + _descent(fitted.font, fitted.size)
+    )
+
+
+def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> None:
+    """Everything a run's stamps share, drawn once as a Form XObject in stamp coordinates."""
+    t = sheet.stamp
+    w, h = sheet.stamp_w, sheet.stamp_h
+    canvas.beginForm(STAMP_FORM, -1, -1, w + 1, h + 1)
+
+    outline = t["outline"]  # where to cut or peel: light so it disappears against the paper
+    canvas.setStrokeGray(outline["gray"])
+    canvas.setLineWidth(outline["width_pt"])
+    canvas.rect(0, 0, w, h, stroke=1, fill=0)
+
+    frame = t["frame"]
+    inset = frame["inset_mm"] * mm
+    canvas.setStrokeColor(HexColor(frame["color"]))
+    canvas.setLineWidth(frame["width_pt"])
+    canvas.roundRect(inset, inset, w - 2 * inset, h - 2 * inset, frame["radius_mm"] * mm)
+
+    column = t["column"]
+    left = sheet.x(column["left_mm"])
+    width = sheet.x(column["right_mm"]) - left
+    top, bottom = sheet.y(column["top_mm"]), sheet.y(column["bottom_mm"])
+    leading = t["leading"]
+
+    ocop = t["ocop"]
+    ocop_font = FONTS[ocop["font"]]
+    canvas.setFillColor(HexColor(ocop["color"]))
+    canvas.setFont(ocop_font, ocop["size_pt"])
+    y = top - _ascent(ocop_font, ocop["size_pt"])
+    canvas.drawString(left, y, ocop["text"])
+    y -= _descent(ocop_font, ocop["size_pt"])
+
+    stars = t["stars"]
+    size, gap = stars["size_mm"] * mm, stars["gap_mm"] * mm
+    y -= stars["space_before_mm"] * mm + size / 2
+    canvas.setFillColor(HexColor(stars["fill"]))
+    canvas.setStrokeColor(HexColor(stars["stroke"]))
+    canvas.setLineWidth(stars["width_pt"])
+    canvas.setLineJoin(1)  # round joins keep the thin points from spiking past the star
+    for i in range(facts.star):
+        path = canvas.beginPath()
+        points = _star_points(left + size / 2 + i * (size + gap), y, size / 2)
+        path.moveTo(*points[0])
+        for point in points[1:]:
+            path.lineTo(*point)
+        path.close()
+        canvas.drawPath(path, stroke=1, fill=1)
+    y -= size / 2
+
+    values = {
+        "product_name": facts.product_name,
+        "producer_name": facts.producer_name,
+        "certificate_number": facts.certificate_number,
+        "valid_until": vn_date(facts.valid_until),
+    }
+    for block in t["top_blocks"]:
+        y -= block["space_before_mm"] * mm
+        y = _draw_lines(
+            canvas, _fit_block(block, values, width), left, y, leading, block.get("gray", 0)
+        )
+
+    fitted = [(block, _fit_block(block, values, width)) for block in t["bottom_blocks"]]
+    height = sum(_block_height(f, leading) + b["space_before_mm"] * mm for b, f in fitted)
+    if bottom + height > y:
+        raise ValueError("stamp template: the text column is too short for its blocks")
+    y = bottom + height
+    for block, text in fitted:
+        y -= block["space_before_mm"] * mm
+        y = _draw_lines(canvas, text, left, y, leading, block.get("gray", 0))
+    canvas.endForm()
+
+
+def _draw_scratch_form(canvas: Canvas, sheet: SheetLayout) -> None:
+    """The scratch box and its caption; the code inside is drawn per label."""
+    box = sheet.stamp["scratch"]
+    x, y = sheet.x(box["left_mm"]), sheet.y(box["top_mm"] + box["height_mm"])
+    w, h = box["width_mm"] * mm, box["height_mm"] * mm
+    canvas.beginForm(SCRATCH_FORM, x - 1, y - 1, x + w + 1, y + h + 1)
+    canvas.setStrokeGray(box["stroke_gray"])
+    canvas.setLineWidth(box["width_pt"])
+    canvas.roundRect(x, y, w, h, box["radius_mm"] * mm)
+    canvas.setFillGray(0.2)
+    canvas.setFont(FONTS[box["caption_font"]], box["caption_pt"])
+    canvas.drawCentredString(x + w / 2, sheet.y(box["caption_baseline_mm"]), box["caption"])
+    canvas.endForm()
+
+
+# ---------------------------------------------------------------------------- the sheet
+
+
+class _Stamper:
+    """Draws labels into slots page by page; the per-label work is kept to string building.
+
+    Per slot, the ``cm`` that places the stamp form is computed once. Codes go into one text
+    object per page (one BT ... ET, one font selection) rather than one per label.
+    """
+
+    def __init__(self, canvas: Canvas, sheet: SheetLayout) -> None:
+        self.canvas = canvas
+        self.sheet = sheet
+        t = sheet.stamp
+        self.module = t["module_mm"] * mm
+        self.qr_box = t["qr"]["box_mm"] * mm
+        self.qr_left = sheet.x(t["qr"]["left_mm"])
+        self.qr_top = sheet.y(t["qr"]["top_mm"])
+        self.slot_cm = [f"q 1 0 0 1 {x:.3f} {y:.3f} cm" for x, y in sheet.slots]
+        self.code_font = FONTS[t["code"]["font"]], t["code"]["size_pt"]
+        self.code_at = self.qr_left + self.qr_box / 2, sheet.y(t["code"]["baseline_mm"])
+        box = t["scratch"]
+        self.scratch_font = FONTS[box["code_font"]], box["code_pt"]
+        self.scratch_at = (
+            sheet.x(box["left_mm"] + box["width_mm"] / 2),
+            sheet.y(box["code_baseline_mm"]),
+        )
+        self._insets: dict[int, float] = {}
+        self._start_page()
+
+    def _start_page(self) -> None:
+        self.codes = self.canvas.beginText()
+        self.codes.setFont(*self.code_font)
+        self.scratch_codes = self.canvas.beginText()
+        self.scratch_codes.setFont(*self.scratch_font)
+        self.has_scratch = False
+
+    def _inset(self, size: int) -> float:
+        """Distance from the QR box's edge to the symbol, which is centred in the box."""
+        if size not in self._insets:
+            side = (size + 2 * QUIET_ZONE_MODULES) * self.module
+            if side > self.qr_box + 1e-6:
+                raise ValueError(f"a {size}-module QR code does not fit the stamp's QR box")
+            self._insets[size] = (self.qr_box - side) / 2 + QUIET_ZONE_MODULES * self.module
+        return self._insets[size]
+
+    def draw(self, label: LabelArt, slot: int) -> None:
+        canvas = self.canvas
+        x, y = self.sheet.slots[slot]
+        size = label.matrix.shape[0]
+        inset, m = self._inset(size), self.module
+        # The QR's own cm: module units, origin at the symbol's bottom-left (see qr_path_ops).
+        qr_x = self.qr_left + inset
+        qr_y = self.qr_top - inset - size * m
+        canvas.addLiteral(self.slot_cm[slot])
+        canvas.doForm(STAMP_FORM)
+        canvas.addLiteral(
+            f"0 g {m:.5f} 0 0 {m:.5f} {qr_x:.3f} {qr_y:.3f} cm\n{qr_path_ops(label.matrix)}f Q"
+        )
+        self._centred(
+            self.codes, self.code_font, x + self.code_at[0], y + self.code_at[1], label.code
+        )
+        if label.scratch_code is not None:
+            canvas.addLiteral(self.slot_cm[slot])
+            canvas.doForm(SCRATCH_FORM)
+            canvas.addLiteral("Q")
+            sx, sy = self.scratch_at
+            self._centred(self.scratch_codes, self.scratch_font, x + sx, y + sy, label.scratch_code)
+            self.has_scratch = True
+
+    @staticmethod
+    def _centred(text: PDFTextObject, font: tuple[str, float], x: float, y: float, s: str) -> None:
+        text.setTextOrigin(x - stringWidth(s, *font) / 2, y)
+        text.textOut(s)
+
+    def finish_page(self) -> None:
+        self.canvas.drawText(self.codes)
+        if self.has_scratch:
+            self.canvas.drawText(self.scratch_codes)
+        self._start_page()
+
+
+def render_sheet_pdf(
+    facts: StampFacts,
+    labels: Iterable[LabelArt],
+    out: BinaryIO,
+    *,
+    footer: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    template: str = "a4_sheet",
+) -> SheetInfo:
+    """Write an A4 PDF of OCOP stamps, one per label, to ``out``; ``progress(n)`` after each
+    page with the number of labels drawn so far. Nothing is written if there is no label."""
+    if facts.star not in OCOP_STARS:
+        raise ValueError(f"OCOP stamps carry 3 to 5 stars, not {facts.star}")
+    register_fonts()
+    sheet = SheetLayout.load(template)
+    canvas = Canvas(out, pagesize=(sheet.page_w, sheet.page_h), pageCompression=1, invariant=1)
+    canvas.setTitle(f"Tem OCOP – {unicodedata.normalize('NFC', facts.product_name)}")
+    canvas.setCreator("trace-service")
+    _draw_stamp_form(canvas, sheet, facts)
+    _draw_scratch_form(canvas, sheet)
+    stamper = _Stamper(canvas, sheet)
+    per_page = len(sheet.slots)
+
+    count = 0
+    pages = 0
+    for label in labels:
+        slot = count % per_page
+        if slot == 0 and count:
+            pages += 1
+            _finish_page(canvas, stamper, pages, footer)
+            if progress:
+                progress(count)
+        stamper.draw(label, slot)
+        count += 1
+    if not count:
+        raise ValueError("no labels to render")
+    pages += 1
+    _finish_page(canvas, stamper, pages, footer)
+    if progress:
+        progress(count)
+    _draw_page_numbers(canvas, sheet, pages)
+    canvas.save()
+    return SheetInfo(pages=pages, per_page=per_page, labels=count)
+
+
+def _page_form(page: int) -> str:
+    return f"ocop_page_{page}"
+
+
+def _finish_page(canvas: Canvas, stamper: _Stamper, page: int, footer: str | None) -> None:
+    """The page's codes, the footer line, then the page break. The "Trang x/y" part is a
+    form filled in after the last page, when the total is known."""
+    stamper.finish_page()
+    sheet = stamper.sheet
+    spec = sheet.footer
+    font = FONTS[spec["font"]]
+    baseline = spec["baseline_mm"] * mm
+    left, right = sheet.margins["left"], sheet.page_w - sheet.margins["right"]
+    if footer:
+        # Leave the page-number part its widest plausible room ("Trang 9999/9999 / Page …").
+        room = right - left - stringWidth(_page_text(9999, 9999), font, spec["size_pt"])
+        fitted = fit_text(
+            footer,
+            font,
+            room - spec["gap_mm"] * mm,
+            max_pt=spec["size_pt"],
+            min_pt=spec["min_pt"],
+            max_lines=1,
+        )
+        canvas.setFillGray(spec["gray"])
+        canvas.setFont(font, fitted.size)
+        canvas.drawString(left, baseline, fitted.lines[0])
+    canvas.saveState()
+    canvas.translate(right, baseline)
+    canvas.doForm(_page_form(page))
+    canvas.restoreState()
+    canvas.showPage()
+
+
+def _page_text(page: int, pages: int) -> str:
+    return f"Trang {page}/{pages} / Page {page}/{pages}"
+
+
+def _draw_page_numbers(canvas: Canvas, sheet: SheetLayout, pages: int) -> None:
+    """Define each page's "Trang x/y / Page x/y" form, right-aligned at its origin."""
+    spec = sheet.footer
+    size = spec["size_pt"]
+    for page in range(1, pages + 1):
+        canvas.beginForm(_page_form(page), -sheet.page_w, -size, 0, size * 2)
+        canvas.setFillGray(spec["gray"])
+        canvas.setFont(FONTS[spec["font"]], size)
+        canvas.drawRightString(0, 0, _page_text(page, pages))
+        canvas.endForm()
