@@ -49,6 +49,13 @@ def _yields(raw: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items()}
 
 
+def _build_mode(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"background", "inline"}:
+        raise ValueError(f"expected background or inline, got {raw!r}")
+    return value
+
+
 def _non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -162,6 +169,39 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "Path of GS1's EPCIS 2.0 JSON schema, which EPCIS imports are checked against; "
         "empty: the copy shipped in `trace_service/trace/gs1/`.",
+    ),
+    Setting(
+        "KEYS_DIR",
+        "",
+        str,
+        "Directory of the label-signing keys (made 0700); empty: `keys/` beside `trace_service/`.",
+    ),
+    Setting(
+        "KEYS_PASSPHRASE",
+        "",
+        str,
+        "Passphrase that encrypts the private keys (long and random; `scripts/run` makes one "
+        "in `instance/` for development). Empty: labels cannot be signed.",
+    ),
+    Setting(
+        "LABEL_BASE_URL",
+        "",
+        str,
+        "Scheme and host printed in label QR codes (https; http only for localhost); "
+        "empty: `OCOP_PUBLIC_BASE_URL`.",
+    ),
+    Setting(
+        "LABEL_FILES_DIR",
+        "",
+        str,
+        "Where print-run files (A4 PDF) are kept; empty: `instance/print_runs/`.",
+    ),
+    Setting(
+        "LABEL_BUILD",
+        "background",
+        _build_mode,
+        "`background`: print-run files are drawn in a thread after the order is saved; "
+        "`inline`: within the request (tests, scripts).",
     ),
     Setting(
         "SCHEDULER",

@@ -276,6 +276,10 @@ class KeyStore:
     def __repr__(self) -> str:
         return f"KeyStore(directory={str(self.directory)!r})"
 
+    def passphrase_for_derivation(self) -> bytes:
+        """The passphrase, for deriving other secrets (``service.scratch_secret``) only."""
+        return self._passphrase
+
     # -- filesystem ------------------------------------------------------------------------
 
     def _secure_directory(self) -> None:

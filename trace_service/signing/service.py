@@ -1,0 +1,119 @@
+"""The key store of this application: where it lives, its passphrase, first-run keys and the
+published trust list. Routes, CLI and print runs get keys only through here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask, current_app
+
+from trace_service.errors import Unavailable
+from trace_service.signing.keystore import KeyRole, KeyStatus, KeyStore
+from trace_service.signing.trustlist import signed_trust_list
+
+DEFAULT_KEYS_DIR = Path(__file__).resolve().parents[2] / "keys"
+PUBLISHED_DIR = "published"  # inside the key directory: public trust lists, one per version
+_VERSION_RE = re.compile(r"^trust-list-v(\d+)\.json$")
+
+
+class SigningNotConfigured(Unavailable):
+    code = "signing_not_configured"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Chưa cấu hình mật khẩu kho khóa ký (OCOP_KEYS_PASSPHRASE); chưa thể ký tem.",
+            "No key store passphrase is configured (OCOP_KEYS_PASSPHRASE); labels cannot be "
+            "signed.",
+        )
+
+
+def keys_dir(app: Flask | None = None) -> Path:
+    app = app or current_app
+    configured = app.config["KEYS_DIR"]
+    return Path(configured) if configured else DEFAULT_KEYS_DIR
+
+
+def get_keystore(app: Flask | None = None) -> KeyStore:
+    """This application's key store, with a signing key and a root key made on first use."""
+    app = app or current_app
+    store: KeyStore | None = app.extensions.get("ocop_keystore")
+    if store is None:
+        passphrase = app.config["KEYS_PASSPHRASE"]
+        if not passphrase:
+            raise SigningNotConfigured()
+        store = KeyStore(keys_dir(app), passphrase.encode("utf-8"))
+        ensure_keys(store)
+        app.extensions["ocop_keystore"] = store
+    return store
+
+
+def ensure_keys(store: KeyStore) -> list[str]:
+    """Make the keys a fresh installation lacks (a signing key, a root key) and publish the
+    first trust list. Returns the kids made; nothing when both exist."""
+    made = []
+    for role in (KeyRole.SIGNING, KeyRole.ROOT):
+        has_key = any(i.role is role and i.status is KeyStatus.ACTIVE for i in store.public_keys())
+        if not has_key:
+            made.append(store.create(role).kid)
+    if made or latest_trust_list(store) is None:
+        publish_trust_list(store)
+    return made
+
+
+def _published(store: KeyStore) -> Path:
+    folder = store.directory / PUBLISHED_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _versions(store: KeyStore) -> list[int]:
+    return sorted(
+        int(m.group(1)) for p in _published(store).iterdir() if (m := _VERSION_RE.fullmatch(p.name))
+    )
+
+
+def publish_trust_list(store: KeyStore, now: datetime | None = None) -> dict[str, Any]:
+    """Sign the current keys as the next version of the trust list and keep it on disk.
+
+    Every version is kept (``published/trust-list-v<N>.json``) so a verifier can be told
+    exactly which list it holds; a version number is never reused (the file is created
+    exclusively)."""
+    versions = _versions(store)
+    version = (versions[-1] + 1) if versions else 1
+    document = signed_trust_list(store, version, now or datetime.now(UTC))
+    path = _published(store) / f"trust-list-v{version}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        fh.write("\n")
+    return document
+
+
+def latest_trust_list(store: KeyStore) -> dict[str, Any] | None:
+    versions = _versions(store)
+    if not versions:
+        return None
+    path = _published(store) / f"trust-list-v{versions[-1]}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def scratch_secret(store: KeyStore) -> bytes:
+    """The key scratch codes are derived with (``labels.serials.scratch_code``): HKDF of the
+    key store's passphrase, so it lives where the signing keys live and nowhere else."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"ocop-scratch/1", info=b"scratch codes"
+    ).derive(store.passphrase_for_derivation())
+
+
+def root_public_key(store: KeyStore) -> dict[str, str]:
+    """What verifiers pin: the root key's id and raw public key (base64url)."""
+    info = store.root_key()
+    return {"kid": info.kid, "public_key": info.to_json()["public_key"]}
