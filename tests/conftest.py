@@ -35,7 +35,17 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    application = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    application = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "KEYS_DIR": str(tmp_path_factory.mktemp("keys")),
+            "KEYS_PASSPHRASE": "test passphrase, long enough to be a real one",
+            "LABEL_BASE_URL": "https://tem.ocop.example.vn",
+            "LABEL_FILES_DIR": str(tmp_path_factory.mktemp("print_runs")),
+            "LABEL_BUILD": "inline",
+        }
+    )
     application.instance_path = str(tmp_path_factory.mktemp("instance"))
     yield application
     get_db(application).engine.dispose()

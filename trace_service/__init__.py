@@ -48,15 +48,21 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.certificates.routes import blp as certificates_blp
     from trace_service.docs import docs_assets
     from trace_service.health import health
+    from trace_service.labels.public import page as label_page
+    from trace_service.labels.routes import blp as labels_blp
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
+    from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
 
     init_access(app)
     api = init_api(app)
-    for blueprint in (auth_blp, *registry_blps, certificates_blp, trace_blp, audit_blp):
+    api_blueprints = (auth_blp, *registry_blps, certificates_blp, trace_blp, labels_blp, audit_blp)
+    for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)
+    app.register_blueprint(well_known_blp)
+    app.register_blueprint(label_page)
 
 
 def _register_cli(app: Flask) -> None:

@@ -156,6 +156,12 @@ def accepts_files(view: F) -> F:
     return view
 
 
+def takes_no_body(view: F) -> F:
+    """Mark a POST that is a plain action (``/print-runs/{id}/build``): no body needed."""
+    view.takes_no_body = True  # type: ignore[attr-defined]
+    return view
+
+
 def _require_json_body() -> None:
     """Every POST, PUT and PATCH of the API takes a JSON object (or, where marked, a file):
     a missing body or one we cannot read as JSON is refused up front, not read as "no
@@ -170,6 +176,8 @@ def _require_json_body() -> None:
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
+    if not has_body and getattr(view, "takes_no_body", False):
+        return
     if not has_body and request.endpoint is not None:
         raise InvalidInput(
             "Thiếu nội dung JSON.",

@@ -10,6 +10,7 @@ from trace_service.certificates.models import (
     NoticeDelivery,
 )
 from trace_service.db import Base
+from trace_service.labels.models import Label, PrintRun
 from trace_service.registry.models import (
     AdministrativeUnit,
     Listing,
@@ -30,10 +31,12 @@ __all__ = [
     "Evaluation",
     "EventLot",
     "ExpiryNotice",
+    "Label",
     "Listing",
     "Lot",
     "LotLink",
     "NoticeDelivery",
+    "PrintRun",
     "Producer",
     "Product",
     "RawMaterialArea",

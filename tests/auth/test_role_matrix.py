@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests import factories
 from tests.conftest import Account, make_account
@@ -43,10 +44,14 @@ class World:
     area_without_history: Any = None
     attachment_a: Any = None
     harvest_a: Any = None
+    packed_a: Any = None
+    run_a: Any = None
+    serial_a: str = ""
+    url_a: str = ""
 
 
 @pytest.fixture
-def world(db_session) -> World:
+def world(app, db_session) -> World:
     district = factories.DistrictFactory()
     commune = factories.CommuneFactory(parent=district)
     producer_a = factories.ProducerFactory(commune=commune)
@@ -102,7 +107,47 @@ def world(db_session) -> World:
     world.attachment_a = attach_file(
         db_session, system_principal("test"), world.harvest_a, "so-tay.pdf", b"%PDF-1.4 test"
     )
+    _print_run(app, db_session, world)
     return world
+
+
+def _print_run(app, db_session, world: World) -> None:
+    """A packed lot of product A and a built run of 3 labels on it."""
+    from trace_service.labels import jobs, payload, services
+    from trace_service.labels.models import Label
+    from trace_service.signing.service import get_keystore
+    from trace_service.trace.services import record_packing
+
+    actor = system_principal("test")
+    packing = record_packing(
+        db_session,
+        actor,
+        {
+            "event_time": datetime(2025, 12, 1, tzinfo=UTC),
+            "inputs": [{"lot_id": world.lot_a.id, "quantity": 100}],
+            "outputs": [
+                {
+                    "code": "MATRIX-B",
+                    "material": "Cà phê 250 g",
+                    "quantity": 100,
+                    "unit": "piece",
+                    "unit_weight_kg": 0.25,
+                    "product_id": world.product_a.id,
+                }
+            ],
+        },
+    )
+    world.packed_a = next(item.lot for item in packing.lots if item.role == "output")
+    order = services.RunOrder(world.product_a.id, world.packed_a.id, 3)
+    world.run_a, _ = services.order_print_run(
+        db_session, actor, order, get_keystore(app), "https://tem.ocop.example.vn"
+    )
+    jobs.build_now(db_session, world.run_a.id, actor, app)
+    label = db_session.scalars(
+        select(Label).where(Label.run_id == world.run_a.id, Label.seq == 1)
+    ).one()
+    world.serial_a = label.serial
+    world.url_a = payload.label_url(services.claims_for(world.run_a, label.serial), label.signature)
 
 
 def _harvest_document(w: World) -> dict[str, Any]:
@@ -591,6 +636,87 @@ ROUTES = [
         body=lambda w: {"recalled_at": "2025-12-10T08:00:00+07:00", "reason": "Nhiễm bẩn"},
     ),
     Route(
+        "POST",
+        f"{P}/print-runs",
+        lambda w: f"{P}/print-runs",
+        {
+            "anonymous": 401,
+            "admin": 202,
+            "inspector": 403,
+            "producer_own": 202,
+            "producer_other": 404,
+        },
+        body=lambda w: {"product_id": w.product_a.id, "lot_id": w.packed_a.id, "quantity": 2},
+    ),
+    Route("GET", f"{P}/print-runs", lambda w: f"{P}/print-runs", everyone(200)),
+    Route(
+        "GET",
+        f"{P}/print-runs/<id:run_id>",
+        lambda w: f"{P}/print-runs/{w.run_a.id}",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/print-runs/<id:run_id>/build",
+        lambda w: f"{P}/print-runs/{w.run_a.id}/build",
+        {
+            "anonymous": 401,
+            "admin": 409,  # built already: nothing to resume
+            "inspector": 403,
+            "producer_own": 409,
+            "producer_other": 404,
+        },
+    ),
+    Route(
+        "GET",
+        f"{P}/print-runs/<id:run_id>/sheet.pdf",
+        lambda w: f"{P}/print-runs/{w.run_a.id}/sheet.pdf",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/print-runs/<id:run_id>/labels.zpl",
+        lambda w: f"{P}/print-runs/{w.run_a.id}/labels.zpl?dpi=300",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/print-runs/<id:run_id>/labels",
+        lambda w: f"{P}/print-runs/{w.run_a.id}/labels",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/labels/<string(maxlength=40):serial>",
+        lambda w: f"{P}/labels/{w.serial_a}",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/labels/<string(maxlength=40):serial>/trace",
+        lambda w: f"{P}/labels/{w.serial_a}/trace",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/labels/<string(maxlength=40):serial>/qr.svg",
+        lambda w: f"{P}/labels/{w.serial_a}/qr.svg",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/labels/<string(maxlength=40):serial>/qr.png",
+        lambda w: f"{P}/labels/{w.serial_a}/qr.png",
+        readers_and_owner(),
+    ),
+    Route(
+        "POST",
+        f"{P}/labels/verify",
+        lambda w: f"{P}/labels/verify",
+        everyone(200),
+        body=lambda w: {"url": w.url_a},
+    ),
+    Route(
         "GET",
         f"{P}/audit-events",
         lambda w: f"{P}/audit-events",
@@ -663,6 +789,7 @@ def test_each_role_gets_exactly_what_the_rules_allow(client, world, route, role)
             headers=headers,
             json=route.body(world) if route.body else None,
         )
+    response.close()  # file downloads hold their file open until closed
     assert response.status_code == route.expected[role], response.get_json()
     if response.status_code >= 400:
         assert response.json["status"] == response.status_code

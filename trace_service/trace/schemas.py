@@ -176,11 +176,23 @@ class RecallSchema(Schema):
     reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
 
 
+class PrintRunRefSchema(Schema):
+    """A print run of labels on one of the traced lots."""
+
+    id = fields.Integer()
+    lot_id = fields.Integer()
+    product_id = fields.Integer()
+    quantity = fields.Integer(metadata={"description": "Labels in the run"})
+    status = fields.Function(lambda run: run.status.value)
+
+
 class TraceSchema(Schema):
     lots = fields.List(fields.Nested(LotSchema))
     events = fields.List(fields.Nested(TraceEventSchema))
     areas = fields.List(fields.Nested(AreaRefSchema))
     recalls = fields.List(fields.Nested(RecallSchema))
+    print_runs = fields.List(fields.Nested(PrintRunRefSchema))
+    labels = fields.Integer(metadata={"description": "Labels issued on the traced lots"})
 
 
 class TraceQuerySchema(Schema):

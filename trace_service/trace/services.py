@@ -21,6 +21,7 @@ from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal, Role
 from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from trace_service.labels.models import PrintRun
 from trace_service.registry.models import Product, RawMaterialArea
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
 from trace_service.trace.rules import MAX_YIELD, EventKind
@@ -453,6 +454,12 @@ class Trace:
     events: list[TraceEvent]
     areas: list[RawMaterialArea]
     recalls: list[Recall]
+    print_runs: list[PrintRun]
+
+    @property
+    def labels(self) -> int:
+        """Labels issued on the traced lots (what a recall must reach)."""
+        return sum(run.quantity for run in self.print_runs)
 
 
 def _trace(session: Session, lot_ids: Any) -> Trace:
@@ -477,9 +484,11 @@ def _trace(session: Session, lot_ids: Any) -> Trace:
         )
     )
     recalls = list(session.scalars(select(Recall).where(Recall.lot_id.in_(lot_ids))))
-    return Trace(
-        lots, sorted(events + corrections, key=lambda e: (e.event_time, e.id)), areas, recalls
+    runs = list(
+        session.scalars(select(PrintRun).where(PrintRun.lot_id.in_(lot_ids)).order_by(PrintRun.id))
     )
+    events = sorted(events + corrections, key=lambda e: (e.event_time, e.id))
+    return Trace(lots, events, areas, recalls, runs)
 
 
 def backward_trace(session: Session, lot: Lot) -> Trace:

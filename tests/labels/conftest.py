@@ -1,0 +1,90 @@
+"""A packed lot of a certified product, recorded through the API, ready for labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from tests import factories
+from tests.conftest import Account, make_account
+from trace_service.auth.principal import Role
+from trace_service.clock import today_vn
+
+P = "/api/v1"
+VN = "+07:00"
+
+
+@dataclass
+class Packed:
+    producer: object
+    account: Account
+    product: object
+    certificate: object
+    area: object
+    harvest: int  # lot ids
+    bags: int
+
+
+def _post(client, account, path, body):
+    response = client.post(f"{P}{path}", headers=account.headers, json=body)
+    assert response.status_code == 201, response.json
+    return next(item["lot_id"] for item in response.json["lots"] if item["role"] == "output")
+
+
+def pack(client, account, product, area, *, bags: int, code: str, harvest_code: str) -> tuple:
+    harvest = _post(
+        client,
+        account,
+        "/trace/harvests",
+        {
+            "area_id": area.id,
+            "harvest_start": "2025-11-01",
+            "harvest_end": "2025-11-20",
+            "event_time": f"2025-11-20T17:00:00{VN}",
+            "lot": {
+                "code": harvest_code,
+                "material": "Cà phê bột",
+                "quantity": bags,
+                "unit": "kg",
+            },
+        },
+    )
+    packed = _post(
+        client,
+        account,
+        "/trace/packings",
+        {
+            "event_time": f"2026-01-06T08:00:00{VN}",
+            "inputs": [{"lot_id": harvest, "quantity": bags / 4}],
+            "outputs": [
+                {
+                    "code": code,
+                    "material": "Cà phê bột 250 g",
+                    "quantity": bags,
+                    "unit": "piece",
+                    "unit_weight_kg": 0.25,
+                    "product_id": product.id,
+                }
+            ],
+        },
+    )
+    return harvest, packed
+
+
+@pytest.fixture
+def packed(client, db_session) -> Packed:
+    producer = factories.ProducerFactory(name="Hợp tác xã Nông nghiệp Dịch vụ Thuận An")
+    account = make_account(db_session, Role.PRODUCER, producer.id)
+    product = factories.ProductFactory(
+        producer=producer, name_vi="Cà phê bột Robusta Đắk Mil – rang mộc"
+    )
+    certificate = factories.CertificateFactory(
+        product=product, issue_date=today_vn() - timedelta(days=200)
+    )
+    area = factories.AreaFactory(producer=producer, name="Vườn cà phê Thuận An 1")
+    harvest, bags = pack(
+        client, account, product, area, bags=2000, code="DM2601-RB1", harvest_code="H-2511-1"
+    )
+    return Packed(producer, account, product, certificate, area, harvest, bags)

@@ -1,0 +1,168 @@
+"""What a scan answers: the public page a phone opens, the inspectors' verify API, and the
+public keys offline verifiers use."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tests.labels.conftest import P
+from trace_service.labels import payload
+from trace_service.signing.keystore import b64url_decode
+from trace_service.signing.service import get_keystore, latest_trust_list, root_public_key
+from trace_service.signing.trustlist import verify_trust_list
+
+
+def _one_label(client, packed, quantity=1):
+    run = client.post(
+        f"{P}/print-runs",
+        headers=packed.account.headers,
+        json={"product_id": packed.product.id, "lot_id": packed.bags, "quantity": quantity},
+    ).json
+    items = client.get(f"{P}/print-runs/{run['id']}/labels", headers=packed.account.headers).json
+    return items["items"][0]
+
+
+def _path(url: str) -> str:
+    """What a phone's browser asks our server for when it opens the scanned URL."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_a_genuine_label_opens_a_vietnamese_page_with_the_product_and_its_origin(client, packed):
+    label = _one_label(client, packed)
+    page = client.get(_path(label["url"]))
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert '<html lang="vi">' in html
+    assert "Tem OCOP chính hãng." in html and "Genuine OCOP label." in html
+    assert "Cà phê bột Robusta Đắk Mil – rang mộc" in html
+    assert "Hợp tác xã Nông nghiệp Dịch vụ Thuận An" in html
+    assert "Vườn cà phê Thuận An 1" in html  # the plot behind the lot
+    assert packed.certificate.valid_until.strftime("%d/%m/%Y") in html
+    assert label["code"] in html
+    assert "THU HỒI" not in html
+
+
+def test_a_tampered_url_opens_a_warning_not_the_product(client, packed):
+    label = _one_label(client, packed)
+    head, data = label["url"].split("?S=")
+    altered = f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}"
+    page = client.get(_path(altered))
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert "chữ ký số không đúng" in html and "Cà phê bột Robusta" not in html
+    assert client.get("/01/08935012345678/10/X/21/NOTASERIAL?S=1").status_code == 404
+
+
+def test_a_recall_upstream_shows_on_every_label_page(client, packed, admin):
+    label = _one_label(client, packed)
+    recall = client.post(
+        f"{P}/lots/{packed.harvest}/recall",
+        headers=admin.headers,
+        json={
+            "recalled_at": "2026-11-20T09:00:00+07:00",
+            "decision": "15/QĐ-SNN",
+            "reason": "Phát hiện dư lượng thuốc bảo vệ thực vật <vượt ngưỡng>",
+        },
+    )
+    assert recall.status_code == 201, recall.json
+    html = client.get(_path(label["url"])).get_data(as_text=True)
+    assert "SẢN PHẨM BỊ THU HỒI" in html
+    assert "&lt;vượt ngưỡng&gt;" in html and "<vượt ngưỡng>" not in html  # escaped
+    verdict = client.post(
+        f"{P}/labels/verify", headers=admin.headers, json={"url": label["url"]}
+    ).json
+    assert verdict["verdict"] == "genuine" and verdict["recalled"] is True
+    # and no more stamps are printed for a recalled lot
+    again = client.post(
+        f"{P}/print-runs",
+        headers=packed.account.headers,
+        json={"product_id": packed.product.id, "lot_id": packed.bags, "quantity": 1},
+    )
+    assert again.status_code == 409 and "recalled" in again.json["message_en"]
+
+
+def test_the_verify_api_names_what_is_wrong(client, packed, inspector, app):
+    label = _one_label(client, packed)
+
+    def verdict(url):
+        response = client.post(f"{P}/labels/verify", headers=inspector.headers, json={"url": url})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    good = verdict(label["url"])
+    assert good["verdict"] == "genuine" and good["serial"] == label["serial"]
+    assert good["certificate_status"] in {"valid", "expiring"}
+    head, data = label["url"].split("?S=")
+    assert verdict(f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}")["verdict"] in {
+        "invalid_signature",
+        "malformed",
+    }
+    assert verdict("https://example.com/")["verdict"] == "malformed"
+    claims, signature = payload.parse_label_url(label["url"])
+    # A valid signature by our key over claims we never issued (another serial).
+    store = get_keystore(app)
+    forged = payload.LabelClaims(**{**claims.__dict__, "serial": _other_serial(claims.serial)})
+    _, forged_signature = store.signer().sign(forged.message())
+    assert verdict(payload.label_url(forged, forged_signature))["verdict"] == "not_issued"
+    unknown = payload.LabelClaims(**{**claims.__dict__, "kid": "AAAAAAAAAAA"})
+    assert verdict(payload.label_url(unknown, signature))["verdict"] == "unknown_key"
+
+
+def _other_serial(serial: str) -> str:
+    from trace_service.labels import serials
+
+    while (fresh := serials.new_serial()) == serial:
+        pass
+    return fresh
+
+
+def test_labels_signed_with_a_compromised_key_show_a_warning(client, packed, app):
+    label = _one_label(client, packed)
+    store = get_keystore(app)
+    kid = payload.parse_label_url(label["url"])[0].kid
+    # The key store outlives this test (it is the session app's): what follows leaves it
+    # with one active signing key, as the office would after a compromise.
+    store.mark_compromised(kid)
+    store.create("signing")
+    html = client.get(_path(label["url"])).get_data(as_text=True)
+    assert "khóa đã bị lộ" in html
+    fresh = _one_label(client, packed)
+    assert payload.parse_label_url(fresh["url"])[0].kid != kid
+
+
+def test_the_public_keys_are_published_as_jwks_and_a_root_signed_trust_list(client, app):
+    jwks = client.get("/.well-known/jwks.json")
+    assert jwks.status_code == 200 and "max-age" in jwks.headers["Cache-Control"]
+    keys = jwks.json["keys"]
+    assert keys and all(k["kty"] == "OKP" and k["crv"] == "Ed25519" for k in keys)
+    assert all("d" not in k for k in keys)  # never a private part
+    listed = client.get("/.well-known/ocop-trust-list.json").json
+    root = root_public_key(get_keystore(app))
+    assert verify_trust_list(listed, b64url_decode(root["public_key"]))
+    assert listed == latest_trust_list(get_keystore(app))
+    assert root["kid"] not in {k["kid"] for k in keys}  # the root signs no labels
+
+
+def test_no_response_or_log_shows_a_private_key(client, app, packed, caplog):
+    _one_label(client, packed)
+    store = get_keystore(app)
+    pems = [p.read_bytes() for p in store.directory.glob("*.pem")]
+    assert pems and all(b"ENCRYPTED PRIVATE KEY" in pem for pem in pems)
+    bodies = (
+        client.get("/.well-known/jwks.json").data
+        + client.get("/.well-known/ocop-trust-list.json").data
+    )
+    for pem in pems:
+        body = pem.split(b"-----")[2].strip()[:40]
+        assert body not in bodies and body.decode() not in caplog.text
+    assert all(p.stat().st_mode & 0o077 == 0 for p in store.directory.glob("*.pem"))
+
+
+def test_a_trust_list_altered_in_transit_is_rejected(app):
+    store = get_keystore(app)
+    document = latest_trust_list(store)
+    root = b64url_decode(root_public_key(store)["public_key"])
+    assert verify_trust_list(document, root)
+    tampered = {**document, "version": document["version"] + 1}
+    assert not verify_trust_list(tampered, root)

@@ -1,0 +1,92 @@
+"""The page a consumer's phone opens when it scans a stamp: is it genuine, is the product
+still certified, has anything in it been recalled, and where does it come from.
+
+It answers at the label's own URL (the GS1 Digital Link path), with no login and no script.
+Browsers lower-case the scheme and host but keep the path and query, so the URL is rebuilt
+from the run's printed base and checked exactly as an offline verifier would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+
+from trace_service.certificates.rules import Status
+from trace_service.clock import today_vn, vn_date
+from trace_service.db import get_session
+from trace_service.labels import payload, serials
+from trace_service.labels.verify import Verification, find_label, verify_url
+from trace_service.signing.service import get_keystore
+from trace_service.trace.services import backward_trace
+
+page = Blueprint("label_page", __name__, template_folder="templates")
+
+STATUS_TEXT = {
+    Status.VALID: ("Còn hiệu lực", "Valid"),
+    Status.EXPIRING: ("Còn hiệu lực, sắp hết hạn", "Valid, expiring soon"),
+    Status.EXPIRED: ("Đã hết hiệu lực", "Expired"),
+    Status.REVOKED: ("Đã bị thu hồi", "Revoked"),
+    Status.SUPERSEDED: ("Đã được thay bằng giấy chứng nhận mới", "Replaced by a newer one"),
+}
+
+
+def _scanned_url(serial: str) -> str:
+    label = find_label(get_session(), serial) if serials.is_serial(serial) else None
+    if label is not None:
+        base = label.run.base_url
+    else:
+        configured = current_app.config["LABEL_BASE_URL"] or current_app.config["PUBLIC_BASE_URL"]
+        try:
+            base = payload.canonical_base(configured)
+        except ValueError:
+            base = "HTTPS://INVALID"
+    query = request.query_string.decode("ascii", "replace")
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def _facts(result: Verification) -> dict[str, Any]:
+    run = result.run
+    if run is None:
+        return {}
+    trace = backward_trace(get_session(), run.lot)
+    certificate = run.certificate
+    status = result.certificate_status
+    return {
+        "product": certificate.product_name,
+        "producer": run.producer.name,
+        "star": run.star,
+        "lot": run.lot_code,
+        "certificate": certificate.number,
+        "valid_until": vn_date(run.valid_until),
+        "status": status.value if status else None,
+        "status_text": STATUS_TEXT[status] if status else None,
+        "areas": [area.name for area in trace.areas],
+        "code": serials.grouped(result.label.serial) if result.label else "",
+        "recalls": [
+            {"reason": r.reason, "decision": r.decision, "at": vn_date(r.recalled_at.date())}
+            for r in result.recalls
+        ],
+    }
+
+
+def _answer(serial: str) -> tuple[str, int]:
+    result = verify_url(
+        get_session(),
+        get_keystore(),
+        _scanned_url(serial),
+        today_vn(),
+        current_app.config["EXPIRY_WINDOW_DAYS"],
+    )
+    status = 200 if result.run is not None else 404
+    return render_template("labels/page.html", result=result, facts=_facts(result)), status
+
+
+@page.get("/01/<gtin>/10/<lot>/21/<serial>")
+def gs1_label(gtin: str, lot: str, serial: str) -> tuple[str, int]:
+    return _answer(serial)
+
+
+@page.get("/P/<product>/10/<lot>/21/<serial>")
+def product_label(product: str, lot: str, serial: str) -> tuple[str, int]:
+    return _answer(serial)

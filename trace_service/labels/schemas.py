@@ -1,0 +1,164 @@
+"""Shapes of print runs and labels in the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from marshmallow import Schema, fields, validate
+
+from trace_service.api import PageArgs
+from trace_service.fields import Id, StrictBoolean
+from trace_service.labels import payload, serials
+from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
+from trace_service.labels.services import claims_for
+
+
+class PrintRunOrderSchema(Schema):
+    product_id = Id(required=True)
+    lot_id = Id(
+        required=True, metadata={"description": "A packed lot of the product (from a packing)"}
+    )
+    quantity = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(
+            min=1, max=MAX_RUN_LABELS, error=f"A print run has 1 to {MAX_RUN_LABELS} labels."
+        ),
+    )
+    scratch_code = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Print a secret code under a scratch-off layer beside each QR"},
+    )
+    certificate_id = Id(
+        allow_none=True,
+        metadata={"description": "Optional: the certificate the order expects to be in force"},
+    )
+
+
+class PrintRunQuerySchema(PageArgs):
+    product_id = Id(strict=False)
+    lot_id = Id(strict=False)
+    status = fields.Enum(RunStatus, by_value=True)
+
+
+class ZplQuerySchema(Schema):
+    dpi = fields.Integer(
+        load_default=203,
+        validate=validate.OneOf([203, 300], error="dpi is 203 or 300."),
+        metadata={"description": "Printer resolution: 203 (8 dots/mm) or 300 (12 dots/mm)"},
+    )
+
+
+class SheetQuerySchema(Schema):
+    part = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=10),
+        metadata={"description": "Which PDF of a run over 10,000 labels (1 for smaller runs)"},
+    )
+
+
+class ProgressSchema(Schema):
+    labels_drawn = fields.Integer()
+    quantity = fields.Integer()
+    percent = fields.Float()
+
+
+class PrintRunSchema(Schema):
+    id = fields.Integer()
+    producer_id = fields.Integer()
+    product_id = fields.Integer()
+    lot_id = fields.Integer()
+    lot_code = fields.String()
+    packing_event_id = fields.Integer(allow_none=True)
+    certificate_id = fields.Integer()
+    star = fields.Integer()
+    valid_until = fields.Date()
+    gtin = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    scratch_code = fields.Boolean(attribute="scratch")
+    kid = fields.String(metadata={"description": "Id of the key that signed the labels"})
+    payload_version = fields.Integer()
+    qr_version = fields.Integer(metadata={"description": "QR version (size) of every label"})
+    status = fields.Enum(RunStatus, by_value=True)
+    progress = fields.Method("_progress", metadata={"description": "Labels drawn so far"})
+    error = fields.String(allow_none=True)
+    pages = fields.Method("_pages")
+    files = fields.Method("_files")
+    created_at = fields.DateTime()
+    built_at = fields.DateTime(allow_none=True)
+
+    def _progress(self, run: PrintRun) -> dict[str, Any]:
+        return {
+            "labels_drawn": run.labels_drawn,
+            "quantity": run.quantity,
+            "percent": round(100 * run.labels_drawn / run.quantity, 1),
+        }
+
+    def _pages(self, run: PrintRun) -> int | None:
+        sheets = run.files.get("sheets")
+        return sum(sheet["pages"] for sheet in sheets) if sheets else None
+
+    def _files(self, run: PrintRun) -> dict[str, Any]:
+        """Download links: the A4 sheets once built (one PDF per 10,000 labels); thermal
+        ZPL and the label list at any time."""
+        links: dict[str, Any] = {
+            "labels": url_for("labels.list_run_labels", run_id=run.id),
+            "zpl_203dpi": url_for("labels.run_zpl", run_id=run.id, dpi=203),
+            "zpl_300dpi": url_for("labels.run_zpl", run_id=run.id, dpi=300),
+        }
+        links["sheets"] = [
+            {
+                "url": url_for("labels.run_sheet", run_id=run.id, part=part),
+                "bytes": sheet["bytes"],
+                "sha256": sheet["sha256"],
+                "pages": sheet["pages"],
+                "labels": sheet["labels"],
+            }
+            for part, sheet in enumerate(run.files.get("sheets", []), start=1)
+        ]
+        return links
+
+
+def label_url(label: Label) -> str:
+    return payload.label_url(claims_for(label.run, label.serial), label.signature)
+
+
+class LabelSchema(Schema):
+    serial = fields.String()
+    code = fields.Function(lambda label: serials.grouped(label.serial))
+    seq = fields.Integer()
+    run_id = fields.Integer()
+    url = fields.Function(label_url, metadata={"description": "What the QR holds"})
+    qr_svg = fields.Function(lambda label: url_for("labels.label_qr_svg", serial=label.serial))
+    qr_png = fields.Function(lambda label: url_for("labels.label_qr_png", serial=label.serial))
+
+
+class VerifyRequestSchema(Schema):
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=600),
+        metadata={"description": "As scanned"},
+    )
+
+
+class VerificationSchema(Schema):
+    verdict = fields.String(
+        metadata={
+            "description": "genuine, invalid_signature, unknown_key, compromised_key, "
+            "not_issued, malformed"
+        }
+    )
+    message = fields.String()
+    message_en = fields.String()
+    serial = fields.String(allow_none=True)
+    kid = fields.String(allow_none=True)
+    gtin = fields.String(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
+    lot = fields.String(allow_none=True)
+    star = fields.Integer(allow_none=True)
+    certificate_id = fields.Integer(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    certificate_status = fields.String(allow_none=True)
+    recalled = fields.Boolean()
+    recalls = fields.List(fields.Dict())

@@ -1,0 +1,332 @@
+"""Print runs: ordering OCOP stamps for a lot of a certified product.
+
+Ordering issues every label at once, in one transaction: a serial unique across the database
+and an Ed25519 signature each. Drawing the files (``build.py``) comes after and may fail and
+be resumed; it never makes new serials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from trace_service.audit.services import record_event
+from trace_service.auth.principal import Principal
+from trace_service.certificates.models import Certificate
+from trace_service.certificates.services import may_label
+from trace_service.clock import today_vn, vn_date
+from trace_service.errors import Conflict, Forbidden, NotFound, field_error
+from trace_service.labels import payload, serials
+from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
+from trace_service.labels.qrbatch import fit_version
+from trace_service.labels.tags import LabelTag
+from trace_service.registry.models import Product
+from trace_service.signing.keystore import KeyStore, Signer
+from trace_service.signing.service import scratch_secret
+from trace_service.trace.models import EventLot, Lot, TraceEvent
+from trace_service.trace.rules import EventKind
+from trace_service.trace.services import recalled_by
+from trace_service.trace.units import Unit
+
+_PIECE_UNITS = {Unit.BAG, Unit.PIECE}
+# Labels are signed and inserted in slices, so a 100,000-label order never holds every row
+# object at once.
+_SLICE = 2_000
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    product_id: int
+    lot_id: int
+    quantity: int
+    scratch: bool = False
+    certificate_id: int | None = None  # when given, must be the certificate in force
+    idempotency_key: str | None = None
+
+    def digest(self) -> str:
+        """What a retried request must repeat exactly to get the same run back."""
+        body = {
+            "product_id": self.product_id,
+            "lot_id": self.lot_id,
+            "quantity": self.quantity,
+            "scratch": self.scratch,
+            "certificate_id": self.certificate_id,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _not_found_product() -> NotFound:
+    return NotFound("Không tìm thấy sản phẩm.", "No product has this id.")
+
+
+def _owned_product(session: Session, actor: Principal, product_id: int) -> Product:
+    if not (actor.is_admin or actor.is_producer):
+        raise Forbidden(
+            "Chỉ chủ thể sản xuất hoặc văn phòng OCOP được đặt in tem.",
+            "Only producers and the OCOP office may order labels.",
+        )
+    product = session.get(Product, product_id)
+    # Another producer's product answers as if it did not exist, as everywhere else.
+    if product is None or (actor.is_producer and not actor.owns(product.producer_id)):
+        raise _not_found_product()
+    return product
+
+
+def _replayed(session: Session, producer_id: int, order: RunOrder) -> PrintRun | None:
+    if order.idempotency_key is None:
+        return None
+    run = session.scalar(
+        select(PrintRun).where(
+            PrintRun.producer_id == producer_id,
+            PrintRun.idempotency_key == order.idempotency_key,
+        )
+    )
+    if run is not None and run.request_digest != order.digest():
+        raise Conflict(
+            "Khóa Idempotency-Key này đã dùng cho một đơn in khác.",
+            "This Idempotency-Key was used for a different order; use a new key.",
+        )
+    return run
+
+
+def _packing_event(session: Session, lot: Lot) -> TraceEvent | None:
+    return session.scalar(
+        select(TraceEvent)
+        .join(EventLot, EventLot.event_id == TraceEvent.id)
+        .where(
+            EventLot.lot_id == lot.id,
+            EventLot.role == "output",
+            TraceEvent.kind == EventKind.PACKING,
+        )
+    )
+
+
+def _check_lot(session: Session, product: Product, lot_id: int) -> tuple[Lot, TraceEvent]:
+    lot = session.get(Lot, lot_id)
+    if lot is None or lot.producer_id != product.producer_id:
+        raise field_error(
+            "lot_id", "No lot of this producer has this id.", "Không tìm thấy lô hàng."
+        )
+    if lot.product_id != product.id:
+        raise field_error(
+            "lot_id",
+            f"Lot {lot.code} is not a lot of product {product.name_vi}.",
+            f"Lô {lot.code} không phải là lô của sản phẩm {product.name_vi}.",
+        )
+    packing = _packing_event(session, lot)
+    if packing is None:
+        raise field_error(
+            "lot_id",
+            f"Lot {lot.code} was not made by a packing event; labels go on packed units.",
+            f"Lô {lot.code} chưa được ghi nhận đóng gói; tem chỉ dán trên sản phẩm đã đóng gói.",
+        )
+    if not payload.LOT_RE.fullmatch(lot.code):
+        raise field_error(
+            "lot_id",
+            f"Lot code {lot.code!r} cannot go on a label: at most 20 letters, digits, "
+            "'.', '_' or '-' (GS1 batch/lot).",
+            f"Mã lô {lot.code!r} không in lên tem được: tối đa 20 chữ cái, chữ số, '.', '_' "
+            "hoặc '-'.",
+        )
+    recalls = recalled_by(session, lot)
+    if recalls:
+        raise Conflict(
+            f"Lô {lot.code} đang bị thu hồi ({recalls[0].reason}); không in tem.",
+            f"Lot {lot.code} is recalled ({recalls[0].reason}); no labels are printed for it.",
+        )
+    return lot, packing
+
+
+def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
+    if not 1 <= quantity <= MAX_RUN_LABELS:
+        raise field_error(
+            "quantity",
+            f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
+            f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
+        )
+    if lot.unit not in _PIECE_UNITS:
+        return
+    # One stamp per packed unit: a lot of 400 bags takes at most 400 stamps in all runs.
+    already = session.scalar(
+        select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot.id)
+    )
+    if already + quantity > lot.quantity:
+        left = max(int(lot.quantity) - already, 0)
+        raise field_error(
+            "quantity",
+            f"Lot {lot.code} has {int(lot.quantity)} units and {already} labels were ordered "
+            f"already; at most {left} more.",
+            f"Lô {lot.code} có {int(lot.quantity)} đơn vị, đã đặt {already} tem; "
+            f"chỉ đặt thêm tối đa {left} tem.",
+        )
+
+
+def _label_certificate(session: Session, product: Product, order: RunOrder) -> Certificate:
+    verdict = may_label(session, product.id, today_vn())
+    if order.certificate_id is not None:
+        named = session.get(Certificate, order.certificate_id)
+        if named is None or named.product_id != product.id:
+            raise field_error(
+                "certificate_id",
+                "This product has no certificate with this id.",
+                "Sản phẩm không có giấy chứng nhận này.",
+            )
+        if (
+            named.superseded_on is not None
+            and named.superseded_by is not None
+            and (verdict.certificate is None or verdict.certificate.id != named.id)
+        ):
+            raise Conflict(
+                f"Giấy chứng nhận số {named.number} đã được thay thế bởi giấy chứng nhận số "
+                f"{named.superseded_by.number} ngày {vn_date(named.superseded_on)}.",
+                f"Certificate {named.number} was superseded by {named.superseded_by.number} "
+                f"on {named.superseded_on.isoformat()}.",
+            )
+    if not verdict.allowed or verdict.certificate is None:
+        error = Conflict(verdict.message, verdict.message_en)
+        error.code = f"certificate_{verdict.code}"
+        raise error
+    if order.certificate_id is not None and order.certificate_id != verdict.certificate.id:
+        named = session.get(Certificate, order.certificate_id)
+        number = named.number if named else order.certificate_id
+        raise Conflict(
+            f"Giấy chứng nhận số {number} không còn hiệu lực để in tem.",
+            f"Certificate {number} is not the one in force; labels use "
+            f"{verdict.certificate.number}.",
+        )
+    return verdict.certificate
+
+
+def order_print_run(
+    session: Session,
+    actor: Principal,
+    order: RunOrder,
+    store: KeyStore,
+    base_url: str,
+) -> tuple[PrintRun, bool]:
+    """Issue a print run: checks, then every label's serial and signature. Returns the run
+    and whether it is new (False: the same Idempotency-Key and order came before)."""
+    product = _owned_product(session, actor, order.product_id)
+    replayed = _replayed(session, product.producer_id, order)
+    if replayed is not None:
+        return replayed, False
+    lot, packing = _check_lot(session, product, order.lot_id)
+    _check_quantity(session, lot, order.quantity)
+    certificate = _label_certificate(session, product, order)
+    base = payload.canonical_base(base_url)
+    signer = store.signer()
+
+    run = PrintRun(
+        producer_id=product.producer_id,
+        product_id=product.id,
+        lot_id=lot.id,
+        packing_event_id=packing.id,
+        certificate_id=certificate.id,
+        star=certificate.star,
+        valid_until=certificate.valid_until,
+        gtin=product.gtin14,
+        lot_code=lot.code,
+        quantity=order.quantity,
+        kid=signer.kid,
+        base_url=base,
+        payload_version=payload.PAYLOAD_VERSION,
+        qr_version=0,
+        scratch=order.scratch,
+        idempotency_key=order.idempotency_key,
+        request_digest=order.digest(),
+        status=RunStatus.QUEUED,
+        created_by=actor.user_id,
+    )
+    session.add(run)
+    session.flush()
+    scratch_key = scratch_secret(store) if order.scratch else None
+    first_url = issue_labels(session, run, range(1, order.quantity + 1), signer, scratch_key)
+    run.qr_version = fit_version(first_url)
+    record_event(
+        session,
+        actor,
+        LabelTag.RUN_ORDERED,
+        "print_run",
+        run.id,
+        {
+            "product_id": product.id,
+            "lot": lot.code,
+            "quantity": order.quantity,
+            "certificate": certificate.number,
+            "kid": signer.kid,
+            "scratch": order.scratch,
+        },
+    )
+    return run, True
+
+
+def claims_for(run: PrintRun, serial: str) -> payload.LabelClaims:
+    return payload.LabelClaims(
+        base=run.base_url,
+        serial=serial,
+        gtin=run.gtin,
+        product_id=None if run.gtin else run.product_id,
+        lot=run.lot_code,
+        star=run.star,
+        certificate_id=run.certificate_id,
+        valid_until=run.valid_until,
+        kid=run.kid,
+    )
+
+
+def _insert_ignoring_taken_serials(session: Session, rows: list[dict[str, object]]) -> None:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(Label).on_conflict_do_nothing(index_elements=["serial"])
+    session.execute(statement, rows)
+
+
+def issue_labels(
+    session: Session,
+    run: PrintRun,
+    seqs: Sequence[int],
+    signer: Signer,
+    scratch_key: bytes | None,
+) -> str:
+    """Give each ``seq`` of the run a fresh serial and its signature; returns one URL.
+
+    A serial another run took meanwhile (70 random bits: in practice never) is skipped by
+    the database's unique index, and that seq gets a new one, so parallel runs never share
+    a serial and no order fails for it.
+    """
+    sign = signer.sign
+    example = ""
+    pending = list(seqs)
+    while pending:
+        for start in range(0, len(pending), _SLICE):
+            part = pending[start : start + _SLICE]
+            rows: list[dict[str, object]] = []
+            for seq, serial in zip(part, serials.new_serials(len(part)), strict=True):
+                claims = claims_for(run, serial)
+                _, signature = sign(claims.message())
+                example = example or payload.label_url(claims, signature)
+                rows.append(
+                    {
+                        "run_id": run.id,
+                        "seq": seq,
+                        "serial": serial,
+                        "signature": signature,
+                        "scratch_hash": (
+                            serials.scratch_hash(serial, serials.scratch_code(scratch_key, serial))
+                            if scratch_key
+                            else None
+                        ),
+                    }
+                )
+            _insert_ignoring_taken_serials(session, rows)
+        # Which seqs a taken serial left without a label (read in full: an IN list of
+        # 100,000 would pass SQLite's limit on bound parameters).
+        have = set(session.scalars(select(Label.seq).where(Label.run_id == run.id)))
+        pending = [seq for seq in pending if seq not in have]
+    return example

@@ -1,0 +1,10 @@
+"""Audit tags of labels, for ``record_event``."""
+
+from enum import StrEnum
+
+
+class LabelTag(StrEnum):
+    RUN_ORDERED = "label:print_run:ordered"
+    RUN_BUILT = "label:print_run:built"
+    RUN_FAILED = "label:print_run:failed"
+    RUN_BUILD_RESUMED = "label:print_run:build_resumed"

@@ -1,0 +1,109 @@
+"""Checking a scanned label: its signature, its record, and what has happened since printing.
+
+Two independent facts make a label genuine: the URL carries a valid Ed25519 signature by one
+of our label keys (what an offline verifier can check too), and the serial is in our records
+with exactly these claims. What the consumer also needs to know is current, not printed: is
+the certificate still in force, and has anything in the lot been recalled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trace_service.certificates.rules import Status
+from trace_service.certificates.services import status_of
+from trace_service.labels import payload
+from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.services import claims_for
+from trace_service.signing.keystore import KeyStore, Verdict
+from trace_service.trace.models import Recall
+from trace_service.trace.services import recalled_by
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "genuine": ("Tem OCOP chính hãng.", "Genuine OCOP label."),
+    "compromised_key": (
+        "Cảnh báo: tem được ký bằng khóa đã bị lộ; không thể khẳng định là tem thật.",
+        "Warning: this label was signed with a compromised key; it cannot be trusted.",
+    ),
+    "invalid_signature": (
+        "Tem không hợp lệ: chữ ký số không đúng (có thể là tem giả hoặc đã bị sửa).",
+        "Invalid label: the signature does not match (a fake or altered label).",
+    ),
+    "unknown_key": (
+        "Tem không hợp lệ: khóa ký không có trong danh sách tin cậy.",
+        "Invalid label: signed with a key that is not in the trust list.",
+    ),
+    "not_issued": (
+        "Tem không có trong hồ sơ đã cấp; có thể là tem giả.",
+        "This label is not in the issued records; it may be fake.",
+    ),
+    "malformed": (
+        "Mã QR không phải là tem OCOP hợp lệ.",
+        "This QR code is not a valid OCOP label.",
+    ),
+}
+
+
+@dataclass
+class Verification:
+    verdict: str
+    claims: payload.LabelClaims | None = None
+    label: Label | None = None
+    run: PrintRun | None = None
+    certificate_status: Status | None = None
+    recalls: list[Recall] = field(default_factory=list)
+
+    @property
+    def genuine(self) -> bool:
+        return self.verdict == "genuine"
+
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.verdict][0]
+
+    @property
+    def message_en(self) -> str:
+        return MESSAGES[self.verdict][1]
+
+    @property
+    def recalled(self) -> bool:
+        return bool(self.recalls)
+
+
+def find_label(session: Session, serial: str) -> Label | None:
+    return session.scalar(select(Label).where(Label.serial == serial))
+
+
+def verify_url(
+    session: Session, store: KeyStore, url: str, today: date, window_days: int
+) -> Verification:
+    """The verdict on a scanned URL; never raises for what a scan can contain."""
+    try:
+        claims, signature = payload.parse_label_url(url)
+    except payload.MalformedLabelUrl:
+        return Verification("malformed")
+    verdict = store.verify(claims.kid, claims.message(), signature)
+    if verdict is Verdict.INVALID:
+        return Verification("invalid_signature", claims)
+    if verdict is Verdict.UNKNOWN_KEY:
+        return Verification("unknown_key", claims)
+    label = find_label(session, claims.serial)
+    if (
+        label is None
+        or label.signature != signature
+        or claims_for(label.run, label.serial) != claims
+    ):
+        return Verification("not_issued", claims)
+    run = label.run
+    return Verification(
+        "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine",
+        claims,
+        label,
+        run,
+        status_of(run.certificate, today, window_days),
+        recalled_by(session, run.lot),
+    )
