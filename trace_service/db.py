@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, Enum, Integer, MetaData, create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -99,6 +99,10 @@ def _json_serializer(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+IMMEDIATE_OPTION = "ocop_sqlite_begin_immediate"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -123,7 +127,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @sa_event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A request that writes takes the write lock when it starts (BEGIN IMMEDIATE) and so
+        # waits its turn (busy_timeout); with a plain BEGIN it would read first, and fail
+        # with "database is locked" when another writer had committed since its read.
+        immediate = connection.get_execution_options().get(IMMEDIATE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -145,7 +153,12 @@ def get_db(app: Flask | None = None) -> Database:
 def get_session() -> Session:
     """The session of the current request (or app context), created on first use."""
     if "db_session" not in g:
-        g.db_session = get_db().sessionmaker()
+        session = get_db().sessionmaker()
+        bind = session.get_bind()
+        writes = has_request_context() and request.method in WRITE_METHODS
+        if writes and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
+        g.db_session = session
     return g.db_session
 
 
