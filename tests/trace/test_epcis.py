@@ -817,3 +817,31 @@ def test_the_shipped_schema_is_gs1s_own() -> None:
     if not SHARED_SCHEMA_PATH.is_file():
         pytest.skip("../shared/epcis/ is not beside the project to compare with")
     assert DEFAULT_SCHEMA_PATH.read_bytes() == SHARED_SCHEMA_PATH.read_bytes()
+
+
+def test_a_labelling_event_must_name_the_labelled_units():
+    view = TraceEventView(
+        "urn:uuid:0d6f4a52-3c1e-4a3b-8f6e-00000000b001",
+        "labelling",
+        at(20, 9),
+        "+07:00",
+        CO_OP,
+    )
+    with pytest.raises(ValueError, match="labelled units"):
+        epcis_document([view], document_uri="urn:uuid:x", created=at(21, 9))
+    with pytest.raises(ValueError, match="takes no outputs"):
+        epcis_document(
+            [
+                TraceEventView(
+                    view.event_uri,
+                    "labelling",
+                    at(20, 9),
+                    "+07:00",
+                    CO_OP,
+                    outputs=(lot("X", 1),),
+                    epcs=(f"{BAGS}/21/ABC",),
+                )
+            ],
+            document_uri="urn:uuid:x",
+            created=at(21, 9),
+        )

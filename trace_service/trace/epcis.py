@@ -68,6 +68,7 @@ KINDS = (
     "inspection",
     "sampling",
     "recall",
+    "labelling",
     "correction",
 )
 
@@ -106,6 +107,7 @@ class TraceEventView:
     disposition: str | None = None  # CBV short name or a URI outside the CBV namespace
     certifications: tuple[Certification, ...] = ()
     error_declaration: tuple[str, ...] | None = None  # event URIs this event declares erroneous
+    epcs: tuple[str, ...] = ()  # labelling: the serialised units' own identifiers
     extensions: Mapping[str, Any] = field(default_factory=dict)  # {"ocop:harvestStart": …}
 
 
@@ -139,6 +141,9 @@ _RULES: dict[str, _Rule] = {
     # the recall itself is the disposition. The recalled goods are wherever they are, so the
     # location is only the read point (who declared the recall), not bizLocation.
     "recall": _Rule("ObjectEvent", "OBSERVE", "holding", "recalled", False),
+    # A print run's stamps give each packed unit its own identifier (GTIN + lot + serial):
+    # CBV's commissioning, "associating an instance-level identifier with an object".
+    "labelling": _Rule("ObjectEvent", "ADD", "commissioning", "active", True),
 }
 
 
@@ -195,6 +200,10 @@ def _check_view(view: TraceEventView) -> None:
             raise ValueError(f"{view.event_uri}: a correction must name the events it corrects.")
     elif view.kind == "harvest":
         wanted = {"inputs": False, "outputs": True, "subjects": False}
+    elif view.kind == "labelling":
+        wanted = {"inputs": False, "outputs": False, "subjects": False}
+        if not view.epcs:
+            raise ValueError(f"{view.event_uri}: a labelling event names the labelled units.")
     elif _RULES[view.kind].type == "TransformationEvent":
         wanted = {"inputs": True, "outputs": True, "subjects": False}
     else:
@@ -288,6 +297,8 @@ def _event(view: TraceEventView) -> dict[str, Any]:
     if rule.type == "TransformationEvent":
         event["inputQuantityList"] = [_quantity(q) for q in view.inputs]
         event["outputQuantityList"] = [_quantity(q) for q in view.outputs]
+    elif view.kind == "labelling":
+        event["epcList"] = list(view.epcs)
     else:
         concerned = view.outputs if view.kind == "harvest" else view.subjects
         event["quantityList"] = [_quantity(q) for q in concerned]

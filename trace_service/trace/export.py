@@ -130,14 +130,19 @@ def _recall_view(recall: Recall, base_url: str) -> TraceEventView:
     )
 
 
-def lot_history_document(
-    session: Session, lot: Lot, trace: Trace, base_url: str, now: datetime
-) -> dict[str, object]:
+def history_views(session: Session, trace: Trace, base_url: str) -> list[TraceEventView]:
+    """Every event and recall of a trace as EPCIS views."""
     by_id = {event.id: event for event in trace.events}
     views = [_view(session, event, by_id, base_url) for event in trace.events]
     views += [_recall_view(recall, base_url) for recall in trace.recalls]
+    return views
+
+
+def lot_history_document(
+    session: Session, lot: Lot, trace: Trace, base_url: str, now: datetime
+) -> dict[str, object]:
     return epcis_document(
-        views,
+        history_views(session, trace, base_url),
         document_uri=f"urn:uuid:{uuid.uuid4()}",
         created=now,
         sender=f"urn:ocop:producer:{lot.producer_id}",
