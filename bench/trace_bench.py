@@ -6,15 +6,20 @@ so every run builds the same data): level 0 is 20 harvest lots (area 1 harvests 
 feeds every lot of level 9), each next level is made by transformation events that take 1-3
 lots of the level above (neighbours in the level, so lots mix as a co-operative blends them)
 and make 1-3 lots (a split, a merge or both), and level 9 is 400 packed lots of 250 pieces:
-100,000 pieces. Then, per repetition, each in a new ``Session`` (empty identity map), timed
-from opening the session to closing it:
+100,000 pieces. Each packed lot has one ready print run of 250 labels, under one certificate of
+the product: 400 runs, 100,000 labels with unique serials (``serials.new_serials``, random, so
+the serials differ from run to run) and 64 random bytes standing in for each Ed25519 signature
+(the trace never reads them). Then, per repetition, each in a new ``Session`` (empty identity
+map), timed from opening the session to closing it:
 
 * the reference: ``session.get(Lot, id)`` of the packed lot below (one row by primary key);
+* the label lookup: ``select(Label).where(Label.serial == serial)`` of one of that lot's
+  labels (one row by the unique serial index, as a scan's verification starts);
 * backward: ``session.get(Lot, id)`` of the packed lot with the most ancestors, then
   ``services.backward_trace(session, lot)`` (the recursive ancestors query, then the lots,
-  events, corrections, areas and recalls queries);
+  events, corrections, areas, recalls and print runs queries);
 * forward: ``services.area_trace(session, 1)`` (the harvests at area 1 and everything made
-  from them, down to the 100,000 pieces).
+  from them, down to the 100,000 pieces and their 400 print runs of 100,000 labels).
 
 Run from the repository root::
 
@@ -50,7 +55,11 @@ from sqlalchemy.orm import Session
 from bench import common
 from bench.common import log, settle, timed
 from tests.databases import POSTGRES_ENV, fresh_database
+from trace_service.certificates.models import Certificate
+from trace_service.certificates.rules import valid_until
 from trace_service.db import make_engine
+from trace_service.labels import serials
+from trace_service.labels.models import Label, PrintRun, RunStatus
 from trace_service.migrate import upgrade
 from trace_service.registry.models import (
     AdministrativeUnit,
@@ -85,6 +94,8 @@ AREAS = 4
 AREA = 1  # the area the forward trace starts from; it feeds every packed lot
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 HARVEST_DAY = date(2025, 10, 1)
+CERTIFIED = date(2024, 6, 15)  # the product's certificate: valid through 2027-06-15
+CHUNK = 10_000  # label rows per INSERT
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -164,8 +175,9 @@ class Genealogy:
         return found
 
 
-def populate(engine: Engine, genealogy: Genealogy, rng: random.Random) -> None:
-    """Bulk-insert the registry rows and the genealogy in one transaction (Core inserts)."""
+def populate(engine: Engine, genealogy: Genealogy, rng: random.Random) -> dict[int, str]:
+    """Bulk-insert the registry rows, the genealogy and the labels in one transaction (Core
+    inserts). Returns one serial of each packed lot's run, by lot id."""
     search = {"search_key": ""}
     units = [
         {"id": 1, "code": "67", "name": "Tỉnh Đắk Nông", "level": "province", "parent_id": None},
@@ -298,6 +310,80 @@ def populate(engine: Engine, genealogy: Genealogy, rng: random.Random) -> None:
                 for parent in inputs
             )
 
+    certificate = {
+        "id": 1,
+        "number": "OCOP-67-0000001",
+        "decision_number": "1234/QĐ-UBND",
+        "decision_date": CERTIFIED,
+        "issuing_unit_id": 1,
+        "issuing_authority": "UBND tỉnh Đắk Nông",
+        "product_id": 1,
+        "product_name": product["name_vi"],
+        "evaluation_id": None,
+        "star": 4,
+        "issue_date": CERTIFIED,
+        "valid_until": valid_until(CERTIFIED),
+        "revoked_on": None,
+        "revocation_decision": None,
+        "revocation_reason": None,
+        "superseded_by_id": None,
+        "superseded_on": None,
+        "created_at": CREATED,
+    }
+    packing_event = {
+        lot: event_id
+        for event_id, (level, _, outputs) in enumerate(genealogy.events, start=1)
+        if level == len(LEVELS) - 1
+        for lot in outputs
+    }
+    runs, labels, sample = [], [], {}
+    issued = iter(serials.new_serials(PIECES))  # distinct among all 100,000
+    for run_id, lot in enumerate(packed, start=1):
+        runs.append(
+            {
+                "id": run_id,
+                "producer_id": 1,
+                "product_id": 1,
+                "lot_id": lot,
+                "packing_event_id": packing_event[lot],
+                "certificate_id": 1,
+                "star": certificate["star"],
+                "valid_until": certificate["valid_until"],
+                "gtin": None,
+                "lot_code": lots[lot]["code"],
+                "quantity": per_packed,
+                "kid": "bench-key-1",  # 11 base64url characters
+                "base_url": "HTTPS://TEM.OCOP.EXAMPLE.VN",
+                "payload_version": 1,
+                "qr_version": 8,
+                "scratch": False,
+                "idempotency_key": None,
+                "request_digest": f"{rng.getrandbits(256):064x}",
+                "status": RunStatus.READY,
+                "labels_drawn": per_packed,
+                "pages": -(-per_packed // 18),
+                "error": None,
+                "lease_until": None,
+                "files": {},
+                "created_by": None,
+                "created_at": CREATED,
+                "built_at": CREATED,
+            }
+        )
+        for seq in range(1, per_packed + 1):
+            serial = next(issued)
+            labels.append(
+                {
+                    "run_id": run_id,
+                    "seq": seq,
+                    "serial": serial,
+                    "signature": rng.randbytes(64),  # random: no signing in the benchmark
+                    "scratch_hash": None,
+                }
+            )
+            if seq == per_packed // 2:
+                sample[lot] = serial
+
     with engine.begin() as connection:
         connection.execute(insert(AdministrativeUnit.__table__), units)
         connection.execute(insert(Producer.__table__), [producer])
@@ -307,13 +393,18 @@ def populate(engine: Engine, genealogy: Genealogy, rng: random.Random) -> None:
         connection.execute(insert(TraceEvent.__table__), events)
         connection.execute(insert(EventLot.__table__), event_lots)
         connection.execute(insert(LotLink.__table__), links)
+        connection.execute(insert(Certificate.__table__), [certificate])
+        connection.execute(insert(PrintRun.__table__), runs)
+        for start in range(0, len(labels), CHUNK):
+            connection.execute(insert(Label.__table__), labels[start : start + CHUNK])
+    return sample
 
 
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {
             model.__tablename__: len(connection.execute(select(model.id)).all())
-            for model in (Lot, TraceEvent, EventLot, LotLink)
+            for model in (Lot, TraceEvent, EventLot, LotLink, PrintRun, Label)
         }
 
 
@@ -325,6 +416,11 @@ def reference(engine: Engine, lot_id: int) -> Lot:
         lot = session.get(Lot, lot_id)
         assert lot is not None
         return lot
+
+
+def label_lookup(engine: Engine, serial: str) -> Label:
+    with Session(engine) as session:
+        return session.scalars(select(Label).where(Label.serial == serial)).one()
 
 
 def backward(engine: Engine, lot_id: int) -> services.Trace:
@@ -339,12 +435,12 @@ def forward(engine: Engine, area_id: int) -> services.Trace:
         return services.area_trace(session, area_id)
 
 
-def explain(engine: Engine, lot_id: int, area_id: int) -> None:
-    """Print the plans of the statements the traces run (the lots and events queries carry
-    the recursive CTE; the others are small IN lists)."""
+def explain(engine: Engine, lot_id: int, area_id: int, serial: str) -> None:
+    """Print the plans of the statements the traces run (the lots, events and print runs
+    queries carry the recursive CTE; the others are small IN lists) and of the label lookup."""
     dialect = engine.dialect.name
     prefix = "EXPLAIN (ANALYZE, BUFFERS)" if dialect == "postgresql" else "EXPLAIN QUERY PLAN"
-    statements = {}
+    statements: dict[str, Any] = {"label lookup": select(Label).where(Label.serial == serial)}
     for name, lot_ids in (
         ("backward", services.ancestors(lot_id)),
         ("forward", services.lots_from_area(area_id)),
@@ -354,6 +450,9 @@ def explain(engine: Engine, lot_id: int, area_id: int) -> None:
             select(TraceEvent)
             .where(TraceEvent.id.in_(select(EventLot.event_id).where(EventLot.lot_id.in_(lot_ids))))
             .order_by(TraceEvent.event_time, TraceEvent.id)
+        )
+        statements[f"{name} print runs"] = (
+            select(PrintRun).where(PrintRun.lot_id.in_(lot_ids)).order_by(PrintRun.id)
         )
     with engine.connect() as connection:
         for name, stmt in statements.items():
@@ -374,20 +473,23 @@ def measure(
         upgrade(url)
         engine = make_engine(url)
         try:
-            load_s, _ = timed(lambda: populate(engine, genealogy, random.Random(7)))
+            load_s, sample = timed(lambda: populate(engine, genealogy, random.Random(7)))
+            serial = sample[bottom]
             settle(engine)
             rows = counts(engine)
             # Warm-up (statement compilation, caches, the pool's connection), untimed.
             reference(engine, bottom)
+            label = label_lookup(engine, serial)
             back = backward(engine, bottom)
             ahead = forward(engine, AREA)
-            references, backwards, forwards = [], [], []
+            references, lookups, backwards, forwards = [], [], [], []
             for _ in range(repeat):
                 references.append(timed(lambda: reference(engine, bottom))[0])
+                lookups.append(timed(lambda: label_lookup(engine, serial))[0])
                 backwards.append(timed(lambda: backward(engine, bottom))[0])
                 forwards.append(timed(lambda: forward(engine, AREA))[0])
             if show_plans:
-                explain(engine, bottom, AREA)
+                explain(engine, bottom, AREA, serial)
         finally:
             engine.dispose()
 
@@ -398,12 +500,25 @@ def measure(
     if {lot.id for lot in ahead.lots} != expected_ahead:
         raise RuntimeError("forward trace returned other lots than the genealogy holds")
     packed = [lot for lot in ahead.lots if lot.unit is Unit.PIECE]
+    per_run = PIECES // len(genealogy.levels[-1])
+    if [run.lot_id for run in back.print_runs] != [bottom] or back.labels != per_run:
+        raise RuntimeError("backward trace did not report the packed lot's one print run")
+    if label.serial != serial or label.run_id != back.print_runs[0].id:
+        raise RuntimeError("the label lookup found another label than the one looked up")
+    if len(ahead.print_runs) != len(genealogy.levels[-1]) or ahead.labels != PIECES:
+        raise RuntimeError(
+            f"forward trace reported {len(ahead.print_runs)} print runs and {ahead.labels} "
+            f"labels, not {len(genealogy.levels[-1])} and {PIECES}"
+        )
     return {
         "lots": rows["lots"],
         "events": rows["trace_events"],
         "links": rows["lot_links"],
+        "print_runs": rows["print_runs"],
+        "labels": rows["labels"],
         "load_s": load_s,
         "reference_s": statistics.median(references),
+        "label_lookup_s": statistics.median(lookups),
         "backward_s": statistics.median(backwards),
         "backward_min_s": min(backwards),
         "backward_max_s": max(backwards),
@@ -413,10 +528,14 @@ def measure(
         "backward_lots": len(back.lots),
         "backward_events": len(back.events),
         "backward_areas": len(back.areas),
+        "backward_print_runs": len(back.print_runs),
+        "backward_labels": back.labels,
         "forward_lots": len(ahead.lots),
         "forward_events": len(ahead.events),
         "forward_packed_lots": len(packed),
         "forward_pieces": int(sum(lot.quantity for lot in packed)),
+        "forward_print_runs": len(ahead.print_runs),
+        "forward_labels": ahead.labels,
     }
 
 
@@ -428,6 +547,7 @@ def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
         ("backend", None),
         ("lots", "lots"),
         ("reference s", "reference_s"),
+        ("label s", "label_lookup_s"),
         ("backward s", "backward_s"),
         ("ratio", "backward_ratio"),
         ("b. lots", "backward_lots"),
@@ -437,6 +557,8 @@ def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
         ("f. lots", "forward_lots"),
         ("f. events", "forward_events"),
         ("pieces", "forward_pieces"),
+        ("f. runs", "forward_print_runs"),
+        ("f. labels", "forward_labels"),
         ("load s", "load_s"),
     )
     common.print_table(columns, rows)
@@ -475,18 +597,25 @@ def main(argv: list[str] | None = None) -> int:
                     f"{backend}_lots": f["lots"],
                     f"{backend}_events": f["events"],
                     f"{backend}_links": f["links"],
+                    f"{backend}_print_runs": f["print_runs"],
+                    f"{backend}_labels": f["labels"],
                     f"{backend}_reference_ms": round(f["reference_s"] * 1000, 3),
+                    f"{backend}_label_lookup_ms": round(f["label_lookup_s"] * 1000, 3),
                     f"{backend}_backward_ms": round(f["backward_s"] * 1000, 2),
                     f"{backend}_backward_ratio": round(f["backward_ratio"], 1),
                     f"{backend}_backward_lots": f["backward_lots"],
                     f"{backend}_backward_events": f["backward_events"],
                     f"{backend}_backward_areas": f["backward_areas"],
+                    f"{backend}_backward_print_runs": f["backward_print_runs"],
+                    f"{backend}_backward_labels": f["backward_labels"],
                     f"{backend}_forward_ms": round(f["forward_s"] * 1000, 2),
                     f"{backend}_forward_ratio": round(f["forward_ratio"], 1),
                     f"{backend}_forward_lots": f["forward_lots"],
                     f"{backend}_forward_events": f["forward_events"],
                     f"{backend}_forward_packed_lots": f["forward_packed_lots"],
                     f"{backend}_forward_pieces": f["forward_pieces"],
+                    f"{backend}_forward_print_runs": f["forward_print_runs"],
+                    f"{backend}_forward_labels": f["forward_labels"],
                 }
             )
     if not backends:

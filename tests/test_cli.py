@@ -84,6 +84,12 @@ def test_demo_load_fills_the_registry_once_and_saves_the_credentials(app, db_ses
     lines = credentials.read_text(encoding="utf-8").splitlines()
     assert {line.split("\t")[0] for line in lines} >= {"admin", "inspector", "producer1"}
     assert credentials.stat().st_mode & 0o077 == 0
+    # The demo's packed lots of certified products get a run of stamps each, drawn.
+    from trace_service.labels.models import PrintRun, RunStatus
+
+    runs = list(db_session.scalars(select(PrintRun)))
+    assert runs and all(run.status is RunStatus.READY for run in runs)
+    assert f"Printed {len(runs)} demo runs" in result.output
     again = runner.invoke(args=["demo", "load"])
     assert "already present" in again.output
     assert db_session.scalar(select(func.count()).select_from(Producer)) == producers

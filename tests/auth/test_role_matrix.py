@@ -699,6 +699,12 @@ ROUTES = [
     ),
     Route(
         "GET",
+        f"{P}/labels/<string(maxlength=40):serial>/epcis",
+        lambda w: f"{P}/labels/{w.serial_a}/epcis",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
         f"{P}/labels/<string(maxlength=40):serial>/qr.svg",
         lambda w: f"{P}/labels/{w.serial_a}/qr.svg",
         readers_and_owner(),

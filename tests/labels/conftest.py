@@ -88,3 +88,63 @@ def packed(client, db_session) -> Packed:
         client, account, product, area, bags=2000, code="DM2601-RB1", harvest_code="H-2511-1"
     )
     return Packed(producer, account, product, certificate, area, harvest, bags)
+
+
+@dataclass
+class Committed:
+    """A certified product and its packed lot, committed in a database of their own (for
+    tests that need several connections: concurrency, background builds)."""
+
+    product_id: int
+    lot_id: int
+    headers: dict[str, str]
+
+
+def seed_committed(app, bags: int = 10_000) -> Committed:
+    from datetime import UTC, date, datetime
+
+    from trace_service.auth.principal import system_principal
+    from trace_service.auth.services import issue_token
+    from trace_service.db import session_scope
+    from trace_service.trace.services import record_harvest, record_packing
+
+    actor = system_principal("test")
+    with app.app_context(), session_scope(app) as session:
+        factories.bind(session)
+        producer = factories.ProducerFactory()
+        product = factories.ProductFactory(producer=producer)
+        factories.CertificateFactory(product=product, issue_date=today_vn() - timedelta(days=30))
+        area = factories.AreaFactory(producer=producer)
+        harvest = record_harvest(
+            session,
+            actor,
+            {
+                "area_id": area.id,
+                "harvest_start": date(2025, 11, 1),
+                "harvest_end": date(2025, 11, 20),
+                "event_time": datetime(2025, 11, 21, tzinfo=UTC),
+                "lot": {"code": "H-C", "material": "Cà phê", "quantity": bags, "unit": "kg"},
+            },
+        )
+        packing = record_packing(
+            session,
+            actor,
+            {
+                "event_time": datetime(2026, 1, 6, tzinfo=UTC),
+                "inputs": [{"lot_id": harvest.lots[0].lot_id, "quantity": bags / 4}],
+                "outputs": [
+                    {
+                        "code": "B-C",
+                        "material": "Cà phê 250 g",
+                        "quantity": bags,
+                        "unit": "piece",
+                        "unit_weight_kg": 0.25,
+                        "product_id": product.id,
+                    }
+                ],
+            },
+        )
+        user = factories.UserFactory(role=Role.PRODUCER, producer_id=producer.id)
+        token = issue_token(session, actor, user, "test", ttl_days=1).token
+        lot_id = next(item.lot_id for item in packing.lots if item.role == "output")
+        return Committed(product.id, lot_id, {"Authorization": f"Bearer {token}"})

@@ -19,7 +19,7 @@ from tests.labels.conftest import P, pack
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.principal import Role
 from trace_service.clock import today_vn
-from trace_service.labels import payload, serials
+from trace_service.labels import build, payload, serials
 from trace_service.labels.models import Label, PrintRun
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -66,6 +66,7 @@ def test_a_producer_orders_500_stamps_and_downloads_a_print_ready_a4_pdf(client,
     pdf = client.get(run["files"]["sheets"][0]["url"], headers=packed.account.headers)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert "attachment" in pdf.headers["Content-Disposition"]
+    assert b"/PrintScaling /None" in pdf.data  # print dialogs start at actual size
     path = tmp_path / "sheet.pdf"
     path.write_bytes(pdf.data)
     pdf.close()
@@ -233,6 +234,7 @@ def test_a_run_for_a_superseded_certificate_is_refused(client, packed, db_sessio
     db_session.flush()
     response = _order_for(client, packed, product, lot, certificate_id=old.id)
     assert response.status_code == 409
+    assert response.json["code"] == "certificate_superseded"
     assert new.number in response.json["message"] and "superseded" in response.json["message_en"]
     assert _order_for(client, packed, product, lot, certificate_id=new.id).status_code == 202
 
@@ -323,3 +325,57 @@ def test_valid_until_and_star_on_the_run_come_from_the_certificate(client, packe
     run = _order(client, packed.account, packed, quantity=1).json
     assert date.fromisoformat(run["valid_until"]) == packed.certificate.valid_until
     assert run["certificate_id"] == packed.certificate.id
+
+
+def test_a_run_larger_than_one_pdf_comes_in_parts_that_together_hold_every_label(
+    client, packed, monkeypatch, tmp_path
+):
+    # 10,000 labels a PDF in production; 8 here, so the test stays small.
+    monkeypatch.setattr(build, "SHEET_PART_LABELS", 8)
+    run = _order(client, packed.account, packed, quantity=20).json
+    sheets = run["files"]["sheets"]
+    assert [s["labels"] for s in sheets] == [8, 8, 4]
+    codes = [item["code"] for item in _labels(client, packed.account, run["id"])]
+    texts = []
+    for part, sheet in enumerate(sheets, start=1):
+        response = client.get(sheet["url"], headers=packed.account.headers)
+        assert response.status_code == 200
+        assert f"phan-{part}.pdf" in response.headers["Content-Disposition"]
+        path = tmp_path / f"{part}.pdf"
+        path.write_bytes(response.data)
+        response.close()
+        if PDFTOTEXT:
+            texts.append(
+                subprocess.run([PDFTOTEXT, str(path), "-"], capture_output=True, text=True).stdout
+            )
+    if PDFTOTEXT:
+        for part, text in enumerate(texts):
+            assert f"Phần / Part {part + 1}/3" in " ".join(text.split())
+            assert all(code in text for code in codes[part * 8 : part * 8 + 8])
+    beyond = client.get(
+        f"{P}/print-runs/{run['id']}/sheet.pdf?part=4", headers=packed.account.headers
+    )
+    assert beyond.status_code == 404
+
+
+def test_an_unusable_label_base_url_is_explained_not_a_crash(client, packed, app):
+    saved = app.config["LABEL_BASE_URL"]
+    app.config["LABEL_BASE_URL"] = "http://0.0.0.0:8000"  # plain http off this machine
+    try:
+        response = _order(client, packed.account, packed, quantity=1)
+    finally:
+        app.config["LABEL_BASE_URL"] = saved
+    assert response.status_code == 503
+    assert "OCOP_LABEL_BASE_URL" in response.json["message_en"]
+
+
+def test_a_named_certificate_must_be_the_products_own_and_in_force(client, packed):
+    product, cert, lot = _certified_product(
+        client, packed, issue_date=today_vn() - timedelta(days=3 * 366), code="OLD1"
+    )
+    factories.CertificateFactory(product=product, issue_date=today_vn() - timedelta(days=3))
+    expired_named = _order_for(client, packed, product, lot, certificate_id=cert.id)
+    assert expired_named.status_code == 409
+    assert expired_named.json["code"] == "certificate_not_in_force"
+    foreign = _order_for(client, packed, product, lot, certificate_id=packed.certificate.id)
+    assert foreign.status_code == 422 and "certificate_id" in foreign.json["errors"]["json"]

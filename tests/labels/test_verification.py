@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.labels.conftest import P
 from trace_service.labels import payload
 from trace_service.signing.keystore import b64url_decode
@@ -32,6 +34,7 @@ def test_a_genuine_label_opens_a_vietnamese_page_with_the_product_and_its_origin
     label = _one_label(client, packed)
     page = client.get(_path(label["url"]))
     assert page.status_code == 200 and page.mimetype == "text/html"
+    assert page.headers["Cache-Control"] == "no-cache"
     html = page.get_data(as_text=True)
     assert '<html lang="vi">' in html
     assert "Tem OCOP chính hãng." in html and "Genuine OCOP label." in html
@@ -166,3 +169,33 @@ def test_a_trust_list_altered_in_transit_is_rejected(app):
     assert verify_trust_list(document, root)
     tampered = {**document, "version": document["version"] + 1}
     assert not verify_trust_list(tampered, root)
+
+
+def test_from_one_bags_label_an_inspector_names_every_plot_and_every_event(
+    client, packed, inspector
+):
+    """Issue 4's walk, from the label: scan, verify, trace, export."""
+    from trace_service.trace.epcis import validate_epcis
+
+    label = _one_label(client, packed)
+    verdict = client.post(
+        f"{P}/labels/verify", headers=inspector.headers, json={"url": label["url"]}
+    ).json
+    assert verdict["verdict"] == "genuine"
+    trace = client.get(f"{P}/labels/{verdict['serial']}/trace", headers=inspector.headers).json
+    assert [area["name"] for area in trace["areas"]] == ["Vườn cà phê Thuận An 1"]
+    assert [event["kind"] for event in trace["events"]] == ["harvest", "packing"]
+    response = client.get(f"{P}/labels/{verdict['serial']}/epcis", headers=inspector.headers)
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    document = response.get_json(force=True)
+    events = document["epcisBody"]["eventList"]
+    assert [e["bizStep"] for e in events] == ["commissioning", "packing", "commissioning"]
+    labelled = events[-1]
+    assert labelled["action"] == "ADD" and labelled["epcList"] == [
+        f"https://tem.ocop.example.vn/01/{packed.product.gtin14}/10/DM2601-RB1/21/{label['serial']}"
+    ]
+    assert labelled["certificationInfo"]
+    try:
+        assert validate_epcis(document) == []
+    except FileNotFoundError as missing:
+        pytest.skip(f"GS1's EPCIS schema is not beside the project: {missing}")

@@ -143,6 +143,30 @@ def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) 
         credentials_file.chmod(0o600)  # touch keeps an existing file's mode
         credentials_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"Saved to {credentials_file}.")
+    _demo_print_runs()
+
+
+def _demo_print_runs() -> None:
+    """Stamps for the demo's packed lots, when the keys can sign (OCOP_KEYS_PASSPHRASE)."""
+    from trace_service.labels import jobs
+    from trace_service.labels.demo import demo_print_runs
+    from trace_service.labels.routes import label_base_url
+    from trace_service.signing.service import get_keystore
+
+    if not current_app.config["KEYS_PASSPHRASE"]:
+        click.echo("No demo stamps: set OCOP_KEYS_PASSPHRASE to sign labels.")
+        return
+    actor = system_principal("demo")
+    try:
+        with session_scope() as session:
+            runs = demo_print_runs(session, actor, get_keystore(), label_base_url())
+            for run in runs:
+                jobs.build_now(session, run.id, actor, current_app)
+            summary = [f"run {run.id}: {run.quantity} × {run.lot_code}" for run in runs]
+    except DomainError as error:
+        _fail(error)
+        return
+    click.echo(f"Printed {len(summary)} demo runs: " + "; ".join(summary) + ".")
 
 
 @audit_cli.command("verify")

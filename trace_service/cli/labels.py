@@ -186,6 +186,8 @@ def _build(run_id: int, actor: Principal) -> None:
         status, error, files = run.status, run.error, dict(run.files)
     if not built and status is not RunStatus.READY:
         raise click.ClickException(f"Run {run_id} is {status.value}; nothing to build now.")
+    if not built:
+        click.echo(f"Run {run_id} is ready already; its files:")
     if status is RunStatus.FAILED:
         raise click.ClickException(f"Run {run_id} failed: {error}. Run `flask labels build`.")
     folder = jobs.files_root() / f"run-{run_id}"

@@ -70,7 +70,7 @@ def _facts(result: Verification) -> dict[str, Any]:
     }
 
 
-def _answer(serial: str) -> tuple[str, int]:
+def _answer(serial: str) -> tuple[str, int, dict[str, str]]:
     result = verify_url(
         get_session(),
         get_keystore(),
@@ -79,14 +79,16 @@ def _answer(serial: str) -> tuple[str, int]:
         current_app.config["EXPIRY_WINDOW_DAYS"],
     )
     status = 200 if result.run is not None else 404
-    return render_template("labels/page.html", result=result, facts=_facts(result)), status
+    html = render_template("labels/page.html", result=result, facts=_facts(result))
+    # What the page says can change any day (a recall, an expiry): never serve it stale.
+    return html, status, {"Cache-Control": "no-cache"}
 
 
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
-def gs1_label(gtin: str, lot: str, serial: str) -> tuple[str, int]:
+def gs1_label(gtin: str, lot: str, serial: str) -> tuple[str, int, dict[str, str]]:
     return _answer(serial)
 
 
 @page.get("/P/<product>/10/<lot>/21/<serial>")
-def product_label(product: str, lot: str, serial: str) -> tuple[str, int]:
+def product_label(product: str, lot: str, serial: str) -> tuple[str, int, dict[str, str]]:
     return _answer(serial)

@@ -3,6 +3,7 @@ looking up and verifying single labels."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -13,9 +14,9 @@ from trace_service.api import ApiBlueprint, PageArgs, page_schema, paginate, tak
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Principal, Role
 from trace_service.clock import today_vn
-from trace_service.db import get_session
+from trace_service.db import get_session, utcnow
 from trace_service.errors import Conflict, InvalidInput, NotFound
-from trace_service.labels import build, jobs, payload, serials, services
+from trace_service.labels import build, jobs, serials, services
 from trace_service.labels.models import Label, PrintRun, RunStatus
 from trace_service.labels.qrbatch import encode
 from trace_service.labels.schemas import (
@@ -62,18 +63,6 @@ def _idempotency_key() -> str | None:
     return key
 
 
-def _base_url_checked() -> str:
-    base = label_base_url()
-    try:
-        payload.canonical_base(base)
-    except ValueError as exc:
-        raise Conflict(
-            "Địa chỉ in trên tem (OCOP_LABEL_BASE_URL) chưa hợp lệ; liên hệ quản trị hệ thống.",
-            f"The label base URL (OCOP_LABEL_BASE_URL) is unusable: {exc}.",
-        ) from None
-    return base
-
-
 @blp.route("/print-runs", methods=["POST"])
 @require_roles(*ORDERERS)
 @blp.arguments(PrintRunOrderSchema)
@@ -92,8 +81,7 @@ def order_print_run(data: dict[str, Any]) -> tuple[PrintRun, int, dict[str, str]
         certificate_id=data.get("certificate_id"),
         idempotency_key=_idempotency_key(),
     )
-    base = _base_url_checked()
-    run, created = services.order_print_run(session, actor, order, get_keystore(), base)
+    run, created = services.order_print_run(session, actor, order, get_keystore(), label_base_url())
     location = {"Location": url_for("labels.get_print_run", run_id=run.id)}
     if not created:
         return run, 200, location
@@ -263,6 +251,24 @@ def trace_label(serial: str) -> trace_services.Trace:
     """Everything behind one label: its packed lot's every event, lot and raw-material area."""
     label = _get_label(serial)
     return trace_services.backward_trace(get_session(), label.run.lot)
+
+
+@blp.route("/labels/<string(maxlength=40):serial>/epcis")
+@require_roles(*ALL_ROLES)
+@blp.response(200, content_type="application/ld+json")
+def label_epcis(serial: str) -> Response:
+    """One labelled unit's whole history as an EPCIS 2.0 JSON-LD document: every event of its
+    lot back to the plots, and the labelling (commissioning of GTIN + lot + serial)."""
+    from trace_service.labels.export import label_history_document
+
+    label = _get_label(serial)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    document = label_history_document(get_session(), label, base, utcnow())
+    return Response(
+        json.dumps(document, ensure_ascii=False),
+        mimetype="application/ld+json",
+        headers={"Content-Disposition": f'inline; filename="label-{label.serial}-epcis.json"'},
+    )
 
 
 @blp.route("/labels/<string(maxlength=40):serial>/qr.svg")

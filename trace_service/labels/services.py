@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
@@ -21,7 +22,7 @@ from trace_service.auth.principal import Principal
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import may_label
 from trace_service.clock import today_vn, vn_date
-from trace_service.errors import Conflict, Forbidden, NotFound, field_error
+from trace_service.errors import Conflict, Forbidden, NotFound, Unavailable, field_error
 from trace_service.labels import payload, serials
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
 from trace_service.labels.qrbatch import fit_version
@@ -37,7 +38,7 @@ from trace_service.trace.units import Unit
 _PIECE_UNITS = {Unit.BAG, Unit.PIECE}
 # Labels are signed and inserted in slices, so a 100,000-label order never holds every row
 # object at once.
-_SLICE = 2_000
+_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ class RunOrder:
             "certificate_id": self.certificate_id,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _label_base(base_url: str) -> str:
+    try:
+        return payload.canonical_base(base_url)
+    except ValueError as exc:
+        raise Unavailable(
+            "Địa chỉ in trên tem (OCOP_LABEL_BASE_URL) chưa hợp lệ; liên hệ quản trị hệ thống.",
+            f"The label base URL (OCOP_LABEL_BASE_URL) is unusable: {exc}.",
+        ) from None
 
 
 def _not_found_product() -> NotFound:
@@ -167,38 +178,44 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
         )
 
 
-def _label_certificate(session: Session, product: Product, order: RunOrder) -> Certificate:
-    verdict = may_label(session, product.id, today_vn())
-    if order.certificate_id is not None:
-        named = session.get(Certificate, order.certificate_id)
-        if named is None or named.product_id != product.id:
-            raise field_error(
-                "certificate_id",
-                "This product has no certificate with this id.",
-                "Sản phẩm không có giấy chứng nhận này.",
-            )
-        if (
-            named.superseded_on is not None
-            and named.superseded_by is not None
-            and (verdict.certificate is None or verdict.certificate.id != named.id)
-        ):
-            raise Conflict(
-                f"Giấy chứng nhận số {named.number} đã được thay thế bởi giấy chứng nhận số "
-                f"{named.superseded_by.number} ngày {vn_date(named.superseded_on)}.",
-                f"Certificate {named.number} was superseded by {named.superseded_by.number} "
-                f"on {named.superseded_on.isoformat()}.",
-            )
+class CertificateRefused(Conflict):
+    """No label without a certificate in force: ``certificate_expired``, ``…_revoked``…"""
+
+    def __init__(self, reason: str, message: str, message_en: str) -> None:
+        super().__init__(message, message_en)
+        self.code = f"certificate_{reason}"
+
+
+def _label_certificate(
+    session: Session, product: Product, certificate_id: int | None
+) -> Certificate:
+    """The certificate the labels will carry: the one in force today (the certificate
+    module decides); a ``certificate_id`` the order names must be that one."""
+    today = today_vn()
+    verdict = may_label(session, product.id, today)
+    named = session.get(Certificate, certificate_id) if certificate_id is not None else None
+    if certificate_id is not None and (named is None or named.product_id != product.id):
+        raise field_error(
+            "certificate_id",
+            "This product has no certificate with this id.",
+            "Sản phẩm không có giấy chứng nhận này.",
+        )
+    if named is not None and named.superseded_by is not None and named.superseded_on:
+        raise CertificateRefused(
+            "superseded",
+            f"Giấy chứng nhận số {named.number} đã được thay thế bởi giấy chứng nhận số "
+            f"{named.superseded_by.number} ngày {vn_date(named.superseded_on)}.",
+            f"Certificate {named.number} was superseded by {named.superseded_by.number} "
+            f"on {named.superseded_on.isoformat()}.",
+        )
     if not verdict.allowed or verdict.certificate is None:
-        error = Conflict(verdict.message, verdict.message_en)
-        error.code = f"certificate_{verdict.code}"
-        raise error
-    if order.certificate_id is not None and order.certificate_id != verdict.certificate.id:
-        named = session.get(Certificate, order.certificate_id)
-        number = named.number if named else order.certificate_id
-        raise Conflict(
-            f"Giấy chứng nhận số {number} không còn hiệu lực để in tem.",
-            f"Certificate {number} is not the one in force; labels use "
-            f"{verdict.certificate.number}.",
+        raise CertificateRefused(verdict.code, verdict.message, verdict.message_en)
+    if named is not None and named.id != verdict.certificate.id:
+        raise CertificateRefused(
+            "not_in_force",
+            f"Giấy chứng nhận số {named.number} không phải giấy chứng nhận đang có hiệu lực "
+            f"(số {verdict.certificate.number}).",
+            f"Certificate {named.number} is not the one in force ({verdict.certificate.number}).",
         )
     return verdict.certificate
 
@@ -218,8 +235,8 @@ def order_print_run(
         return replayed, False
     lot, packing = _check_lot(session, product, order.lot_id)
     _check_quantity(session, lot, order.quantity)
-    certificate = _label_certificate(session, product, order)
-    base = payload.canonical_base(base_url)
+    certificate = _label_certificate(session, product, order.certificate_id)
+    base = _label_base(base_url)
     signer = store.signer()
 
     run = PrintRun(
@@ -243,8 +260,16 @@ def order_print_run(
         status=RunStatus.QUEUED,
         created_by=actor.user_id,
     )
-    session.add(run)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: losing a race must not end the request
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        # The same Idempotency-Key, sent twice at once: the other request made the run.
+        replayed = _replayed(session, product.producer_id, order)
+        if replayed is None:
+            raise
+        return replayed, False
     scratch_key = scratch_secret(store) if order.scratch else None
     first_url = issue_labels(session, run, range(1, order.quantity + 1), signer, scratch_key)
     run.qr_version = fit_version(first_url)
@@ -293,6 +318,7 @@ def issue_labels(
     seqs: Sequence[int],
     signer: Signer,
     scratch_key: bytes | None,
+    serial_source: Callable[[int], list[str]] = serials.new_serials,
 ) -> str:
     """Give each ``seq`` of the run a fresh serial and its signature; returns one URL.
 
@@ -307,7 +333,7 @@ def issue_labels(
         for start in range(0, len(pending), _SLICE):
             part = pending[start : start + _SLICE]
             rows: list[dict[str, object]] = []
-            for seq, serial in zip(part, serials.new_serials(len(part)), strict=True):
+            for seq, serial in zip(part, serial_source(len(part)), strict=True):
                 claims = claims_for(run, serial)
                 _, signature = sign(claims.message())
                 example = example or payload.label_url(claims, signature)

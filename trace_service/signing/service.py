@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
+from sqlalchemy.orm import Session
 
+from trace_service.db import get_session, session_scope
 from trace_service.errors import Unavailable
 from trace_service.signing.keystore import KeyRole, KeyStatus, KeyStore
 from trace_service.signing.trustlist import signed_trust_list
@@ -49,9 +53,41 @@ def get_keystore(app: Flask | None = None) -> KeyStore:
         if not passphrase:
             raise SigningNotConfigured()
         store = KeyStore(keys_dir(app), passphrase.encode("utf-8"))
-        ensure_keys(store)
+        made = ensure_keys(store)
+        if made:
+            _audit_first_keys(app, store, made)
         app.extensions["ocop_keystore"] = store
     return store
+
+
+@contextmanager
+def _audit_session(app: Flask) -> Iterator[Session]:
+    """The request's own session when there is one (a second connection would wait for the
+    write lock the request holds on SQLite), else a unit of work of its own."""
+    if has_request_context():
+        yield get_session()
+        return
+    with session_scope(app) as session:
+        yield session
+
+
+def _audit_first_keys(app: Flask, store: KeyStore, kids: list[str]) -> None:
+    """Keys made on first use are recorded like any other key change. (`scripts/run` makes
+    them with `flask keys list` before the server starts.)"""
+    from trace_service.audit.services import record_event
+    from trace_service.auth.principal import system_principal
+    from trace_service.signing.tags import SigningTag
+
+    actor = system_principal("first run")
+    with _audit_session(app) as session:
+        for kid in kids:
+            info = store.get(kid)
+            details = {"role": info.role.value, "status": info.status.value}
+            record_event(session, actor, SigningTag.KEY_CREATED, "signing_key", kid, details)
+        published = latest_trust_list(store)
+        if published is not None:
+            version = published["version"]
+            record_event(session, actor, SigningTag.TRUST_LIST_SIGNED, "trust_list", version)
 
 
 def ensure_keys(store: KeyStore) -> list[str]:

@@ -410,6 +410,11 @@ def render_sheet_pdf(
     canvas = Canvas(out, pagesize=(sheet.page_w, sheet.page_h), pageCompression=1, invariant=1)
     canvas.setTitle(f"Tem OCOP – {unicodedata.normalize('NFC', facts.product_name)}")
     canvas.setCreator("trace-service")
+    # Print dialogs start at "actual size" and one-sided (PDF 1.6+ viewer preferences), so
+    # a home printer keeps the 0.5 mm modules and the grid without anyone changing a setting.
+    canvas.setViewerPreference("PrintScaling", "None")
+    canvas.setViewerPreference("Duplex", "Simplex")
+    canvas.setViewerPreference("DisplayDocTitle", "true")
     _draw_stamp_form(canvas, sheet, facts)
     _draw_scratch_form(canvas, sheet)
     stamper = _Stamper(canvas, sheet)

@@ -1,0 +1,120 @@
+"""``flask keys …`` and ``flask labels …`` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from sqlalchemy import select
+
+from tests.databases import fresh_database
+from trace_service import create_app
+from trace_service.audit.models import AuditEvent
+from trace_service.db import get_db, session_scope
+from trace_service.labels.models import PrintRun, RunStatus
+from trace_service.migrate import upgrade
+from trace_service.signing.keystore import b64url_decode
+from trace_service.signing.service import get_keystore, latest_trust_list
+from trace_service.signing.trustlist import verify_trust_list
+
+
+def _app(url, tmp_path, **extra):
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
+            **extra,
+        }
+    )
+
+
+def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, tmp_path):
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path)
+        runner = app.test_cli_runner()
+        listed = runner.invoke(args=["keys", "list"])
+        assert listed.exit_code == 0, listed.output
+        first = [line.split()[0] for line in listed.output.splitlines() if " signing " in line]
+        assert len(first) == 1 and "root" in listed.output
+
+        rotated = runner.invoke(args=["keys", "rotate"])
+        assert rotated.exit_code == 0, rotated.output
+        assert "Trust list version 2 published." in rotated.output
+        with app.app_context():
+            store = get_keystore(app)
+            assert store.status(first[0]).value == "retired"
+            new = store.active_signing_key().kid
+        assert runner.invoke(args=["keys", "retire", first[0]]).exit_code == 0
+        compromised = runner.invoke(args=["keys", "compromise", first[0], "--yes"])
+        assert compromised.exit_code == 0, compromised.output
+        root = json.loads(runner.invoke(args=["keys", "root"]).output)
+        out = tmp_path / "trust-list.json"
+        published = runner.invoke(args=["keys", "publish", "--out", str(out)])
+        assert published.exit_code == 0, published.output
+        document = json.loads(out.read_text())
+        assert verify_trust_list(document, b64url_decode(root["public_key"]))
+        statuses = {k["kid"]: k["ocop:status"] for k in document["keys"]}
+        assert statuses == {first[0]: "compromised", new: "active"}
+        with app.app_context():
+            assert latest_trust_list(get_keystore(app)) == document
+        refused = runner.invoke(args=["keys", "retire", "AAAAAAAAAAA"])
+        assert refused.exit_code != 0 and "No key" in refused.output
+        assert runner.invoke(args=["keys", "create"]).exit_code != 0  # one is active already
+
+        with session_scope(app) as session:
+            tags = list(session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
+        assert tags.count("signing:key:created") == 2  # the first run's signing and root keys
+        assert {"signing:key:rotated", "signing:key:retired", "signing:key:compromised"} <= set(
+            tags
+        )
+        assert tags.count("signing:trust_list:signed") == 5  # first run, 3 changes, publish
+        # The private keys stay encrypted and private, whatever the commands did.
+        for pem in (tmp_path / "keys").glob("*.pem"):
+            assert pem.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            assert os.stat(pem).st_mode & 0o077 == 0
+        get_db(app).engine.dispose()
+
+
+def test_without_a_passphrase_key_commands_explain_what_to_set(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    result = app.test_cli_runner().invoke(args=["keys", "list"])
+    assert result.exit_code != 0 and "OCOP_KEYS_PASSPHRASE" in result.output
+
+
+def test_labels_order_builds_the_sheet_and_labels_build_resumes(app, packed, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "labels",
+            "order",
+            "--product-id",
+            str(packed.product.id),
+            "--lot-id",
+            str(packed.bags),
+            "--quantity",
+            "40",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 labels issued" in result.output and "sheet.pdf (3 pages)" in result.output
+    run = db_session.scalars(select(PrintRun)).one()
+    assert run.status is RunStatus.READY
+    again = runner.invoke(args=["labels", "build", str(run.id)])
+    assert again.exit_code == 0 and "ready already" in again.output
+    missing = runner.invoke(args=["labels", "build", "999999"])
+    assert missing.exit_code != 0
+    refused = runner.invoke(
+        args=[
+            "labels",
+            "order",
+            "--product-id",
+            str(packed.product.id),
+            "--lot-id",
+            str(packed.harvest),
+            "--quantity",
+            "5",
+        ]
+    )
+    assert refused.exit_code != 0 and "is not a lot of product" in refused.output
