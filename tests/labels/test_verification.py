@@ -199,3 +199,32 @@ def test_from_one_bags_label_an_inspector_names_every_plot_and_every_event(
         assert validate_epcis(document) == []
     except FileNotFoundError as missing:
         pytest.skip(f"GS1's EPCIS schema is not beside the project: {missing}")
+
+
+def test_from_one_plot_a_recall_reaches_every_label(client, packed, admin, inspector):
+    """Issue 4's other walk: plot → everything made from it → recall → every stamp says so."""
+    for quantity in (7, 5):
+        client.post(
+            f"{P}/print-runs",
+            headers=packed.account.headers,
+            json={"product_id": packed.product.id, "lot_id": packed.bags, "quantity": quantity},
+        )
+    forward = client.get(f"{P}/areas/{packed.area.id}/trace", headers=inspector.headers).json
+    assert forward["labels"] == 12
+    harvest = next(lot for lot in forward["lots"] if lot["code"] == "H-2511-1")
+    recalled = client.post(
+        f"{P}/lots/{harvest['id']}/recall",
+        headers=admin.headers,
+        json={"recalled_at": "2026-11-27T08:00:00+07:00", "reason": "Nấm mốc"},
+    )
+    assert recalled.status_code == 201
+    urls = [
+        item["url"]
+        for run in forward["print_runs"]
+        for item in client.get(
+            f"{P}/print-runs/{run['id']}/labels", headers=inspector.headers
+        ).json["items"]
+    ]
+    assert len(urls) == 12
+    for url in urls:
+        assert "SẢN PHẨM BỊ THU HỒI" in client.get(_path(url)).get_data(as_text=True)
