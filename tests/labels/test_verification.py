@@ -228,3 +228,18 @@ def test_from_one_plot_a_recall_reaches_every_label(client, packed, admin, inspe
     assert len(urls) == 12
     for url in urls:
         assert "SẢN PHẨM BỊ THU HỒI" in client.get(_path(url)).get_data(as_text=True)
+
+
+def test_a_label_whose_certificate_was_revoked_since_printing_warns(client, packed, db_session):
+    from datetime import timedelta
+
+    from trace_service.clock import today_vn
+
+    label = _one_label(client, packed)
+    packed.certificate.revoked_on = today_vn() - timedelta(days=1)
+    packed.certificate.revocation_decision = "99/QĐ-UBND"
+    packed.certificate.revocation_reason = "Vi phạm an toàn thực phẩm"
+    db_session.flush()
+    html = client.get(_path(label["url"])).get_data(as_text=True)
+    assert "Tem OCOP chính hãng." in html  # the stamp itself is ours
+    assert "Giấy chứng nhận OCOP đã bị thu hồi" in html and "was revoked" in html
