@@ -62,8 +62,12 @@ class StrictParser(FlaskParser):
     def _raw_load_json(self, req: Any) -> Any:
         try:
             return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
         except RecursionError as exc:
             raise json.JSONDecodeError("JSON nested too deeply", "?", 0) from exc
+        except ValueError as exc:  # an integer of more than 4,300 digits (CPython's limit)
+            raise json.JSONDecodeError("JSON number too long", "?", 0) from exc
 
 
 class ApiBlueprint(Blueprint):

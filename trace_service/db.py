@@ -150,15 +150,20 @@ def get_db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["ocop_db"]
 
 
+def _new_session(app: Flask | None, *, writes: bool) -> Session:
+    """A session; on SQLite one that ``writes`` takes the write lock when it begins."""
+    session = get_db(app).sessionmaker()
+    bind = session.get_bind()
+    if writes and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        session.connection(execution_options={IMMEDIATE_OPTION: True})
+    return session
+
+
 def get_session() -> Session:
     """The session of the current request (or app context), created on first use."""
     if "db_session" not in g:
-        session = get_db().sessionmaker()
-        bind = session.get_bind()
         writes = has_request_context() and request.method in WRITE_METHODS
-        if writes and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
-            session.connection(execution_options={IMMEDIATE_OPTION: True})
-        g.db_session = session
+        g.db_session = _new_session(None, writes=writes)
     return g.db_session
 
 
@@ -173,9 +178,12 @@ def _close_request_session(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def session_scope(app: Flask | None = None) -> Iterator[Session]:
-    """A unit of work outside a request: commit once at the end, roll back on any error."""
-    session = get_db(app).sessionmaker()
+def session_scope(app: Flask | None = None, *, writes: bool = True) -> Iterator[Session]:
+    """A unit of work outside a request: commit once at the end, roll back on any error.
+
+    ``writes=False`` for a long read (a print run's builder reading its labels), which must
+    not hold SQLite's write lock."""
+    session = _new_session(app, writes=writes)
     try:
         yield session
         session.commit()

@@ -160,3 +160,34 @@ def test_a_background_build_shows_its_progress_then_its_files(backend, tmp_path)
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
         pdf.close()
         get_db(app).engine.dispose()
+
+
+def test_parallel_orders_built_in_the_background_all_finish(backend, tmp_path):
+    """Six producers' clicks at once: every build ends ready, none stays "building"."""
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path, build="background")
+        seed = seed_committed(app)
+        with app.app_context():
+            get_keystore(app)
+        body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 40}
+
+        def order(n):
+            response = _post_retrying(app, seed, body, {"Idempotency-Key": f"bg{n}"})
+            response.close()  # starts the build, as the server does once it has answered
+            return response.json["id"]
+
+        ids = _together(*(lambda n=n: order(n) for n in range(6)))
+        client = app.test_client()
+        deadline = time.monotonic() + 90
+        statuses = {}
+        while time.monotonic() < deadline:
+            statuses = {
+                i: client.get(f"{P}/print-runs/{i}", headers=seed.headers).json["status"]
+                for i in ids
+            }
+            if all(s in {"ready", "failed"} for s in statuses.values()):
+                break
+            time.sleep(0.1)
+        assert set(statuses.values()) == {"ready"}, statuses
+        get_db(app).engine.dispose()

@@ -379,3 +379,37 @@ def test_a_named_certificate_must_be_the_products_own_and_in_force(client, packe
     assert expired_named.json["code"] == "certificate_not_in_force"
     foreign = _order_for(client, packed, product, lot, certificate_id=packed.certificate.id)
     assert foreign.status_code == 422 and "certificate_id" in foreign.json["errors"]["json"]
+
+
+@pytest.mark.parametrize("path", ["/print-runs", "/labels/verify"])
+def test_a_number_too_long_to_read_is_a_bad_request_not_a_crash(client, packed, path):
+    body = (
+        '{"product_id": 1, "lot_id": 1, "quantity": 1'
+        + "0" * 5000
+        + ', "url": 1'
+        + "0" * 5000
+        + "}"
+    )
+    response = client.post(
+        f"{P}{path}",
+        data=body,
+        headers={**packed.account.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.json["code"] == "malformed_json"
+
+
+def test_a_build_whose_builder_went_silent_shows_as_stalled_and_can_be_resumed(
+    client, packed, db_session
+):
+    from datetime import UTC, datetime
+
+    run = _order(client, packed.account, packed, quantity=3).json
+    row = db_session.get(PrintRun, run["id"])
+    row.status = build.RunStatus.BUILDING  # as a server killed mid-build leaves it
+    row.lease_until = datetime(2026, 1, 1, tzinfo=UTC)
+    db_session.flush()
+    seen = client.get(f"{P}/print-runs/{run['id']}", headers=packed.account.headers).json
+    assert seen["status"] == "building" and seen["stalled"] is True
+    resumed = client.post(f"{P}/print-runs/{run['id']}/build", headers=packed.account.headers)
+    assert resumed.status_code == 202 and resumed.json["status"] == "ready"
+    assert resumed.json["stalled"] is False

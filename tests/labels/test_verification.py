@@ -38,6 +38,8 @@ def test_a_genuine_label_opens_a_vietnamese_page_with_the_product_and_its_origin
     html = page.get_data(as_text=True)
     assert '<html lang="vi">' in html
     assert "Tem OCOP chính hãng." in html and "Genuine OCOP label." in html
+    shared = client.get(_path(label["url"]) + "&fbclid=IwAR0x&utm_source=zalo")
+    assert shared.status_code == 200  # a link shared on a social network stays genuine
     assert "Cà phê bột Robusta Đắk Mil – rang mộc" in html
     assert "Hợp tác xã Nông nghiệp Dịch vụ Thuận An" in html
     assert "Vườn cà phê Thuận An 1" in html  # the plot behind the lot
@@ -70,7 +72,9 @@ def test_a_recall_upstream_shows_on_every_label_page(client, packed, admin):
     )
     assert recall.status_code == 201, recall.json
     html = client.get(_path(label["url"])).get_data(as_text=True)
-    assert "SẢN PHẨM BỊ THU HỒI" in html
+    body = html.split("<body>")[1]
+    assert body.index("SẢN PHẨM BỊ THU HỒI") < body.index("Tem OCOP chính hãng.")  # first
+    assert "<title>SẢN PHẨM BỊ THU HỒI" in html
     assert "&lt;vượt ngưỡng&gt;" in html and "<vượt ngưỡng>" not in html  # escaped
     verdict = client.post(
         f"{P}/labels/verify", headers=admin.headers, json={"url": label["url"]}
@@ -95,6 +99,9 @@ def test_the_verify_api_names_what_is_wrong(client, packed, inspector, app):
 
     good = verdict(label["url"])
     assert good["verdict"] == "genuine" and good["serial"] == label["serial"]
+    # as a phone or a URL library writes it: scheme and host in lower case
+    lowered = label["url"].replace("HTTPS://TEM.OCOP.EXAMPLE.VN", "https://tem.ocop.example.vn")
+    assert verdict(lowered)["verdict"] == "genuine"
     assert good["certificate_status"] in {"valid", "expiring"}
     head, data = label["url"].split("?S=")
     assert verdict(f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}")["verdict"] in {
@@ -243,3 +250,12 @@ def test_a_label_whose_certificate_was_revoked_since_printing_warns(client, pack
     html = client.get(_path(label["url"])).get_data(as_text=True)
     assert "Tem OCOP chính hãng." in html  # the stamp itself is ours
     assert "Giấy chứng nhận OCOP đã bị thu hồi" in html and "was revoked" in html
+
+
+def test_a_forged_labels_claims_are_not_repeated(client, packed, inspector):
+    label = _one_label(client, packed)
+    head, data = label["url"].split("?S=")
+    forged = f"{head}?S={data[0]}5{data[2:]}"  # another star
+    answer = client.post(f"{P}/labels/verify", headers=inspector.headers, json={"url": forged})
+    assert answer.json["verdict"] in {"invalid_signature", "malformed"}
+    assert answer.json["star"] is None and answer.json["certificate_id"] is None

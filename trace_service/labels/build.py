@@ -127,7 +127,7 @@ def lease_expired(run: PrintRun, now: datetime | None = None) -> bool:
 def footer(run: PrintRun, part: int, parts: int) -> str:
     text = (
         f"Đợt in / Run {run.id} · Lô / Lot {run.lot_code} · {run.quantity} tem / labels · "
-        f"GCN hết hạn / Cert. valid until {vn_date(run.valid_until)}"
+        f"GCN hiệu lực đến / Cert. valid until {vn_date(run.valid_until)}"
     )
     return text if parts == 1 else f"{text} · Phần / Part {part}/{parts}"
 

@@ -65,35 +65,46 @@ def _noop(_done: int) -> None:
 
 def _build_in_background(app: Flask, run_id: int, actor: Principal) -> None:
     with app.app_context():
-        with session_scope(app) as session:
-            claimed = build.claim(session, run_id)
-        if not claimed:
-            return
-
-        def progress(done: int) -> None:
-            # Its own short transaction, so readers see the count and the lease stays fresh.
-            with session_scope(app) as writer:
-                writer.execute(
-                    update(PrintRun)
-                    .where(PrintRun.id == run_id)
-                    .values(labels_drawn=done, lease_until=utcnow() + build.LEASE)
-                )
-
-        outcome: dict[str, object] | BaseException
         try:
-            with session_scope(app) as reader:
-                run = reader.get_one(PrintRun, run_id)
-                outcome = build.draw_sheet(
-                    reader, run, files_root(app), scratch_key(app, run), progress
-                )
-        except Exception as exc:
-            outcome = exc
-        with session_scope(app) as session:
-            run = session.get_one(PrintRun, run_id)
-            if isinstance(outcome, BaseException):
-                build.mark_failed(session, actor, run, outcome)
-            else:
-                build.mark_ready(session, actor, run, outcome)
+            _build_committing_as_it_goes(app, run_id, actor)
+        except Exception:
+            # Whatever failed, the run must not stay "building" until its lease runs out.
+            log.exception("print run %s: the background build could not finish", run_id)
+            with session_scope(app) as session:
+                run = session.get_one(PrintRun, run_id)
+                build.mark_failed(session, actor, run, RuntimeError("build interrupted"))
+
+
+def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> None:
+    with session_scope(app) as session:
+        claimed = build.claim(session, run_id)
+    if not claimed:
+        return
+
+    def progress(done: int) -> None:
+        # Its own short transaction, so readers see the count and the lease stays fresh.
+        with session_scope(app) as writer:
+            writer.execute(
+                update(PrintRun)
+                .where(PrintRun.id == run_id)
+                .values(labels_drawn=done, lease_until=utcnow() + build.LEASE)
+            )
+
+    outcome: dict[str, object] | BaseException
+    try:
+        with session_scope(app, writes=False) as reader:
+            run = reader.get_one(PrintRun, run_id)
+            outcome = build.draw_sheet(
+                reader, run, files_root(app), scratch_key(app, run), progress
+            )
+    except Exception as exc:
+        outcome = exc
+    with session_scope(app) as session:
+        run = session.get_one(PrintRun, run_id)
+        if isinstance(outcome, BaseException):
+            build.mark_failed(session, actor, run, outcome)
+        else:
+            build.mark_ready(session, actor, run, outcome)
 
 
 def zpl_file(session: Session, run: PrintRun, dpi: int, app: Flask | None = None) -> Path:

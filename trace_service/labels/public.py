@@ -41,8 +41,10 @@ def _scanned_url(serial: str) -> str:
             base = payload.canonical_base(configured)
         except ValueError:
             base = "HTTPS://INVALID"
-    query = request.query_string.decode("ascii", "replace")
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+    # Only the signed data counts: links shared on social networks gain parameters
+    # (fbclid, utm_…) that must not make a genuine label look fake.
+    signed = request.args.get("S")
+    return f"{base}{request.path}" + (f"?S={signed}" if signed is not None else "")
 
 
 def _facts(result: Verification) -> dict[str, Any]:

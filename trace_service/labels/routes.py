@@ -292,7 +292,9 @@ def label_qr_png(serial: str) -> Response:
 
 
 def verification_view(result: Verification) -> dict[str, Any]:
-    claims = result.claims
+    # What a label claims is repeated only when our records back it: a forged label's star
+    # and certificate are not facts to show anyone.
+    claims = result.claims if result.run is not None else None
     return {
         "verdict": result.verdict,
         "message": result.message,

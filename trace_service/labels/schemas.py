@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from trace_service.api import PageArgs
 from trace_service.fields import Id, StrictBoolean
 from trace_service.labels import payload, serials
+from trace_service.labels.build import lease_expired
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
 from trace_service.labels.services import claims_for
 
@@ -83,6 +84,10 @@ class PrintRunSchema(Schema):
     status = fields.Enum(RunStatus, by_value=True)
     progress = fields.Method("_progress", metadata={"description": "Labels drawn so far"})
     error = fields.String(allow_none=True)
+    stalled = fields.Method(
+        "_stalled",
+        metadata={"description": "Building, but its builder went silent: build it again"},
+    )
     pages = fields.Method("_pages")
     files = fields.Method("_files")
     created_at = fields.DateTime()
@@ -94,6 +99,9 @@ class PrintRunSchema(Schema):
             "quantity": run.quantity,
             "percent": round(100 * run.labels_drawn / run.quantity, 1),
         }
+
+    def _stalled(self, run: PrintRun) -> bool:
+        return run.status is RunStatus.BUILDING and lease_expired(run)
 
     def _pages(self, run: PrintRun) -> int | None:
         sheets = run.files.get("sheets")

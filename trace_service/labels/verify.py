@@ -8,6 +8,7 @@ the certificate still in force, and has anything in the lot been recalled.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -74,6 +75,16 @@ class Verification:
         return bool(self.recalls)
 
 
+_SCHEME_AND_HOST = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)(.*)$", re.DOTALL)
+
+
+def as_printed(url: str) -> str:
+    """Scheme and host in upper case, as printed: they are case-insensitive, and phones and
+    URL libraries lower-case them. The path and the signature are left exactly as given."""
+    match = _SCHEME_AND_HOST.match(url) if isinstance(url, str) else None
+    return f"{match[1].upper()}{match[2]}" if match else url
+
+
 def find_label(session: Session, serial: str) -> Label | None:
     return session.scalar(select(Label).where(Label.serial == serial))
 
@@ -83,7 +94,7 @@ def verify_url(
 ) -> Verification:
     """The verdict on a scanned URL; never raises for what a scan can contain."""
     try:
-        claims, signature = payload.parse_label_url(url)
+        claims, signature = payload.parse_label_url(as_printed(url))
     except payload.MalformedLabelUrl:
         return Verification("malformed")
     verdict = store.verify(claims.kid, claims.message(), signature)

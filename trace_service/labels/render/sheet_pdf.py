@@ -407,9 +407,17 @@ def render_sheet_pdf(
         raise ValueError(f"OCOP stamps carry 3 to 5 stars, not {facts.star}")
     register_fonts()
     sheet = SheetLayout.load(template)
-    canvas = Canvas(out, pagesize=(sheet.page_w, sheet.page_h), pageCompression=1, invariant=1)
+    canvas = Canvas(
+        out,
+        pagesize=(sheet.page_w, sheet.page_h),
+        pageCompression=1,
+        invariant=1,
+        initialFontName=REGULAR,  # else reportlab names an unused, unembedded Helvetica
+    )
     canvas.setTitle(f"Tem OCOP – {unicodedata.normalize('NFC', facts.product_name)}")
     canvas.setCreator("trace-service")
+    canvas.setAuthor(unicodedata.normalize("NFC", facts.producer_name))
+    canvas.setSubject("Tem sản phẩm OCOP / OCOP star labels")
     # Print dialogs start at "actual size" and one-sided (PDF 1.6+ viewer preferences), so
     # a home printer keeps the 0.5 mm modules and the grid without anyone changing a setting.
     canvas.setViewerPreference("PrintScaling", "None")
