@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, has_request_context, jsonify, render_template, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -108,6 +108,14 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
 }
 
 
+def _wants_html() -> bool:
+    """A person's browser outside the API (a phone opening a damaged label link) gets a
+    page; the API and every other client get the JSON error shape."""
+    if not has_request_context() or request.path.startswith("/api/"):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def error_response(
     status: int,
     code: str,
@@ -116,6 +124,12 @@ def error_response(
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    if _wants_html():
+        html = render_template("error.html", status=status, message=message, message_en=message_en)
+        page = Response(html, status=status, mimetype="text/html")
+        for name, value in (headers or {}).items():
+            page.headers[name] = value
+        return page
     body: dict[str, Any] = {
         "status": status,
         "code": code,

@@ -259,3 +259,13 @@ def test_a_forged_labels_claims_are_not_repeated(client, packed, inspector):
     answer = client.post(f"{P}/labels/verify", headers=inspector.headers, json={"url": forged})
     assert answer.json["verdict"] in {"invalid_signature", "malformed"}
     assert answer.json["star"] is None and answer.json["certificate_id"] is None
+
+
+def test_a_damaged_link_opened_in_a_browser_gets_a_page_not_json(client):
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = client.get("/01/08935012345678", headers=browser)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "Không tìm thấy." in page.get_data(as_text=True)
+    api = client.get("/api/v1/nothing-here", headers=browser)
+    assert api.status_code == 404 and api.mimetype == "application/json"
+    assert client.get("/01/08935012345678").mimetype == "application/json"  # curl's */*

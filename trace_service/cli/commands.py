@@ -150,7 +150,6 @@ def _demo_print_runs() -> None:
     """Stamps for the demo's packed lots, when the keys can sign (OCOP_KEYS_PASSPHRASE)."""
     from trace_service.labels import jobs
     from trace_service.labels.demo import demo_print_runs
-    from trace_service.labels.routes import label_base_url
     from trace_service.signing.service import get_keystore
 
     if not current_app.config["KEYS_PASSPHRASE"]:
@@ -159,7 +158,7 @@ def _demo_print_runs() -> None:
     actor = system_principal("demo")
     try:
         with session_scope() as session:
-            runs = demo_print_runs(session, actor, get_keystore(), label_base_url())
+            runs = demo_print_runs(session, actor, get_keystore(), jobs.label_base_url())
             for run in runs:
                 jobs.build_now(session, run.id, actor, current_app)
             summary = [f"run {run.id}: {run.quantity} × {run.lot_code}" for run in runs]

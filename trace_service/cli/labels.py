@@ -147,8 +147,7 @@ def labels_order(
     product_id: int, lot_id: int, quantity: int, scratch_code: bool, idempotency_key: str | None
 ) -> None:
     """Order a print run and build its A4 sheet now, with a progress bar."""
-    from trace_service.labels import services
-    from trace_service.labels.routes import label_base_url
+    from trace_service.labels import jobs, services
 
     actor = system_principal("cli")
     order = services.RunOrder(
@@ -157,7 +156,7 @@ def labels_order(
     try:
         with session_scope() as session:
             run, created = services.order_print_run(
-                session, actor, order, get_keystore(), label_base_url()
+                session, actor, order, get_keystore(), jobs.label_base_url()
             )
             run_id = run.id
     except DomainError as error:

@@ -21,6 +21,12 @@ from trace_service.signing.service import get_keystore, scratch_secret
 log = logging.getLogger(__name__)
 
 
+def label_base_url(app: Flask | None = None) -> str:
+    """The scheme and host labels are printed with (checked when a run is ordered)."""
+    config = (app or current_app).config
+    return config["LABEL_BASE_URL"] or config["PUBLIC_BASE_URL"]
+
+
 def files_root(app: Flask | None = None) -> Path:
     app = app or current_app
     configured = app.config["LABEL_FILES_DIR"]

@@ -11,6 +11,7 @@ from flask import Response, after_this_request, current_app, request, send_file,
 from sqlalchemy import Select, select
 
 from trace_service.api import ApiBlueprint, PageArgs, page_schema, paginate, takes_no_body
+from trace_service.audit.services import record_event
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Principal, Role
 from trace_service.clock import today_vn
@@ -30,6 +31,7 @@ from trace_service.labels.schemas import (
     ZplQuerySchema,
     label_url,
 )
+from trace_service.labels.tags import LabelTag
 from trace_service.labels.verify import Verification, find_label, verify_url
 from trace_service.signing.service import get_keystore
 from trace_service.trace import services as trace_services
@@ -43,11 +45,6 @@ blp = ApiBlueprint(
 )
 ORDERERS = (Role.ADMIN, Role.PRODUCER)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
-
-
-def label_base_url() -> str:
-    config = current_app.config
-    return config["LABEL_BASE_URL"] or config["PUBLIC_BASE_URL"]
 
 
 def _idempotency_key() -> str | None:
@@ -81,7 +78,9 @@ def order_print_run(data: dict[str, Any]) -> tuple[PrintRun, int, dict[str, str]
         certificate_id=data.get("certificate_id"),
         idempotency_key=_idempotency_key(),
     )
-    run, created = services.order_print_run(session, actor, order, get_keystore(), label_base_url())
+    run, created = services.order_print_run(
+        session, actor, order, get_keystore(), jobs.label_base_url()
+    )
     location = {"Location": url_for("labels.get_print_run", run_id=run.id)}
     if not created:
         return run, 200, location
@@ -155,9 +154,6 @@ def resume_print_run(run_id: int) -> PrintRun:
             "Đợt in đang được dựng; theo dõi tiến độ.",
             "This run is being built now; follow its progress.",
         )
-    from trace_service.audit.services import record_event
-    from trace_service.labels.tags import LabelTag
-
     record_event(session, current_principal(), LabelTag.RUN_BUILD_RESUMED, "print_run", run.id)
     _build_after_commit(run.id, current_principal())
     return run
