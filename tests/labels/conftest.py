@@ -98,9 +98,10 @@ class Committed:
     product_id: int
     lot_id: int
     headers: dict[str, str]
+    more_headers: list[dict[str, str]]  # other accounts of the same producer
 
 
-def seed_committed(app, bags: int = 10_000) -> Committed:
+def seed_committed(app, bags: int = 10_000, accounts: int = 1) -> Committed:
     from datetime import UTC, date, datetime
 
     from trace_service.auth.principal import system_principal
@@ -144,7 +145,10 @@ def seed_committed(app, bags: int = 10_000) -> Committed:
                 ],
             },
         )
-        user = factories.UserFactory(role=Role.PRODUCER, producer_id=producer.id)
-        token = issue_token(session, actor, user, "test", ttl_days=1).token
+        headers = []
+        for _ in range(accounts):
+            user = factories.UserFactory(role=Role.PRODUCER, producer_id=producer.id)
+            token = issue_token(session, actor, user, "test", ttl_days=1).token
+            headers.append({"Authorization": f"Bearer {token}"})
         lot_id = next(item.lot_id for item in packing.lots if item.role == "output")
-        return Committed(product.id, lot_id, {"Authorization": f"Bearer {token}"})
+        return Committed(product.id, lot_id, headers[0], headers[1:])

@@ -49,12 +49,13 @@ def _together(*calls):
     return results
 
 
-def _post_retrying(app, seed, body, headers):
+def _post_retrying(app, seed, body, headers, account=None):
     """A client that retries once when the database asks it to (SQLite's 503 on a write
     race), as the error message tells it to."""
     client = app.test_client()
+    account = account or seed.headers
     for _ in range(3):
-        response = client.post(f"{P}/print-runs", json=body, headers={**seed.headers, **headers})
+        response = client.post(f"{P}/print-runs", json=body, headers={**account, **headers})
         if response.status_code != 503:
             return response
         time.sleep(0.2)
@@ -190,4 +191,29 @@ def test_parallel_orders_built_in_the_background_all_finish(backend, tmp_path):
                 break
             time.sleep(0.1)
         assert set(statuses.values()) == {"ready"}, statuses
+        get_db(app).engine.dispose()
+
+
+def test_orders_at_the_same_moment_cannot_overdraw_a_lot(backend, tmp_path):
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path)
+        seed = seed_committed(app, bags=1000, accounts=3)
+        with app.app_context():
+            get_keystore(app)
+        body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 400}
+        # Three people of one co-operative, each with their own account (one token's requests
+        # queue behind each other on the token's row).
+        accounts = [seed.headers, *seed.more_headers]
+        responses = _together(
+            *(
+                lambda n=n: _post_retrying(
+                    app, seed, body, {"Idempotency-Key": f"o{n}"}, accounts[n]
+                )
+                for n in range(3)
+            )
+        )
+        assert sorted(r.status_code for r in responses) == [202, 202, 422]
+        with session_scope(app) as session:
+            assert session.scalar(select(func.count()).select_from(Label)) == 800
         get_db(app).engine.dispose()

@@ -557,3 +557,14 @@ def test_a_file_over_the_upload_limit_is_refused(client, chain, app):
     )
     assert response.status_code == 413
     assert response.json["code"] == "payload_too_large"
+
+
+def test_the_areas_behind_a_lot_are_those_of_its_backward_trace(chain, db_session):
+    from trace_service.trace.models import Lot
+    from trace_service.trace.services import areas_behind, backward_trace
+
+    for lot_id in (chain.bags, chain.green, chain.harvests[0]):
+        lot = db_session.get(Lot, lot_id)
+        expected = [area.id for area in backward_trace(db_session, lot).areas]
+        assert [area.id for area in areas_behind(db_session, lot)] == expected
+    assert len(areas_behind(db_session, db_session.get(Lot, chain.bags))) == 3

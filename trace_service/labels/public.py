@@ -16,9 +16,11 @@ from trace_service.certificates.rules import Status
 from trace_service.clock import today_vn, vn_date
 from trace_service.db import get_session
 from trace_service.labels import payload, serials
+from trace_service.labels.jobs import label_base_url
+from trace_service.labels.models import Label
 from trace_service.labels.verify import Verification, find_label, verify_url
 from trace_service.signing.service import get_keystore
-from trace_service.trace.services import backward_trace
+from trace_service.trace.services import areas_behind
 
 page = Blueprint("label_page", __name__, template_folder="templates")
 
@@ -31,14 +33,14 @@ STATUS_TEXT = {
 }
 
 
-def _scanned_url(serial: str) -> str:
-    label = find_label(get_session(), serial) if serials.is_serial(serial) else None
+def _scanned_url(label: Label | None) -> str:
+    """The URL as printed: the run's own base (the host may have changed since), else the
+    configured one."""
     if label is not None:
         base = label.run.base_url
     else:
-        configured = current_app.config["LABEL_BASE_URL"] or current_app.config["PUBLIC_BASE_URL"]
         try:
-            base = payload.canonical_base(configured)
+            base = payload.canonical_base(label_base_url())
         except ValueError:
             base = "HTTPS://INVALID"
     # Only the signed data counts: links shared on social networks gain parameters
@@ -51,7 +53,6 @@ def _facts(result: Verification) -> dict[str, Any]:
     run = result.run
     if run is None:
         return {}
-    trace = backward_trace(get_session(), run.lot)
     certificate = run.certificate
     status = result.certificate_status
     return {
@@ -63,7 +64,7 @@ def _facts(result: Verification) -> dict[str, Any]:
         "valid_until": vn_date(run.valid_until),
         "status": status.value if status else None,
         "status_text": STATUS_TEXT[status] if status else None,
-        "areas": [area.name for area in trace.areas],
+        "areas": [area.name for area in areas_behind(get_session(), run.lot)],
         "code": serials.grouped(result.label.serial) if result.label else "",
         "recalls": [
             {"reason": r.reason, "decision": r.decision, "at": vn_date(r.recalled_at.date())}
@@ -73,12 +74,15 @@ def _facts(result: Verification) -> dict[str, Any]:
 
 
 def _answer(serial: str) -> tuple[str, int, dict[str, str]]:
+    session = get_session()
+    label = find_label(session, serial) if serials.is_serial(serial) else None
     result = verify_url(
-        get_session(),
+        session,
         get_keystore(),
-        _scanned_url(serial),
+        _scanned_url(label),
         today_vn(),
         current_app.config["EXPIRY_WINDOW_DAYS"],
+        known=label,
     )
     status = 200 if result.run is not None else 404
     html = render_template("labels/page.html", result=result, facts=_facts(result))

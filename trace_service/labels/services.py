@@ -119,7 +119,9 @@ def _packing_event(session: Session, lot: Lot) -> TraceEvent | None:
 
 
 def _check_lot(session: Session, product: Product, lot_id: int) -> tuple[Lot, TraceEvent]:
-    lot = session.get(Lot, lot_id)
+    # Locked (PostgreSQL; SQLite writers are serialised anyway) so two orders at once cannot
+    # both take the lot's last units.
+    lot = session.get(Lot, lot_id, with_for_update=True)
     if lot is None or lot.producer_id != product.producer_id:
         raise field_error(
             "lot_id", "No lot of this producer has this id.", "Không tìm thấy lô hàng."

@@ -59,10 +59,6 @@ class Verification:
     recalls: list[Recall] = field(default_factory=list)
 
     @property
-    def genuine(self) -> bool:
-        return self.verdict == "genuine"
-
-    @property
     def message(self) -> str:
         return MESSAGES[self.verdict][0]
 
@@ -90,9 +86,15 @@ def find_label(session: Session, serial: str) -> Label | None:
 
 
 def verify_url(
-    session: Session, store: KeyStore, url: str, today: date, window_days: int
+    session: Session,
+    store: KeyStore,
+    url: str,
+    today: date,
+    window_days: int,
+    known: Label | None = None,
 ) -> Verification:
-    """The verdict on a scanned URL; never raises for what a scan can contain."""
+    """The verdict on a scanned URL; never raises for what a scan can contain. ``known`` is
+    the label the caller already looked up by the URL's serial, if it did."""
     try:
         claims, signature = payload.parse_label_url(as_printed(url))
     except payload.MalformedLabelUrl:
@@ -102,7 +104,8 @@ def verify_url(
         return Verification("invalid_signature", claims)
     if verdict is Verdict.UNKNOWN_KEY:
         return Verification("unknown_key", claims)
-    label = find_label(session, claims.serial)
+    label = known if known is not None and known.serial == claims.serial else None
+    label = label or find_label(session, claims.serial)
     if (
         label is None
         or label.signature != signature

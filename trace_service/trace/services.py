@@ -524,6 +524,23 @@ def area_trace(session: Session, area_id: int) -> Trace:
     return _trace(session, lots_from_area(area_id))
 
 
+def areas_behind(session: Session, lot: Lot) -> list[RawMaterialArea]:
+    """The raw-material areas harvested for ``lot``, in one query (the label page's "where
+    it comes from", without the whole trace)."""
+    harvests = (
+        select(TraceEvent.area_id)
+        .join(EventLot, EventLot.event_id == TraceEvent.id)
+        .where(EventLot.lot_id.in_(ancestors(lot.id)), TraceEvent.kind == EventKind.HARVEST)
+    )
+    return list(
+        session.scalars(
+            select(RawMaterialArea)
+            .where(RawMaterialArea.id.in_(harvests))
+            .order_by(RawMaterialArea.id)
+        )
+    )
+
+
 def recalled_by(session: Session, lot: Lot) -> list[Recall]:
     """The recalls that reach ``lot``: of itself or of anything it was made from."""
     return list(session.scalars(select(Recall).where(Recall.lot_id.in_(ancestors(lot.id)))))
