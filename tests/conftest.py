@@ -19,6 +19,7 @@ from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import issue_token
 from trace_service.db import get_db
 from trace_service.migrate import upgrade
+from trace_service.signing.service import init_keys
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -47,6 +48,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         }
     )
     application.instance_path = str(tmp_path_factory.mktemp("instance"))
+    init_keys(application)  # as `scripts/run` does with `flask keys init`
     yield application
     get_db(application).engine.dispose()
 

@@ -89,7 +89,71 @@ def test_demo_load_fills_the_registry_once_and_saves_the_credentials(app, db_ses
 
     runs = list(db_session.scalars(select(PrintRun)))
     assert runs and all(run.status is RunStatus.READY for run in runs)
-    assert f"Printed {len(runs)} demo runs" in result.output
-    again = runner.invoke(args=["demo", "load"])
-    assert "already present" in again.output
+    assert f"{len(runs)} runs ordered, {len(runs)} drawn" in result.output
+    again = runner.invoke(args=["demo", "load", "--credentials-file", str(credentials)])
+    assert "already present" in again.output and "Printed" not in again.output
     assert db_session.scalar(select(func.count()).select_from(Producer)) == producers
+    assert db_session.scalar(select(func.count()).select_from(PrintRun)) == len(runs)
+    assert credentials.read_text(encoding="utf-8").splitlines() == lines  # kept as they were
+
+
+def test_a_demo_load_that_fails_midway_leaves_nothing_and_the_next_one_loads(
+    app, db_session, tmp_path, monkeypatch
+):
+    from sqlalchemy import func
+
+    from trace_service.labels import demo
+    from trace_service.registry.models import Producer
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full while ordering the demo stamps")
+
+    monkeypatch.setattr(demo, "demo_print_runs", broken)
+    runner = app.test_cli_runner()
+    failed = runner.invoke(args=["demo", "load", "--credentials-file", str(tmp_path / "c")])
+    assert failed.exit_code != 0
+    assert db_session.scalar(select(func.count()).select_from(Producer)) == 0
+    assert not (tmp_path / "c").exists()
+    monkeypatch.undo()
+    loaded = runner.invoke(args=["demo", "load", "--credentials-file", str(tmp_path / "c")])
+    assert loaded.exit_code == 0, loaded.output
+    assert db_session.scalar(select(func.count()).select_from(Producer)) > 0
+    assert (tmp_path / "c").read_text(encoding="utf-8").count("\n") == 5
+
+
+def test_demo_stamps_whose_drawing_failed_are_drawn_by_the_next_load(app, db_session, monkeypatch):
+    from trace_service.labels import build
+    from trace_service.labels.models import PrintRun, RunStatus
+
+    real = build.draw_sheet
+
+    def failing(*_args, **_kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(build, "draw_sheet", failing)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    runs = list(db_session.scalars(select(PrintRun)))
+    assert runs and {run.status for run in runs} == {RunStatus.FAILED}
+    monkeypatch.setattr(build, "draw_sheet", real)
+    second = runner.invoke(args=["demo", "load"])
+    assert f"0 runs ordered, {len(runs)} drawn" in second.output
+    db_session.expire_all()
+    assert {run.status for run in db_session.scalars(select(PrintRun))} == {RunStatus.READY}
+
+
+def test_lost_demo_credentials_are_replaced_with_new_passwords(app, db_session, tmp_path):
+    from trace_service.auth.services import authenticate_password
+
+    credentials = tmp_path / "creds.txt"
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo", "load", "--credentials-file", str(credentials)])
+    old = dict(line.split("\t")[::2] for line in credentials.read_text().splitlines())
+    credentials.unlink()
+    again = runner.invoke(args=["demo", "load", "--credentials-file", str(credentials)])
+    assert again.exit_code == 0, again.output
+    assert "new passwords" in again.output
+    new = dict(line.split("\t")[::2] for line in credentials.read_text().splitlines())
+    assert new.keys() == old.keys() and all(new[name] != old[name] for name in new)
+    assert authenticate_password(db_session, "admin", new["admin"]).username == "admin"

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import os
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.databases import fresh_database
+from tests.labels.conftest import seed_committed
 from trace_service import create_app
 from trace_service.audit.models import AuditEvent
 from trace_service.db import get_db, session_scope
 from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.migrate import upgrade
 from trace_service.signing.keystore import b64url_decode
-from trace_service.signing.service import get_keystore, latest_trust_list
+from trace_service.signing.service import (
+    ensure_keys,
+    get_keystore,
+    init_keys,
+    latest_trust_list,
+)
 from trace_service.signing.trustlist import verify_trust_list
 
 
@@ -34,6 +40,13 @@ def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, 
         upgrade(url)
         app = _app(url, tmp_path)
         runner = app.test_cli_runner()
+        assert runner.invoke(args=["keys", "list"]).output == ""  # no key before `keys init`
+        made = runner.invoke(args=["keys", "init"])
+        assert made.exit_code == 0, made.output
+        assert made.output.count("Created key") == 2
+        assert "Trust list version 1 published." in made.output
+        again = runner.invoke(args=["keys", "init"])
+        assert again.exit_code == 0 and "nothing made" in again.output
         listed = runner.invoke(args=["keys", "list"])
         assert listed.exit_code == 0, listed.output
         first = [line.split()[0] for line in listed.output.splitlines() if " signing " in line]
@@ -65,11 +78,11 @@ def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, 
 
         with session_scope(app) as session:
             tags = list(session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
-        assert tags.count("signing:key:created") == 2  # the first run's signing and root keys
+        assert tags.count("signing:key:created") == 2  # `keys init`: the signing and root keys
         assert {"signing:key:rotated", "signing:key:retired", "signing:key:compromised"} <= set(
             tags
         )
-        assert tags.count("signing:trust_list:signed") == 5  # first run, 3 changes, publish
+        assert tags.count("signing:trust_list:signed") == 5  # init, 3 changes, publish
         # The private keys stay encrypted and private, whatever the commands did.
         for pem in (tmp_path / "keys").glob("*.pem"):
             assert pem.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
@@ -118,3 +131,49 @@ def test_labels_order_builds_the_sheet_and_labels_build_resumes(app, packed, db_
         ]
     )
     assert refused.exit_code != 0 and "is not a lot of product" in refused.output
+
+
+def test_without_keys_a_request_makes_none_and_ordering_names_the_command(backend, tmp_path):
+    """Keys are made only by `flask keys init`: a page or an order before it makes no key
+    (a 4xx request would roll back their audit rows and leave the files), and an order
+    is refused with the command to run."""
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path, LABEL_BUILD="inline")
+        seed = seed_committed(app, bags=20)
+        client = app.test_client()
+        fake = client.get("/01/08935012345678/10/L1/21/7K3M9QXA2BCDEF4?S=1234")
+        assert fake.status_code == 404
+        order = client.post(
+            "/api/v1/print-runs",
+            headers=seed.headers,
+            json={"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 2},
+        )
+        assert order.status_code == 503, order.json
+        assert "flask keys init" in order.json["message_en"]
+        assert not list((tmp_path / "keys").glob("*.pem"))
+        assert client.get("/.well-known/ocop-trust-list.json").status_code == 404
+        with session_scope(app) as session:
+            tags = list(session.scalars(select(AuditEvent.tag)))
+            assert "signing:key:created" not in tags
+            assert session.scalar(select(func.count()).select_from(PrintRun)) == 0
+        get_db(app).engine.dispose()
+
+
+def test_keys_init_records_keys_the_audit_log_missed(backend, tmp_path):
+    """A `keys init` whose audit commit failed left key files the log does not know: the
+    next run records them, once."""
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path)
+        with app.app_context():
+            ensure_keys(get_keystore(app))  # the files, without their audit rows
+        report = init_keys(app)
+        assert report.made == [] and len(report.recorded) == 2
+        assert init_keys(app).recorded == []
+        with session_scope(app) as session:
+            created = session.scalars(
+                select(AuditEvent.object_id).where(AuditEvent.tag == "signing:key:created")
+            ).all()
+        assert sorted(created) == sorted(report.recorded)
+        get_db(app).engine.dispose()

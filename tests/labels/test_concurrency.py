@@ -16,7 +16,7 @@ from trace_service.labels import serials as serial_codes
 from trace_service.labels import services
 from trace_service.labels.models import Label, PrintRun
 from trace_service.migrate import upgrade
-from trace_service.signing.service import get_keystore
+from trace_service.signing.service import get_keystore, init_keys
 
 
 def _app(url, tmp_path, build="inline"):
@@ -67,8 +67,7 @@ def test_one_order_sent_twice_at_once_makes_one_run(backend, tmp_path):
         upgrade(url)
         app = _app(url, tmp_path)
         seed = seed_committed(app)
-        with app.app_context():
-            get_keystore(app)  # keys made before the race, as on a running server
+        init_keys(app)  # keys made before the race, as on a running server
         body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 50}
         key = {"Idempotency-Key": "retry-me"}
         first, second = _together(
@@ -88,8 +87,7 @@ def test_parallel_runs_never_share_a_serial(backend, tmp_path):
         upgrade(url)
         app = _app(url, tmp_path)
         seed = seed_committed(app)
-        with app.app_context():
-            get_keystore(app)
+        init_keys(app)
         body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 1500}
         responses = _together(
             *(
@@ -169,8 +167,7 @@ def test_parallel_orders_built_in_the_background_all_finish(backend, tmp_path):
         upgrade(url)
         app = _app(url, tmp_path, build="background")
         seed = seed_committed(app)
-        with app.app_context():
-            get_keystore(app)
+        init_keys(app)
         body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 40}
 
         def order(n):
@@ -199,8 +196,7 @@ def test_orders_at_the_same_moment_cannot_overdraw_a_lot(backend, tmp_path):
         upgrade(url)
         app = _app(url, tmp_path)
         seed = seed_committed(app, bags=1000, accounts=3)
-        with app.app_context():
-            get_keystore(app)
+        init_keys(app)
         body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 400}
         # Three people of one co-operative, each with their own account (one token's requests
         # queue behind each other on the token's row).

@@ -16,6 +16,7 @@ from tests.labels.conftest import P, seed_committed
 from trace_service import create_app
 from trace_service.db import get_db
 from trace_service.migrate import upgrade
+from trace_service.signing.service import init_keys
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,7 @@ def served(tmp_path_factory):
                 "LABEL_BUILD": "inline",
             }
         )
+        init_keys(app)
         with live_server(app) as base:
             app.config["LABEL_BASE_URL"] = base  # http is allowed for 127.0.0.1 only
             yield app, base

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from trace_service import migrate
 from trace_service.auth import services as auth_services
@@ -122,50 +123,89 @@ def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) 
         if done >= total:
             bar.render_finish()
 
+    # The data and the demo's print-run orders are one unit of work: all or nothing. Drawing
+    # the stamps comes after, run by run, and a later run finishes what a failed one left.
     with session_scope() as session:
         report = load_demo(
             session, seed=seed, progress=progress, today=today.date() if today else None
         )
-    if not report.producers:
+        ordered = _order_demo_print_runs(session)
+    if report.producers:
+        click.echo(
+            f"Loaded {report.units} administrative units, {report.producers} producers, "
+            f"{report.products} products, {report.areas} raw-material areas, "
+            f"{report.evaluations} evaluations, {report.certificates} certificates, "
+            f"{report.lots} lots in {report.trace_events} traceability events."
+        )
+        users = report.users
+    else:
         click.echo("Demo data already present; nothing loaded.")
-        return
-    click.echo(
-        f"Loaded {report.units} administrative units, {report.producers} producers, "
-        f"{report.products} products, {report.areas} raw-material areas, "
-        f"{report.evaluations} evaluations, {report.certificates} certificates, "
-        f"{report.lots} lots in {report.trace_events} traceability events."
-    )
-    lines = [f"{username}\t{role}\t{password}" for username, role, password in report.users]
-    click.echo("Demo accounts (username, role, password):\n  " + "\n  ".join(lines))
-    if credentials_file:
-        credentials_file.parent.mkdir(parents=True, exist_ok=True)
-        credentials_file.touch(mode=0o600)
-        credentials_file.chmod(0o600)  # touch keeps an existing file's mode
-        credentials_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        click.echo(f"Saved to {credentials_file}.")
-    _demo_print_runs()
+        users = _lost_credentials(credentials_file)
+    if users:
+        lines = [f"{username}\t{role}\t{password}" for username, role, password in users]
+        click.echo("Demo accounts (username, role, password):\n  " + "\n  ".join(lines))
+        if credentials_file:
+            _save_credentials(credentials_file, lines)
+    built = _build_demo_print_runs()
+    if ordered or built:
+        click.echo(f"Printed demo stamps: {ordered} runs ordered, {built} drawn.")
 
 
-def _demo_print_runs() -> None:
-    """Stamps for the demo's packed lots, when the keys can sign (OCOP_KEYS_PASSPHRASE)."""
+def _lost_credentials(credentials_file: Path | None) -> list[tuple[str, str, str]]:
+    """Demo accounts exist but their saved passwords are gone: give them new ones."""
+    from trace_service.demo.loader import reset_demo_passwords
+
+    if credentials_file is None or credentials_file.exists():
+        return []
+    with session_scope() as session:
+        users = reset_demo_passwords(session, system_principal("demo"))
+    if users:
+        click.echo(f"{credentials_file} was missing: the demo accounts have new passwords.")
+    return users
+
+
+def _save_credentials(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # touch keeps an existing file's mode
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    click.echo(f"Saved to {path}.")
+
+
+def _order_demo_print_runs(session: Session) -> int:
+    """Stamps for the demo's packed lots, ordered once: when the demo data exists, its keys
+    can sign, and no print run exists yet. Returns how many runs were ordered."""
     from trace_service.labels import jobs
-    from trace_service.labels.demo import demo_print_runs
+    from trace_service.labels.demo import demo_print_runs, wants_demo_print_runs
     from trace_service.signing.service import get_keystore
 
+    if not wants_demo_print_runs(session):
+        return 0
     if not current_app.config["KEYS_PASSPHRASE"]:
         click.echo("No demo stamps: set OCOP_KEYS_PASSPHRASE to sign labels.")
-        return
-    actor = system_principal("demo")
+        return 0
     try:
-        with session_scope() as session:
-            runs = demo_print_runs(session, actor, get_keystore(), jobs.label_base_url())
-            for run in runs:
-                jobs.build_now(session, run.id, actor, current_app)
-            summary = [f"run {run.id}: {run.quantity} × {run.lot_code}" for run in runs]
+        store = get_keystore()
+        store.active_signing_key()
     except DomainError as error:
-        _fail(error)
-        return
-    click.echo(f"Printed {len(summary)} demo runs: " + "; ".join(summary) + ".")
+        click.echo(f"No demo stamps: {error.message_en}")
+        return 0
+    runs = demo_print_runs(session, system_principal("demo"), store, jobs.label_base_url())
+    return len(runs)
+
+
+def _build_demo_print_runs() -> int:
+    """Draw every demo run not drawn yet (each in its own unit of work)."""
+    from trace_service.labels import jobs
+    from trace_service.labels.demo import unbuilt_demo_runs
+
+    with session_scope(writes=False) as session:
+        run_ids = unbuilt_demo_runs(session)
+    actor = system_principal("demo")
+    for run_id in run_ids:
+        with session_scope() as session:
+            jobs.build_now(session, run_id, actor, current_app)
+    return len(run_ids)
 
 
 @audit_cli.command("verify")

@@ -16,6 +16,7 @@ from trace_service.errors import DomainError
 from trace_service.signing.keystore import KeyInfo, KeyRole
 from trace_service.signing.service import (
     get_keystore,
+    init_keys,
     publish_trust_list,
     root_public_key,
 )
@@ -48,6 +49,22 @@ def _changed(tag: SigningTag, info: KeyInfo) -> None:
     _audited(tag, info, document["version"])
     click.echo(f"{info.kid}: {info.role.value}, {info.status.value}.")
     click.echo(f"Trust list version {document['version']} published.")
+
+
+@keys_cli.command("init")
+def keys_init() -> None:
+    """Make the signing and root keys a new installation needs, once; safe to run again."""
+    try:
+        report = init_keys()
+    except DomainError as error:
+        _fail(error)
+        return
+    for kid in report.made:
+        click.echo(f"Created key {kid} ({get_keystore().get(kid).role.value}).")
+    if report.trust_list_version is not None:
+        click.echo(f"Trust list version {report.trust_list_version} published.")
+    if not report.made:
+        click.echo("Signing and root keys exist; nothing made.")
 
 
 @keys_cli.command("list")

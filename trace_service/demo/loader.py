@@ -30,11 +30,12 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import User
 from trace_service.auth.principal import Principal, Role, system_principal
-from trace_service.auth.services import create_user
+from trace_service.auth.services import create_user, update_user
 from trace_service.certificates.models import Certificate, Evaluation
 from trace_service.certificates.rules import (
     CERTIFIED_MIN_STAR,
@@ -795,6 +796,25 @@ def _make_users(
         if progress:
             progress("users", index, len(wanted))
     return users
+
+
+def reset_demo_passwords(session: Session, actor: Principal) -> list[tuple[str, str, str]]:
+    """New passwords for the demo accounts that still exist (those the demo load recorded
+    in the audit log), for an installation whose saved credentials were lost."""
+    loaded = session.scalar(
+        select(AuditEvent.details)
+        .where(AuditEvent.tag == Tag.DEMO_LOADED.value)
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+    names = list((loaded or {}).get("users", []))
+    users = session.scalars(select(User).where(User.username.in_(names)).order_by(User.id))
+    reset: list[tuple[str, str, str]] = []
+    for user in users:
+        password = secrets.token_urlsafe(12)
+        update_user(session, actor, user, {"password": password})
+        reset.append((user.username, user.role, password))
+    return reset
 
 
 # -- OCOP evaluations and certificates --------------------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trace_service.audit.models import AuditEvent
+from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
 from trace_service.errors import DomainError
-from trace_service.labels.models import PrintRun
+from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.labels.services import RunOrder, order_print_run
 from trace_service.signing.keystore import KeyStore
 from trace_service.trace.models import Lot
@@ -33,3 +35,21 @@ def demo_print_runs(
             continue
         runs.append(run)
     return runs
+
+
+def wants_demo_print_runs(session: Session) -> bool:
+    """The demo data is loaded and no print run exists yet (a first load, or one whose stamps
+    were never ordered)."""
+    loaded = session.scalar(select(AuditEvent.id).where(AuditEvent.tag == Tag.DEMO_LOADED.value))
+    return loaded is not None and session.scalar(select(PrintRun.id).limit(1)) is None
+
+
+def unbuilt_demo_runs(session: Session) -> list[int]:
+    """Runs the demo ordered (no user ordered them) whose files were never drawn."""
+    return list(
+        session.scalars(
+            select(PrintRun.id)
+            .where(PrintRun.created_by.is_(None), PrintRun.status != RunStatus.READY)
+            .order_by(PrintRun.id)
+        )
+    )

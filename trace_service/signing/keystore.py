@@ -423,15 +423,20 @@ class KeyStore:
         info = self._active(KeyRole.SIGNING)
         if info is None:
             raise NoActiveKey(
-                "Chưa có khóa ký đang hoạt động.",
-                "No active signing key; create or rotate one.",
+                "Chưa có khóa ký tem đang hoạt động; quản trị hệ thống cần chạy "
+                "'flask keys init' (lần đầu) hoặc 'flask keys rotate'.",
+                "No active signing key: run 'flask keys init' (first installation) or "
+                "'flask keys rotate'.",
             )
         return info
 
     def root_key(self) -> KeyInfo:
         info = self._active(KeyRole.ROOT)
         if info is None:
-            raise NoActiveKey("Chưa có khóa gốc.", "No active root key; create one.")
+            raise NoActiveKey(
+                "Chưa có khóa gốc; quản trị hệ thống cần chạy 'flask keys init'.",
+                "No active root key: run 'flask keys init'.",
+            )
         return info
 
     def signer(self, kid: str | None = None) -> Signer:

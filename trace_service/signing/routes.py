@@ -25,7 +25,7 @@ def jwks_document() -> Response:
 @blp.get("/ocop-trust-list.json")
 def trust_list_document() -> Response:
     document = latest_trust_list(get_keystore())
-    if document is None:  # pragma: no cover - get_keystore publishes the first one
+    if document is None:  # before `flask keys init`
         raise NotFound("Chưa có danh sách khóa tin cậy.", "No trust list published yet.")
     response = jsonify(document)
     response.headers["Cache-Control"] = _CACHE

@@ -6,20 +6,23 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, current_app, has_request_context
-from sqlalchemy.orm import Session
+from flask import Flask, current_app
+from sqlalchemy import select
 
-from trace_service.db import get_session, session_scope
+from trace_service.audit.models import AuditEvent
+from trace_service.audit.services import record_event
+from trace_service.auth.principal import system_principal
+from trace_service.db import session_scope
 from trace_service.errors import Unavailable
 from trace_service.signing.keystore import KeyRole, KeyStatus, KeyStore
+from trace_service.signing.tags import SigningTag
 from trace_service.signing.trustlist import signed_trust_list
 
 DEFAULT_KEYS_DIR = Path(__file__).resolve().parents[2] / "keys"
@@ -45,7 +48,9 @@ def keys_dir(app: Flask | None = None) -> Path:
 
 
 def get_keystore(app: Flask | None = None) -> KeyStore:
-    """This application's key store, with a signing key and a root key made on first use."""
+    """This application's key store. It never makes keys: ``flask keys init`` does, in a unit
+    of work of its own, before anything signs (a store without keys verifies nothing as
+    genuine and refuses to sign, naming the command)."""
     app = app or current_app
     store: KeyStore | None = app.extensions.get("ocop_keystore")
     if store is None:
@@ -53,41 +58,43 @@ def get_keystore(app: Flask | None = None) -> KeyStore:
         if not passphrase:
             raise SigningNotConfigured()
         store = KeyStore(keys_dir(app), passphrase.encode("utf-8"))
-        made = ensure_keys(store)
-        if made:
-            _audit_first_keys(app, store, made)
         app.extensions["ocop_keystore"] = store
     return store
 
 
-@contextmanager
-def _audit_session(app: Flask) -> Iterator[Session]:
-    """The request's own session when there is one (a second connection would wait for the
-    write lock the request holds on SQLite), else a unit of work of its own."""
-    if has_request_context():
-        yield get_session()
-        return
+@dataclass(frozen=True)
+class KeysReport:
+    made: list[str]  # kids of the keys made now
+    recorded: list[str]  # kids whose creation the audit log learnt of now
+    trust_list_version: int | None  # the version published now, if one was
+
+
+def init_keys(app: Flask | None = None) -> KeysReport:
+    """Make the keys a fresh installation lacks (a signing key, a root key), publish the
+    first trust list, and record both in the audit log, committed in a unit of work of their
+    own. Safe to run again: it makes nothing twice, and records any key the audit log does
+    not know yet (keys made by a run whose commit failed)."""
+    app = app or current_app
+    store = get_keystore(app)
+    before = latest_trust_list(store)
+    made = ensure_keys(store)
+    after = latest_trust_list(store)
+    published = after["version"] if after and after != before else None
+    actor = system_principal("keys init")
     with session_scope(app) as session:
-        yield session
-
-
-def _audit_first_keys(app: Flask, store: KeyStore, kids: list[str]) -> None:
-    """Keys made on first use are recorded like any other key change. (`scripts/run` makes
-    them with `flask keys list` before the server starts.)"""
-    from trace_service.audit.services import record_event
-    from trace_service.auth.principal import system_principal
-    from trace_service.signing.tags import SigningTag
-
-    actor = system_principal("first run")
-    with _audit_session(app) as session:
-        for kid in kids:
+        known = set(
+            session.scalars(
+                select(AuditEvent.object_id).where(AuditEvent.tag == SigningTag.KEY_CREATED.value)
+            )
+        )
+        recorded = [info.kid for info in store.public_keys() if info.kid not in known]
+        for kid in recorded:
             info = store.get(kid)
             details = {"role": info.role.value, "status": info.status.value}
             record_event(session, actor, SigningTag.KEY_CREATED, "signing_key", kid, details)
-        published = latest_trust_list(store)
         if published is not None:
-            version = published["version"]
-            record_event(session, actor, SigningTag.TRUST_LIST_SIGNED, "trust_list", version)
+            record_event(session, actor, SigningTag.TRUST_LIST_SIGNED, "trust_list", published)
+    return KeysReport(made, recorded, published)
 
 
 def ensure_keys(store: KeyStore) -> list[str]:
