@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,7 @@ class Evaluation(Base):
     """A council's rating of a product (Decision 148: parts A ≤ 40, B ≤ 25, C ≤ 35)."""
 
     __tablename__ = "evaluations"
+    __owner__: ClassVar[tuple[str, ...]] = ("product", "producer_id")  # auth/scoping.py
     __table_args__ = (
         CheckConstraint("score_a BETWEEN 0 AND 40", name="score_a_range"),
         CheckConstraint("score_b BETWEEN 0 AND 25", name="score_b_range"),
@@ -46,6 +48,7 @@ class Certificate(Base):
     """Giấy chứng nhận sản phẩm OCOP. Its status is derived from its dates, never stored."""
 
     __tablename__ = "certificates"
+    __owner__: ClassVar[tuple[str, ...]] = ("product", "producer_id")  # auth/scoping.py
     __table_args__ = (CheckConstraint("star BETWEEN 3 AND 5", name="certified_star"),)
 
     id: Mapped[IntPk]
@@ -86,6 +89,11 @@ class ExpiryNotice(Base):
     """
 
     __tablename__ = "expiry_notices"
+    __owner__: ClassVar[tuple[str, ...]] = (
+        "certificate",
+        "product",
+        "producer_id",
+    )  # auth/scoping.py
     __table_args__ = (UniqueConstraint("certificate_id", "threshold_days"),)
 
     id: Mapped[IntPk]
@@ -107,6 +115,12 @@ class NoticeDelivery(Base):
     """One channel's delivery of a notice (e-mail to the producer, webhook to the province)."""
 
     __tablename__ = "notice_deliveries"
+    __owner__: ClassVar[tuple[str, ...]] = (
+        "notice",
+        "certificate",
+        "product",
+        "producer_id",
+    )
     __table_args__ = (UniqueConstraint("notice_id", "channel"),)
 
     id: Mapped[IntPk]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -37,6 +37,7 @@ class PrintRun(Base):
     """
 
     __tablename__ = "print_runs"
+    __owner__: ClassVar[tuple[str, ...]] = ("producer_id",)  # auth/scoping.py
     __table_args__ = (
         UniqueConstraint("producer_id", "idempotency_key"),
         CheckConstraint(f"quantity BETWEEN 1 AND {MAX_RUN_LABELS}", name="quantity_range"),
@@ -82,6 +83,7 @@ class Label(Base):
     """One stamp: a serial unique across the database and its Ed25519 signature."""
 
     __tablename__ = "labels"
+    __owner__: ClassVar[tuple[str, ...]] = ("run", "producer_id")  # auth/scoping.py
     __table_args__ = (
         UniqueConstraint("run_id", "seq"),  # also the index that reads a run in order
     )

@@ -60,6 +60,7 @@ class Producer(Searchable, Base):
     """A chủ thể OCOP: cooperative, enterprise or household business that owns products."""
 
     __tablename__ = "producers"
+    __owner__: ClassVar[tuple[str, ...]] = ("id",)  # auth/scoping.py
     search_fields = ("name", "registration_code", "representative")
 
     id: Mapped[IntPk]
@@ -79,6 +80,7 @@ class Producer(Searchable, Base):
 
 class Product(Searchable, Base):
     __tablename__ = "products"
+    __owner__: ClassVar[tuple[str, ...]] = ("producer_id",)  # auth/scoping.py
     search_fields = ("name_vi", "name_en", "gtin")
 
     id: Mapped[IntPk]
@@ -106,6 +108,7 @@ class Listing(Base):
     """Where the product is sold online (the 2025 plan wants every OCOP product on one)."""
 
     __tablename__ = "product_listings"
+    __owner__: ClassVar[tuple[str, ...]] = ("product", "producer_id")  # auth/scoping.py
     __table_args__ = (UniqueConstraint("product_id", "url"),)
 
     id: Mapped[IntPk]
@@ -122,6 +125,7 @@ class RawMaterialArea(Searchable, Base):
     """A vùng nguyên liệu: a farm or plot, with GeoJSON geometry in WGS84 ``[lon, lat]``."""
 
     __tablename__ = "raw_material_areas"
+    __owner__: ClassVar[tuple[str, ...]] = ("producer_id",)  # auth/scoping.py
     search_fields = ("name",)
 
     id: Mapped[IntPk]

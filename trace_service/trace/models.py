@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -25,6 +25,7 @@ class Lot(Base):
     producer. Lots are made by events: a harvest, a transformation or a packing."""
 
     __tablename__ = "lots"
+    __owner__: ClassVar[tuple[str, ...]] = ("producer_id",)  # auth/scoping.py
     __table_args__ = (CheckConstraint("quantity > 0", name="positive_quantity"),)
 
     id: Mapped[IntPk]
@@ -47,6 +48,7 @@ class TraceEvent(Base):
     declares an earlier one erroneous (``corrects_event_id``), never an edit."""
 
     __tablename__ = "trace_events"
+    __owner__: ClassVar[tuple[str, ...]] = ("producer_id",)  # auth/scoping.py
 
     id: Mapped[IntPk]
     uri: Mapped[str] = mapped_column(String(64), unique=True)  # urn:uuid:…
@@ -74,6 +76,7 @@ class EventLot(Base):
     """A lot in an event: consumed (``input``), made (``output``) or observed (``subject``)."""
 
     __tablename__ = "trace_event_lots"
+    __owner__: ClassVar[tuple[str, ...]] = ("event", "producer_id")  # auth/scoping.py
     __table_args__ = (
         UniqueConstraint("event_id", "lot_id", "role"),
         CheckConstraint("quantity > 0", name="positive_quantity"),
@@ -108,6 +111,7 @@ class Recall(Base):
     forward trace, never copied onto each lot)."""
 
     __tablename__ = "recalls"
+    __owner__: ClassVar[tuple[str, ...]] = ("lot", "producer_id")  # auth/scoping.py
 
     id: Mapped[IntPk]
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
