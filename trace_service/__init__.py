@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``OCOP_*`` environment variables, then ``config``."""
-    app = Flask(__name__, instance_relative_config=True)
+    # Static files are the web package's (trace_service/web/static, at /static).
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     settings = load_settings(config)
     app.config.update(settings)
     # The larger limit for the upload routes; api.py narrows it for every other request.
@@ -29,6 +30,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])).init_app(app)
     register_error_handlers(app)
+    from trace_service.web import init_web
+
+    init_web(app)
     # after_request runs in reverse order: headers last, so every response carries them.
     _register_security_headers(app)
     _register_unit_of_work(app)
