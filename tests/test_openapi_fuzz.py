@@ -215,8 +215,11 @@ def test_operation_matches_openapi_and_never_fails(
     operation = schema.find_operation_by_label(label)
     assert operation is not None, f"{label} is no longer served"
     seeded = _seed(db_session, admin)
+    # The WSGI transport hands schemathesis the body as sent; a real client would decode a
+    # compressed one, so ask for none.
+    headers = {**admin.headers, "Accept-Encoding": "identity"}
     for case in _coverage_cases(operation):
         _point_path_at_seeded(case, seeded)
-        response = case.call(headers=admin.headers)
-        case.validate_response(response, checks=CHECKS, headers=admin.headers)
-    _fuzz(operation, _strategy(operation, admin.headers, seeded))()
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+    _fuzz(operation, _strategy(operation, headers, seeded))()

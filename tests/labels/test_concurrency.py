@@ -138,6 +138,7 @@ def test_a_background_build_shows_its_progress_then_its_files(backend, tmp_path)
     with fresh_database(backend, tmp_path) as url:
         upgrade(url)
         app = _app(url, tmp_path, build="background")
+        init_keys(app)
         seed = seed_committed(app)
         client = app.test_client()
         body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 400}

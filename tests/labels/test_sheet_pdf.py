@@ -7,7 +7,6 @@ import hashlib
 import io
 import re
 import subprocess
-import time
 from datetime import date
 from pathlib import Path
 
@@ -278,12 +277,8 @@ def test_does_an_empty_run_write_nothing() -> None:
     assert out.getvalue() == b""
 
 
-def test_is_a_large_run_fast(labels: list[LabelArt]) -> None:
-    # 2,000 labels (112 pages) stand in for the 10,000-label target of 4 s; the bound leaves
-    # room for a busy machine but fails if per-label work stops being cheap.
+def test_does_a_large_run_fill_its_pages(labels: list[LabelArt]) -> None:
+    # Its speed is measured by bench/print_run_bench.py, not here (a busy machine is no bug).
     run_of = [labels[i % len(labels)] for i in range(2000)]
-    start = time.perf_counter()
     info = render_sheet_pdf(FACTS, run_of, io.BytesIO())
-    elapsed = time.perf_counter() - start
     assert info.pages == 112
-    assert elapsed < 2.0
