@@ -1675,8 +1675,10 @@ def dead_tokens(db_session: Session, admin: Any) -> dict[str, str]:
     )
     revoked = issue_token(db_session, actor, admin.user, "revoked", ttl_days=30)
     revoke_token(db_session, actor, revoked.record.id)
-    disabled_user = UserFactory(role=Role.ADMIN, is_active=False)
+    disabled_user = UserFactory(role=Role.ADMIN)
     disabled = issue_token(db_session, actor, disabled_user, "disabled", ttl_days=30)
+    disabled_user.is_active = False  # as before disabling revoked tokens (issue 10)
+    db_session.flush()
     return {
         "expired": expired.token,
         "revoked": revoked.token,

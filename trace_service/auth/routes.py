@@ -41,11 +41,13 @@ def me() -> User:
 def create_token(data: dict[str, Any]) -> dict[str, Any]:
     """Create a personal API token; authenticate with your password (HTTP Basic) or a token.
 
-    The token is in the response once and never again: only its hash is kept.
+    The token is in the response once and never again: only its hash is kept. A token made
+    with a token is revoked with it.
     """
     session = get_session()
     principal = current_principal()
     auth = request.authorization
+    parent = None
     if principal.is_anonymous and auth is not None and auth.type == "basic":
         user = services.authenticate_password(session, auth.username or "", auth.password or "")
         principal = services.principal_of(user)
@@ -56,13 +58,9 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         user = services.get_user(session, principal.user_id)
+        parent = session.get(ApiToken, g.token_id)
     issued = services.issue_token(
-        session,
-        principal,
-        user,
-        data["name"],
-        current_app.config["TOKEN_TTL_DAYS"],
-        not_after=g.get("token_expires_at"),
+        session, principal, user, data["name"], current_app.config["TOKEN_TTL_DAYS"], parent=parent
     )
     record = issued.record
     return {**{name: getattr(record, name) for name in TokenSchema().fields}, "token": issued.token}
@@ -80,7 +78,7 @@ def list_tokens() -> list[ApiToken]:
 @require_roles(*ALL_ROLES)
 @blp.response(204)
 def revoke_token(token_id: int) -> None:
-    """Revoke one of your tokens (an admin may revoke anyone's)."""
+    """Revoke one of your tokens and every token made from it (an admin may revoke anyone's)."""
     services.revoke_token(get_session(), current_principal(), token_id)
 
 
