@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from trace_service.audit.services import changes, record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import ApiToken, User
-from trace_service.auth.passwords import MIN_PASSWORD_LENGTH, check_password, hash_password
+from trace_service.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from trace_service.auth.principal import Principal, Role
 from trace_service.db import utcnow
 from trace_service.errors import Conflict, NotAuthenticated, NotFound, field_error
@@ -304,11 +304,3 @@ def authenticate_token(session: Session, token: str, now: datetime | None = None
     if record.last_used_at is None or now - record.last_used_at > _LAST_USED_GRANULARITY:
         record.last_used_at = now
     return record
-
-
-def authenticate_password(session: Session, username: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    ok = check_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        raise NotAuthenticated("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
-    return user
