@@ -19,6 +19,7 @@ from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import issue_token
 from trace_service.db import get_db
 from trace_service.migrate import upgrade
+from trace_service.ratelimit import rate_limits
 from trace_service.signing.service import init_keys
 
 
@@ -45,6 +46,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "LABEL_BASE_URL": "https://tem.ocop.example.vn",
             "LABEL_FILES_DIR": str(tmp_path_factory.mktemp("print_runs")),
             "LABEL_BUILD": "inline",
+            "REDIS_URL": "",  # rate limits in memory, reset for every test (see client)
         }
     )
     application.instance_path = str(tmp_path_factory.mktemp("instance"))
@@ -74,6 +76,7 @@ def db_session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def client(app: Flask, db_session: Session) -> FlaskClient:
+    rate_limits(app).reset()  # no test inherits another's failed sign-ins
     return app.test_client()
 
 

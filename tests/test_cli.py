@@ -144,7 +144,8 @@ def test_demo_stamps_whose_drawing_failed_are_drawn_by_the_next_load(app, db_ses
 
 
 def test_lost_demo_credentials_are_replaced_with_new_passwords(app, db_session, tmp_path):
-    from trace_service.auth.services import authenticate_password
+    from trace_service.auth.models import User
+    from trace_service.auth.passwords import check_password
 
     credentials = tmp_path / "creds.txt"
     runner = app.test_cli_runner()
@@ -156,4 +157,5 @@ def test_lost_demo_credentials_are_replaced_with_new_passwords(app, db_session, 
     assert "new passwords" in again.output
     new = dict(line.split("\t")[::2] for line in credentials.read_text().splitlines())
     assert new.keys() == old.keys() and all(new[name] != old[name] for name in new)
-    assert authenticate_password(db_session, "admin", new["admin"]).username == "admin"
+    admin = db_session.scalar(select(User).where(User.username == "admin"))
+    assert check_password(admin.password_hash, new["admin"])

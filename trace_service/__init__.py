@@ -8,10 +8,12 @@ from typing import Any
 
 from flask import Flask, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.config import load_settings
 from trace_service.db import Database, default_database_url, get_session, has_session, make_engine
 from trace_service.errors import error_response, register_error_handlers
+from trace_service.ratelimit import init_rate_limits
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])
 
     Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])).init_app(app)
+    _register_proxy_fix(app)
     register_error_handlers(app)
+    init_rate_limits(app)
     from trace_service.web import init_web
 
     init_web(app)
@@ -42,6 +46,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     start_scheduler(app)
     return app
+
+
+def _register_proxy_fix(app: Flask) -> None:
+    """Believe ``X-Forwarded-For`` and ``X-Forwarded-Proto`` only as set by the number of
+    proxies the operator named: without it a client could pick the address it is counted
+    (and rate-limited, and audited) as by sending the header itself."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -63,6 +63,13 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _redis_url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+        raise ValueError(f"expected a redis://, rediss:// or redis+unix:// URL, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -215,6 +222,65 @@ SETTINGS: tuple[Setting, ...] = (
         "06:00",
         str,
         "Vietnam time of day (HH:MM) at which the in-process scheduler sweeps.",
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        _redis_url,
+        "Redis that holds the rate-limit counters shared by every worker, e.g. "
+        "`redis://127.0.0.1:6379/0`; empty: each process counts on its own. If it cannot be "
+        "reached, each process counts on its own (a warning is logged) until it can.",
+    ),
+    Setting(
+        "REDIS_KEY_PREFIX",
+        "ocop",
+        str,
+        "Prefix of the service's keys in Redis (several installations may share one Redis).",
+    ),
+    Setting(
+        "RATE_LIMIT_SCALE",
+        1,
+        _positive_int,
+        "Multiplies what every rate limit allows (benchmarks and load tests); 1 in production.",
+    ),
+    Setting(
+        "SIGN_IN_MAX_FAILURES",
+        10,
+        _positive_int,
+        "Wrong passwords for one account within `OCOP_SIGN_IN_WINDOW_SECONDS` before its "
+        "sign-ins answer 429 for a while.",
+    ),
+    Setting(
+        "SIGN_IN_MAX_FAILURES_PER_CLIENT",
+        50,
+        _positive_int,
+        "Failed sign-ins from one client address (an IPv6 /64) within the window before that "
+        "address's sign-ins answer 429 until the window frees up.",
+    ),
+    Setting(
+        "SIGN_IN_WINDOW_SECONDS",
+        900,
+        _positive_int,
+        "The window in which failed sign-ins are counted.",
+    ),
+    Setting(
+        "SIGN_IN_FIRST_WAIT_SECONDS",
+        60,
+        _positive_int,
+        "Wait after an account's failures reach the limit; it doubles with every further failure.",
+    ),
+    Setting(
+        "SIGN_IN_MAX_WAIT_SECONDS",
+        3600,
+        _positive_int,
+        "Longest wait an account's failures can impose (back-off, never a permanent lock).",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        _non_negative_int,
+        "Number of reverse proxies in front of the service whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` are believed; 0: the client address is the socket's.",
     ),
 )
 

@@ -105,15 +105,20 @@ def database_state(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def unchanged(db_session: Session) -> Callable[[], AbstractContextManager[None]]:
+def unchanged(db_session: Session) -> Callable[..., AbstractContextManager[None]]:
     """``with unchanged(): <refused request>`` asserts no row was added or changed, and no
-    audit event recorded."""
+    audit event recorded; ``unchanged(failed_sign_ins=1)``: but for that many failed
+    sign-ins, which are audited although the request changes nothing else."""
 
     @contextmanager
-    def check() -> Iterator[None]:
+    def check(failed_sign_ins: int = 0) -> Iterator[None]:
         before = database_state(db_session)
         yield
         after = database_state(db_session)
+        added = after["audit_events"][len(before["audit_events"]) :]
+        tag = list(AuditEvent.__table__.columns.keys()).index("tag")
+        assert [row[tag] for row in added] == ["auth:sign_in:failed"] * failed_sign_ins
+        after["audit_events"] = after["audit_events"][: len(before["audit_events"])]
         assert after["audit_events"] == before["audit_events"], "an audit event was recorded"
         for table, rows in before.items():
             assert after[table] == rows, f"the refused request changed {table}"
@@ -1632,18 +1637,20 @@ def password_user(db_session: Session) -> User:
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "failed_sign_ins"),
     [
-        pytest.param({}, id="no-credentials"),
-        pytest.param(basic("chi.lan", "mật khẩu sai rồi"), id="wrong-password"),
-        pytest.param(basic("khong.co", "mật khẩu đúng rồi"), id="unknown-user"),
-        pytest.param(basic("chi.lan", ""), id="empty-password"),
-        pytest.param({"Authorization": "Basic !!!not-base64"}, id="garbled-basic"),
-        pytest.param({"Authorization": "Bearer ocop_garbage"}, id="garbage-token"),
+        pytest.param({}, 0, id="no-credentials"),
+        pytest.param(basic("chi.lan", "mật khẩu sai rồi"), 1, id="wrong-password"),
+        pytest.param(basic("khong.co", "mật khẩu đúng rồi"), 1, id="unknown-user"),
+        pytest.param(basic("chi.lan", ""), 1, id="empty-password"),
+        pytest.param({"Authorization": "Basic !!!not-base64"}, 0, id="garbled-basic"),
+        pytest.param({"Authorization": "Bearer ocop_garbage"}, 0, id="garbage-token"),
     ],
 )
-def test_is_a_token_refused_without_valid_credentials(client, password_user, unchanged, headers):
-    with unchanged():
+def test_is_a_token_refused_without_valid_credentials(
+    client, password_user, unchanged, headers, failed_sign_ins
+):
+    with unchanged(failed_sign_ins=failed_sign_ins):  # failed password checks are audited
         response = client.post(f"{API}/auth/tokens", json={"name": "ci"}, headers=headers)
     assert_error(response, 401, code="not_authenticated")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -1659,7 +1666,7 @@ def test_does_the_right_password_get_a_token(client, password_user):
 def test_is_a_disabled_account_refused_a_token(client, db_session, password_user, unchanged):
     password_user.is_active = False
     db_session.flush()
-    with unchanged():
+    with unchanged(failed_sign_ins=1):
         response = client.post(
             f"{API}/auth/tokens", json={"name": "ci"}, headers=basic("chi.lan", "mật khẩu đúng rồi")
         )
@@ -1675,8 +1682,10 @@ def dead_tokens(db_session: Session, admin: Any) -> dict[str, str]:
     )
     revoked = issue_token(db_session, actor, admin.user, "revoked", ttl_days=30)
     revoke_token(db_session, actor, revoked.record.id)
-    disabled_user = UserFactory(role=Role.ADMIN, is_active=False)
+    disabled_user = UserFactory(role=Role.ADMIN)
     disabled = issue_token(db_session, actor, disabled_user, "disabled", ttl_days=30)
+    disabled_user.is_active = False  # as before disabling revoked tokens (issue 10)
+    db_session.flush()
     return {
         "expired": expired.token,
         "revoked": revoked.token,

@@ -8,6 +8,7 @@ class Tag(StrEnum):
     USER_UPDATED = "auth:user:updated"
     TOKEN_CREATED = "auth:token:created"
     TOKEN_REVOKED = "auth:token:revoked"
+    SIGN_IN_FAILED = "auth:sign_in:failed"
     UNIT_CREATED = "registry:admin_unit:created"
     UNIT_UPDATED = "registry:admin_unit:updated"
     PRODUCER_CREATED = "registry:producer:created"

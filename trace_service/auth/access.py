@@ -36,7 +36,7 @@ def _load_principal() -> None:
     if scheme.lower() == "bearer" and credentials.strip():
         token = authenticate_token(get_session(), credentials.strip())
         g.principal = principal_of(token.user)
-        g.token_expires_at = token.expires_at
+        g.token_id = token.id
     elif scheme.lower() != "basic":  # Basic is read only by the token-creating route
         raise NotAuthenticated(
             "Chỉ chấp nhận 'Authorization: Bearer <mã truy cập>'.",

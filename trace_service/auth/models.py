@@ -51,5 +51,11 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The token this one was made with (``POST /auth/tokens`` with a bearer token), and the
+    # first token of that line, which was made with a password or the command line (None:
+    # this token is the first of its family). Revoking a token revokes every token made from
+    # it, its children's children too, in one statement (auth/services.py: revoke_token).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")

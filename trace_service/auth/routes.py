@@ -7,8 +7,8 @@ from typing import Any
 from flask import current_app, g, request
 from sqlalchemy import select
 
-from trace_service.api import ApiBlueprint, page_schema, paginate, patch_schema
-from trace_service.auth import services
+from trace_service.api import ApiBlueprint, ErrorSchema, page_schema, paginate, patch_schema
+from trace_service.auth import services, signin
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.models import ApiToken, User
 from trace_service.auth.principal import Role
@@ -22,6 +22,7 @@ from trace_service.auth.schemas import (
 )
 from trace_service.db import get_session
 from trace_service.errors import NotAuthenticated
+from trace_service.ratelimit import client_address
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
 
@@ -37,17 +38,32 @@ def me() -> User:
 @blp.route("/auth/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, IssuedTokenSchema)
+@blp.alt_response(
+    429,
+    schema=ErrorSchema,
+    description="Too many failed sign-ins for this account or address; see Retry-After",
+    headers={"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+)
 @blp.doc(security=[{"passwordAuth": []}, {"bearerAuth": []}])
 def create_token(data: dict[str, Any]) -> dict[str, Any]:
     """Create a personal API token; authenticate with your password (HTTP Basic) or a token.
 
-    The token is in the response once and never again: only its hash is kept.
+    The token is in the response once and never again: only its hash is kept. A token made
+    with a token is revoked with it. Wrong passwords are throttled: after 10 for an account
+    within 15 minutes it answers 429 with Retry-After, the wait doubling with each further
+    failure up to an hour.
     """
-    session = get_session()
     principal = current_principal()
     auth = request.authorization
+    parent = None
     if principal.is_anonymous and auth is not None and auth.type == "basic":
-        user = services.authenticate_password(session, auth.username or "", auth.password or "")
+        # Before the request's session exists: a failure is audited in a unit of work of its
+        # own, which on SQLite must not wait for this request's write lock.
+        user_id = signin.sign_in_with_password(
+            auth.username or "", auth.password or "", client_address()
+        )
+        session = get_session()
+        user = services.get_user(session, user_id)
         principal = services.principal_of(user)
     elif principal.is_anonymous:
         raise NotAuthenticated(
@@ -55,14 +71,11 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
             "Authenticate with username and password (HTTP Basic) to create a token.",
         )
     else:
+        session = get_session()
         user = services.get_user(session, principal.user_id)
+        parent = session.get(ApiToken, g.token_id)
     issued = services.issue_token(
-        session,
-        principal,
-        user,
-        data["name"],
-        current_app.config["TOKEN_TTL_DAYS"],
-        not_after=g.get("token_expires_at"),
+        session, principal, user, data["name"], current_app.config["TOKEN_TTL_DAYS"], parent=parent
     )
     record = issued.record
     return {**{name: getattr(record, name) for name in TokenSchema().fields}, "token": issued.token}
@@ -80,7 +93,7 @@ def list_tokens() -> list[ApiToken]:
 @require_roles(*ALL_ROLES)
 @blp.response(204)
 def revoke_token(token_id: int) -> None:
-    """Revoke one of your tokens (an admin may revoke anyone's)."""
+    """Revoke one of your tokens and every token made from it (an admin may revoke anyone's)."""
     services.revoke_token(get_session(), current_principal(), token_id)
 
 

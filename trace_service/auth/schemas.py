@@ -48,6 +48,11 @@ class TokenSchema(Schema):
     expires_at = fields.DateTime(dump_only=True, allow_none=True)
     last_used_at = fields.DateTime(dump_only=True, allow_none=True)
     revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+    parent_id = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The token this one was made with; revoked with it."},
+    )
 
 
 class IssuedTokenSchema(TokenSchema):

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import changes, record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import ApiToken, User
-from trace_service.auth.passwords import MIN_PASSWORD_LENGTH, check_password, hash_password
+from trace_service.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from trace_service.auth.principal import Principal, Role
 from trace_service.db import utcnow
 from trace_service.errors import Conflict, NotAuthenticated, NotFound, field_error
@@ -118,14 +118,17 @@ def update_user(session: Session, actor: Principal, user: User, data: dict[str, 
         _check_password_strength(data["password"])
         user.password_hash = hash_password(data["password"])
         details["password"] = "changed"
-        # A new password is often a reset after a leak: tokens made with the old one go too.
-        now = utcnow()
-        revoked = [t for t in user.tokens if t.revoked_at is None]
-        for token in revoked:
-            token.revoked_at = now
-        details["tokens_revoked"] = [t.prefix for t in revoked]
-    session.flush()
+    session.flush()  # on PostgreSQL this locks the user's row until the commit
     record_event(session, actor, Tag.USER_UPDATED, "user", user.id, details)
+    if "password" in data:
+        # A new password is often a reset after a leak: tokens made with the old one go too.
+        revoke_user_tokens(session, actor, user, "password_changed")
+    elif "is_active" in details:
+        # Disabling ends every token for good; re-enabling revokes any that survived from
+        # before this rule, so the account starts again with new tokens only.
+        revoke_user_tokens(
+            session, actor, user, "user_disabled" if not user.is_active else "user_enabled"
+        )
     return user
 
 
@@ -150,10 +153,26 @@ def issue_token(
     ttl_days: int,
     now: datetime | None = None,
     not_after: datetime | None = None,
+    parent: ApiToken | None = None,
 ) -> IssuedToken:
-    """A new token; ``not_after`` caps its life (a token made with another token lives no
-    longer than that one, so a stolen token cannot renew itself for ever)."""
+    """A new token; ``parent`` is the token it is made with, if any: it joins that token's
+    family (revoked with it) and lives no longer than it (``not_after`` caps its life too),
+    so a stolen token can neither renew itself for ever nor outlive its revocation."""
     now = now or utcnow()
+    # Under the user's row lock, as revocations and disabling take it: a token made at the
+    # same moment as its parent is revoked or its user disabled is either seen by that
+    # revocation or sees it, never neither (PostgreSQL; SQLite runs writers one at a time).
+    active = session.scalar(_lock_user(user.id).with_only_columns(User.is_active))
+    if not active:
+        raise NotAuthenticated("Tài khoản đã bị khóa.", "This account is disabled.")
+    if parent is not None:
+        parent_revoked = session.scalar(select(ApiToken.revoked_at).where(ApiToken.id == parent.id))
+        if parent_revoked is not None or parent.user_id != user.id:
+            raise NotAuthenticated(
+                "Mã truy cập không hợp lệ hoặc đã bị thu hồi.", "The token is invalid or revoked."
+            )
+        caps = [t for t in (not_after, parent.expires_at) if t]
+        not_after = min(caps) if caps else None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
         user_id=user.id,
@@ -165,6 +184,8 @@ def issue_token(
             (t for t in (now + timedelta(days=ttl_days) if ttl_days else None, not_after) if t),
             default=None,
         ),
+        parent_id=parent.id if parent is not None else None,
+        family_id=(parent.family_id or parent.id) if parent is not None else None,
     )
     session.add(record)
     session.flush()
@@ -179,6 +200,7 @@ def issue_token(
             "name": name,
             "prefix": record.prefix,
             "expires_at": record.expires_at,
+            "parent_id": record.parent_id,
         },
     )
     return IssuedToken(record=record, token=token)
@@ -190,23 +212,81 @@ def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
     )
 
 
-def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
-    record = session.get(ApiToken, token_id)
-    # Another user's token is reported missing, not forbidden: its existence is not yours to know.
-    if record is None or (record.user_id != actor.user_id and not actor.is_admin):
-        raise NotFound("Không tìm thấy mã truy cập.", "No token has this id.")
-    if record.revoked_at is None:
-        record.revoked_at = utcnow()
-        session.flush()
+def _lock_user(user_id: int) -> Select[Any]:
+    """The user's row, locked until the commit (PostgreSQL; SQLite ignores FOR UPDATE)."""
+    return select(User.id).where(User.id == user_id).with_for_update()
+
+
+def _family_below(token: ApiToken) -> Select[Any]:
+    """Ids of ``token`` and of every token made from it, however deep (one recursive query
+    within its family)."""
+    family = token.family_id or token.id
+    tree = select(ApiToken.id).where(ApiToken.id == token.id).cte("token_tree", recursive=True)
+    tree = tree.union_all(
+        select(ApiToken.id)
+        .join(tree, ApiToken.parent_id == tree.c.id)
+        .where(ApiToken.family_id == family)
+    )
+    return select(tree.c.id)
+
+
+def _revoke_where(
+    session: Session,
+    actor: Principal,
+    condition: ColumnElement[bool],
+    reason: str,
+    object_type: str,
+    object_id: int,
+    user_id: int,
+) -> list[dict[str, Any]]:
+    """Revoke the live tokens that meet ``condition``, in one statement, and audit which
+    and why (nothing is written when none was live)."""
+    rows = session.execute(
+        update(ApiToken)
+        .where(condition, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .returning(ApiToken.id, ApiToken.prefix, ApiToken.parent_id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    revoked = sorted(
+        ({"id": r.id, "prefix": r.prefix, "parent_id": r.parent_id} for r in rows),
+        key=lambda t: t["id"],
+    )
+    if revoked:
         record_event(
             session,
             actor,
             Tag.TOKEN_REVOKED,
-            "api_token",
-            record.id,
-            {"user_id": record.user_id, "prefix": record.prefix},
+            object_type,
+            object_id,
+            {"user_id": user_id, "reason": reason, "tokens": revoked},
         )
+    return revoked
+
+
+def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
+    """Revoke a token and every token made from it (children, their children, …)."""
+    record = session.get(ApiToken, token_id)
+    # Another user's token is reported missing, not forbidden: its existence is not yours to know.
+    if record is None or (record.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("Không tìm thấy mã truy cập.", "No token has this id.")
+    session.execute(_lock_user(record.user_id))  # see issue_token
+    _revoke_where(
+        session,
+        actor,
+        ApiToken.id.in_(_family_below(record)),
+        "revoked",
+        "api_token",
+        record.id,
+        record.user_id,
+    )
     return record
+
+
+def revoke_user_tokens(session: Session, actor: Principal, user: User, reason: str) -> None:
+    """Revoke every live token of ``user`` (disabled, new password), audited with ``reason``."""
+    session.execute(_lock_user(user.id))
+    _revoke_where(session, actor, ApiToken.user_id == user.id, reason, "user", user.id, user.id)
 
 
 def authenticate_token(session: Session, token: str, now: datetime | None = None) -> ApiToken:
@@ -224,11 +304,3 @@ def authenticate_token(session: Session, token: str, now: datetime | None = None
     if record.last_used_at is None or now - record.last_used_at > _LAST_USED_GRANULARITY:
         record.last_used_at = now
     return record
-
-
-def authenticate_password(session: Session, username: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    ok = check_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        raise NotAuthenticated("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
-    return user

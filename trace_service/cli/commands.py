@@ -84,13 +84,16 @@ def users_create(
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
 def users_token(username: str, name: str) -> None:
     """Issue a personal API token for USERNAME and print it (once)."""
-    with session_scope() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise click.ClickException(f"No user named {username!r}.")
-        issued = auth_services.issue_token(
-            session, system_principal("cli"), user, name, current_app.config["TOKEN_TTL_DAYS"]
-        )
+    try:
+        with session_scope() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise click.ClickException(f"No user named {username!r}.")
+            issued = auth_services.issue_token(
+                session, system_principal("cli"), user, name, current_app.config["TOKEN_TTL_DAYS"]
+            )
+    except DomainError as error:  # a disabled account gets no new token
+        _fail(error)
     click.echo(issued.token)
 
 
