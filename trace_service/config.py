@@ -207,7 +207,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LABEL_FILES_DIR",
         "",
         str,
-        "Where print-run files (A4 PDF) are kept; empty: `instance/print_runs/`.",
+        "Where print-run files (A4 PDF, thermal ZPL) are kept; empty: `instance/print_runs/`.",
     ),
     Setting(
         "LABEL_BUILD",
