@@ -58,9 +58,8 @@ def _ordered_run(app: Any, setup: dict[str, Any]) -> int:
     from trace_service.auth.principal import system_principal
     from trace_service.db import session_scope
     from trace_service.labels import jobs, services
-    from trace_service.signing.service import get_keystore, init_keys
+    from trace_service.signing.service import get_keystore
 
-    init_keys(app)
     with app.app_context(), session_scope(app) as session:
         order = services.RunOrder(setup["product_id"], setup["lot_id"], LABELS, False)
         run, _ = services.order_print_run(
