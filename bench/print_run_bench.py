@@ -69,10 +69,12 @@ def _setup(url: str, work: Path) -> dict[str, Any]:
     from trace_service.clock import today_vn
     from trace_service.db import session_scope
     from trace_service.migrate import upgrade
+    from trace_service.signing.service import init_keys
     from trace_service.trace.services import record_harvest, record_packing
 
     upgrade(url)
     app = create_app(_config(url, work))
+    init_keys(app)  # as `flask keys init` does: orders without keys answer 503
     with app.app_context(), session_scope(app) as session:
         factories.bind(session)
         producer = factories.ProducerFactory(name="Hợp tác xã Nông nghiệp Dịch vụ Thuận An")

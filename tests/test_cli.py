@@ -125,18 +125,18 @@ def test_demo_stamps_whose_drawing_failed_are_drawn_by_the_next_load(app, db_ses
     from trace_service.labels import build
     from trace_service.labels.models import PrintRun, RunStatus
 
-    real = build.draw_sheet
+    real = build.draw_files
 
     def failing(*_args, **_kwargs):
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(build, "draw_sheet", failing)
+    monkeypatch.setattr(build, "draw_files", failing)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     runs = list(db_session.scalars(select(PrintRun)))
     assert runs and {run.status for run in runs} == {RunStatus.FAILED}
-    monkeypatch.setattr(build, "draw_sheet", real)
+    monkeypatch.setattr(build, "draw_files", real)
     second = runner.invoke(args=["demo", "load"])
     assert f"0 runs ordered, {len(runs)} drawn" in second.output
     db_session.expire_all()

@@ -103,6 +103,19 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "Largest file accepted on upload routes (lab reports, certificate lists).",
     ),
+    Setting(
+        "IMPORT_MAX_ROWS",
+        5_000,
+        _positive_int,
+        "Most data rows a certificate list (CSV/XLSX) may hold; a longer one gets 413.",
+    ),
+    Setting(
+        "IMPORT_MAX_UNCOMPRESSED_BYTES",
+        10_485_760,
+        _positive_int,
+        "Most an XLSX certificate list may unpack to (its ZIP directory is read before the "
+        "file is parsed); a larger one gets 413.",
+    ),
     Setting("PAGE_SIZE_DEFAULT", 20, _positive_int, "Items per page when a list asks for none."),
     Setting("PAGE_SIZE_MAX", 100, _positive_int, "Most items per page a client may ask for."),
     Setting(
@@ -201,7 +214,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LABEL_FILES_DIR",
         "",
         str,
-        "Where print-run files (A4 PDF) are kept; empty: `instance/print_runs/`.",
+        "Where print-run files (A4 PDF, thermal ZPL) are kept; empty: `instance/print_runs/`.",
     ),
     Setting(
         "LABEL_BUILD",
@@ -209,6 +222,13 @@ SETTINGS: tuple[Setting, ...] = (
         _build_mode,
         "`background`: print-run files are drawn in a thread after the order is saved; "
         "`inline`: within the request (tests, scripts).",
+    ),
+    Setting(
+        "LABEL_BUILD_THREADS",
+        2,
+        _positive_int,
+        "Builder threads per web process for background builds; further orders wait in a "
+        "queue (status `queued`).",
     ),
     Setting(
         "SCHEDULER",

@@ -18,8 +18,8 @@ from tests.factories import CertificateFactory, ProducerFactory, ProductFactory
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal, Role
-from trace_service.certificates import importer
 from trace_service.certificates.importer import (
+    ImportLimits,
     ImportReport,
     check_rows,
     import_certificates,
@@ -29,6 +29,7 @@ from trace_service.certificates.models import Certificate
 from trace_service.clock import today_vn
 from trace_service.errors import InvalidInput
 from trace_service.registry.models import Product
+from trace_service.spreadsheets import SpreadsheetTooLarge
 
 HEADERS = [
     "STT",
@@ -375,24 +376,24 @@ def test_does_a_header_without_data_rows_say_so() -> None:
 
 
 def test_are_files_over_5_mib_refused() -> None:
-    with pytest.raises(InvalidInput, match="too large"):
+    with pytest.raises(SpreadsheetTooLarge, match="too large"):
         read_table("ds.csv", b"x" * (5 * 1024 * 1024 + 1))
 
 
-def test_are_files_over_5000_rows_refused(coffee: Product, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+def test_are_files_over_the_row_limit_refused(coffee: Product) -> None:
+    limits = ImportLimits(max_rows=3)
     good = csv_file([HEADERS] + [row(coffee, f"{n}/GCN") for n in range(3)])
     too_many = csv_file([HEADERS] + [row(coffee, f"{n}/GCN") for n in range(4)])
 
-    assert len(read_table("ds.csv", good)) == 3
-    with pytest.raises(InvalidInput, match="more than 3 data rows"):
-        read_table("ds.csv", too_many)
+    assert len(read_table("ds.csv", good, limits)) == 3
+    with pytest.raises(SpreadsheetTooLarge, match="more than 3 data rows"):
+        read_table("ds.csv", too_many, limits)
 
 
 def test_is_the_real_row_limit_5000(coffee: Product) -> None:
     content = csv_file([HEADERS] + [row(coffee, f"{n}/GCN") for n in range(5001)])
 
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(SpreadsheetTooLarge) as caught:
         read_table("ds.csv", content)
 
     assert "5.000" in caught.value.message

@@ -140,6 +140,7 @@ def test_a_background_build_shows_its_progress_then_its_files(backend, tmp_path)
         app = _app(url, tmp_path, build="background")
         init_keys(app)
         seed = seed_committed(app)
+        init_keys(app)  # as `flask keys init` does before the server starts
         client = app.test_client()
         body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 400}
         ordered = client.post(f"{P}/print-runs", json=body, headers=seed.headers)

@@ -13,7 +13,7 @@ import io
 import re
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -38,11 +38,10 @@ from trace_service.clock import today_vn, vn_date
 from trace_service.errors import InvalidInput
 from trace_service.registry.models import Producer, Product
 from trace_service.registry.validators import normalise_registration_code, validate_gtin
+from trace_service.spreadsheets import SpreadsheetTooLarge, check_xlsx, looks_like_formula
 from trace_service.text import fold
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 5_000
-MAX_SCANNED_ROWS = 20 * MAX_ROWS  # blank rows included
 HEADER_SEARCH_ROWS = 50  # the header row must be among the first 50 rows
 MAX_COLUMNS = 100
 _IN_CHUNK = 500  # values per SQL IN (...), well under SQLite's variable limit
@@ -84,6 +83,25 @@ VALUE_KEYS = (
 )
 
 Table = list[tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much of a file an import reads (``OCOP_IMPORT_*``; these defaults are theirs)."""
+
+    max_rows: int = 5_000  # data rows below the header
+    max_uncompressed_bytes: int = 10 * 1024 * 1024  # what an XLSX file may unpack to
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ImportLimits:
+        return cls(
+            max_rows=config["IMPORT_MAX_ROWS"],
+            max_uncompressed_bytes=config["IMPORT_MAX_UNCOMPRESSED_BYTES"],
+        )
+
+    @property
+    def max_scanned_rows(self) -> int:
+        return 20 * self.max_rows  # blank rows included
 
 
 @dataclass
@@ -168,8 +186,18 @@ class _HeaderSearch:
         return _NoHeader(len(self.best), f"Thiếu cột: {vi}.", f"Missing columns: {en}.")
 
 
-def _table_from_rows(rows: Iterable[Sequence[Any]]) -> Table:
-    """Find the header row in ``rows`` and map the data rows below it to field names."""
+def _too_many_rows(max_rows: int) -> SpreadsheetTooLarge:
+    return SpreadsheetTooLarge(
+        f"Tệp có hơn {max_rows:_} dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.".replace(
+            "_", "."
+        ),
+        f"The file has more than {max_rows:,} data rows; split it into smaller files.",
+    )
+
+
+def _table_from_rows(rows: Iterable[Sequence[Any]], limits: ImportLimits) -> Table:
+    """Find the header row in ``rows`` and map the data rows below it to field names,
+    reading no further than the limits allow."""
     search = _HeaderSearch()
     table: Table = []
     columns: dict[str, int] | None = None
@@ -180,17 +208,12 @@ def _table_from_rows(rows: Iterable[Sequence[Any]]) -> Table:
                 break
             columns = search.offer(row)
             continue
-        if line > MAX_SCANNED_ROWS:  # a sheet of a million blank rows is cheap to send
+        if line > limits.max_scanned_rows:  # a sheet of a million blank rows is cheap to send
             break
         if all(_blank(cell) for cell in row):
             continue
-        if len(table) >= MAX_ROWS:
-            raise _refuse(
-                f"Tệp có hơn {MAX_ROWS:_} dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.".replace(
-                    "_", "."
-                ),
-                f"The file has more than {MAX_ROWS:,} data rows; split it into smaller files.",
-            )
+        if len(table) >= limits.max_rows:
+            raise _too_many_rows(limits.max_rows)
         table.append(
             (
                 line,
@@ -220,7 +243,7 @@ def _clean(value: Any) -> Any:
 _DELIMITERS = (",", ";", "\t")
 
 
-def _read_csv(content: bytes) -> Table:
+def _read_csv(content: bytes, limits: ImportLimits) -> Table:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -237,7 +260,8 @@ def _read_csv(content: bytes) -> Table:
     for delimiter in sorted(_DELIMITERS, key=lambda d: -text[:4096].count(d)):
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
-            return _table_from_rows(rows)
+            # Rows are counted as they are read and refused past the limit.
+            return _table_from_rows(rows, limits)
         except csv.Error as exc:
             raise _refuse("Tệp CSV không đọc được.", f"The CSV file is malformed: {exc}.") from exc
         except _NoHeader as exc:
@@ -246,11 +270,20 @@ def _read_csv(content: bytes) -> Table:
     raise max(errors, key=lambda e: e.recognised)
 
 
-def _read_xlsx(content: bytes) -> Table:
+def _read_xlsx(content: bytes, limits: ImportLimits) -> Table:
     unreadable = _refuse(
         "Tệp Excel không đọc được: cần tệp .xlsx hợp lệ.",
         "The Excel file cannot be read: it is not a valid .xlsx workbook.",
     )
+    # Before any parsing: the archive's directory (what it unpacks to) and a streamed count
+    # of the first sheet's rows. Rows above the header (titles, the header) count too.
+    facts = check_xlsx(
+        content,
+        max_uncompressed_bytes=limits.max_uncompressed_bytes,
+        count_rows_to=limits.max_rows + HEADER_SEARCH_ROWS,
+    )
+    if facts.rows > limits.max_rows + HEADER_SEARCH_ROWS:
+        raise _too_many_rows(limits.max_rows)
     try:
         with warnings.catch_warnings():
             # Styles or data validation openpyxl does not support are irrelevant here.
@@ -264,27 +297,29 @@ def _read_xlsx(content: bytes) -> Table:
         sheet = workbook.worksheets[0]
         # The stored dimension may be missing or wrong; read the rows that are really there.
         sheet.reset_dimensions()
-        return _table_from_rows(sheet.iter_rows(values_only=True))
+        return _table_from_rows(sheet.iter_rows(values_only=True), limits)
     finally:
         workbook.close()
 
 
-def read_table(filename: str, content: bytes) -> Table:
+def read_table(filename: str, content: bytes, limits: ImportLimits | None = None) -> Table:
     """The data rows of a CSV or XLSX file as ``(line, {field: raw value})``.
 
-    Raises ``InvalidInput`` for a file that is too big, of another kind, unreadable, without
-    the required headers, or with more than ``MAX_ROWS`` data rows.
+    Raises ``SpreadsheetTooLarge`` (413) for a file that is too big, unpacks to too much or
+    has more data rows than ``limits`` allow (checked before an XLSX file is parsed), and
+    ``InvalidInput`` for a file of another kind, unreadable, or without the required headers.
     """
+    limits = limits or ImportLimits()
     if len(content) > MAX_BYTES:
-        raise _refuse(
+        raise SpreadsheetTooLarge(
             f"Tệp quá lớn ({len(content) / 1024 / 1024:.1f} MiB); tối đa 5 MiB.",
             f"The file is too large ({len(content) / 1024 / 1024:.1f} MiB); the limit is 5 MiB.",
         )
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension == "csv":
-        return _read_csv(content)
+        return _read_csv(content, limits)
     if extension == "xlsx":
-        return _read_xlsx(content)
+        return _read_xlsx(content, limits)
     hint_vi = " (tệp .xls cũ: hãy lưu lại thành .xlsx)" if extension == "xls" else ""
     hint_en = " (an old .xls file: save it as .xlsx)" if extension == "xls" else ""
     raise _refuse(
@@ -379,6 +414,25 @@ def council_level_of(authority: str) -> CouncilLevel | None:
     return None
 
 
+# Every identifier the importer reads: none may look like a spreadsheet formula.
+IDENTIFIERS = ("number", "decision_number", "registration_code", "gtin")
+
+
+def _formula_problem(name: str, text: str) -> str | None:
+    """A problem for an identifier that a spreadsheet program would run as a formula
+    (``=cmd|' /C calc'!A0``): kept, it would reach every export and every copy of it."""
+    if not looks_like_formula(text):
+        return None
+    vi, en, _ = FIELDS[name]
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    return _problem(
+        f"«{vi}» «{shown}» bắt đầu bằng «{text[0]}» như một công thức bảng tính; "
+        "mã số không được bắt đầu bằng =, +, - hoặc @",
+        f"The {en} '{shown}' starts with '{text[0]}' like a spreadsheet formula; "
+        "identifiers may not begin with =, +, - or @",
+    )
+
+
 def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
     values: dict[str, Any] = dict.fromkeys(VALUE_KEYS)
     problems: list[str] = []
@@ -390,8 +444,11 @@ def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
 
     for name in ("number", "decision_number", "issuing_authority"):
         text = _text(cells.get(name))
+        formula = _formula_problem(name, text) if text and name in IDENTIFIERS else None
         if text is None:
             missing(name)
+        elif formula:
+            problems.append(formula)
         elif len(text) > _TEXT_LIMITS[name]:
             vi, en, _ = FIELDS[name]
             problems.append(
@@ -468,7 +525,10 @@ def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
 
     # The product: by GTIN when given, else by the producer's code and the product's name.
     gtin = _text(cells.get("gtin"))
-    if gtin is not None:
+    formula = _formula_problem("gtin", gtin) if gtin else None
+    if formula:
+        problems.append(formula)
+    elif gtin is not None:
         compact = gtin.replace(" ", "")
         try:
             validate_gtin(compact)
@@ -479,7 +539,10 @@ def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
         else:
             row.gtin = compact.zfill(14)
     code = _registration_code(cells.get("registration_code"))
-    if code is not None:
+    formula = _formula_problem("registration_code", code) if code else None
+    if formula:
+        problems.append(formula)
+    elif code is not None:
         try:
             row.code = normalise_registration_code(code)
         except ValidationError as exc:
@@ -733,11 +796,17 @@ def _product_name(session: Session, product_id: int) -> str:
 
 
 def import_certificates(
-    session: Session, actor: Principal, filename: str, content: bytes, *, dry_run: bool
+    session: Session,
+    actor: Principal,
+    filename: str,
+    content: bytes,
+    *,
+    dry_run: bool,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     """Check the file and, unless ``dry_run`` or any row has a problem, create its
     certificates; all or nothing. Flushes but never commits."""
-    table = read_table(filename, content)
+    table = read_table(filename, content, limits)
     report = check_rows(session, table)
     if dry_run or not report.ok:
         return report

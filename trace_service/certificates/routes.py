@@ -233,6 +233,8 @@ def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> dict[st
 
     With `?dry_run=true` every row is checked and reported and nothing is written. Without
     it, any problem refuses the whole file (422, the problem rows under `errors.rows`).
+    A file over the limits (`OCOP_IMPORT_MAX_ROWS` data rows, an XLSX unpacking to more than
+    `OCOP_IMPORT_MAX_UNCOMPRESSED_BYTES`) is refused with 413 before it is parsed.
     """
     upload = files["file"]
     report = importer.import_certificates(
@@ -241,6 +243,7 @@ def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> dict[st
         upload.filename or "upload",
         upload.read(),
         dry_run=query["dry_run"],
+        limits=importer.ImportLimits.from_config(current_app.config),
     )
     if not report.ok and not query["dry_run"]:
         rows = ImportRowSchema(many=True).dump([r for r in report.rows if r.problems])

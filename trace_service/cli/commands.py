@@ -275,12 +275,17 @@ def _echo_delivery(report: DeliveryReport) -> None:
 @click.option("--dry-run", is_flag=True, help="Only check the file and report.")
 def certs_import(path: Path, dry_run: bool) -> None:
     """Import a list of certified products (CSV or XLSX): all rows or none."""
-    from trace_service.certificates.importer import import_certificates
+    from trace_service.certificates.importer import ImportLimits, import_certificates
 
     try:
         with session_scope() as session:
             report = import_certificates(
-                session, system_principal("cli"), path.name, path.read_bytes(), dry_run=dry_run
+                session,
+                system_principal("cli"),
+                path.name,
+                path.read_bytes(),
+                dry_run=dry_run,
+                limits=ImportLimits.from_config(current_app.config),
             )
             if not report.ok:
                 raise _ImportRefused(report)

@@ -1,10 +1,14 @@
-"""Where print runs get built: in the request (``OCOP_LABEL_BUILD=inline``) or in a
-background thread of the web process (the default), which commits progress as it goes so
-``GET /print-runs/{id}`` shows it."""
+"""Where print runs get built: in the request (``OCOP_LABEL_BUILD=inline``) or by a bounded
+pool of builder threads in each web process (the default): ``OCOP_LABEL_BUILD_THREADS``
+threads take runs from a queue, so any number of orders never starts more than that many
+builds at once. A builder commits progress as it goes so ``GET /print-runs/{id}`` shows it; a
+run waiting in the queue shows ``queued``."""
 
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import threading
 from pathlib import Path
 
@@ -15,7 +19,7 @@ from sqlalchemy.orm import Session
 from trace_service.auth.principal import Principal
 from trace_service.db import get_session, session_scope, utcnow
 from trace_service.labels import build
-from trace_service.labels.models import PrintRun
+from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.signing.service import get_keystore, scratch_secret
 
 log = logging.getLogger(__name__)
@@ -37,27 +41,88 @@ def scratch_key(app: Flask, run: PrintRun) -> bytes | None:
     return scratch_secret(get_keystore(app)) if run.scratch else None
 
 
+class BuilderPool:
+    """A fixed number of builder threads, started as work first arrives, fed by a queue of
+    run ids. A run already waiting is not queued twice; which builder draws a run is decided
+    by the database lease (``build.claim``), as between processes."""
+
+    def __init__(self, app: Flask, size: int) -> None:
+        self.app, self.size, self.pid = app, size, os.getpid()
+        self.queue: queue.SimpleQueue[tuple[int, Principal]] = queue.SimpleQueue()
+        self.waiting: set[int] = set()
+        self.threads: list[threading.Thread] = []
+        self.busy = 0
+        self.most_busy = 0  # the most builds this pool ever ran at once
+        self._lock = threading.Lock()
+
+    def submit(self, run_id: int, actor: Principal) -> None:
+        with self._lock:
+            if run_id in self.waiting:
+                return
+            self.waiting.add(run_id)
+            self.queue.put((run_id, actor))
+            if len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._work, name=f"label-builder-{len(self.threads) + 1}", daemon=True
+                )  # daemon: a stopped server leaves a lease that runs out; resume continues
+                self.threads.append(thread)
+                thread.start()
+
+    def _work(self) -> None:
+        while True:
+            run_id, actor = self.queue.get()
+            with self._lock:
+                self.waiting.discard(run_id)
+                self.busy += 1
+                self.most_busy = max(self.most_busy, self.busy)
+            try:
+                _build_in_background(self.app, run_id, actor)
+            except Exception:  # never lose the thread: the next run is waiting
+                log.exception("print run %s: the builder failed", run_id)
+            finally:
+                with self._lock:
+                    self.busy -= 1
+
+
+_POOLS_LOCK = threading.Lock()
+
+
+def builder_pool(app: Flask) -> BuilderPool:
+    """This process's pool (a forked worker gets its own: threads do not survive a fork)."""
+    with _POOLS_LOCK:
+        pool = app.extensions.get("ocop_label_builders")
+        if pool is None or pool.pid != os.getpid():
+            pool = BuilderPool(app, app.config["LABEL_BUILD_THREADS"])
+            app.extensions["ocop_label_builders"] = pool
+        return pool
+
+
 def start_build(run_id: int, actor: Principal, app: Flask | None = None) -> None:
-    """Build now (inline) or hand the run to a background thread (after the order commits:
-    the caller must call this once the run's rows are visible to other connections)."""
+    """Build now (inline) or queue the run for this process's builders (after the order
+    commits: the caller must call this once the run's rows are visible to other
+    connections)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["LABEL_BUILD"] == "inline":
         build_now(get_session(), run_id, actor, app)
         return
-    thread = threading.Thread(
-        target=_build_in_background, args=(app, run_id, actor), name=f"print-run-{run_id}"
-    )
-    thread.daemon = True  # a stopped server leaves a lease that runs out; resume continues
-    thread.start()
+    builder_pool(app).submit(run_id, actor)
 
 
 def build_now(session: Session, run_id: int, actor: Principal, app: Flask) -> bool:
-    """Claim and build in one session (inline builds and ``flask labels build``)."""
+    """Claim and build in one session (inline builds and ``flask labels build``); a ready
+    run whose files are missing is drawn again."""
+    run = session.get(PrintRun, run_id)
+    if (
+        run is not None
+        and run.status is RunStatus.READY
+        and build.missing_files(run, files_root(app))
+    ):
+        build.reopen(session, run)
     if not build.claim(session, run_id):
         return False
     run = session.get_one(PrintRun, run_id)
     try:
-        files = build.draw_sheet(session, run, files_root(app), scratch_key(app, run), _noop)
+        files = build.draw_files(session, run, files_root(app), scratch_key(app, run), _noop)
     except Exception as exc:  # any failure leaves a resumable run, never a 500
         build.mark_failed(session, actor, run, exc)
         return True
@@ -100,7 +165,7 @@ def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> N
     try:
         with session_scope(app, writes=False) as reader:
             run = reader.get_one(PrintRun, run_id)
-            outcome = build.draw_sheet(
+            outcome = build.draw_files(
                 reader, run, files_root(app), scratch_key(app, run), progress
             )
     except Exception as exc:
@@ -111,25 +176,3 @@ def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> N
             build.mark_failed(session, actor, run, outcome)
         else:
             build.mark_ready(session, actor, run, outcome)
-
-
-def zpl_file(session: Session, run: PrintRun, dpi: int, app: Flask | None = None) -> Path:
-    """The run as ZPL for a thermal printer at ``dpi``, drawn on first request and kept
-    beside the sheet (the labels never change, so neither does the file)."""
-    from trace_service.labels.render.zpl import render_zpl
-
-    app = app or current_app
-    folder = build.run_dir(files_root(app), run.id)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / f"labels-{dpi}dpi.zpl"
-    if path.is_file():
-        return path
-    partial = folder / f".{path.name}.{threading.get_ident()}.part"
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            labels = build.label_art(session, run, scratch_key(app, run))
-            render_zpl(build.stamp_facts(run), labels, out, dpi=dpi)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path

@@ -67,7 +67,8 @@ def _facts(result: Verification) -> dict[str, Any]:
         "areas": [area.name for area in areas_behind(get_session(), run.lot)],
         "code": serials.grouped(result.label.serial) if result.label else "",
         "recalls": [
-            {"reason": r.reason, "decision": r.decision, "at": vn_date(r.recalled_at.date())}
+            # The day in Vietnam: a recall at 00:00 +07:00 is stored as 17:00 UTC the day before.
+            {"reason": r.reason, "decision": r.decision, "at": vn_date(today_vn(r.recalled_at))}
             for r in result.recalls
         ],
     }

@@ -144,11 +144,14 @@ def get_print_run(run_id: int) -> PrintRun:
 @require_roles(*ORDERERS)
 @blp.response(202, PrintRunSchema)
 def resume_print_run(run_id: int) -> PrintRun:
-    """Build a failed (or stalled) run's files again, from the same labels."""
+    """Build a failed (or stalled) run's files again, from the same labels; also a ready run
+    whose files are missing on the server."""
     run = _get_run(run_id)
     session = get_session()
     if run.status is RunStatus.READY:
-        raise Conflict("Đợt in đã có tệp để tải.", "This run is built; download its files.")
+        if not build.missing_files(run, jobs.files_root()):
+            raise Conflict("Đợt in đã có tệp để tải.", "This run is built; download its files.")
+        build.reopen(session, run)
     if run.status is RunStatus.BUILDING and not build.lease_expired(run):
         raise Conflict(
             "Đợt in đang được dựng; theo dõi tiến độ.",
@@ -159,6 +162,21 @@ def resume_print_run(run_id: int) -> PrintRun:
     return run
 
 
+def _ready(run: PrintRun) -> None:
+    if run.status is not RunStatus.READY:
+        raise Conflict(
+            "Tệp in chưa sẵn sàng; theo dõi tiến độ đợt in.",
+            f"The files are not ready (status {run.status.value}); follow the run's progress.",
+        )
+
+
+def _gone() -> Conflict:
+    return Conflict(
+        "Tệp in không còn trên máy chủ; hãy dựng lại đợt in (POST …/build).",
+        "The file is no longer on the server; build the run again (POST …/build).",
+    )
+
+
 @blp.route("/print-runs/<id:run_id>/sheet.pdf")
 @require_roles(*ALL_ROLES)
 @blp.arguments(SheetQuerySchema, location="query")
@@ -167,11 +185,7 @@ def run_sheet(args: dict[str, Any], run_id: int) -> Response:
     """The A4 sheet of stamps for sticker paper: print at 100 % ("actual size"). Runs over
     10,000 labels come as several PDFs (`part`)."""
     run = _get_run(run_id)
-    if run.status is not RunStatus.READY:
-        raise Conflict(
-            "Tệp in chưa sẵn sàng; theo dõi tiến độ đợt in.",
-            f"The files are not ready (status {run.status.value}); follow the run's progress.",
-        )
+    _ready(run)
     sheets = run.files["sheets"]
     if args["part"] > len(sheets):
         raise NotFound(
@@ -180,10 +194,7 @@ def run_sheet(args: dict[str, Any], run_id: int) -> Response:
     sheet = sheets[args["part"] - 1]
     path = build.run_dir(jobs.files_root(), run.id) / sheet["name"]
     if not path.is_file():
-        raise Conflict(
-            "Tệp in không còn trên máy chủ; hãy dựng lại đợt in.",
-            "The file is no longer on the server; build the run again.",
-        )
+        raise _gone()
     suffix = "" if len(sheets) == 1 else f"-phan-{args['part']}"
     return send_file(
         path,
@@ -199,14 +210,33 @@ def run_sheet(args: dict[str, Any], run_id: int) -> Response:
 @blp.arguments(ZplQuerySchema, location="query")
 @blp.response(200, content_type="application/zpl")
 def run_zpl(args: dict[str, Any], run_id: int) -> Response:
-    """The run for a thermal roll printer (50 × 30 mm labels) as ZPL, at 203 or 300 dpi."""
+    """The run for a thermal roll printer (50 × 30 mm labels) as ZPL, at 203 or 300 dpi:
+    drawn by the run's build with its A4 sheet, never in this request."""
     run = _get_run(run_id)
-    path = jobs.zpl_file(get_session(), run, args["dpi"])
+    _ready(run)
+    dpi = args["dpi"]
+    entry = next((z for z in run.files.get("zpl", []) if z["dpi"] == dpi), None)
+    if entry is None:  # built before ZPL was drawn with the sheet
+        raise Conflict(
+            "Đợt in này chưa có tệp ZPL; hãy dựng lại đợt in (POST …/build) rồi tải lại.",
+            "This run was built without ZPL files; build it again (POST …/build), then download.",
+        )
+    if "error" in entry:
+        raise Conflict(
+            f"Không in được đợt in này trên nhãn nhiệt 50 × 30 mm ở {dpi} dpi (mã QR quá lớn "
+            "cho nhãn); hãy in tờ A4.",
+            f"This run cannot be printed on 50 × 30 mm thermal labels at {dpi} dpi: "
+            f"{entry['error']}; print the A4 sheet.",
+        )
+    path = build.run_dir(jobs.files_root(), run.id) / entry["name"]
+    if not path.is_file():
+        raise _gone()
     return send_file(
         path,
         mimetype="application/zpl",
         as_attachment=True,
-        download_name=f"tem-ocop-dot-in-{run.id}-{args['dpi']}dpi.zpl",
+        download_name=f"tem-ocop-dot-in-{run.id}-{dpi}dpi.zpl",
+        etag=entry["sha256"],
     )
 
 

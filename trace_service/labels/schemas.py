@@ -108,8 +108,9 @@ class PrintRunSchema(Schema):
         return sum(sheet["pages"] for sheet in sheets) if sheets else None
 
     def _files(self, run: PrintRun) -> dict[str, Any]:
-        """Download links: the A4 sheets once built (one PDF per 10,000 labels); thermal
-        ZPL and the label list at any time."""
+        """Download links: the A4 sheets once built (one PDF per 10,000 labels); the thermal
+        ZPL files (drawn by the same build, downloadable once the run is ready); the label
+        list at any time."""
         links: dict[str, Any] = {
             "labels": url_for("labels.list_run_labels", run_id=run.id),
             "zpl_203dpi": url_for("labels.run_zpl", run_id=run.id, dpi=203),

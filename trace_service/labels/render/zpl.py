@@ -305,6 +305,39 @@ def _code_field(code: str, row: dict[str, Any], box: Box, dpi: int) -> str:
     return f"^FO{box.x},{box.y}^A0N,{box.h},{char_w}^FB{box.w},1,0,C^FD{code}^FS\n"
 
 
+class ZplWriter:
+    """Writes a ZPL file label by label, so a build can draw it while it draws the sheet
+    from the same QR matrices: the static graphic first, then one label per ``write``."""
+
+    def __init__(
+        self, facts: StampFacts, out: TextIO, *, dpi: int, template: str = "thermal_50x30"
+    ) -> None:
+        self.out, self.dpi, self.template, self.count = out, dpi, template, 0
+        self.layout = thermal_layout(dpi, template)
+        static = render_static(facts, self.layout)
+        self.head = (
+            f"^XA\n^CI28\n^PW{self.layout.width}\n^LL{self.layout.height}\n^LH0,0\n"
+            f"^FO{static.box.x},{static.box.y}^XG{STATIC_GRAPHIC},1,1^FS\n"
+        )
+        out.write(_static_download(static))
+
+    def write(self, label: LabelArt) -> None:
+        code_row, code_box = self.layout.rows["code"]
+        parts = [
+            self.head,
+            _qr_field(label.matrix, self.layout),
+            _code_field(label.code, code_row, code_box, self.dpi),
+        ]
+        if label.scratch_code is not None:
+            scratch_row, scratch_box = self.layout.rows.get("scratch", (None, None))
+            if scratch_row is None or scratch_box is None:
+                raise ValueError(f"template {self.template!r} has no row for a scratch code")
+            parts.append(_code_field(label.scratch_code, scratch_row, scratch_box, self.dpi))
+        parts.append("^XZ\n")
+        self.out.write("".join(parts))
+        self.count += 1
+
+
 def render_zpl(
     facts: StampFacts,
     labels: Iterable[LabelArt],
@@ -314,27 +347,7 @@ def render_zpl(
     template: str = "thermal_50x30",
 ) -> int:
     """Write one ZPL label per ``labels`` item to ``out``; returns how many were written."""
-    layout = thermal_layout(dpi, template)
-    static = render_static(facts, layout)
-    code_row, code_box = layout.rows["code"]
-    scratch_row, scratch_box = layout.rows.get("scratch", (None, None))
-    head = (
-        f"^XA\n^CI28\n^PW{layout.width}\n^LL{layout.height}\n^LH0,0\n"
-        f"^FO{static.box.x},{static.box.y}^XG{STATIC_GRAPHIC},1,1^FS\n"
-    )
-    out.write(_static_download(static))
-    count = 0
+    writer = ZplWriter(facts, out, dpi=dpi, template=template)
     for label in labels:
-        parts = [
-            head,
-            _qr_field(label.matrix, layout),
-            _code_field(label.code, code_row, code_box, dpi),
-        ]
-        if label.scratch_code is not None:
-            if scratch_row is None or scratch_box is None:
-                raise ValueError(f"template {template!r} has no row for a scratch code")
-            parts.append(_code_field(label.scratch_code, scratch_row, scratch_box, dpi))
-        parts.append("^XZ\n")
-        out.write("".join(parts))
-        count += 1
-    return count
+        writer.write(label)
+    return writer.count
