@@ -1,7 +1,7 @@
 """Swagger UI assets served by the app itself, so the API documentation needs no internet.
 
 The page is flask-smorest's, overridden by ``templates/swagger_ui.html`` so that it starts
-Swagger UI from ``static/docs/swagger-start.js`` instead of an inline script: no response's
+Swagger UI from ``web/static/docs/swagger-start.js`` instead of an inline script: no response's
 Content-Security-Policy allows inline scripts.
 """
 
