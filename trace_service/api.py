@@ -10,16 +10,18 @@ import json
 import math
 from collections.abc import Callable
 from functools import cache
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
@@ -49,6 +51,47 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+NON_FINITE_MESSAGE = (
+    "NaN, Infinity and numbers beyond a double's range (such as 1e400) are not JSON numbers; "
+    "send a finite number."
+)
+
+
+class NonFiniteNumber(ValueError):
+    """A JSON text holds a number that Python would read as NaN or ±Infinity."""
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise NonFiniteNumber(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NonFiniteNumber(text)
+    return value
+
+
+def strict_json_loads(text: str | bytes) -> Any:
+    """``json.loads`` without what JSON does not have: by default Python reads ``NaN``,
+    ``Infinity`` and ``1e400`` as non-finite floats, which nothing may store or send back."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """The app's JSON: a non-finite number can be neither read nor written (writing one
+    raises, so a value that slipped past validation is an error, never invalid JSON)."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        kwargs.setdefault("parse_float", _finite_float)
+        return super().loads(s, **kwargs)
+
+
 class StrictParser(FlaskParser):
     """webargs, stricter: unknown query parameters are refused (a typo such as ``?pagesize=``
     must not silently return everything), and JSON nested too deeply to parse is bad JSON."""
@@ -60,14 +103,26 @@ class StrictParser(FlaskParser):
     }
 
     def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
         try:
-            return super()._raw_load_json(req)
+            return strict_json_loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"Not UTF-8: {exc.reason}", "?", exc.start) from exc
         except json.JSONDecodeError:
             raise
+        except NonFiniteNumber as exc:
+            # (an empty ``doc`` would tell webargs there was no body at all)
+            raise json.JSONDecodeError(NON_FINITE_MESSAGE, "?", 0) from exc
         except RecursionError as exc:
             raise json.JSONDecodeError("JSON nested too deeply", "?", 0) from exc
         except ValueError as exc:  # an integer of more than 4,300 digits (CPython's limit)
             raise json.JSONDecodeError("JSON number too long", "?", 0) from exc
+
+    def _handle_invalid_json_error(self, error: Any, *args: Any, **kwargs: Any) -> NoReturn:
+        message = NON_FINITE_MESSAGE if error.msg == NON_FINITE_MESSAGE else "Invalid JSON body."
+        abort(400, exc=error, messages={"json": [message]})
 
 
 class ApiBlueprint(Blueprint):

@@ -160,7 +160,7 @@ def lot_epcis(lot_id: int) -> Response:
         utcnow(),
     )
     return Response(
-        json.dumps(document, ensure_ascii=False),
+        json.dumps(document, ensure_ascii=False, allow_nan=False),
         mimetype="application/ld+json",
         headers={"Content-Disposition": f'inline; filename="lot-{lot.id}-epcis.json"'},
     )
@@ -175,7 +175,10 @@ def lot_plots(lot_id: int) -> Response:
     session = get_session()
     lot = services.get_lot(session, current_principal(), lot_id)
     collection = plots_feature_collection(services.backward_trace(session, lot))
-    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+    return Response(
+        json.dumps(collection, ensure_ascii=False, allow_nan=False),
+        mimetype="application/geo+json",
+    )
 
 
 class CompletenessItemSchema(Schema):
