@@ -227,10 +227,15 @@ class EpcisImportQuerySchema(Schema):
 
 
 class EpcisEventResultSchema(Schema):
-    index = fields.Integer()
+    index = fields.Integer(metadata={"description": "Place in the document's eventList"})
     event_id = fields.String(allow_none=True)
     type = fields.String(allow_none=True)
     problems = fields.List(fields.String())
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by JSON path in the document"},
+    )
 
 
 class EpcisImportReportSchema(Schema):
@@ -261,7 +266,7 @@ def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, A
         raise InvalidInput(
             "Có sự kiện bị từ chối; không nhập sự kiện nào.",
             "Some events were refused; nothing was imported.",
-            errors={"events": refused},
+            errors={"json": report.errors, "events": refused},
         )
     return {
         "ok": report.ok,
