@@ -20,8 +20,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from webargs import core
-from webargs.flaskparser import FlaskParser, abort, is_json_request
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
@@ -57,25 +56,15 @@ NON_FINITE_MESSAGE = (
 )
 
 
-class NonFiniteNumber(ValueError):
-    """A JSON text holds a number that Python would read as NaN or ±Infinity."""
-
-
 def _refuse_constant(name: str) -> NoReturn:
-    raise NonFiniteNumber(name)
+    raise ValueError(f"{name}: {NON_FINITE_MESSAGE}")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise NonFiniteNumber(text)
+        raise ValueError(f"{text}: {NON_FINITE_MESSAGE}")
     return value
-
-
-def strict_json_loads(text: str | bytes) -> Any:
-    """``json.loads`` without what JSON does not have: by default Python reads ``NaN``,
-    ``Infinity`` and ``1e400`` as non-finite floats, which nothing may store or send back."""
-    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -92,9 +81,51 @@ class StrictJSONProvider(DefaultJSONProvider):
         return super().loads(s, **kwargs)
 
 
+def non_finite_errors(data: Any) -> Any:
+    """Field errors shaped as marshmallow's (``{"lot": {"quantity": [message]}}``) for every
+    NaN or ±Infinity in parsed JSON, or None. Python's json reads ``NaN``, ``Infinity`` and
+    ``1e400`` as such floats; a free-form field (``details``) would store them as they are.
+    Walked without recursion: a body nested as deeply as the parser allows is fine."""
+    parents: list[tuple[int, Any]] = [(-1, None)]  # (parent node, key) of each node
+    stack: list[tuple[int, Any]] = [(0, data)]
+    found: list[int] = []
+    while stack:
+        node, value = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                found.append(node)
+            continue
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        for key, child in items:
+            parents.append((node, key))
+            stack.append((len(parents) - 1, child))
+    if not found:
+        return None
+    if 0 in found:  # the whole body is one such number
+        return [NON_FINITE_MESSAGE]
+    errors: dict[Any, Any] = {}
+    for node in found:
+        path = []
+        while node > 0:
+            node, key = parents[node]
+            path.append(key)
+        *outer, last = reversed(path)
+        branch = errors
+        for key in outer:
+            branch = branch.setdefault(key, {})
+        branch[last] = [NON_FINITE_MESSAGE]
+    return errors
+
+
 class StrictParser(FlaskParser):
     """webargs, stricter: unknown query parameters are refused (a typo such as ``?pagesize=``
-    must not silently return everything), and JSON nested too deeply to parse is bad JSON."""
+    must not silently return everything), JSON nested too deeply to parse is bad JSON, and
+    NaN or Infinity anywhere in a body is a field error (JSON has no such numbers)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
@@ -103,26 +134,22 @@ class StrictParser(FlaskParser):
     }
 
     def _raw_load_json(self, req: Any) -> Any:
-        if not is_json_request(req):
-            return core.missing
-        data = req.get_data(cache=True)
         try:
-            return strict_json_loads(data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError(f"Not UTF-8: {exc.reason}", "?", exc.start) from exc
+            data = super()._raw_load_json(req)
         except json.JSONDecodeError:
             raise
-        except NonFiniteNumber as exc:
-            # (an empty ``doc`` would tell webargs there was no body at all)
-            raise json.JSONDecodeError(NON_FINITE_MESSAGE, "?", 0) from exc
         except RecursionError as exc:
             raise json.JSONDecodeError("JSON nested too deeply", "?", 0) from exc
         except ValueError as exc:  # an integer of more than 4,300 digits (CPython's limit)
             raise json.JSONDecodeError("JSON number too long", "?", 0) from exc
-
-    def _handle_invalid_json_error(self, error: Any, *args: Any, **kwargs: Any) -> NoReturn:
-        message = NON_FINITE_MESSAGE if error.msg == NON_FINITE_MESSAGE else "Invalid JSON body."
-        abort(400, exc=error, messages={"json": [message]})
+        if (errors := non_finite_errors(data)) is not None:
+            raise InvalidInput(
+                "NaN, Infinity và số vượt giới hạn (như 1e400) không phải là số JSON; hãy gửi "
+                "một số hữu hạn.",
+                NON_FINITE_MESSAGE,
+                errors={"json": errors},
+            )
+        return data
 
 
 class ApiBlueprint(Blueprint):

@@ -68,8 +68,9 @@ def test_a_non_finite_number_in_free_details_is_refused_and_stores_nothing(
         headers={**lot["account"].headers, "Content-Type": "application/json"},
         data=body,
     )
-    assert response.status_code == 400
-    assert response.json["errors"]["json"] == [NON_FINITE_MESSAGE]
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"details": {"moisture": [NON_FINITE_MESSAGE]}}
+    assert response.json["message_en"] == NON_FINITE_MESSAGE
     assert "NaN, Infinity" in NON_FINITE_MESSAGE
     assert _events(db_session) == before
     listed = client.get(f"{P}/lots/{lot['id']}/trace", headers=lot["account"].headers)
@@ -77,7 +78,7 @@ def test_a_non_finite_number_in_free_details_is_refused_and_stores_nothing(
 
 
 @pytest.mark.parametrize("number", NON_FINITE)
-def test_a_non_finite_quantity_is_refused_before_any_schema_sees_it(client, lot, number):
+def test_a_non_finite_quantity_is_refused_naming_the_field(client, lot, number):
     body = (
         '{"process": "drying", "event_time": "2026-01-07T08:00:00+07:00",'
         f' "inputs": [{{"lot_id": {lot["id"]}, "quantity": {number}}}],'
@@ -88,9 +89,29 @@ def test_a_non_finite_quantity_is_refused_before_any_schema_sees_it(client, lot,
         headers={**lot["account"].headers, "Content-Type": "application/json"},
         data=body,
     )
-    assert response.status_code == 400
-    assert response.json["code"] == "malformed_json"
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"inputs": {"0": {"quantity": [NON_FINITE_MESSAGE]}}}
     strict(response.get_data(as_text=True))
+
+
+def test_every_non_finite_number_is_named_however_deep(client, lot):
+    body = '{"kind": "shipping", "lots": [], "details": {"a": [1, NaN, {"b": -Infinity}]}}'
+    response = client.post(
+        f"{P}/trace/observations",
+        headers={**lot["account"].headers, "Content-Type": "application/json"},
+        data=body,
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {
+        "details": {"a": {"1": [NON_FINITE_MESSAGE], "2": {"b": [NON_FINITE_MESSAGE]}}}
+    }
+    deep = "[" * 400 + "NaN" + "]" * 400
+    response = client.post(
+        f"{P}/trace/observations",
+        headers={**lot["account"].headers, "Content-Type": "application/json"},
+        data=deep,
+    )
+    assert response.status_code == 422
 
 
 def test_the_apps_json_cannot_write_a_non_finite_number(app):
