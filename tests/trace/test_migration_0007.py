@@ -4,9 +4,11 @@ cannot attribute to a user is recorded by the system; lots get a unit count."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.databases import fresh_database
@@ -88,22 +90,29 @@ def _seed(connection) -> None:
         )
 
 
-def test_existing_events_get_their_recorder_from_the_audit_log(backend, tmp_path):
+@contextmanager
+def _migrated(backend: str, tmp_path) -> Iterator[Engine]:
+    """A database with the rows above written at 0005, then migrated to 0007."""
     with fresh_database(backend, tmp_path) as url:
         upgrade(url, "0005")
         engine = make_engine(url)
-        with engine.begin() as connection:
-            _seed(connection)
-        upgrade(url, "0007")
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT id, recorded_by, recorder_name, recorder_role FROM trace_events"
-                    " ORDER BY id"
-                )
-            ).all()
-            unit_count = connection.execute(text("SELECT unit_count FROM lots")).scalar()
-        engine.dispose()
+        try:
+            with engine.begin() as connection:
+                _seed(connection)
+            upgrade(url, "0007")
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def test_existing_events_get_their_recorder_from_the_audit_log(backend, tmp_path):
+    with _migrated(backend, tmp_path) as engine, engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id, recorded_by, recorder_name, recorder_role FROM trace_events ORDER BY id"
+            )
+        ).all()
+        unit_count = connection.execute(text("SELECT unit_count FROM lots")).scalar()
     assert [tuple(row) for row in rows] == [
         (1, 10, "htx", "producer"),
         (2, 11, "thanhtra", "inspector"),
@@ -122,12 +131,9 @@ def test_existing_events_get_their_recorder_from_the_audit_log(backend, tmp_path
     ],
 )
 def test_the_database_refuses_an_unknown_role_or_a_unit_count_of_zero(backend, tmp_path, sql):
-    with fresh_database(backend, tmp_path) as url:
-        upgrade(url, "0005")
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            _seed(connection)
-        upgrade(url, "0007")
-        with pytest.raises(IntegrityError), engine.begin() as connection:
-            connection.execute(text(sql))
-        engine.dispose()
+    with (
+        _migrated(backend, tmp_path) as engine,
+        pytest.raises(IntegrityError),
+        engine.begin() as connection,
+    ):
+        connection.execute(text(sql))
