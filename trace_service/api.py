@@ -10,11 +10,12 @@ import json
 import math
 from collections.abc import Callable
 from functools import cache
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Select, func, select
@@ -49,9 +50,82 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+NON_FINITE_MESSAGE = (
+    "NaN, Infinity and numbers beyond a double's range (such as 1e400) are not JSON numbers; "
+    "send a finite number."
+)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name}: {NON_FINITE_MESSAGE}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text}: {NON_FINITE_MESSAGE}")
+    return value
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """The app's JSON: a non-finite number can be neither read nor written (writing one
+    raises, so a value that slipped past validation is an error, never invalid JSON)."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        kwargs.setdefault("parse_float", _finite_float)
+        return super().loads(s, **kwargs)
+
+
+def non_finite_errors(data: Any) -> Any:
+    """Field errors shaped as marshmallow's (``{"lot": {"quantity": [message]}}``) for every
+    NaN or ±Infinity in parsed JSON, or None. Python's json reads ``NaN``, ``Infinity`` and
+    ``1e400`` as such floats; a free-form field (``details``) would store them as they are.
+    Walked without recursion: a body nested as deeply as the parser allows is fine."""
+    parents: list[tuple[int, Any]] = [(-1, None)]  # (parent node, key) of each node
+    stack: list[tuple[int, Any]] = [(0, data)]
+    found: list[int] = []
+    while stack:
+        node, value = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                found.append(node)
+            continue
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        for key, child in items:
+            parents.append((node, key))
+            stack.append((len(parents) - 1, child))
+    if not found:
+        return None
+    if 0 in found:  # the whole body is one such number
+        return [NON_FINITE_MESSAGE]
+    errors: dict[Any, Any] = {}
+    for node in found:
+        path = []
+        while node > 0:
+            node, key = parents[node]
+            path.append(key)
+        *outer, last = reversed(path)
+        branch = errors
+        for key in outer:
+            branch = branch.setdefault(key, {})
+        branch[last] = [NON_FINITE_MESSAGE]
+    return errors
+
+
 class StrictParser(FlaskParser):
     """webargs, stricter: unknown query parameters are refused (a typo such as ``?pagesize=``
-    must not silently return everything), and JSON nested too deeply to parse is bad JSON."""
+    must not silently return everything), JSON nested too deeply to parse is bad JSON, and
+    NaN or Infinity anywhere in a body is a field error (JSON has no such numbers)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
@@ -61,13 +135,21 @@ class StrictParser(FlaskParser):
 
     def _raw_load_json(self, req: Any) -> Any:
         try:
-            return super()._raw_load_json(req)
+            data = super()._raw_load_json(req)
         except json.JSONDecodeError:
             raise
         except RecursionError as exc:
             raise json.JSONDecodeError("JSON nested too deeply", "?", 0) from exc
         except ValueError as exc:  # an integer of more than 4,300 digits (CPython's limit)
             raise json.JSONDecodeError("JSON number too long", "?", 0) from exc
+        if (errors := non_finite_errors(data)) is not None:
+            raise InvalidInput(
+                "NaN, Infinity và số vượt giới hạn (như 1e400) không phải là số JSON; hãy gửi "
+                "một số hữu hạn.",
+                NON_FINITE_MESSAGE,
+                errors={"json": errors},
+            )
+        return data
 
 
 class ApiBlueprint(Blueprint):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.conftest import Account, make_account
 from trace_service.auth.principal import Role, system_principal
+from trace_service.auth.services import principal_of
 from trace_service.certificates.models import ExpiryNotice
 from trace_service.trace.services import attach_file, record_harvest
 
@@ -45,6 +46,7 @@ class World:
     attachment_a: Any = None
     harvest_a: Any = None
     packed_a: Any = None
+    weighed_a: Any = None
     run_a: Any = None
     serial_a: str = ""
     url_a: str = ""
@@ -91,9 +93,10 @@ def world(app, db_session) -> World:
         letter_notice=notice,
         product_without_history=factories.ProductFactory(producer=producer_a),
     )
+    # Recorded by producer A's own account: a producer corrects what producers recorded.
     world.harvest_a = record_harvest(
         db_session,
-        system_principal("test"),
+        principal_of(world.accounts["producer_own"].user),
         {
             "area_id": world.area_a.id,
             "harvest_start": date(2025, 11, 1),
@@ -133,11 +136,18 @@ def _print_run(app, db_session, world: World) -> None:
                     "unit": "piece",
                     "unit_weight_kg": 0.25,
                     "product_id": world.product_a.id,
-                }
+                },
+                {  # counted by weight: declares its units before stamps (PATCH /lots/{id})
+                    "code": "MATRIX-K",
+                    "material": "Cà phê 1 kg",
+                    "quantity": 10,
+                    "unit": "kg",
+                    "product_id": world.product_a.id,
+                },
             ],
         },
     )
-    world.packed_a = next(item.lot for item in packing.lots if item.role == "output")
+    world.packed_a, world.weighed_a = (item.lot for item in packing.lots if item.role == "output")
     order = services.RunOrder(world.product_a.id, world.packed_a.id, 3)
     world.run_a, _ = services.order_print_run(
         db_session, actor, order, get_keystore(app), "https://tem.ocop.example.vn"
@@ -549,6 +559,13 @@ ROUTES = [
     Route("GET", f"{P}/lots", lambda w: f"{P}/lots", everyone(200)),
     Route("GET", f"{P}/lots/<id:lot_id>", lambda w: f"{P}/lots/{w.lot_a.id}", readers_and_owner()),
     Route(
+        "PATCH",
+        f"{P}/lots/<id:lot_id>",
+        lambda w: f"{P}/lots/{w.weighed_a.id}",
+        writers_and_owner(200),
+        body=lambda w: {"unit_count": 40},
+    ),
+    Route(
         "GET",
         f"{P}/lots/<id:lot_id>/trace",
         lambda w: f"{P}/lots/{w.lot_a.id}/trace",
@@ -558,12 +575,12 @@ ROUTES = [
         "POST",
         f"{P}/trace/observations",
         lambda w: f"{P}/trace/observations",
-        {
+        {  # inspections are the authorities' word: never a producer's, even on its own lots
             "anonymous": 401,
             "admin": 201,
             "inspector": 201,
-            "producer_own": 201,
-            "producer_other": 422,
+            "producer_own": 403,
+            "producer_other": 403,
         },
         body=lambda w: {
             "kind": "inspection",

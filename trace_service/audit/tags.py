@@ -31,5 +31,6 @@ class Tag(StrEnum):
     TRACE_EVENT_RECORDED = "trace:event:recorded"
     TRACE_EVENT_CORRECTED = "trace:event:corrected"
     LOT_RECALLED = "trace:lot:recalled"
+    LOT_UNITS_DECLARED = "trace:lot:units_declared"
     TRACE_ATTACHMENT_ADDED = "trace:attachment:added"
     DEMO_LOADED = "demo:data:loaded"

@@ -33,9 +33,8 @@ from trace_service.signing.service import scratch_secret
 from trace_service.trace.models import EventLot, Lot, TraceEvent
 from trace_service.trace.rules import EventKind
 from trace_service.trace.services import recalled_by
-from trace_service.trace.units import Unit
+from trace_service.trace.units import UNIT_VI
 
-_PIECE_UNITS = {Unit.BAG, Unit.PIECE}
 # Labels are signed and inserted in slices, so a 100,000-label order never holds every row
 # object at once.
 _SLICE = 500
@@ -163,19 +162,28 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
             f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
             f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
         )
-    if lot.unit not in _PIECE_UNITS:
-        return
+    units = lot.units
+    if units is None:
+        raise field_error(
+            "lot_id",
+            f"Lot {lot.code} is counted in {lot.unit}, not in units: declare how many units "
+            f"(bags, bottles…) it holds first, with PATCH /api/v1/lots/{lot.id} "
+            '{"unit_count": N}; then stamps can be ordered, one per unit.',
+            f"Lô {lot.code} tính bằng {UNIT_VI[lot.unit]}, chưa khai số đơn vị: hãy khai lô có "
+            f"bao nhiêu gói, chai… (unit_count, PATCH /api/v1/lots/{lot.id}) rồi đặt in tem, "
+            "mỗi đơn vị một tem.",
+        )
     # One stamp per packed unit: a lot of 400 bags takes at most 400 stamps in all runs.
     already = session.scalar(
         select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot.id)
     )
-    if already + quantity > lot.quantity:
-        left = max(int(lot.quantity) - already, 0)
+    if already + quantity > units:
+        left = max(units - already, 0)
         raise field_error(
             "quantity",
-            f"Lot {lot.code} has {int(lot.quantity)} units and {already} labels were ordered "
+            f"Lot {lot.code} has {units} units and {already} labels were ordered "
             f"already; at most {left} more.",
-            f"Lô {lot.code} có {int(lot.quantity)} đơn vị, đã đặt {already} tem; "
+            f"Lô {lot.code} có {units} đơn vị, đã đặt {already} tem; "
             f"chỉ đặt thêm tối đa {left} tem.",
         )
 

@@ -404,6 +404,18 @@ def schema_path(configured: str | Path | None = None) -> Path:
 def validate_epcis(document: Mapping[str, Any], schema_file: str | Path | None = None) -> list[str]:
     """Every way the document breaks GS1's EPCIS 2.0 JSON schema, one message each, naming
     the JSON path; an empty list when it is valid. URI formats are checked (rfc3986)."""
+    return sorted(
+        f"{path}: {message}"
+        for path, messages in schema_errors(document, schema_file).items()
+        for message in messages
+    )
+
+
+def schema_errors(
+    document: Mapping[str, Any], schema_file: str | Path | None = None
+) -> dict[str, list[str]]:
+    """The ways the document breaks GS1's schema, by JSON path (``$.epcisBody.eventList[0]``),
+    as the API reports field errors; empty when it is valid."""
     path = schema_path(schema_file)
     if not path.is_file():
         raise FileNotFoundError(
@@ -411,9 +423,13 @@ def validate_epcis(document: Mapping[str, Any], schema_file: str | Path | None =
             f"(github.com/gs1/EPCIS) there or set {SCHEMA_ENV} to its path."
         )
     validator = _validator(str(path), path.stat().st_mtime_ns)
-    instance = _plain(document)
-    messages = {_describe(error) for error in validator.iter_errors(instance)}
-    return sorted(messages)
+    found: dict[str, list[str]] = {}
+    for error in validator.iter_errors(_plain(document)):
+        messages = found.setdefault(error.json_path, [])
+        message = _describe(error)
+        if message not in messages:
+            messages.append(message)
+    return {where: sorted(messages) for where, messages in sorted(found.items())}
 
 
 @lru_cache(maxsize=4)
@@ -459,6 +475,7 @@ def _plain(value: Any) -> Any:
 
 
 def _describe(error: ValidationError) -> str:
+    """What is wrong at the error's path (the path itself is not repeated)."""
     if error.context and error.validator in ("anyOf", "oneOf"):
         # The bare message would print the whole failing object; say instead why each
         # alternative failed (e.g. "not one of the CBV steps; not a URI").
@@ -470,8 +487,8 @@ def _describe(error: ValidationError) -> str:
             reason = f"{_shorten(alternative.message, 120)}{where}"
             if reason not in reasons:
                 reasons.append(reason)
-        return f"{error.json_path}: fits none of the allowed forms: {'; '.join(reasons)}"
-    return f"{error.json_path}: {_shorten(error.message)}"
+        return f"fits none of the allowed forms: {'; '.join(reasons)}"
+    return _shorten(error.message)
 
 
 def _shorten(text: str, limit: int = _MAX_MESSAGE) -> str:

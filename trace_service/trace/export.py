@@ -68,6 +68,21 @@ def _certifications(
     return tuple(found)
 
 
+RECORDED_BY_FIELD = "ocop:recordedBy"
+
+
+def _recorder(event: TraceEvent) -> dict[str, object]:
+    """Who recorded the event, as an extension field in our namespace (GS1's schema lets
+    events and error declarations carry fields named by a URI such as ``ocop:…``)."""
+    recorder: dict[str, object] = {
+        "ocop:role": event.recorder_role,
+        "ocop:name": event.recorder_name,
+    }
+    if event.recorded_by is not None:
+        recorder["ocop:userId"] = event.recorded_by
+    return recorder
+
+
 def _view(
     session: Session, event: TraceEvent, by_id: dict[int, TraceEvent], base_url: str
 ) -> TraceEventView:
@@ -85,14 +100,15 @@ def _view(
             event.time_zone,
             location,
             error_declaration=(wrong.uri,) if wrong else (),
-            extensions={"ocop:reason": event.reason or ""},
+            # Goes into the error declaration: who declared the event erroneous, and why.
+            extensions={"ocop:reason": event.reason or "", RECORDED_BY_FIELD: _recorder(event)},
         )
     inputs = tuple(_quantity(i, base_url) for i in event.lots if i.role == "input")
     outputs = tuple(_quantity(i, base_url) for i in event.lots if i.role == "output")
     subjects = tuple(_quantity(i, base_url) for i in event.lots if i.role == "subject")
-    extensions: dict[str, object] = {}
+    extensions: dict[str, object] = {RECORDED_BY_FIELD: _recorder(event)}
     if event.kind == EventKind.HARVEST:
-        extensions = {
+        extensions |= {
             "ocop:harvestStart": event.harvest_start.isoformat() if event.harvest_start else None,
             "ocop:harvestEnd": event.harvest_end.isoformat() if event.harvest_end else None,
         }

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Integer,
     LargeBinary,
     Numeric,
     String,
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
 from trace_service.registry.models import Producer, Product, RawMaterialArea
+from trace_service.trace.files import download_name
 from trace_service.trace.units import Unit
 
 
@@ -37,10 +39,23 @@ class Lot(Base):
     unit: Mapped[Unit] = mapped_column(value_enum(Unit, 8))
     # For bags and packed pieces: the weight of one, so quantities convert to kg.
     unit_weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    # For a packed lot counted by weight or volume (kg, t, g, l): how many units (bags,
+    # bottles) it holds, declared before stamps are ordered; one stamp per unit at most.
+    unit_count: Mapped[int | None] = mapped_column(
+        Integer, CheckConstraint("unit_count > 0", name="positive_unit_count")
+    )
     created_at: Mapped[Created]
 
     producer: Mapped[Producer] = relationship()
     product: Mapped[Product | None] = relationship()
+
+    @property
+    def units(self) -> int | None:
+        """How many packed units the lot holds: its quantity when counted in bags or pieces,
+        else its declared ``unit_count`` (None: not declared)."""
+        if self.unit in (Unit.BAG, Unit.PIECE):
+            return int(self.quantity)
+        return self.unit_count
 
 
 class TraceEvent(Base):
@@ -64,12 +79,26 @@ class TraceEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     corrects_event_id: Mapped[int | None] = mapped_column(ForeignKey("trace_events.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    # Who recorded it, as they were then (a user's role can change later; the rules on who
+    # may correct an event go by the role it was recorded with). No user: the system.
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorder_name: Mapped[str] = mapped_column(String(80), server_default="system")
+    recorder_role: Mapped[str] = mapped_column(
+        String(16),
+        CheckConstraint(
+            "recorder_role IN ('admin', 'producer', 'inspector', 'system')", name="recorder_role"
+        ),
+        server_default="system",
+    )
     recorded_at: Mapped[Created]
 
     area: Mapped[RawMaterialArea | None] = relationship()
     lots: Mapped[list[EventLot]] = relationship(back_populates="event", order_by="EventLot.id")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
+
+    @property
+    def recorder(self) -> dict[str, Any]:
+        return {"user_id": self.recorded_by, "name": self.recorder_name, "role": self.recorder_role}
 
 
 class EventLot(Base):
@@ -138,3 +167,8 @@ class Attachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[Created]
+
+    @property
+    def download_name(self) -> str:
+        """The name it downloads under: as uploaded, with the extension of its type."""
+        return download_name(self.filename, self.content_type)

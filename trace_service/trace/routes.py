@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, current_app
 from flask_smorest.fields import Upload
@@ -20,6 +19,7 @@ from trace_service.trace import epcis_import, services
 from trace_service.trace.completeness import completeness
 from trace_service.trace.eudr import plots_feature_collection
 from trace_service.trace.export import lot_history_document
+from trace_service.trace.files import content_disposition
 from trace_service.trace.models import Attachment, Lot, Recall, TraceEvent
 from trace_service.trace.rules import max_yields
 from trace_service.trace.schemas import (
@@ -28,6 +28,7 @@ from trace_service.trace.schemas import (
     HarvestSchema,
     LotQuerySchema,
     LotSchema,
+    LotUnitsSchema,
     ObservationSchema,
     PackingSchema,
     RecallSchema,
@@ -85,11 +86,12 @@ def record_observation(data: dict[str, Any]) -> TraceEvent:
 
 
 @blp.route("/trace/corrections", methods=["POST"])
-@require_roles(*WRITERS)
+@require_roles(Role.ADMIN, Role.PRODUCER, Role.INSPECTOR)
 @blp.arguments(CorrectionSchema)
 @blp.response(201, TraceEventSchema)
 def record_correction(data: dict[str, Any]) -> TraceEvent:
-    """Declare an earlier event erroneous (the record keeps both)."""
+    """Declare an earlier event erroneous (the record keeps both). Producers correct what
+    producers recorded; inspections and sampling are corrected by inspectors and the office."""
     return services.record_correction(get_session(), current_principal(), data)
 
 
@@ -108,6 +110,18 @@ def list_lots(args: dict[str, Any]) -> dict[str, Any]:
 def get_lot(lot_id: int) -> Lot:
     """One lot."""
     return services.get_lot(get_session(), current_principal(), lot_id)
+
+
+@blp.route("/lots/<id:lot_id>", methods=["PATCH"])
+@require_roles(*WRITERS)
+@blp.arguments(LotUnitsSchema)
+@blp.response(200, LotSchema)
+def declare_lot_units(data: dict[str, Any], lot_id: int) -> Lot:
+    """Declare how many units (bags, bottles…) a packed lot counted by weight or volume holds;
+    stamps are ordered for at most that many."""
+    session, actor = get_session(), current_principal()
+    lot = services.get_lot(session, actor, lot_id)
+    return services.declare_unit_count(session, actor, lot, data["unit_count"])
 
 
 @blp.route("/lots/<id:lot_id>/trace")
@@ -160,7 +174,7 @@ def lot_epcis(lot_id: int) -> Response:
         utcnow(),
     )
     return Response(
-        json.dumps(document, ensure_ascii=False),
+        json.dumps(document, ensure_ascii=False, allow_nan=False),
         mimetype="application/ld+json",
         headers={"Content-Disposition": f'inline; filename="lot-{lot.id}-epcis.json"'},
     )
@@ -175,7 +189,10 @@ def lot_plots(lot_id: int) -> Response:
     session = get_session()
     lot = services.get_lot(session, current_principal(), lot_id)
     collection = plots_feature_collection(services.backward_trace(session, lot))
-    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+    return Response(
+        json.dumps(collection, ensure_ascii=False, allow_nan=False),
+        mimetype="application/geo+json",
+    )
 
 
 class CompletenessItemSchema(Schema):
@@ -210,10 +227,15 @@ class EpcisImportQuerySchema(Schema):
 
 
 class EpcisEventResultSchema(Schema):
-    index = fields.Integer()
+    index = fields.Integer(metadata={"description": "Place in the document's eventList"})
     event_id = fields.String(allow_none=True)
     type = fields.String(allow_none=True)
     problems = fields.List(fields.String())
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by JSON path in the document"},
+    )
 
 
 class EpcisImportReportSchema(Schema):
@@ -244,7 +266,7 @@ def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, A
         raise InvalidInput(
             "Có sự kiện bị từ chối; không nhập sự kiện nào.",
             "Some events were refused; nothing was imported.",
-            errors={"events": refused},
+            errors={"json": report.errors, "events": refused},
         )
     return {
         "ok": report.ok,
@@ -280,7 +302,7 @@ def attach(files: dict[str, Any], event_id: int) -> Attachment:
 @require_roles(*ALL_ROLES)
 @blp.response(200, content_type="application/octet-stream")
 def download(event_id: int, attachment_id: int) -> Response:
-    """An attached file, as it was uploaded."""
+    """An attached file, as it was uploaded; its name ends with the extension of its type."""
     attachment = services.get_attachment(
         get_session(), current_principal(), event_id, attachment_id
     )
@@ -288,10 +310,7 @@ def download(event_id: int, attachment_id: int) -> Response:
         attachment.data,
         mimetype=attachment.content_type,
         headers={
-            "Content-Disposition": "attachment; filename=\"{}\"; filename*=UTF-8''{}".format(
-                attachment.filename.encode("ascii", "replace").decode().replace("?", "_"),
-                quote(attachment.filename),
-            ),
+            "Content-Disposition": content_disposition(attachment.download_name),
             "X-Content-SHA256": attachment.sha256,
         },
     )

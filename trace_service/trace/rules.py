@@ -19,6 +19,21 @@ class EventKind(StrEnum):
     CORRECTION = "correction"
 
 
+# An inspection or a sample speaks for the authorities: only inspectors and the province
+# office (or the system acting for it) record these, correct them or attach files to them.
+OFFICIAL_KINDS = frozenset({EventKind.INSPECTION, EventKind.SAMPLING})
+
+
+class RecorderRole(StrEnum):
+    """Who recorded an event, as it was when they did: a user's role, or the system
+    (demo data, command line, anything the audit log cannot attribute to a user)."""
+
+    ADMIN = "admin"
+    PRODUCER = "producer"
+    INSPECTOR = "inspector"
+    SYSTEM = "system"
+
+
 # Upper bounds, generous on purpose: a figure above them is a typing error or fraud, not a
 # good harvest. Fresh coffee cherry gives about 0.2 of its weight as green bean; drying
 # alone keeps about half, hulling about 0.4 of the dried cherry, roasting about 0.85.

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from trace_service.api import PageArgs
 from trace_service.fields import Id, StrictFloat, Text
+from trace_service.trace.rules import RecorderRole
 from trace_service.trace.units import Unit
+
+MAX_UNIT_COUNT = 1_000_000_000
 
 _Quantity = StrictFloat(
     required=True,
@@ -15,8 +20,25 @@ _Quantity = StrictFloat(
 )
 
 
+def lot_code() -> Text:
+    """A lot code as the API takes it (the EPCIS import reads codes with the same field)."""
+    return Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+def unit_count_field(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_UNIT_COUNT),
+        metadata={
+            "description": "Units (bags, bottles…) a packed lot counted by weight or volume "
+            "holds: at most this many stamps are ordered for it"
+        },
+        **kwargs,
+    )
+
+
 class NewLotSchema(Schema):
-    code = Text(required=True, validate=validate.Length(min=1, max=64))
+    code = lot_code()
     material = Text(required=True, validate=validate.Length(min=1, max=120))
     quantity = _Quantity
     unit = fields.Enum(Unit, by_value=True, required=True)
@@ -26,6 +48,7 @@ class NewLotSchema(Schema):
         metadata={"description": "Weight of one bag or piece (needed for those units)"},
     )
     product_id = Id(allow_none=True)
+    unit_count = unit_count_field(allow_none=True)
 
 
 class InputSchema(Schema):
@@ -115,7 +138,12 @@ class LotSchema(Schema):
     quantity = fields.Float()
     unit = fields.Enum(Unit, by_value=True)
     unit_weight_kg = fields.Float(allow_none=True)
+    unit_count = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
+
+
+class LotUnitsSchema(Schema):
+    unit_count = unit_count_field(required=True)
 
 
 class LotQuerySchema(PageArgs):
@@ -133,12 +161,26 @@ class EventLotSchema(Schema):
 
 class AttachmentSchema(Schema):
     id = fields.Integer()
-    filename = fields.String()
+    filename = fields.String(
+        attribute="download_name",
+        metadata={"description": "As uploaded, ending with the extension of its type"},
+    )
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
     url = fields.Function(lambda a: f"/api/v1/trace/events/{a.event_id}/attachments/{a.id}")
     created_at = fields.DateTime()
+
+
+class RecorderSchema(Schema):
+    user_id = fields.Integer(allow_none=True, metadata={"description": "None: the system"})
+    name = fields.String(
+        metadata={"description": "The user's username, or what acted as the system (demo, cli)"}
+    )
+    role = fields.String(
+        validate=validate.OneOf([r.value for r in RecorderRole]),
+        metadata={"description": "The role it was recorded with"},
+    )
 
 
 class TraceEventSchema(Schema):
@@ -158,6 +200,9 @@ class TraceEventSchema(Schema):
     reason = fields.String(allow_none=True)
     lots = fields.List(fields.Nested(EventLotSchema))
     attachments = fields.List(fields.Nested(AttachmentSchema))
+    recorded_by = fields.Nested(
+        RecorderSchema, attribute="recorder", metadata={"description": "Who recorded the event"}
+    )
 
 
 class AreaRefSchema(Schema):

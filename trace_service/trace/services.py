@@ -23,9 +23,10 @@ from trace_service.auth.principal import Principal, Role
 from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from trace_service.labels.models import PrintRun
 from trace_service.registry.models import Product, RawMaterialArea
+from trace_service.trace.files import clean_name, sniff
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
-from trace_service.trace.rules import MAX_YIELD, EventKind
-from trace_service.trace.units import Unit, in_kg
+from trace_service.trace.rules import MAX_YIELD, OFFICIAL_KINDS, EventKind, RecorderRole
+from trace_service.trace.units import UNIT_VI, Unit, in_kg
 
 INPUT, OUTPUT, SUBJECT = "input", "output", "subject"
 
@@ -83,6 +84,8 @@ def _new_lot(session: Session, producer_id: int, spec: dict[str, Any], field: st
                 "No product of this producer has this id.",
                 "Không có sản phẩm này của chủ thể.",
             )
+    if spec.get("unit_count") is not None:
+        _check_unit_count(Unit(spec["unit"]), product_id, f"{field}.unit_count")
     lot = Lot(
         code=spec["code"],
         producer_id=producer_id,
@@ -93,6 +96,7 @@ def _new_lot(session: Session, producer_id: int, spec: dict[str, Any], field: st
         unit_weight_kg=(
             Decimal(str(spec["unit_weight_kg"])) if spec.get("unit_weight_kg") else None
         ),
+        unit_count=spec.get("unit_count"),
     )
     session.add(lot)
     session.flush()
@@ -116,11 +120,26 @@ def _event(
         location=data.get("location"),
         details=data.get("details") or {},
         recorded_by=actor.user_id,
+        recorder_name=actor.name[:80],
+        recorder_role=_recorder_role(actor),
         **extra,
     )
     session.add(event)
     session.flush()
     return event
+
+
+def _recorder_role(actor: Principal) -> RecorderRole:
+    """The role an event is recorded with: the user's, or the system's when no user acts
+    (demo data, command line), which has the office's rights."""
+    if actor.user_id is None or actor.role is None:
+        return RecorderRole.SYSTEM
+    return RecorderRole(actor.role.value)
+
+
+def _is_official(actor: Principal) -> bool:
+    """Inspectors and the province office (and the system, acting for the office)."""
+    return actor.role in (Role.INSPECTOR, Role.ADMIN)
 
 
 def _last_event_time(session: Session, lot_id: int) -> datetime | None:
@@ -329,26 +348,42 @@ def record_packing(session: Session, actor: Principal, data: dict[str, Any]) -> 
 
 OBSERVATIONS = (EventKind.SHIPPING, EventKind.RECEIVING, EventKind.INSPECTION, EventKind.SAMPLING)
 
+# Who recorded an event, as a refusal names them (Vietnamese, English).
+_RECORDERS = {
+    RecorderRole.ADMIN: ("văn phòng OCOP", "the OCOP office"),
+    RecorderRole.PRODUCER: ("chủ thể", "a producer"),
+    RecorderRole.INSPECTOR: ("thanh tra", "an inspector"),
+    RecorderRole.SYSTEM: ("hệ thống", "the system"),
+}
+
+
+def _check_official(actor: Principal, kind: str, verb_vi: str, verb_en: str) -> None:
+    """Inspections and sampling are recorded, corrected and attached to by inspectors and
+    the office only; inspectors do none of these to other events."""
+    if kind in OFFICIAL_KINDS and not _is_official(actor):
+        raise Forbidden(
+            f"Chỉ thanh tra hoặc văn phòng OCOP được {verb_vi} sự kiện kiểm tra, lấy mẫu.",
+            f"Only inspectors and the OCOP office may {verb_en} inspections and sampling.",
+        )
+    if actor.role is Role.INSPECTOR and kind not in OFFICIAL_KINDS:
+        raise Forbidden(
+            f"Thanh tra chỉ {verb_vi} sự kiện kiểm tra, lấy mẫu.",
+            f"Inspectors {verb_en} inspections and sampling only.",
+        )
+
 
 def record_observation(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
-    """Lots seen somewhere: shipped, received, inspected or sampled. Producers record these
-    for their own lots; inspectors record inspections and sampling of any lot."""
+    """Lots seen somewhere: shipped, received, inspected or sampled. Producers record
+    shipping and receiving of their own lots; inspectors record inspections and sampling of
+    any lot; the office records any of these."""
     kind = EventKind(data["kind"])
+    _check_official(actor, kind, "ghi", "record")
     lots = []
     for i, item in enumerate(data["lots"]):
         lot = session.get(Lot, item["lot_id"])
-        inspector_may = actor.role is Role.INSPECTOR and kind in (
-            EventKind.INSPECTION,
-            EventKind.SAMPLING,
-        )
         if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
             raise field_error(
                 f"lots.{i}.lot_id", "No lot of yours has this id.", "Không có lô hàng này của bạn."
-            )
-        if actor.role is Role.INSPECTOR and not inspector_may:
-            raise Forbidden(
-                "Thanh tra chỉ ghi sự kiện kiểm tra và lấy mẫu.",
-                "Inspectors record inspections and sampling only.",
             )
         first = session.scalar(
             select(func.min(TraceEvent.event_time)).join(EventLot).where(EventLot.lot_id == lot.id)
@@ -361,6 +396,14 @@ def record_observation(session: Session, actor: Principal, data: dict[str, Any])
             )
         amount = Decimal(str(item["quantity"])) if item.get("quantity") else lot.quantity
         lots.append((lot, amount))
+    # The event belongs to one producer: it shows in that producer's traces, and nowhere
+    # may one producer's event name another's lots.
+    if len({lot.producer_id for lot, _ in lots}) != 1:
+        raise field_error(
+            "lots",
+            "The lots of one event must all belong to one producer; record one event each.",
+            "Các lô hàng của một sự kiện phải cùng một chủ thể; hãy ghi từng sự kiện riêng.",
+        )
     producer_id = lots[0][0].producer_id
     event = _event(session, actor, kind, producer_id, data)
     for lot, amount in lots:
@@ -378,11 +421,28 @@ def record_observation(session: Session, actor: Principal, data: dict[str, Any])
 
 
 def record_correction(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
-    """Declare an earlier event erroneous; it stays in the record, marked as such."""
+    """Declare an earlier event erroneous; it stays in the record, marked as such. A
+    producer corrects only what producers recorded; inspections and sampling are corrected
+    by inspectors and the office."""
     wrong = session.get(TraceEvent, data["corrects_event_id"])
     if wrong is None or (actor.is_producer and not actor.owns(wrong.producer_id)):
         raise field_error(
             "corrects_event_id", "No event of yours has this id.", "Không có sự kiện này của bạn."
+        )
+    _check_official(actor, wrong.kind, "đính chính", "correct")
+    if actor.is_producer and wrong.recorder_role != RecorderRole.PRODUCER:
+        by_vi, by_en = _RECORDERS[RecorderRole(wrong.recorder_role)]
+        raise Forbidden(
+            f"Sự kiện này do {by_vi} ghi; chủ thể chỉ đính chính sự kiện do chủ thể ghi. "
+            "Hãy đề nghị văn phòng OCOP đính chính.",
+            f"This event was recorded by {by_en} ({wrong.recorder_name}); a producer may only "
+            "correct events producers recorded. Ask the OCOP office to correct it.",
+        )
+    if wrong.kind == EventKind.CORRECTION:
+        raise field_error(
+            "corrects_event_id",
+            "A correction cannot itself be corrected (EPCIS error declarations are final).",
+            "Không thể đính chính một lần đính chính.",
         )
     if session.scalar(select(TraceEvent.id).where(TraceEvent.corrects_event_id == wrong.id)):
         raise Conflict("Sự kiện này đã được đính chính.", "This event is already corrected.")
@@ -404,6 +464,54 @@ def record_correction(session: Session, actor: Principal, data: dict[str, Any]) 
         {"correction": event.id, "reason": data["reason"]},
     )
     return event
+
+
+def _check_unit_count(unit: Unit, product_id: int | None, field: str) -> None:
+    if unit in (Unit.BAG, Unit.PIECE):
+        raise field_error(
+            field,
+            f"A lot counted in {unit} holds as many units as its quantity; unit_count is for "
+            "lots counted by weight or volume (kg, t, g, l).",
+            f"Lô tính bằng {UNIT_VI[unit]} có số đơn vị bằng số lượng; chỉ khai số đơn vị cho "
+            "lô tính theo khối lượng hoặc thể tích.",
+        )
+    if product_id is None:
+        raise field_error(
+            field,
+            "Only a packed lot of a product holds units that take stamps.",
+            "Chỉ khai số đơn vị cho lô thành phẩm của một sản phẩm.",
+        )
+
+
+def declare_unit_count(session: Session, actor: Principal, lot: Lot, unit_count: int) -> Lot:
+    """How many units (bags, bottles…) a packed lot counted by weight or volume holds:
+    stamps are ordered for at most that many, over all its print runs. It may change, but
+    never below the stamps already ordered."""
+    _check_unit_count(lot.unit, lot.product_id, "unit_count")
+    # Locked as an order locks it, so an order at the same time sees the old or the new count.
+    session.refresh(lot, with_for_update=True)
+    ordered = session.scalar(
+        select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot.id)
+    )
+    if unit_count < ordered:
+        raise field_error(
+            "unit_count",
+            f"{ordered} stamps were ordered for lot {lot.code} already; it cannot hold fewer "
+            "units than that.",
+            f"Đã đặt {ordered} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
+        )
+    before = lot.unit_count
+    lot.unit_count = unit_count
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.LOT_UNITS_DECLARED,
+        "lot",
+        lot.id,
+        {"lot": lot.code, "unit_count": unit_count, "before": before},
+    )
+    return lot
 
 
 def recall_lot(session: Session, actor: Principal, lot: Lot, data: dict[str, Any]) -> Recall:
@@ -548,17 +656,6 @@ def recalled_by(session: Session, lot: Lot) -> list[Recall]:
 
 # -- attachments ----------------------------------------------------------------------------
 
-# Sniffed from the bytes, never taken from the client's word.
-_SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
-
-
-def _content_type(data: bytes) -> str | None:
-    return next((kind for magic, kind in _SIGNATURES.items() if data.startswith(magic)), None)
-
 
 def get_event(session: Session, actor: Principal, event_id: int) -> TraceEvent:
     event = session.get(TraceEvent, event_id)
@@ -571,26 +668,19 @@ def attach_file(
     session: Session, actor: Principal, event: TraceEvent, filename: str, data: bytes
 ) -> Attachment:
     """Attach a lab report, inspection record or photo (PDF, PNG or JPEG) to an event.
-    Inspectors attach to inspections and sampling; producers to their own events."""
-    if actor.role is Role.INSPECTOR and event.kind not in (
-        EventKind.INSPECTION,
-        EventKind.SAMPLING,
-    ):
-        raise Forbidden(
-            "Thanh tra chỉ đính kèm tệp vào sự kiện kiểm tra, lấy mẫu.",
-            "Inspectors attach files to inspections and sampling only.",
-        )
-    content_type = _content_type(data)
+    Inspections and sampling take files from inspectors and the office only; producers
+    attach to their own other events."""
+    _check_official(actor, event.kind, "đính kèm tệp vào", "attach files to")
+    content_type = sniff(data)
     if content_type is None:
         raise InvalidInput(
             "Chỉ nhận tệp PDF, PNG hoặc JPEG.",
             "Only PDF, PNG and JPEG files are accepted.",
             errors={"files": {"file": ["Not a PDF, PNG or JPEG file."]}},
         )
-    name = "".join(ch for ch in filename if ch.isprintable() and ch not in '/\\"')[-200:]
     attachment = Attachment(
         event_id=event.id,
-        filename=name or "attachment",
+        filename=clean_name(filename) or "attachment",
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
