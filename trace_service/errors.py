@@ -65,18 +65,22 @@ class Unavailable(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Input that is well-formed but breaks a rule (field errors under ``errors['json']``)."""
+    """Input that is well-formed but breaks a rule (field errors under ``errors['json']``).
+
+    ``field`` names the one field at fault, when there is one, so that a page can show the
+    message beside it."""
 
     status = 422
     code = "validation_error"
+    field: str | None = None
 
 
-def field_error(field: str, message_en: str, message_vi: str | None = None) -> InvalidInput:
-    return InvalidInput(
-        message_vi or "Dữ liệu không hợp lệ.",
-        message_en,
-        errors={"json": {field: [message_en]}},
-    )
+def field_error(field: str, *, vi: str, en: str) -> InvalidInput:
+    """A rule broken by one field. The messages are keywords, Vietnamese first as everywhere,
+    so the two languages can never be swapped."""
+    error = InvalidInput(vi, en, errors={"json": {field: [en]}})
+    error.field = field
+    return error
 
 
 # Messages for HTTP errors raised by Flask, werkzeug or webargs rather than by our services.

@@ -41,18 +41,18 @@ def _check_binding(session: Session, role: Role, producer_id: int | None) -> Non
         if producer_id is None:
             raise field_error(
                 "producer_id",
-                "A producer account must name its producer.",
-                "Tài khoản chủ thể phải gắn với một chủ thể.",
+                vi="Tài khoản chủ thể phải gắn với một chủ thể.",
+                en="A producer account must name its producer.",
             )
         if session.get(Producer, producer_id) is None:
             raise field_error(
-                "producer_id", "No producer has this id.", "Không có chủ thể với mã này."
+                "producer_id", vi="Không có chủ thể với mã này.", en="No producer has this id."
             )
     elif producer_id is not None:
         raise field_error(
             "producer_id",
-            "Only producer accounts are bound to a producer.",
-            "Chỉ tài khoản chủ thể mới gắn với chủ thể.",
+            vi="Chỉ tài khoản chủ thể mới gắn với chủ thể.",
+            en="Only producer accounts are bound to a producer.",
         )
 
 
@@ -60,8 +60,8 @@ def _check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise field_error(
             "password",
-            f"Use at least {MIN_PASSWORD_LENGTH} characters.",
-            f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+            vi=f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+            en=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
         )
 
 

@@ -47,23 +47,23 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
         if unit_id is not None:
             raise field_error(
                 "council_unit_id",
-                "The central council belongs to no local unit.",
-                "Hội đồng trung ương không thuộc đơn vị hành chính địa phương.",
+                vi="Hội đồng trung ương không thuộc đơn vị hành chính địa phương.",
+                en="The central council belongs to no local unit.",
             )
         return
     unit = session.get(AdministrativeUnit, unit_id) if unit_id is not None else None
     if unit is None or unit.level is not wanted:
         raise field_error(
             "council_unit_id",
-            f"A {level} council needs the {wanted} it belongs to.",
-            f"{COUNCIL_LEVEL_VI[level]} cần ghi đơn vị hành chính "
+            vi=f"{COUNCIL_LEVEL_VI[level]} cần ghi đơn vị hành chính "
             f"{'cấp huyện' if wanted is UnitLevel.DISTRICT else 'cấp tỉnh'} của mình.",
+            en=f"A {level} council needs the {wanted} it belongs to.",
         )
     if not unit.is_valid_on(day):
         raise field_error(
             "council_unit_id",
-            f"{unit.name} did not exist on {day.isoformat()}.",
-            f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
+            vi=f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
+            en=f"{unit.name} did not exist on {day.isoformat()}.",
         )
 
 
@@ -75,15 +75,15 @@ def record_evaluation(
     if total != a + b + c:
         raise field_error(
             "total",
-            f"The parts add up to {a + b + c}, not {total}.",
-            f"Tổng điểm các phần là {a + b + c}, không phải {total}.",
+            vi=f"Tổng điểm các phần là {a + b + c}, không phải {total}.",
+            en=f"The parts add up to {a + b + c}, not {total}.",
         )
     day: date = data["evaluated_on"]
     if day > today:
         raise field_error(
             "evaluated_on",
-            "An evaluation cannot be in the future.",
-            "Ngày đánh giá không được ở tương lai.",
+            vi="Ngày đánh giá không được ở tương lai.",
+            en="An evaluation cannot be in the future.",
         )
     level = CouncilLevel(data["council_level"])
     _check_council(session, level, data.get("council_unit_id"), day)
@@ -190,14 +190,14 @@ def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
     if unit is None or unit.level not in (UnitLevel.DISTRICT, UnitLevel.PROVINCE):
         raise field_error(
             "issuing_unit_id",
-            "No district or province has this id.",
-            "Không có huyện hoặc tỉnh với mã này.",
+            vi="Không có huyện hoặc tỉnh với mã này.",
+            en="No district or province has this id.",
         )
     if not unit.is_valid_on(day):
         raise field_error(
             "issuing_unit_id",
-            f"{unit.name} did not exist on {day.isoformat()}.",
-            f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
+            vi=f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
+            en=f"{unit.name} did not exist on {day.isoformat()}.",
         )
 
 
@@ -217,22 +217,22 @@ def issue_certificate(
     if issue_date > today:
         raise field_error(
             "issue_date",
-            "A certificate cannot be issued in the future.",
-            "Ngày cấp không được ở tương lai.",
+            vi="Ngày cấp không được ở tương lai.",
+            en="A certificate cannot be issued in the future.",
         )
     if issue_date < evaluation.evaluated_on:
         raise field_error(
             "issue_date",
-            f"Issued {issue_date.isoformat()}, before its evaluation on "
-            f"{evaluation.evaluated_on.isoformat()}.",
-            f"Ngày cấp {vn_date(issue_date)} trước ngày đánh giá "
+            vi=f"Ngày cấp {vn_date(issue_date)} trước ngày đánh giá "
             f"{vn_date(evaluation.evaluated_on)}.",
+            en=f"Issued {issue_date.isoformat()}, before its evaluation on "
+            f"{evaluation.evaluated_on.isoformat()}.",
         )
     if data["decision_date"] < evaluation.evaluated_on or data["decision_date"] > issue_date:
         raise field_error(
             "decision_date",
-            "The decision falls between evaluation and issue.",
-            "Ngày quyết định phải sau ngày đánh giá và không sau ngày cấp.",
+            vi="Ngày quyết định phải sau ngày đánh giá và không sau ngày cấp.",
+            en="The decision falls between evaluation and issue.",
         )
     if session.scalar(select(Certificate.id).where(Certificate.number == data["number"])):
         raise Conflict(
@@ -255,8 +255,8 @@ def issue_certificate(
     if previous is not None and previous.issue_date > issue_date:
         raise field_error(
             "issue_date",
-            "The product has a newer certificate already.",
-            "Sản phẩm đã có giấy chứng nhận mới hơn.",
+            vi="Sản phẩm đã có giấy chứng nhận mới hơn.",
+            en="The product has a newer certificate already.",
         )
     cert = Certificate(
         number=data["number"],
@@ -313,14 +313,14 @@ def revoke_certificate(
     if data["revoked_on"] > today:
         raise field_error(
             "revoked_on",
-            "A revocation cannot be dated in the future.",
-            "Ngày thu hồi không được ở tương lai.",
+            vi="Ngày thu hồi không được ở tương lai.",
+            en="A revocation cannot be dated in the future.",
         )
     if data["revoked_on"] < cert.issue_date:
         raise field_error(
             "revoked_on",
-            "Cannot revoke before the certificate was issued.",
-            "Không thể thu hồi trước ngày cấp.",
+            vi="Không thể thu hồi trước ngày cấp.",
+            en="Cannot revoke before the certificate was issued.",
         )
     cert.revoked_on = data["revoked_on"]
     cert.revocation_decision = data["decision"]

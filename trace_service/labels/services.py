@@ -123,28 +123,28 @@ def _check_lot(session: Session, product: Product, lot_id: int) -> tuple[Lot, Tr
     lot = session.get(Lot, lot_id, with_for_update=True)
     if lot is None or lot.producer_id != product.producer_id:
         raise field_error(
-            "lot_id", "No lot of this producer has this id.", "Không tìm thấy lô hàng."
+            "lot_id", vi="Không tìm thấy lô hàng.", en="No lot of this producer has this id."
         )
     if lot.product_id != product.id:
         raise field_error(
             "lot_id",
-            f"Lot {lot.code} is not a lot of product {product.name_vi}.",
-            f"Lô {lot.code} không phải là lô của sản phẩm {product.name_vi}.",
+            vi=f"Lô {lot.code} không phải là lô của sản phẩm {product.name_vi}.",
+            en=f"Lot {lot.code} is not a lot of product {product.name_vi}.",
         )
     packing = _packing_event(session, lot)
     if packing is None:
         raise field_error(
             "lot_id",
-            f"Lot {lot.code} was not made by a packing event; labels go on packed units.",
-            f"Lô {lot.code} chưa được ghi nhận đóng gói; tem chỉ dán trên sản phẩm đã đóng gói.",
+            vi=f"Lô {lot.code} chưa được ghi nhận đóng gói; tem chỉ dán trên sản phẩm đã đóng gói.",
+            en=f"Lot {lot.code} was not made by a packing event; labels go on packed units.",
         )
     if not payload.LOT_RE.fullmatch(lot.code):
         raise field_error(
             "lot_id",
-            f"Lot code {lot.code!r} cannot go on a label: at most 20 letters, digits, "
-            "'.', '_' or '-' (GS1 batch/lot).",
-            f"Mã lô {lot.code!r} không in lên tem được: tối đa 20 chữ cái, chữ số, '.', '_' "
+            vi=f"Mã lô {lot.code!r} không in lên tem được: tối đa 20 chữ cái, chữ số, '.', '_' "
             "hoặc '-'.",
+            en=f"Lot code {lot.code!r} cannot go on a label: at most 20 letters, digits, "
+            "'.', '_' or '-' (GS1 batch/lot).",
         )
     recalls = recalled_by(session, lot)
     if recalls:
@@ -159,19 +159,19 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
     if not 1 <= quantity <= MAX_RUN_LABELS:
         raise field_error(
             "quantity",
-            f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
-            f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
+            vi=f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
+            en=f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
         )
     units = lot.units
     if units is None:
         raise field_error(
             "lot_id",
-            f"Lot {lot.code} is counted in {lot.unit}, not in units: declare how many units "
-            f"(bags, bottles…) it holds first, with PATCH /api/v1/lots/{lot.id} "
-            '{"unit_count": N}; then stamps can be ordered, one per unit.',
-            f"Lô {lot.code} tính bằng {UNIT_VI[lot.unit]}, chưa khai số đơn vị: hãy khai lô có "
+            vi=f"Lô {lot.code} tính bằng {UNIT_VI[lot.unit]}, chưa khai số đơn vị: hãy khai lô có "
             f"bao nhiêu gói, chai… (unit_count, PATCH /api/v1/lots/{lot.id}) rồi đặt in tem, "
             "mỗi đơn vị một tem.",
+            en=f"Lot {lot.code} is counted in {lot.unit}, not in units: declare how many units "
+            f"(bags, bottles…) it holds first, with PATCH /api/v1/lots/{lot.id} "
+            '{"unit_count": N}; then stamps can be ordered, one per unit.',
         )
     # One stamp per packed unit: a lot of 400 bags takes at most 400 stamps in all runs.
     already = session.scalar(
@@ -181,10 +181,10 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
         left = max(units - already, 0)
         raise field_error(
             "quantity",
-            f"Lot {lot.code} has {units} units and {already} labels were ordered "
-            f"already; at most {left} more.",
-            f"Lô {lot.code} có {units} đơn vị, đã đặt {already} tem; "
+            vi=f"Lô {lot.code} có {units} đơn vị, đã đặt {already} tem; "
             f"chỉ đặt thêm tối đa {left} tem.",
+            en=f"Lot {lot.code} has {units} units and {already} labels were ordered "
+            f"already; at most {left} more.",
         )
 
 
@@ -207,8 +207,8 @@ def _label_certificate(
     if certificate_id is not None and (named is None or named.product_id != product.id):
         raise field_error(
             "certificate_id",
-            "This product has no certificate with this id.",
-            "Sản phẩm không có giấy chứng nhận này.",
+            vi="Sản phẩm không có giấy chứng nhận này.",
+            en="This product has no certificate with this id.",
         )
     if named is not None and named.superseded_by is not None and named.superseded_on:
         raise CertificateRefused(

@@ -97,41 +97,43 @@ def _check_unit(session: Session, unit: AdministrativeUnit) -> None:
     if unit.valid_to is not None and unit.valid_to < unit.valid_from:
         raise field_error(
             "valid_to",
-            "Must not be before valid_from.",
-            "Ngày hết hiệu lực không được trước ngày bắt đầu.",
+            vi="Ngày hết hiệu lực không được trước ngày bắt đầu.",
+            en="Must not be before valid_from.",
         )
     allowed = _PARENT_LEVELS[unit.level]
     if unit.parent_id is None:
         if allowed:
             raise field_error(
                 "parent_id",
-                f"A {unit.level} needs a parent unit.",
-                "Đơn vị này cần đơn vị cấp trên.",
+                vi="Đơn vị này cần đơn vị cấp trên.",
+                en=f"A {unit.level} needs a parent unit.",
             )
     else:
         parent = session.get(AdministrativeUnit, unit.parent_id)
         if parent is None:
             raise field_error(
-                "parent_id", "No administrative unit has this id.", "Không có đơn vị cấp trên này."
+                "parent_id",
+                vi="Không có đơn vị cấp trên này.",
+                en="No administrative unit has this id.",
             )
         if parent.level not in allowed:
             raise field_error(
                 "parent_id",
-                f"A {unit.level} cannot sit under a {parent.level}.",
-                "Cấp của đơn vị cấp trên không phù hợp.",
+                vi="Cấp của đơn vị cấp trên không phù hợp.",
+                en=f"A {unit.level} cannot sit under a {parent.level}.",
             )
     if unit.successor_id is not None:
         if unit.successor_id == unit.id:
             raise field_error(
                 "successor_id",
-                "A unit cannot succeed itself.",
-                "Đơn vị không thể kế thừa chính nó.",
+                vi="Đơn vị không thể kế thừa chính nó.",
+                en="A unit cannot succeed itself.",
             )
         if session.get(AdministrativeUnit, unit.successor_id) is None:
             raise field_error(
                 "successor_id",
-                "No administrative unit has this id.",
-                "Không có đơn vị kế thừa này.",
+                vi="Không có đơn vị kế thừa này.",
+                en="No administrative unit has this id.",
             )
 
 
@@ -185,16 +187,16 @@ def _require_current_commune(session: Session, commune_id: int, today: date) -> 
     if unit is None or unit.level is not UnitLevel.COMMUNE:
         raise field_error(
             "commune_id",
-            "No commune, ward or town has this id.",
-            "Không có xã, phường, thị trấn với mã này.",
+            vi="Không có xã, phường, thị trấn với mã này.",
+            en="No commune, ward or town has this id.",
         )
     if not unit.is_valid_on(today):
         hint = f" Its successor is unit {unit.successor_id}." if unit.successor_id else ""
         raise field_error(
             "commune_id",
-            f"{unit.name} is not a current unit (valid {unit.valid_from.isoformat()} to "
+            vi=f"{unit.name} không còn là đơn vị hành chính hiện hành.",
+            en=f"{unit.name} is not a current unit (valid {unit.valid_from.isoformat()} to "
             f"{unit.valid_to.isoformat() if unit.valid_to else '…'}).{hint}",
-            f"{unit.name} không còn là đơn vị hành chính hiện hành.",
         )
 
 
@@ -334,9 +336,11 @@ def _owner_for_new(session: Session, actor: Principal, data: dict[str, Any]) -> 
             )
         return requested
     if "producer_id" not in data:
-        raise field_error("producer_id", "Missing data for required field.", "Cần chọn chủ thể.")
+        raise field_error(
+            "producer_id", vi="Cần chọn chủ thể.", en="Missing data for required field."
+        )
     if session.get(Producer, data["producer_id"]) is None:
-        raise field_error("producer_id", "No producer has this id.", "Không có chủ thể này.")
+        raise field_error("producer_id", vi="Không có chủ thể này.", en="No producer has this id.")
     return data["producer_id"]
 
 
@@ -349,7 +353,7 @@ def _check_owner_change(session: Session, actor: Principal, obj: Any, data: dict
             "A producer may not hand records to another producer.",
         )
     if session.get(Producer, data["producer_id"]) is None:
-        raise field_error("producer_id", "No producer has this id.", "Không có chủ thể này.")
+        raise field_error("producer_id", vi="Không có chủ thể này.", en="No producer has this id.")
 
 
 def _get_owned(
@@ -429,7 +433,9 @@ def _set_listings(product: Product, listings: list[dict[str, Any]]) -> None:
     for item in listings:
         if item["url"] in seen:
             raise field_error(
-                "listings", f"Listed twice: {item['url']}", "Một đường dẫn bán hàng bị lặp lại."
+                "listings",
+                vi="Một đường dẫn bán hàng bị lặp lại.",
+                en=f"Listed twice: {item['url']}",
             )
         seen.add(item["url"])
     # Keep the rows whose URL stays: replacing them would insert the new row before deleting

@@ -72,8 +72,8 @@ def _new_lot(session: Session, producer_id: int, spec: dict[str, Any], field: st
     if spec["unit"] in (Unit.BAG, Unit.PIECE) and spec.get("unit_weight_kg") is None:
         raise field_error(
             field,
-            "Bags and pieces need unit_weight_kg (the weight of one).",
-            "Bao và đơn vị đóng gói cần khối lượng mỗi đơn vị.",
+            vi="Bao và đơn vị đóng gói cần khối lượng mỗi đơn vị.",
+            en="Bags and pieces need unit_weight_kg (the weight of one).",
         )
     product_id = spec.get("product_id")
     if product_id is not None:
@@ -81,8 +81,8 @@ def _new_lot(session: Session, producer_id: int, spec: dict[str, Any], field: st
         if product is None or product.producer_id != producer_id:
             raise field_error(
                 field,
-                "No product of this producer has this id.",
-                "Không có sản phẩm này của chủ thể.",
+                vi="Không có sản phẩm này của chủ thể.",
+                en="No product of this producer has this id.",
             )
     if spec.get("unit_count") is not None:
         _check_unit_count(Unit(spec["unit"]), product_id, f"{field}.unit_count")
@@ -171,21 +171,21 @@ def record_harvest(session: Session, actor: Principal, data: dict[str, Any]) -> 
     if area is None or (actor.is_producer and not actor.owns(area.producer_id)):
         raise field_error(
             "area_id",
-            "No raw-material area of yours has this id.",
-            "Không có vùng nguyên liệu này của bạn.",
+            vi="Không có vùng nguyên liệu này của bạn.",
+            en="No raw-material area of yours has this id.",
         )
     start, end = data["harvest_start"], data["harvest_end"]
     if start > end:
         raise field_error(
             "harvest_end",
-            "The harvest cannot end before it starts.",
-            "Ngày kết thúc thu hoạch trước ngày bắt đầu.",
+            vi="Ngày kết thúc thu hoạch trước ngày bắt đầu.",
+            en="The harvest cannot end before it starts.",
         )
     if end > data["event_time"].date():
         raise field_error(
             "event_time",
-            "The harvest is recorded after it ends, not before.",
-            "Thời điểm ghi nhận thu hoạch phải sau ngày kết thúc thu hoạch.",
+            vi="Thời điểm ghi nhận thu hoạch phải sau ngày kết thúc thu hoạch.",
+            en="The harvest is recorded after it ends, not before.",
         )
     lot = _new_lot(session, area.producer_id, data["lot"], "lot")
     event = _event(
@@ -221,22 +221,22 @@ def _take_inputs(
         if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
             raise field_error(
                 f"inputs.{i}.lot_id",
-                "No lot of yours has this id.",
-                "Không có lô hàng này của bạn.",
+                vi="Không có lô hàng này của bạn.",
+                en="No lot of yours has this id.",
             )
         if lot.id in seen:
             raise field_error(
                 f"inputs.{i}.lot_id",
-                "The same lot is listed twice.",
-                "Một lô hàng bị liệt kê hai lần.",
+                vi="Một lô hàng bị liệt kê hai lần.",
+                en="The same lot is listed twice.",
             )
         seen.add(lot.id)
         unit = Unit(item.get("unit", lot.unit))
         if unit is not lot.unit:
             raise field_error(
                 f"inputs.{i}.unit",
-                f"Lot {lot.code} is counted in {lot.unit}.",
-                f"Lô {lot.code} tính bằng {lot.unit}.",
+                vi=f"Lô {lot.code} tính bằng {lot.unit}.",
+                en=f"Lot {lot.code} is counted in {lot.unit}.",
             )
         amount = Decimal(str(item["quantity"]))
         left = lot.quantity - _consumed(session, lot.id)
@@ -250,17 +250,17 @@ def _take_inputs(
         if last is not None and data["event_time"] < last:
             raise field_error(
                 "event_time",
-                f"Lot {lot.code} has an event at {last.isoformat()}; this one cannot come "
+                vi=f"Sự kiện không thể trước sự kiện đã có của lô {lot.code}.",
+                en=f"Lot {lot.code} has an event at {last.isoformat()}; this one cannot come "
                 "before it.",
-                f"Sự kiện không thể trước sự kiện đã có của lô {lot.code}.",
             )
         taken.append((lot, amount, unit))
     producers = {lot.producer_id for lot, _, _ in taken}
     if len(producers) != 1:
         raise field_error(
             "inputs",
-            "All inputs must belong to one producer.",
-            "Mọi nguyên liệu đầu vào phải của cùng một chủ thể.",
+            vi="Mọi nguyên liệu đầu vào phải của cùng một chủ thể.",
+            en="All inputs must belong to one producer.",
         )
     return taken
 
@@ -340,8 +340,8 @@ def record_packing(session: Session, actor: Principal, data: dict[str, Any]) -> 
         if spec.get("product_id") is None:
             raise field_error(
                 f"outputs.{i}.product_id",
-                "Packed units are of a product.",
-                "Lô đóng gói phải thuộc một sản phẩm.",
+                vi="Lô đóng gói phải thuộc một sản phẩm.",
+                en="Packed units are of a product.",
             )
     return _transform(session, actor, EventKind.PACKING, "packing", data, MAX_YIELD)
 
@@ -383,7 +383,9 @@ def record_observation(session: Session, actor: Principal, data: dict[str, Any])
         lot = session.get(Lot, item["lot_id"])
         if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
             raise field_error(
-                f"lots.{i}.lot_id", "No lot of yours has this id.", "Không có lô hàng này của bạn."
+                f"lots.{i}.lot_id",
+                vi="Không có lô hàng này của bạn.",
+                en="No lot of yours has this id.",
             )
         first = session.scalar(
             select(func.min(TraceEvent.event_time)).join(EventLot).where(EventLot.lot_id == lot.id)
@@ -391,8 +393,8 @@ def record_observation(session: Session, actor: Principal, data: dict[str, Any])
         if first is not None and data["event_time"] < first:
             raise field_error(
                 "event_time",
-                f"Lot {lot.code} did not exist yet at that time.",
-                f"Lô {lot.code} chưa có vào thời điểm đó.",
+                vi=f"Lô {lot.code} chưa có vào thời điểm đó.",
+                en=f"Lot {lot.code} did not exist yet at that time.",
             )
         amount = Decimal(str(item["quantity"])) if item.get("quantity") else lot.quantity
         lots.append((lot, amount))
@@ -401,8 +403,8 @@ def record_observation(session: Session, actor: Principal, data: dict[str, Any])
     if len({lot.producer_id for lot, _ in lots}) != 1:
         raise field_error(
             "lots",
-            "The lots of one event must all belong to one producer; record one event each.",
-            "Các lô hàng của một sự kiện phải cùng một chủ thể; hãy ghi từng sự kiện riêng.",
+            vi="Các lô hàng của một sự kiện phải cùng một chủ thể; hãy ghi từng sự kiện riêng.",
+            en="The lots of one event must all belong to one producer; record one event each.",
         )
     producer_id = lots[0][0].producer_id
     event = _event(session, actor, kind, producer_id, data)
@@ -427,7 +429,9 @@ def record_correction(session: Session, actor: Principal, data: dict[str, Any]) 
     wrong = session.get(TraceEvent, data["corrects_event_id"])
     if wrong is None or (actor.is_producer and not actor.owns(wrong.producer_id)):
         raise field_error(
-            "corrects_event_id", "No event of yours has this id.", "Không có sự kiện này của bạn."
+            "corrects_event_id",
+            vi="Không có sự kiện này của bạn.",
+            en="No event of yours has this id.",
         )
     _check_official(actor, wrong.kind, "đính chính", "correct")
     if actor.is_producer and wrong.recorder_role != RecorderRole.PRODUCER:
@@ -441,8 +445,8 @@ def record_correction(session: Session, actor: Principal, data: dict[str, Any]) 
     if wrong.kind == EventKind.CORRECTION:
         raise field_error(
             "corrects_event_id",
-            "A correction cannot itself be corrected (EPCIS error declarations are final).",
-            "Không thể đính chính một lần đính chính.",
+            vi="Không thể đính chính một lần đính chính.",
+            en="A correction cannot itself be corrected (EPCIS error declarations are final).",
         )
     if session.scalar(select(TraceEvent.id).where(TraceEvent.corrects_event_id == wrong.id)):
         raise Conflict("Sự kiện này đã được đính chính.", "This event is already corrected.")
@@ -470,16 +474,16 @@ def _check_unit_count(unit: Unit, product_id: int | None, field: str) -> None:
     if unit in (Unit.BAG, Unit.PIECE):
         raise field_error(
             field,
-            f"A lot counted in {unit} holds as many units as its quantity; unit_count is for "
-            "lots counted by weight or volume (kg, t, g, l).",
-            f"Lô tính bằng {UNIT_VI[unit]} có số đơn vị bằng số lượng; chỉ khai số đơn vị cho "
+            vi=f"Lô tính bằng {UNIT_VI[unit]} có số đơn vị bằng số lượng; chỉ khai số đơn vị cho "
             "lô tính theo khối lượng hoặc thể tích.",
+            en=f"A lot counted in {unit} holds as many units as its quantity; unit_count is for "
+            "lots counted by weight or volume (kg, t, g, l).",
         )
     if product_id is None:
         raise field_error(
             field,
-            "Only a packed lot of a product holds units that take stamps.",
-            "Chỉ khai số đơn vị cho lô thành phẩm của một sản phẩm.",
+            vi="Chỉ khai số đơn vị cho lô thành phẩm của một sản phẩm.",
+            en="Only a packed lot of a product holds units that take stamps.",
         )
 
 
@@ -496,9 +500,9 @@ def declare_unit_count(session: Session, actor: Principal, lot: Lot, unit_count:
     if unit_count < ordered:
         raise field_error(
             "unit_count",
-            f"{ordered} stamps were ordered for lot {lot.code} already; it cannot hold fewer "
+            vi=f"Đã đặt {ordered} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
+            en=f"{ordered} stamps were ordered for lot {lot.code} already; it cannot hold fewer "
             "units than that.",
-            f"Đã đặt {ordered} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
         )
     before = lot.unit_count
     lot.unit_count = unit_count
