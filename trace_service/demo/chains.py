@@ -96,7 +96,8 @@ class Chain:
         }
 
     def made(self, step: Step, event: TraceEvent) -> None:
-        if "lot" in step and step["step"] in ("harvest", "transformation", "packing"):
+        """Keep the lot a step made, and the step if it has an ``id``."""
+        if step["step"] in ("harvest", "transformation", "packing"):
             self.lots[step["lot"]] = next(x.lot for x in event.lots if x.role == "output")
         if "id" in step:
             self.events[step["id"]] = event

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,13 @@ def load_registry(
     return registry
 
 
+def _keep(found: dict[Any, Any], key: Any, record: Any, file: str) -> None:
+    """Other files name these records, so a name may not be used twice."""
+    if key in found:
+        raise ValueError(f"{file}: {key!r} is there twice")
+    found[key] = record
+
+
 def _tick(progress: Progress | None, stage: str, done: int, total: int) -> None:
     if progress and (done % 10 == 0 or done == total):
         progress(stage, done, total)
@@ -73,7 +81,7 @@ def _load_producers(
             updated_at=instant(row["updated_at"]),
         )
         session.add(producer)
-        registry.producers[producer.name] = producer
+        _keep(registry.producers, producer.name, producer, "producers.csv")
         _tick(progress, "producers", done, len(rows))
     session.flush()  # products and areas follow in id order
 
@@ -102,7 +110,7 @@ def _load_products(session: Session, registry: Registry, progress: Progress | No
         product.listings = listings.pop(product.name_vi, [])
         registry.listings += bool(product.listings)
         session.add(product)
-        registry.products[product.name_vi] = product
+        _keep(registry.products, product.name_vi, product, "products.csv")
         _tick(progress, "products", done, len(rows))
     if listings:
         raise ValueError(f"listings.csv names products that do not exist: {sorted(listings)}")
@@ -129,5 +137,5 @@ def _load_areas(
             updated_at=instant(data["updated_at"]),
         )
         session.add(area)
-        registry.areas[(data["producer"], area.name)] = area
+        _keep(registry.areas, (data["producer"], area.name), area, "areas.geojson")
         _tick(progress, "areas", done, len(features))
