@@ -1,5 +1,6 @@
-"""Realistic demo data for Đắk Nông: producers, OCOP products, listings and raw-material areas.
+"""Realistic demo data for Đắk Nông: producers, OCOP products, listings, raw-material areas,
+accounts, OCOP evaluations and certificates, and traceability chains.
 
-``catalogue`` holds the plain data (product templates, name patterns, platforms); ``loader``
-turns it into registry rows with a seeded random generator, so every load looks the same.
+The data is in ``data/`` (CSV, GeoJSON and TOML; ``data/README.md`` describes each file);
+``loader.load_demo`` puts it into the database, dating what depends on the day of loading.
 """
