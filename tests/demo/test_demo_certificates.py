@@ -75,7 +75,7 @@ def _snapshot(session: Session) -> dict[str, Any]:
 
 
 def test_on_the_day_it_is_loaded_the_certificates_have_every_status(db_session):
-    report = load_demo(db_session, seed=2025, today=TODAY)
+    report = load_demo(db_session, today=TODAY)
     certs = _certificates(db_session)
     by_status = _by_status(certs, TODAY)
     counts = {s: len(c) for s, c in by_status.items()}
@@ -96,7 +96,7 @@ def test_on_the_day_it_is_loaded_the_certificates_have_every_status(db_session):
 
 
 def test_every_certificate_obeys_the_rules_of_its_day(db_session):
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     certs = _certificates(db_session)
     for cert in certs:
         ev = cert.evaluation
@@ -143,7 +143,7 @@ def test_every_certificate_obeys_the_rules_of_its_day(db_session):
 
 
 def test_some_products_were_rated_without_earning_a_certificate(db_session):
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     certified = set(db_session.scalars(select(Certificate.evaluation_id)))
     rest = [e for e in db_session.scalars(select(Evaluation)) if e.id not in certified]
     assert sorted(e.star or 0 for e in rest) == [0, 2, 2, 2]
@@ -155,7 +155,7 @@ def test_some_products_were_rated_without_earning_a_certificate(db_session):
 
 
 def test_re_evaluations_supersede_the_old_certificate_36_months_on(db_session):
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     superseded = [c for c in _certificates(db_session) if c.superseded_by_id is not None]
     assert superseded
     for old in superseded:
@@ -178,7 +178,7 @@ def test_re_evaluations_supersede_the_old_certificate_36_months_on(db_session):
 
 
 def test_labels_follow_the_certificates(db_session):
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     by_status = _by_status(_certificates(db_session), TODAY)
     valid = by_status[Status.VALID][0]
     verdict = services.may_label(db_session, valid.product_id, TODAY)
@@ -199,16 +199,16 @@ def test_labels_follow_the_certificates(db_session):
 
 def test_another_day_keeps_the_registry_and_still_has_certificates_expiring(db_session):
     savepoint = db_session.begin_nested()
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     first = _snapshot(db_session)
     savepoint.rollback()
     savepoint = db_session.begin_nested()
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     again = _snapshot(db_session)
     savepoint.rollback()
     assert again == first  # deterministic for (seed, today)
 
-    load_demo(db_session, seed=2025, today=LATER)
+    load_demo(db_session, today=LATER)
     later = _snapshot(db_session)
     assert later["producers"] == first["producers"] and later["products"] == first["products"]
     counts = Counter(services.status_of(c, LATER, WINDOW) for c in _certificates(db_session))

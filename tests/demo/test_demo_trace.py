@@ -54,7 +54,7 @@ def _districts(session: Session, unit: AdministrativeUnit) -> set[str]:
 
 
 def test_the_robusta_bags_trace_back_to_three_plots_and_forward_from_each(db_session):
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     bags = _lot(db_session, "DM-2025-DG-01")
     assert bags.unit is Unit.PIECE and bags.unit_weight_kg == Decimal("0.25")
     assert bags.product is not None and bags.product.name_vi.startswith("Cà phê")
@@ -102,7 +102,7 @@ def test_the_robusta_bags_trace_back_to_three_plots_and_forward_from_each(db_ses
 
 
 def test_the_recalled_harvest_lot_reaches_its_packed_lot(db_session):
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     (recall,) = db_session.scalars(select(Recall)).all()
     harvested = recall.lot
     assert _maker(db_session, harvested).kind == EventKind.HARVEST
@@ -121,7 +121,7 @@ def test_the_recalled_harvest_lot_reaches_its_packed_lot(db_session):
 
 
 def test_the_chains_obey_the_rules_and_are_audited(db_session):
-    report = load_demo(db_session, seed=2025, today=TODAY)
+    report = load_demo(db_session, today=TODAY)
     lots = db_session.scalars(select(Lot).order_by(Lot.id)).all()
     events = db_session.scalars(select(TraceEvent).order_by(TraceEvent.id)).all()
     assert report.lots == len(lots) and report.trace_events == len(events)
@@ -197,13 +197,13 @@ def _snapshot(session: Session) -> dict[str, Any]:
 
 def test_the_chains_are_the_same_for_a_seed_and_day_and_loaded_once(db_session):
     savepoint = db_session.begin_nested()
-    load_demo(db_session, seed=2025, today=TODAY)
+    load_demo(db_session, today=TODAY)
     first = _snapshot(db_session)
     savepoint.rollback()
-    report = load_demo(db_session, seed=2025, today=TODAY)
+    report = load_demo(db_session, today=TODAY)
     assert _snapshot(db_session) == first
     assert report.lots == len(first["lots"]) >= 20
 
-    again = load_demo(db_session, seed=2025, today=TODAY)
+    again = load_demo(db_session, today=TODAY)
     assert again.lots == again.trace_events == 0
     assert db_session.scalar(select(func.count()).select_from(Lot)) == report.lots

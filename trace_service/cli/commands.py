@@ -98,7 +98,6 @@ def users_token(username: str, name: str) -> None:
 
 
 @demo_cli.command("load")
-@click.option("--seed", default=2025, show_default=True, help="Random seed of the demo data.")
 @click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -109,7 +108,7 @@ def users_token(username: str, name: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the demo accounts' passwords here (mode 600).",
 )
-def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) -> None:
+def demo_load(today: datetime | None, credentials_file: Path | None) -> None:
     """Load demo data for Đắk Nông (skipped if producers exist already)."""
     from trace_service.demo.loader import load_demo
 
@@ -128,11 +127,12 @@ def demo_load(seed: int, today: datetime | None, credentials_file: Path | None) 
 
     # The data and the demo's print-run orders are one unit of work: all or nothing. Drawing
     # the stamps comes after, run by run, and a later run finishes what a failed one left.
-    with session_scope() as session:
-        report = load_demo(
-            session, seed=seed, progress=progress, today=today.date() if today else None
-        )
-        ordered = _order_demo_print_runs(session)
+    try:
+        with session_scope() as session:
+            report = load_demo(session, progress=progress, today=today.date() if today else None)
+            ordered = _order_demo_print_runs(session)
+    except ValueError as error:  # a --today the demo data cannot be arranged around
+        raise click.ClickException(str(error)) from None
     if report.producers:
         click.echo(
             f"Loaded {report.units} administrative units, {report.producers} producers, "

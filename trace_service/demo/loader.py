@@ -62,15 +62,14 @@ def _count(session: Session, model: type) -> int:
 def load_demo(
     session: Session,
     *,
-    seed: int = 2025,
     progress: Progress | None = None,
     today: date | None = None,
 ) -> DemoReport:
     """Fill an empty registry with the demo data; load nothing if any producer exists.
 
     ``today`` (default: today in Vietnam, from ``FIRST_DAY`` on) is the day the certificates
-    are arranged around and whose last crop year the chains belong to. ``seed`` is only
-    recorded: the demo is the data files, drawn once with seed 2025. ``units`` in the report
+    are arranged around and whose last crop year the chains belong to. The demo is the data
+    files in ``demo/data/``. ``units`` in the report
     counts the administrative units this call created (0 when they were already there).
     """
     today = today or today_vn()
@@ -101,7 +100,7 @@ def load_demo(
         trace_events=_count(session, TraceEvent),
     )
     details = {key: value for key, value in vars(report).items() if key != "users"}
-    details |= {"seed": seed, "today": today, "listings": registry.listings}
+    details |= {"today": today, "listings": registry.listings}
     details["users"] = [username for username, _, _ in users]
     record_event(session, actor, Tag.DEMO_LOADED, "demo", None, details)
     session.flush()
