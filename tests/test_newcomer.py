@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.decode import read_qr_codes
+
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 900  # a first run installs every package into a new .venv
 
@@ -103,7 +105,6 @@ def served(clone: Path, command: str, port: int, log: Path) -> Iterator[str]:
 
 
 def _decode_pdf(pdf: bytes, folder: Path) -> set[str]:
-    import zxingcpp
     from PIL import Image
 
     (folder / "sheet.pdf").write_bytes(pdf)
@@ -113,7 +114,7 @@ def _decode_pdf(pdf: bytes, folder: Path) -> set[str]:
     )
     found: set[str] = set()
     for page in sorted(folder.glob("p*.png")):
-        found |= {code.text for code in zxingcpp.read_barcodes(Image.open(page))}
+        found |= {code.text for code in read_qr_codes(Image.open(page))}
     return found
 
 

@@ -7,11 +7,11 @@ import io
 from urllib.parse import urlsplit
 
 import pytest
-import zxingcpp
 from PIL import Image
 
 from tests.browser import chromium, live_server
 from tests.databases import fresh_database
+from tests.decode import read_qr_codes
 from tests.labels.conftest import P, seed_committed
 from trace_service import create_app
 from trace_service.db import get_db
@@ -53,7 +53,7 @@ def _scanned_url(app) -> str:
     ).json
     label = client.get(f"{P}/print-runs/{run['id']}/labels", headers=seed.headers).json
     png = client.get(label["items"][0]["qr_png"], headers=seed.headers).data
-    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    (decoded,) = read_qr_codes(Image.open(io.BytesIO(png)))
     return decoded.text
 
 

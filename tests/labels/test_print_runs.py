@@ -9,12 +9,12 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
-import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import make_account
+from tests.decode import read_qr_codes
 from tests.labels.conftest import P, pack
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.principal import Role
@@ -98,7 +98,7 @@ def test_a_producer_orders_500_stamps_and_downloads_a_print_ready_a4_pdf(client,
         check=True,
     )
     page = Image.open(next(tmp_path.glob("p*.png")))
-    found = {code.text for code in zxingcpp.read_barcodes(page)}
+    found = {code.text for code in read_qr_codes(page)}
     per_page = _per_page(run)
     assert found == {item["url"] for item in labels[:per_page]}
 
@@ -112,7 +112,7 @@ def test_each_label_serves_its_qr_as_svg_and_png_that_scan_to_its_url(client, pa
     for item in _labels(client, packed.account, run["id"]):
         png = client.get(item["qr_png"], headers=packed.account.headers)
         assert png.status_code == 200 and png.mimetype == "image/png"
-        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
+        decoded = read_qr_codes(Image.open(io.BytesIO(png.data)))
         assert [code.text for code in decoded] == [item["url"]]
         svg = client.get(item["qr_svg"], headers=packed.account.headers)
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
