@@ -27,14 +27,15 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trace_service.auth.principal import Principal
 from trace_service.errors import DomainError, InvalidInput, Unavailable
+from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.trace import services
 from trace_service.trace.epcis import schema_errors
 from trace_service.trace.models import Lot
 from trace_service.trace.rules import MAX_YIELD
 from trace_service.trace.schemas import (
+    EpcisEventResultSchema,
     HarvestSchema,
     ObservationSchema,
     PackingSchema,
@@ -77,6 +78,7 @@ class EventResult:
 class EpcisImportReport:
     events: list[EventResult]
     imported: int
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -442,10 +444,34 @@ def import_epcis(
                 relative = json_path(where).removeprefix("$").removeprefix(".")
                 result.problems += [f"{relative}: {m}" if relative else m for m in messages]
         results.append(result)
-    report = EpcisImportReport(sorted(results, key=lambda r: r.index), 0)
+    report = EpcisImportReport(sorted(results, key=lambda r: r.index), 0, dry_run)
     if dry_run or not report.ok:
         outer.rollback()
     else:
         outer.commit()
         report.imported = len(results)
+    return report
+
+
+def import_or_refuse(
+    session: Session,
+    actor: Principal,
+    document: dict[str, Any],
+    *,
+    dry_run: bool,
+    schema_file: str | None = None,
+    yields: dict[str, Decimal] = MAX_YIELD,
+) -> EpcisImportReport:
+    """``import_epcis`` as a request answers it: an import with a refused event imports
+    nothing and is refused itself (422, naming each refused event); a dry run reports."""
+    report = import_epcis(
+        session, actor, document, dry_run=dry_run, schema_file=schema_file, yields=yields
+    )
+    if not report.ok and not dry_run:
+        refused = EpcisEventResultSchema(many=True).dump([e for e in report.events if e.problems])
+        raise InvalidInput(
+            "Có sự kiện bị từ chối; không nhập sự kiện nào.",
+            "Some events were refused; nothing was imported.",
+            errors={"json": report.errors, "events": refused},
+        )
     return report
