@@ -33,15 +33,17 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
-from trace_service.auth.principal import Principal
 from trace_service.clock import vn_date
 from trace_service.db import utcnow
 from trace_service.labels import payload, serials
 from trace_service.labels.art import LabelArt, StampFacts
 from trace_service.labels.models import Label, PrintRun, RunStatus
 from trace_service.labels.qrbatch import encode_batch
+from trace_service.labels.render.sheet_pdf import render_sheet_pdf
+from trace_service.labels.render.zpl import ZplWriter
 from trace_service.labels.services import claims_for
 from trace_service.labels.tags import LabelTag
+from trace_service.principal import Principal
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +182,6 @@ class _ThermalFiles:
         self.refused: dict[int, str] = {}
 
     def start(self, run: PrintRun) -> None:
-        from trace_service.labels.render.zpl import ZplWriter
-
         facts = stamp_facts(run)
         for dpi in ZPL_DPIS:
             partial = _partial(self.folder / zpl_name(dpi))
@@ -236,8 +236,6 @@ def draw_files(
 
     Each file goes to a temporary name and is renamed into place when complete, so a
     half-written file is never served."""
-    from trace_service.labels.render.sheet_pdf import render_sheet_pdf
-
     folder = run_dir(files_root, run.id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     parts = sheet_parts(run.quantity)
