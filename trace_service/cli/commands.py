@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -20,10 +21,13 @@ from trace_service.certificates.importer import ImportLimits, ImportReport, impo
 from trace_service.db import get_db, session_scope
 from trace_service.demo.loader import load_demo, reset_demo_passwords
 from trace_service.errors import DomainError
+from trace_service.labels import demo as demo_stamps
 from trace_service.labels import jobs
-from trace_service.labels.demo import demo_print_runs, unbuilt_demo_runs, wants_demo_print_runs
 from trace_service.principal import Role, system_principal
 from trace_service.signing.service import get_keystore
+
+if TYPE_CHECKING:  # click exports the class for typing only
+    from click._termui_impl import ProgressBar
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="Accounts and API tokens.")
@@ -116,7 +120,7 @@ def users_token(username: str, name: str) -> None:
 )
 def demo_load(today: datetime | None, credentials_file: Path | None) -> None:
     """Load demo data for Đắk Nông (skipped if producers exist already)."""
-    bars: dict[str, click.progressbar] = {}
+    bars: dict[str, ProgressBar[int]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -180,7 +184,7 @@ def _save_credentials(path: Path, lines: list[str]) -> None:
 def _order_demo_print_runs(session: Session) -> int:
     """Stamps for the demo's packed lots, ordered once: when the demo data exists, its keys
     can sign, and no print run exists yet. Returns how many runs were ordered."""
-    if not wants_demo_print_runs(session):
+    if not demo_stamps.wants_demo_print_runs(session):
         return 0
     if not current_app.config["KEYS_PASSPHRASE"]:
         click.echo("No demo stamps: set OCOP_KEYS_PASSPHRASE to sign labels.")
@@ -191,14 +195,16 @@ def _order_demo_print_runs(session: Session) -> int:
     except DomainError as error:
         click.echo(f"No demo stamps: {error.message_en}")
         return 0
-    runs = demo_print_runs(session, system_principal("demo"), store, jobs.label_base_url())
+    runs = demo_stamps.demo_print_runs(
+        session, system_principal("demo"), store, jobs.label_base_url()
+    )
     return len(runs)
 
 
 def _build_demo_print_runs() -> int:
     """Draw every demo run not drawn yet (each in its own unit of work)."""
     with session_scope(writes=False) as session:
-        run_ids = unbuilt_demo_runs(session)
+        run_ids = demo_stamps.unbuilt_demo_runs(session)
     actor = system_principal("demo")
     for run_id in run_ids:
         with session_scope() as session:
