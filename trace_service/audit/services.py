@@ -71,7 +71,7 @@ def record_event(
     return event
 
 
-def event_query(args: Mapping[str, Any]) -> Select[tuple[AuditEvent]]:
+def event_query(args: Mapping[str, Any]) -> Select[AuditEvent]:
     """Audit events, newest first, narrowed by any of tag, object type, object id, actor."""
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
     for key in ("tag", "object_type", "object_id", "actor"):

@@ -138,7 +138,7 @@ def update_user(session: Session, actor: Principal, user: User, data: dict[str, 
     return user
 
 
-def user_query(args: dict[str, Any]) -> Select[tuple[User]]:
+def user_query(args: dict[str, Any]) -> Select[User]:
     """Accounts in the order they were made, narrowed by role or producer."""
     stmt = select(User).order_by(User.id)
     if "role" in args:

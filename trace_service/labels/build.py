@@ -113,6 +113,11 @@ def sheet_parts(quantity: int) -> int:
     return -(-quantity // SHEET_PART_LABELS)
 
 
+def partial_progress(progress: Callable[[int], None], offset: int) -> Callable[[int], None]:
+    """``progress`` of the whole run, for a part whose labels start after ``offset``."""
+    return lambda done: progress(offset + done)
+
+
 def claim(session: Session, run_id: int, now: datetime | None = None) -> bool:
     """Take the build lease: a queued or failed run, or one whose builder went silent."""
     now = now or utcnow()
@@ -129,7 +134,7 @@ def claim(session: Session, run_id: int, now: datetime | None = None) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.expire_all()
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def lease_expired(run: PrintRun, now: datetime | None = None) -> bool:
@@ -256,7 +261,7 @@ def draw_files(
                         islice(art, SHEET_PART_LABELS),
                         out,
                         footer=footer(run, part, parts),
-                        progress=lambda done, offset=offset: progress(offset + done),
+                        progress=partial_progress(progress, offset),
                     )
                     out.flush()
                     os.fsync(out.fileno())

@@ -277,7 +277,7 @@ def _transformation(
 ) -> tuple[_Reading, Schema]:
     reading = _Reading()
     _common(reading, event)
-    inputs = []
+    inputs: list[dict[str, Any]] = []
     for i, item in _items(event, "inputQuantityList"):
         where = ("inputQuantityList", i)
         lot = _existing_lot(session, actor, reading, item, where)
@@ -313,7 +313,7 @@ def _observation(
     reading = _Reading()
     _common(reading, event)
     reading.put("kind", _OBSERVATIONS[_step(event)], ("bizStep",))
-    lots = []
+    lots: list[dict[str, Any]] = []
     for i, item in _items(event, "quantityList"):
         where = ("quantityList", i)
         lot = _existing_lot(session, actor, reading, item, where)

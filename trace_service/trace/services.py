@@ -279,10 +279,12 @@ def _check_yield(
 ) -> None:
     inputs_kg = [_kg(amount, unit, lot) for lot, amount, unit in taken]
     outputs_kg = [_kg(lot.quantity, lot.unit, lot) for lot in made]
-    if None in inputs_kg or None in outputs_kg:
+    known_in = [kg for kg in inputs_kg if kg is not None]
+    known_out = [kg for kg in outputs_kg if kg is not None]
+    if len(known_in) < len(inputs_kg) or len(known_out) < len(outputs_kg):
         return  # litres or undeclared pieces: no common measure to compare
-    total_in = sum(inputs_kg, Decimal(0))
-    total_out = sum(outputs_kg, Decimal(0))
+    total_in = sum(known_in, Decimal(0))
+    total_out = sum(known_out, Decimal(0))
     if total_out > total_in * ceiling:
         raise InvalidInput(
             f"Đầu ra {_n(total_out)} kg vượt mức cho phép của công đoạn {process}: "
