@@ -291,7 +291,7 @@ def init_api(app: Flask) -> ServiceApi:
                 "description": (
                     "Registry of OCOP producers, products and raw-material areas. "
                     "Authenticate with a personal token: `Authorization: Bearer ocop_…` "
-                    "(create one with `POST /api/v1/auth/tokens` and your password). "
+                    f"(create one with `POST {API_PREFIX}/auth/tokens` and your password). "
                     "Errors always have the shape of `Error`."
                 )
             },

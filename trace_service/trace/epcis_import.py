@@ -27,6 +27,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trace_service.auth.scoping import scoped
 from trace_service.errors import DomainError, InvalidInput, Unavailable
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
@@ -182,10 +183,8 @@ def _existing_lot(
     code, _ = _lot_code(reading, item.get("epcClass"), (*where, "epcClass"))
     if code is None:
         return None
-    stmt = select(Lot).where(Lot.code == code)
-    if actor.is_producer:  # another producer's lot is as unknown as one that does not exist
-        stmt = stmt.where(Lot.producer_id == actor.producer_id)
-    lot = session.scalar(stmt)
+    # Another producer's lot is as unknown as one that does not exist.
+    lot = session.scalar(scoped(select(Lot).where(Lot.code == code), actor, Lot))
     if lot is None:
         reading.fail((*where, "epcClass"), f"No lot {code!r} of yours is known here.")
     return lot
@@ -218,9 +217,7 @@ def _new_lot(
         f"{key}.material": ("ocop:material",),
     }
     if gtin is not None:
-        stmt = select(Product.id).where(Product.gtin14 == gtin)
-        if actor.is_producer:
-            stmt = stmt.where(Product.producer_id == actor.producer_id)
+        stmt = scoped(select(Product.id).where(Product.gtin14 == gtin), actor, Product)
         spec["product_id"] = session.scalar(stmt)
         if spec["product_id"] is None:
             reading.fail((*where, "epcClass"), f"No product of yours has GTIN {gtin}.")
