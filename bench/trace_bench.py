@@ -501,13 +501,15 @@ def measure(
         raise RuntimeError("forward trace returned other lots than the genealogy holds")
     packed = [lot for lot in ahead.lots if lot.unit is Unit.PIECE]
     per_run = PIECES // len(genealogy.levels[-1])
-    if [run.lot_id for run in back.print_runs] != [bottom] or back.labels != per_run:
+    # The print runs and labels a trace carries are what labels adds to it (trace/hooks.py).
+    back_runs, ahead_runs = back.parts["print_runs"], ahead.parts["print_runs"]
+    if [run.lot_id for run in back_runs] != [bottom] or back.parts["labels"] != per_run:
         raise RuntimeError("backward trace did not report the packed lot's one print run")
-    if label.serial != serial or label.run_id != back.print_runs[0].id:
+    if label.serial != serial or label.run_id != back_runs[0].id:
         raise RuntimeError("the label lookup found another label than the one looked up")
-    if len(ahead.print_runs) != len(genealogy.levels[-1]) or ahead.labels != PIECES:
+    if len(ahead_runs) != len(genealogy.levels[-1]) or ahead.parts["labels"] != PIECES:
         raise RuntimeError(
-            f"forward trace reported {len(ahead.print_runs)} print runs and {ahead.labels} "
+            f"forward trace reported {len(ahead_runs)} print runs and {ahead.parts['labels']} "
             f"labels, not {len(genealogy.levels[-1])} and {PIECES}"
         )
     return {
@@ -528,14 +530,14 @@ def measure(
         "backward_lots": len(back.lots),
         "backward_events": len(back.events),
         "backward_areas": len(back.areas),
-        "backward_print_runs": len(back.print_runs),
-        "backward_labels": back.labels,
+        "backward_print_runs": len(back_runs),
+        "backward_labels": back.parts["labels"],
         "forward_lots": len(ahead.lots),
         "forward_events": len(ahead.events),
         "forward_packed_lots": len(packed),
         "forward_pieces": int(sum(lot.quantity for lot in packed)),
-        "forward_print_runs": len(ahead.print_runs),
-        "forward_labels": ahead.labels,
+        "forward_print_runs": len(ahead_runs),
+        "forward_labels": ahead.parts["labels"],
     }
 
 

@@ -15,10 +15,10 @@ from tests import factories
 from tests.databases import BACKENDS, fresh_database
 from trace_service import create_app
 from trace_service.auth.models import User
-from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import issue_token
 from trace_service.db import get_db
 from trace_service.migrate import upgrade
+from trace_service.principal import Role, system_principal
 from trace_service.ratelimit import rate_limits
 from trace_service.signing.service import init_keys
 

@@ -10,9 +10,9 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
 from trace_service.auth.models import User
-from trace_service.auth.principal import Role
 from trace_service.certificates.models import Certificate, Evaluation
 from trace_service.certificates.rules import CouncilLevel, star_for, valid_until
+from trace_service.principal import Role
 from trace_service.registry.enums import ProducerKind, ProductGroup, UnitLevel
 from trace_service.registry.models import (
     AdministrativeUnit,

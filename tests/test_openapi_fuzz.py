@@ -41,11 +41,11 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.conftest import Account
 from trace_service import create_app
-from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import issue_token
 from trace_service.certificates.expiry import sweep
 from trace_service.certificates.models import ExpiryNotice
 from trace_service.db import get_db, utcnow
+from trace_service.principal import Role, system_principal
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 METHODS = ("get", "put", "post", "patch", "delete")

@@ -13,7 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from trace_service.api import StrictJSONProvider
 from trace_service.config import load_settings
 from trace_service.db import Database, default_database_url, get_session, has_session, make_engine
-from trace_service.errors import error_response, register_error_handlers
+from trace_service.errors import (
+    conflict_response,
+    database_busy_response,
+    register_error_handlers,
+)
 from trace_service.ratelimit import init_rate_limits
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
+
+
+# The wiring below imports every package inside its function, not at the top: any
+# ``import trace_service.<module>`` runs this file first, and must not load the whole app.
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -81,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
 
+    _register_layer_rules()
     init_access(app)
     api = init_api(app)
     api_blueprints = (auth_blp, *registry_blps, certificates_blp, trace_blp, labels_blp, audit_blp)
@@ -90,6 +99,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
+
+
+def _register_layer_rules() -> None:
+    """The rules upper layers hold over lower layers' records are registered when their
+    modules are imported (trace's and labels' with their models, through the blueprints).
+    Certificates' rules over the registry are imported here, until certificates' own models
+    import them."""
+    import trace_service.certificates.registry_rules  # noqa: F401
 
 
 def _register_cli(app: Flask) -> None:
@@ -111,24 +128,14 @@ def _register_unit_of_work(app: Flask) -> None:
             return response
         try:
             session.commit()
-        except IntegrityError:
+        except IntegrityError as error:
             session.rollback()
-            return error_response(
-                409,
-                "conflict",
-                "Xung đột với dữ liệu hiện có.",
-                "The change conflicts with existing data.",
-            )
+            log.info("integrity error at commit: %s", error.orig)
+            return conflict_response()
         except OperationalError:
             session.rollback()
             log.exception("commit failed")
-            return error_response(
-                503,
-                "unavailable",
-                "Cơ sở dữ liệu đang bận, vui lòng thử lại.",
-                "The database is busy; retry.",
-                headers={"Retry-After": "1"},
-            )
+            return database_busy_response()
         return response
 
 

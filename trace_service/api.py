@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Callable
 from functools import cache
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
@@ -127,7 +127,8 @@ class StrictParser(FlaskParser):
     must not silently return everything), JSON nested too deeply to parse is bad JSON, and
     NaN or Infinity anywhere in a body is a field error (JSON has no such numbers)."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+    # An instance attribute in webargs, so no ClassVar here (mypy refuses the override).
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {  # noqa: RUF012
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": RAISE,
         "querystring": RAISE,
@@ -226,7 +227,7 @@ def paginate(session: Session, stmt: Select[Any], args: dict[str, Any]) -> dict[
 
 def _schema_name(schema: type[Schema] | Schema) -> str:
     """OpenAPI component name; PATCH bodies (partial schemas) get their own, e.g. ProductPatch."""
-    schema_cls = resolve_schema_cls(schema)
+    schema_cls: type[Schema] = resolve_schema_cls(schema)  # type: ignore[assignment]
     name = schema_cls.__name__.removesuffix("Schema")
     if isinstance(schema, Schema) and schema.partial:
         name += "Patch"
@@ -290,7 +291,7 @@ def init_api(app: Flask) -> ServiceApi:
                 "description": (
                     "Registry of OCOP producers, products and raw-material areas. "
                     "Authenticate with a personal token: `Authorization: Bearer ocop_…` "
-                    "(create one with `POST /api/v1/auth/tokens` and your password). "
+                    f"(create one with `POST {API_PREFIX}/auth/tokens` and your password). "
                     "Errors always have the shape of `Error`."
                 )
             },

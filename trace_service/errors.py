@@ -149,6 +149,29 @@ def error_response(
     return response
 
 
+def conflict_response() -> Response:
+    """A change the database refused for a clash with other data (a unique or foreign key),
+    at a flush or at the request's commit. Services check first; this is the race where
+    two requests both passed the check."""
+    return error_response(
+        409,
+        "conflict",
+        "Xung đột với dữ liệu hiện có.",
+        "The change conflicts with existing data (it may have been made concurrently).",
+    )
+
+
+def database_busy_response() -> Response:
+    """The database could not be reached or was too busy (a lock, a lost connection)."""
+    return error_response(
+        503,
+        "unavailable",
+        "Cơ sở dữ liệu đang bận, vui lòng thử lại.",
+        "The database is busy or unreachable; retry.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def http_error_response(error: HTTPException) -> Response:
     status = error.code or 500
     code, message, message_en = _HTTP_MESSAGES.get(
@@ -181,14 +204,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:
-        # Services check uniqueness first; this catches the race where two requests both pass.
         log.info("integrity error: %s", error.orig)
-        return error_response(
-            409,
-            "conflict",
-            "Xung đột với dữ liệu hiện có.",
-            "The change conflicts with existing data (it may have been made concurrently).",
-        )
+        return conflict_response()
 
     @app.errorhandler(DataError)
     def _data(error: DataError) -> Response:
@@ -204,13 +221,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _operational(error: OperationalError) -> Response:
         log.warning("database unavailable: %s", error.orig)
-        return error_response(
-            503,
-            "unavailable",
-            "Cơ sở dữ liệu đang bận, vui lòng thử lại.",
-            "The database is busy or unreachable; retry.",
-            headers={"Retry-After": "1"},
-        )
+        return database_busy_response()
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -8,7 +8,7 @@ from tests import factories
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import GENESIS_HASH, changes, record_event, verify_chain
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import system_principal
+from trace_service.principal import system_principal
 
 ACTOR = system_principal("test")
 

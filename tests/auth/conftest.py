@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from tests import factories
 from trace_service import create_app
 from trace_service.auth.models import User
-from trace_service.auth.principal import Role
 from trace_service.db import get_db
+from trace_service.principal import Role
 from trace_service.ratelimit import rate_limits
 
 REDIS_ENV = "OCOP_TEST_REDIS_URL"

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.conftest import Account, make_account
-from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import principal_of
 from trace_service.certificates.models import ExpiryNotice
+from trace_service.principal import Role, system_principal
 from trace_service.trace.services import attach_file, record_harvest
 
 ROLES = ("anonymous", "admin", "inspector", "producer_own", "producer_other")

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from tests import factories
 from trace_service.auth import scoping
-from trace_service.auth.principal import Principal, Role
 from trace_service.certificates.models import Certificate
 from trace_service.errors import NotFound
 from trace_service.models import Base
+from trace_service.principal import Principal, Role
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
 
 

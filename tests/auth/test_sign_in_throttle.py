@@ -22,11 +22,11 @@ from tests.databases import fresh_database
 from trace_service import create_app
 from trace_service.audit.models import AuditEvent
 from trace_service.auth import signin
-from trace_service.auth.principal import system_principal
 from trace_service.auth.services import create_user
 from trace_service.config import ConfigError, load_settings
 from trace_service.db import get_db, session_scope
 from trace_service.migrate import upgrade
+from trace_service.principal import system_principal
 from trace_service.ratelimit import RateLimits, client_key, limit, rate_limits
 
 TOKENS = "/api/v1/auth/tokens"

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from tests.auth.conftest import PASSWORD, basic, bearer, make_user
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.models import ApiToken
-from trace_service.auth.principal import system_principal
 from trace_service.auth.services import issue_token, revoke_token
 from trace_service.errors import NotAuthenticated
+from trace_service.principal import system_principal
 
 ME = "/api/v1/auth/me"
 TOKENS = "/api/v1/auth/tokens"

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from tests import factories
 from trace_service.auth.models import ApiToken
 from trace_service.auth.passwords import check_password, hash_password
-from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import authenticate_token, issue_token
 from trace_service.db import utcnow
 from trace_service.errors import NotAuthenticated
+from trace_service.principal import Role, system_principal
 
 PASSWORD = "cà-phê-Đắk-Mil-2025"
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests import factories
 from tests.conftest import Account, make_account
-from trace_service.auth.principal import Role
 from trace_service.clock import today_vn
+from trace_service.principal import Role
 
 P = "/api/v1"
 VN = "+07:00"
@@ -104,9 +104,9 @@ class Committed:
 def seed_committed(app, bags: int = 10_000, accounts: int = 1) -> Committed:
     from datetime import UTC, date, datetime
 
-    from trace_service.auth.principal import system_principal
     from trace_service.auth.services import issue_token
     from trace_service.db import session_scope
+    from trace_service.principal import system_principal
     from trace_service.trace.services import record_harvest, record_packing
 
     actor = system_principal("test")

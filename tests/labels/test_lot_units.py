@@ -11,8 +11,8 @@ from tests import factories
 from tests.conftest import make_account
 from tests.labels.conftest import VN, P
 from trace_service.audit.models import AuditEvent
-from trace_service.auth.principal import Role
 from trace_service.labels.models import PrintRun
+from trace_service.principal import Role
 
 
 def _pack_by_weight(client, packed, code: str, **output) -> int:

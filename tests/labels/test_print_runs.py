@@ -17,10 +17,10 @@ from tests.conftest import make_account
 from tests.decode import read_qr_codes
 from tests.labels.conftest import P, pack
 from trace_service.audit.models import AuditEvent
-from trace_service.auth.principal import Role
 from trace_service.clock import today_vn
 from trace_service.labels import build, payload, serials
 from trace_service.labels.models import Label, PrintRun
+from trace_service.principal import Role
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFTOPPM = shutil.which("pdftoppm")

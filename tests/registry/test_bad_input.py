@@ -29,9 +29,9 @@ from tests.factories import (
 from trace_service.audit.models import AuditEvent
 from trace_service.auth.models import ApiToken, User
 from trace_service.auth.passwords import hash_password
-from trace_service.auth.principal import Role, system_principal
 from trace_service.auth.services import issue_token, revoke_token
 from trace_service.db import utcnow
+from trace_service.principal import Role, system_principal
 from trace_service.registry.models import (
     AdministrativeUnit,
     Listing,

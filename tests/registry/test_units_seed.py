@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from trace_service.auth.principal import system_principal
+from trace_service.principal import system_principal
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit
 from trace_service.registry.units import current_unit, seed_units

@@ -9,7 +9,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import make_account
-from trace_service.auth.principal import Role
+from trace_service.principal import Role
 from trace_service.trace.epcis import (
     Quantity,
     TraceEventView,

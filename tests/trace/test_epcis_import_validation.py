@@ -24,7 +24,7 @@ from tests import factories
 from tests.conftest import Account, make_account
 from trace_service.api import NON_FINITE_MESSAGE
 from trace_service.audit.models import AuditEvent
-from trace_service.auth.principal import Role, system_principal
+from trace_service.principal import Role, system_principal
 from trace_service.trace.epcis import (
     EPCIS_CONTEXT,
     OCOP_NAMESPACE,

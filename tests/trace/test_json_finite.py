@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.conftest import make_account
 from trace_service.api import NON_FINITE_MESSAGE
-from trace_service.auth.principal import Role
+from trace_service.principal import Role
 from trace_service.trace.models import Lot, TraceEvent
 
 P = "/api/v1"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import Account, make_account
-from trace_service.auth.principal import Role, system_principal
+from trace_service.principal import Role, system_principal
 from trace_service.trace.epcis import schema_path, validate_epcis
 from trace_service.trace.models import Attachment, TraceEvent
 from trace_service.trace.services import record_harvest

@@ -10,7 +10,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import Account, make_account
-from trace_service.auth.principal import Role
+from trace_service.principal import Role
 
 P = "/api/v1"
 VN = "+07:00"

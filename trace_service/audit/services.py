@@ -10,13 +10,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from trace_service.audit.models import AuditEvent
-from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
+from trace_service.audit.tags import EventTag
 from trace_service.db import utcnow
+from trace_service.principal import Principal
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -45,7 +45,7 @@ def _digest(fields: dict[str, Any]) -> str:
 def record_event(
     session: Session,
     actor: Principal,
-    tag: Tag,
+    tag: EventTag,
     object_type: str,
     object_id: object | None,
     details: Mapping[str, Any] | None = None,
@@ -69,6 +69,15 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+def event_query(args: Mapping[str, Any]) -> Select[AuditEvent]:
+    """Audit events, newest first, narrowed by any of tag, object type, object id, actor."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    for key in ("tag", "object_type", "object_id", "actor"):
+        if key in args:
+            stmt = stmt.where(getattr(AuditEvent, key) == args[key])
+    return stmt
 
 
 @dataclass(frozen=True)

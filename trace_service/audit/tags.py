@@ -3,7 +3,12 @@
 from enum import StrEnum
 
 
-class Tag(StrEnum):
+class EventTag(StrEnum):
+    """The base of every tag enum (``Tag`` here, ``LabelTag``, ``SigningTag``…): what
+    ``record_event`` takes, so a tag is always one of these and never a bare string."""
+
+
+class Tag(EventTag):
     USER_CREATED = "auth:user:created"
     USER_UPDATED = "auth:user:updated"
     TOKEN_CREATED = "auth:token:created"

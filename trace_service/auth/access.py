@@ -1,28 +1,26 @@
-"""Who the request is from, and which roles may call a route.
+"""Who the request is from: its bearer token, read before every API request.
 
-Routes declare their roles with ``@require_roles``; services then apply the scoping rule
-(a producer only sees and changes what belongs to its own producer).
+Routes declare their roles with ``principal.require_roles``; services then apply the scoping
+rule (``auth/scoping.py``: a producer only sees and changes what belongs to its own producer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from flask import Flask, g, request
 
 from trace_service.api import API_PREFIX
-from trace_service.auth.principal import ANONYMOUS, Principal, Role
 from trace_service.auth.services import authenticate_token, principal_of
 from trace_service.db import get_session
-from trace_service.errors import Forbidden, NotAuthenticated
+from trace_service.errors import NotAuthenticated
+from trace_service.principal import (
+    ALL_ROLES,
+    ANONYMOUS,
+    current_principal,
+    require_roles,
+)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def current_principal() -> Principal:
-    return g.get("principal", ANONYMOUS)
+# Where they were before the principal moved below the audit log (trace_service/principal.py).
+__all__ = ["ALL_ROLES", "current_principal", "init_access", "require_roles"]
 
 
 def _load_principal() -> None:
@@ -42,37 +40,6 @@ def _load_principal() -> None:
             "Chỉ chấp nhận 'Authorization: Bearer <mã truy cập>'.",
             "Use 'Authorization: Bearer <token>'.",
         )
-
-
-def require_roles(*roles: Role) -> Callable[[F], F]:
-    """Let only these roles call the route: 401 for the anonymous, 403 for other roles."""
-    allowed = frozenset(roles)
-    names = ", ".join(sorted(r.value for r in allowed))
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = current_principal()
-            if principal.is_anonymous:
-                raise NotAuthenticated(
-                    "Cần mã truy cập API (Authorization: Bearer …).",
-                    "Authentication required (Authorization: Bearer …).",
-                )
-            if principal.role not in allowed:
-                raise Forbidden(
-                    "Vai trò của bạn không được phép thực hiện thao tác này.",
-                    f"Your role ({principal.role}) may not do this; allowed: {names}.",
-                )
-            return view(*args, **kwargs)
-
-        wrapper.__doc__ = f"{(view.__doc__ or '').strip()}\n\nRoles: {names}."
-        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
-ALL_ROLES = (Role.ADMIN, Role.INSPECTOR, Role.PRODUCER)
 
 
 def init_access(app: Flask) -> None:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trace_service.auth.principal import Role
 from trace_service.db import Base, Created, IntPk, Updated, UtcDateTime, value_enum
-from trace_service.registry.models import Producer
+from trace_service.principal import Role
+
+if TYPE_CHECKING:  # the registry is a layer above: named here, never imported at run time
+    from trace_service.registry.models import Producer
 
 
 class User(Base):
@@ -33,7 +36,8 @@ class User(Base):
     updated_at: Mapped[Updated]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
-    producer: Mapped[Producer | None] = relationship()
+    # Resolved by name when the mappers are configured (registry.models defines Producer).
+    producer: Mapped[Producer | None] = relationship("Producer")
 
 
 class ApiToken(Base):

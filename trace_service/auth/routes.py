@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, request
-from sqlalchemy import select
 
-from trace_service.api import ApiBlueprint, ErrorSchema, page_schema, paginate, patch_schema
+from trace_service.api import (
+    API_PREFIX,
+    ApiBlueprint,
+    ErrorSchema,
+    page_schema,
+    paginate,
+    patch_schema,
+)
 from trace_service.auth import services, signin
-from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.models import ApiToken, User
-from trace_service.auth.principal import Role
 from trace_service.auth.schemas import (
     IssuedTokenSchema,
     TokenCreateSchema,
@@ -21,10 +25,10 @@ from trace_service.auth.schemas import (
     UserUpdateSchema,
 )
 from trace_service.db import get_session
-from trace_service.errors import NotAuthenticated
+from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
 from trace_service.ratelimit import client_address
 
-blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
+blp = ApiBlueprint("auth", __name__, url_prefix=API_PREFIX, description="Accounts and API tokens")
 
 
 @blp.route("/auth/me")
@@ -45,7 +49,7 @@ def me() -> User:
     headers={"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
 )
 @blp.doc(security=[{"passwordAuth": []}, {"bearerAuth": []}])
-def create_token(data: dict[str, Any]) -> dict[str, Any]:
+def create_token(data: dict[str, Any]) -> services.IssuedToken:
     """Create a personal API token; authenticate with your password (HTTP Basic) or a token.
 
     The token is in the response once and never again: only its hash is kept. A token made
@@ -53,32 +57,16 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
     within 15 minutes it answers 429 with Retry-After, the wait doubling with each further
     failure up to an hour.
     """
-    principal = current_principal()
     auth = request.authorization
-    parent = None
-    if principal.is_anonymous and auth is not None and auth.type == "basic":
-        # Before the request's session exists: a failure is audited in a unit of work of its
-        # own, which on SQLite must not wait for this request's write lock.
-        user_id = signin.sign_in_with_password(
-            auth.username or "", auth.password or "", client_address()
-        )
-        session = get_session()
-        user = services.get_user(session, user_id)
-        principal = services.principal_of(user)
-    elif principal.is_anonymous:
-        raise NotAuthenticated(
-            "Đăng nhập bằng tên và mật khẩu (HTTP Basic) để tạo mã truy cập.",
-            "Authenticate with username and password (HTTP Basic) to create a token.",
-        )
-    else:
-        session = get_session()
-        user = services.get_user(session, principal.user_id)
-        parent = session.get(ApiToken, g.token_id)
-    issued = services.issue_token(
-        session, principal, user, data["name"], current_app.config["TOKEN_TTL_DAYS"], parent=parent
+    basic = auth is not None and auth.type == "basic"
+    return signin.issue_requested_token(
+        current_principal(),
+        (auth.username or "", auth.password or "") if auth is not None and basic else None,
+        g.get("token_id"),
+        client_address(),
+        data["name"],
+        current_app.config["TOKEN_TTL_DAYS"],
     )
-    record = issued.record
-    return {**{name: getattr(record, name) for name in TokenSchema().fields}, "token": issued.token}
 
 
 @blp.route("/auth/tokens")
@@ -103,12 +91,7 @@ def revoke_token(token_id: int) -> None:
 @blp.response(200, page_schema(UserSchema))
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
     """List accounts."""
-    stmt = select(User).order_by(User.id)
-    if "role" in args:
-        stmt = stmt.where(User.role == args["role"])
-    if "producer_id" in args:
-        stmt = stmt.where(User.producer_id == args["producer_id"])
-    return paginate(get_session(), stmt, args)
+    return paginate(get_session(), services.user_query(args), args)
 
 
 @blp.route("/users", methods=["POST"])

@@ -1,10 +1,15 @@
+"""Shapes of accounts and tokens in the API."""
+
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, pre_dump, validate
 
 from trace_service.api import PageArgs
-from trace_service.auth.principal import Role
+from trace_service.auth.services import IssuedToken
 from trace_service.fields import Id, StrictBoolean, Text
+from trace_service.principal import Role
 
 _USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9._-]{2,63}$",
@@ -59,3 +64,11 @@ class IssuedTokenSchema(TokenSchema):
     token = fields.String(
         dump_only=True, metadata={"description": "The secret. Shown this once; store it now."}
     )
+
+    @pre_dump
+    def _with_secret(self, issued: IssuedToken, **_kwargs: Any) -> dict[str, Any]:
+        record = issued.record
+        return {
+            **{name: getattr(record, name) for name in TokenSchema().fields},
+            "token": issued.token,
+        }

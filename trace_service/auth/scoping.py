@@ -8,8 +8,13 @@ Each model names its owner as a path to the owning producer's id, e.g.
 Python (``owner_of``) and in SQL (``scoped``), so a record a list shows is exactly a record
 ``get_owned`` returns.
 
-Another producer's record answers as if it did not exist (the caller's ``NotFound``): its
-existence is not theirs to learn.
+Another producer's record answers as if it did not exist (the caller's ``NotFound``, or
+the field error of a body that names it): its existence is not theirs to learn.
+
+How a new route or page gets its scoping: fetch the record with ``get_owned`` (or check one
+already loaded with ``check_owned``) and build every list with ``scoped``; a record a
+producer creates or hands over goes through ``may_act_for``. No other code compares an
+actor's producer with a record's.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
-from trace_service.auth.principal import Principal
-from trace_service.errors import NotFound
+from trace_service.errors import DomainError
+from trace_service.principal import Principal
 
 T = TypeVar("T")
 
@@ -43,13 +48,19 @@ def owner_of(record: Any) -> int | None:
     return int(value)
 
 
-def may_see(actor: Principal, record: Any) -> bool:
+def may_act_for(actor: Principal, producer_id: int | None) -> bool:
+    """Whether ``actor`` may see and change what belongs to ``producer_id``: the office and
+    inspectors any producer's (their roles limit what they do), a producer only its own."""
     if not actor.is_producer:
         return True
-    return actor.owns(owner_of(record))
+    return actor.owns(producer_id)
 
 
-def check_owned(actor: Principal, record: T | None, missing: Callable[[], NotFound]) -> T:
+def may_see(actor: Principal, record: Any) -> bool:
+    return not actor.is_producer or may_act_for(actor, owner_of(record))
+
+
+def check_owned(actor: Principal, record: T | None, missing: Callable[[], DomainError]) -> T:
     """``record`` if ``actor`` may see it; ``missing()`` raised for none or another's."""
     if record is None or not may_see(actor, record):
         raise missing()
@@ -61,7 +72,7 @@ def get_owned(
     actor: Principal,
     model: type[T],
     record_id: int,
-    missing: Callable[[], NotFound],
+    missing: Callable[[], DomainError],
     *,
     for_update: bool = False,
 ) -> T:

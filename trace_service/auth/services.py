@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import changes, record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import ApiToken, User
 from trace_service.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
-from trace_service.auth.principal import Principal, Role
 from trace_service.db import utcnow
 from trace_service.errors import Conflict, NotAuthenticated, NotFound, field_error
-from trace_service.registry.models import Producer
+from trace_service.principal import Principal, Role
 
 TOKEN_PREFIX = "ocop_"
 # last_used_at is a hint for people, not an exact log; writing it on every request would
@@ -36,6 +35,13 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _producer_exists(session: Session, producer_id: int) -> bool:
+    """Whether the producer an account would be bound to exists. Producers are the
+    registry's, a layer above; the account's own foreign key names their table."""
+    (key,) = User.__table__.c.producer_id.foreign_keys
+    return bool(session.scalar(select(exists().where(key.column == producer_id))))
+
+
 def _check_binding(session: Session, role: Role, producer_id: int | None) -> None:
     if role is Role.PRODUCER:
         if producer_id is None:
@@ -44,7 +50,7 @@ def _check_binding(session: Session, role: Role, producer_id: int | None) -> Non
                 vi="Tài khoản chủ thể phải gắn với một chủ thể.",
                 en="A producer account must name its producer.",
             )
-        if session.get(Producer, producer_id) is None:
+        if not _producer_exists(session, producer_id):
             raise field_error(
                 "producer_id", vi="Không có chủ thể với mã này.", en="No producer has this id."
             )
@@ -132,8 +138,18 @@ def update_user(session: Session, actor: Principal, user: User, data: dict[str, 
     return user
 
 
-def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+def user_query(args: dict[str, Any]) -> Select[User]:
+    """Accounts in the order they were made, narrowed by role or producer."""
+    stmt = select(User).order_by(User.id)
+    if "role" in args:
+        stmt = stmt.where(User.role == args["role"])
+    if "producer_id" in args:
+        stmt = stmt.where(User.producer_id == args["producer_id"])
+    return stmt
+
+
+def get_user(session: Session, user_id: int | None) -> User:
+    user = session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise NotFound("Không tìm thấy người dùng.", "No user has this id.")
     return user
@@ -206,7 +222,7 @@ def issue_token(
     return IssuedToken(record=record, token=token)
 
 
-def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
     return list(
         session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
     )

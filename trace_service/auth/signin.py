@@ -37,11 +37,12 @@ from sqlalchemy import select
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.models import User
+from trace_service.auth import services
+from trace_service.auth.models import ApiToken, User
 from trace_service.auth.passwords import check_password
-from trace_service.auth.principal import ANONYMOUS
-from trace_service.db import session_scope
+from trace_service.db import get_session, session_scope
 from trace_service.errors import NotAuthenticated
+from trace_service.principal import ANONYMOUS, Principal
 from trace_service.ratelimit import (
     Rate,
     RateLimits,
@@ -195,3 +196,33 @@ def sign_in_with_password(username: str, password: str, client: str) -> int:
         raise NotAuthenticated("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
     record_sign_in_success(username)
     return row.id
+
+
+def issue_requested_token(
+    principal: Principal,
+    password: tuple[str, str] | None,
+    token_id: int | None,
+    client: str,
+    name: str,
+    ttl_days: int,
+) -> services.IssuedToken:
+    """A new token for whoever asks for one: an anonymous request signs in with its
+    ``password`` (username, password) first, before the request's session is opened (a
+    failure is audited in a unit of work of its own, which on SQLite must not wait for this
+    request's write lock); a request with a token makes a child of that token."""
+    parent = None
+    if principal.is_anonymous and password is not None:
+        user_id = sign_in_with_password(password[0], password[1], client)
+        session = get_session()
+        user = services.get_user(session, user_id)
+        principal = services.principal_of(user)
+    elif principal.is_anonymous or principal.user_id is None:
+        raise NotAuthenticated(
+            "Đăng nhập bằng tên và mật khẩu (HTTP Basic) để tạo mã truy cập.",
+            "Authenticate with username and password (HTTP Basic) to create a token.",
+        )
+    else:
+        session = get_session()
+        user = services.get_user(session, principal.user_id)
+        parent = session.get(ApiToken, token_id) if token_id is not None else None
+    return services.issue_token(session, principal, user, name, ttl_days, parent=parent)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -11,13 +12,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trace_service import migrate
+from trace_service.audit.services import verify_chain
 from trace_service.auth import services as auth_services
 from trace_service.auth.models import User
-from trace_service.auth.principal import Role, system_principal
+from trace_service.certificates.daily import run_daily, run_delivery, run_sweep
 from trace_service.certificates.delivery import DeliveryReport
-from trace_service.certificates.importer import ImportReport
+from trace_service.certificates.importer import ImportLimits, ImportReport, import_certificates
 from trace_service.db import get_db, session_scope
+from trace_service.demo.loader import load_demo, reset_demo_passwords
 from trace_service.errors import DomainError
+from trace_service.labels import demo as demo_stamps
+from trace_service.labels import jobs
+from trace_service.principal import Role, system_principal
+from trace_service.signing.service import get_keystore
+
+if TYPE_CHECKING:  # click exports the class for typing only
+    from click._termui_impl import ProgressBar
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="Accounts and API tokens.")
@@ -110,9 +120,7 @@ def users_token(username: str, name: str) -> None:
 )
 def demo_load(today: datetime | None, credentials_file: Path | None) -> None:
     """Load demo data for Đắk Nông (skipped if producers exist already)."""
-    from trace_service.demo.loader import load_demo
-
-    bars: dict[str, click.progressbar] = {}
+    bars: dict[str, ProgressBar[int]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -156,8 +164,6 @@ def demo_load(today: datetime | None, credentials_file: Path | None) -> None:
 
 def _lost_credentials(credentials_file: Path | None) -> list[tuple[str, str, str]]:
     """Demo accounts exist but their saved passwords are gone: give them new ones."""
-    from trace_service.demo.loader import reset_demo_passwords
-
     if credentials_file is None or credentials_file.exists():
         return []
     with session_scope() as session:
@@ -178,11 +184,7 @@ def _save_credentials(path: Path, lines: list[str]) -> None:
 def _order_demo_print_runs(session: Session) -> int:
     """Stamps for the demo's packed lots, ordered once: when the demo data exists, its keys
     can sign, and no print run exists yet. Returns how many runs were ordered."""
-    from trace_service.labels import jobs
-    from trace_service.labels.demo import demo_print_runs, wants_demo_print_runs
-    from trace_service.signing.service import get_keystore
-
-    if not wants_demo_print_runs(session):
+    if not demo_stamps.wants_demo_print_runs(session):
         return 0
     if not current_app.config["KEYS_PASSPHRASE"]:
         click.echo("No demo stamps: set OCOP_KEYS_PASSPHRASE to sign labels.")
@@ -193,17 +195,16 @@ def _order_demo_print_runs(session: Session) -> int:
     except DomainError as error:
         click.echo(f"No demo stamps: {error.message_en}")
         return 0
-    runs = demo_print_runs(session, system_principal("demo"), store, jobs.label_base_url())
+    runs = demo_stamps.demo_print_runs(
+        session, system_principal("demo"), store, jobs.label_base_url()
+    )
     return len(runs)
 
 
 def _build_demo_print_runs() -> int:
     """Draw every demo run not drawn yet (each in its own unit of work)."""
-    from trace_service.labels import jobs
-    from trace_service.labels.demo import unbuilt_demo_runs
-
     with session_scope(writes=False) as session:
-        run_ids = unbuilt_demo_runs(session)
+        run_ids = demo_stamps.unbuilt_demo_runs(session)
     actor = system_principal("demo")
     for run_id in run_ids:
         with session_scope() as session:
@@ -214,8 +215,6 @@ def _build_demo_print_runs() -> int:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the audit log's hash chain; exit 1 if it is broken."""
-    from trace_service.audit.services import verify_chain
-
     with session_scope() as session:
         report = verify_chain(session)
     if not report.intact:
@@ -232,8 +231,6 @@ certs_cli = AppGroup("certs", help="OCOP certificates: expiry sweep, notices, im
 @click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Sweep as of this day.")
 def certs_sweep(day: datetime | None) -> None:
     """Write expiry notices (90, 60, 30 and 0 days) for the certificates that crossed one."""
-    from trace_service.certificates.daily import run_sweep
-
     report = run_sweep(current_app, day.date() if day else None)
     click.echo(
         f"{report.day.isoformat()}: {report.notices} new notices, "
@@ -244,16 +241,12 @@ def certs_sweep(day: datetime | None) -> None:
 @certs_cli.command("deliver")
 def certs_deliver() -> None:
     """Send the notices that are due (e-mail and webhook), with retries."""
-    from trace_service.certificates.daily import run_delivery
-
     _echo_delivery(run_delivery(current_app))
 
 
 @certs_cli.command("daily")
 def certs_daily() -> None:
     """What cron or a systemd timer runs once a day: sweep, then deliver."""
-    from trace_service.certificates.daily import run_daily
-
     report = run_daily(current_app)
     click.echo(f"{report.sweep.day.isoformat()}: {report.sweep.notices} new notices.")
     _echo_delivery(report.delivery)
@@ -275,8 +268,6 @@ def _echo_delivery(report: DeliveryReport) -> None:
 @click.option("--dry-run", is_flag=True, help="Only check the file and report.")
 def certs_import(path: Path, dry_run: bool) -> None:
     """Import a list of certified products (CSV or XLSX): all rows or none."""
-    from trace_service.certificates.importer import ImportLimits, import_certificates
-
     try:
         with session_scope() as session:
             report = import_certificates(

@@ -10,9 +10,11 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from trace_service.audit.services import record_event
-from trace_service.auth.principal import Principal, system_principal
 from trace_service.db import session_scope
 from trace_service.errors import DomainError
+from trace_service.labels import jobs, services
+from trace_service.labels.models import PrintRun, RunStatus
+from trace_service.principal import Principal, system_principal
 from trace_service.signing.keystore import KeyInfo, KeyRole
 from trace_service.signing.service import (
     get_keystore,
@@ -164,8 +166,6 @@ def labels_order(
     product_id: int, lot_id: int, quantity: int, scratch_code: bool, idempotency_key: str | None
 ) -> None:
     """Order a print run and build its A4 sheet now, with a progress bar."""
-    from trace_service.labels import jobs, services
-
     actor = system_principal("cli")
     order = services.RunOrder(
         product_id, lot_id, quantity, scratch_code, idempotency_key=idempotency_key
@@ -191,9 +191,6 @@ def labels_build(run_id: int) -> None:
 
 
 def _build(run_id: int, actor: Principal) -> None:
-    from trace_service.labels import jobs
-    from trace_service.labels.models import PrintRun, RunStatus
-
     with session_scope() as session:
         built = jobs.build_now(session, run_id, actor, current_app)
         run = session.get(PrintRun, run_id)

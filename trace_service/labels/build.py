@@ -33,15 +33,17 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
-from trace_service.auth.principal import Principal
 from trace_service.clock import vn_date
 from trace_service.db import utcnow
 from trace_service.labels import payload, serials
 from trace_service.labels.art import LabelArt, StampFacts
 from trace_service.labels.models import Label, PrintRun, RunStatus
 from trace_service.labels.qrbatch import encode_batch
+from trace_service.labels.render.sheet_pdf import render_sheet_pdf
+from trace_service.labels.render.zpl import ZplWriter
 from trace_service.labels.services import claims_for
 from trace_service.labels.tags import LabelTag
+from trace_service.principal import Principal
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,11 @@ def sheet_parts(quantity: int) -> int:
     return -(-quantity // SHEET_PART_LABELS)
 
 
+def partial_progress(progress: Callable[[int], None], offset: int) -> Callable[[int], None]:
+    """``progress`` of the whole run, for a part whose labels start after ``offset``."""
+    return lambda done: progress(offset + done)
+
+
 def claim(session: Session, run_id: int, now: datetime | None = None) -> bool:
     """Take the build lease: a queued or failed run, or one whose builder went silent."""
     now = now or utcnow()
@@ -127,7 +134,7 @@ def claim(session: Session, run_id: int, now: datetime | None = None) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.expire_all()
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def lease_expired(run: PrintRun, now: datetime | None = None) -> bool:
@@ -180,8 +187,6 @@ class _ThermalFiles:
         self.refused: dict[int, str] = {}
 
     def start(self, run: PrintRun) -> None:
-        from trace_service.labels.render.zpl import ZplWriter
-
         facts = stamp_facts(run)
         for dpi in ZPL_DPIS:
             partial = _partial(self.folder / zpl_name(dpi))
@@ -236,8 +241,6 @@ def draw_files(
 
     Each file goes to a temporary name and is renamed into place when complete, so a
     half-written file is never served."""
-    from trace_service.labels.render.sheet_pdf import render_sheet_pdf
-
     folder = run_dir(files_root, run.id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     parts = sheet_parts(run.quantity)
@@ -258,7 +261,7 @@ def draw_files(
                         islice(art, SHEET_PART_LABELS),
                         out,
                         footer=footer(run, part, parts),
-                        progress=lambda done, offset=offset: progress(offset + done),
+                        progress=partial_progress(progress, offset),
                     )
                     out.flush()
                     os.fsync(out.fileno())

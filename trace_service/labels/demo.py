@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
 from trace_service.errors import DomainError
 from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.labels.services import RunOrder, order_print_run
+from trace_service.principal import Principal
 from trace_service.signing.keystore import KeyStore
 from trace_service.trace.models import Lot
 

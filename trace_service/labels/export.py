@@ -9,6 +9,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from trace_service.labels.models import Label
+from trace_service.labels.services import get_label
+from trace_service.principal import Principal
+from trace_service.trace.documents import Document
 from trace_service.trace.epcis import Certification, TraceEventView, epcis_document
 from trace_service.trace.export import history_views
 from trace_service.trace.services import backward_trace
@@ -60,3 +63,12 @@ def label_history_document(
         created=now,
         sender=f"urn:ocop:producer:{label.run.producer_id}",
     )
+
+
+def label_epcis(
+    session: Session, actor: Principal, code: str, base_url: str, now: datetime
+) -> Document:
+    """The history of a label the actor may see, as an EPCIS 2.0 JSON-LD document."""
+    label = get_label(session, actor, code)
+    body = label_history_document(session, label, base_url, now)
+    return Document(body, f"label-{label.serial}-epcis.json")

@@ -16,10 +16,10 @@ from flask import Flask, current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from trace_service.auth.principal import Principal
 from trace_service.db import get_session, session_scope, utcnow
 from trace_service.labels import build
 from trace_service.labels.models import PrintRun, RunStatus
+from trace_service.principal import Principal
 from trace_service.signing.service import get_keystore, scratch_secret
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -8,15 +9,20 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     LargeBinary,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from trace_service.certificates.models import Certificate
 from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+from trace_service.errors import field_error
 from trace_service.registry.models import Producer, Product
+from trace_service.trace import hooks as trace_hooks
 from trace_service.trace.models import Lot, TraceEvent
 
 MAX_RUN_LABELS = 100_000
@@ -96,3 +102,37 @@ class Label(Base):
     scratch_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     run: Mapped[PrintRun] = relationship()
+
+
+def stamps_ordered(session: Session, lot_id: int) -> int:
+    """Stamps ordered for a lot over all its print runs (one per packed unit at most)."""
+    ordered = session.scalar(
+        select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot_id)
+    )
+    return int(ordered or 0)
+
+
+# What labels add to the trace record (trace/hooks.py), declared with the models, so wherever
+# print runs exist every trace shows them and a lot's units stay enough for its stamps.
+
+
+@trace_hooks.add_to_trace
+def print_runs_on(session: Session, lot_ids: Select[Any]) -> Mapping[str, Any]:
+    """The print runs on the traced lots, and how many labels they hold (what a recall must
+    reach)."""
+    runs = list(
+        session.scalars(select(PrintRun).where(PrintRun.lot_id.in_(lot_ids)).order_by(PrintRun.id))
+    )
+    return {"print_runs": runs, "labels": sum(run.quantity for run in runs)}
+
+
+@trace_hooks.check_unit_counts
+def not_below_stamps_ordered(session: Session, lot: Lot, unit_count: int) -> None:
+    ordered = stamps_ordered(session, lot.id)
+    if unit_count < ordered:
+        raise field_error(
+            "unit_count",
+            vi=f"Đã đặt {ordered} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
+            en=f"{ordered} stamps were ordered for lot {lot.code} already; it cannot hold fewer "
+            "units than that.",
+        )

@@ -313,12 +313,12 @@ def _matrices(layout: _Layout, data: npt.NDArray[np.uint8]) -> list[Matrix]:
     codewords = np.concatenate([codes, register.reshape(count, -1)], axis=1)
     placed = np.zeros((count, layout.size * layout.size), bool)
     placed[:, layout.bit_cells] = np.unpackbits(codewords, axis=1)
-    placed = placed.reshape(count, 1, layout.size, layout.size)
+    unmasked = placed.reshape(count, 1, layout.size, layout.size)
 
-    candidates = placed ^ layout.scored  # (codes, 8 masks, size, size)
+    candidates = unmasked ^ layout.scored  # (codes, 8 masks, size, size)
     points = _lost_points(candidates.reshape(-1, layout.size, layout.size)).reshape(count, 8)
     best = points.argmin(axis=1)  # the first minimum, as best_mask_pattern keeps it
-    return list(placed[:, 0] ^ layout.final[best])
+    return list(unmasked[:, 0] ^ layout.final[best])
 
 
 # Scoring runs along all candidates laid end to end as one line of modules, row after row,

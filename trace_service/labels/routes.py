@@ -8,18 +8,23 @@ import re
 from typing import Any
 
 from flask import Response, after_this_request, current_app, request, send_file, url_for
-from sqlalchemy import Select, select
 
-from trace_service.api import ApiBlueprint, PageArgs, page_schema, paginate, takes_no_body
-from trace_service.audit.services import record_event
-from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
-from trace_service.auth.principal import Principal, Role
+from trace_service.api import (
+    API_PREFIX,
+    ApiBlueprint,
+    PageArgs,
+    page_schema,
+    paginate,
+    takes_no_body,
+)
 from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow
-from trace_service.errors import Conflict, InvalidInput, NotFound
-from trace_service.labels import build, jobs, serials, services
-from trace_service.labels.models import Label, PrintRun, RunStatus
+from trace_service.errors import InvalidInput
+from trace_service.labels import jobs, run_files, services
+from trace_service.labels.export import label_epcis as label_epcis_document
+from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.qrbatch import encode
+from trace_service.labels.render.qr_image import qr_png, qr_svg
 from trace_service.labels.schemas import (
     LabelSchema,
     PrintRunOrderSchema,
@@ -31,16 +36,16 @@ from trace_service.labels.schemas import (
     ZplQuerySchema,
     label_url,
 )
-from trace_service.labels.tags import LabelTag
-from trace_service.labels.verify import Verification, find_label, verify_url
+from trace_service.labels.verify import Verification, verify_url
+from trace_service.principal import ALL_ROLES, Principal, Role, current_principal, require_roles
 from trace_service.signing.service import get_keystore
-from trace_service.trace import services as trace_services
 from trace_service.trace.schemas import TraceSchema
+from trace_service.trace.services import Trace
 
 blp = ApiBlueprint(
     "labels",
     __name__,
-    url_prefix="/api/v1",
+    url_prefix=API_PREFIX,
     description="Signed OCOP star labels: print runs, files, verification",
 )
 ORDERERS = (Role.ADMIN, Role.PRODUCER)
@@ -69,7 +74,7 @@ def order_print_run(data: dict[str, Any]) -> tuple[PrintRun, int, dict[str, str]
     """Order a print run of 1 to 100,000 signed stamps for a packed lot of a certified
     product. The labels exist at once; the files are drawn in the background (follow
     `progress`). Send an `Idempotency-Key` header to make retries safe."""
-    session, actor = get_session(), current_principal()
+    actor = current_principal()
     order = services.RunOrder(
         product_id=data["product_id"],
         lot_id=data["lot_id"],
@@ -79,7 +84,7 @@ def order_print_run(data: dict[str, Any]) -> tuple[PrintRun, int, dict[str, str]
         idempotency_key=_idempotency_key(),
     )
     run, created = services.order_print_run(
-        session, actor, order, get_keystore(), jobs.label_base_url()
+        get_session(), actor, order, get_keystore(), jobs.label_base_url()
     )
     location = {"Location": url_for("labels.get_print_run", run_id=run.id)}
     if not created:
@@ -103,32 +108,13 @@ def _build_after_commit(run_id: int, actor: Principal) -> None:
         return response
 
 
-def _runs_query(actor: Principal) -> Select[Any]:
-    stmt = select(PrintRun).order_by(PrintRun.id.desc())
-    if actor.is_producer:
-        stmt = stmt.where(PrintRun.producer_id == actor.producer_id)
-    return stmt
-
-
-def _get_run(run_id: int) -> PrintRun:
-    run = get_session().get(PrintRun, run_id)
-    actor = current_principal()
-    if run is None or (actor.is_producer and not actor.owns(run.producer_id)):
-        raise NotFound("Không tìm thấy đợt in.", "No print run has this id.")
-    return run
-
-
 @blp.route("/print-runs")
 @require_roles(*ALL_ROLES)
 @blp.arguments(PrintRunQuerySchema, location="query")
 @blp.response(200, page_schema(PrintRunSchema))
 def list_print_runs(args: dict[str, Any]) -> dict[str, Any]:
     """Print runs, newest first (a producer sees its own)."""
-    stmt = _runs_query(current_principal())
-    for name in ("product_id", "lot_id", "status"):
-        if args.get(name) is not None:
-            stmt = stmt.where(getattr(PrintRun, name) == args[name])
-    return paginate(get_session(), stmt, args)
+    return paginate(get_session(), services.run_query(current_principal(), args), args)
 
 
 @blp.route("/print-runs/<id:run_id>")
@@ -136,7 +122,7 @@ def list_print_runs(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, PrintRunSchema)
 def get_print_run(run_id: int) -> PrintRun:
     """One print run with its build progress and file links."""
-    return _get_run(run_id)
+    return services.get_run(get_session(), current_principal(), run_id)
 
 
 @blp.route("/print-runs/<id:run_id>/build", methods=["POST"])
@@ -146,34 +132,19 @@ def get_print_run(run_id: int) -> PrintRun:
 def resume_print_run(run_id: int) -> PrintRun:
     """Build a failed (or stalled) run's files again, from the same labels; also a ready run
     whose files are missing on the server."""
-    run = _get_run(run_id)
-    session = get_session()
-    if run.status is RunStatus.READY:
-        if not build.missing_files(run, jobs.files_root()):
-            raise Conflict("Đợt in đã có tệp để tải.", "This run is built; download its files.")
-        build.reopen(session, run)
-    if run.status is RunStatus.BUILDING and not build.lease_expired(run):
-        raise Conflict(
-            "Đợt in đang được dựng; theo dõi tiến độ.",
-            "This run is being built now; follow its progress.",
-        )
-    record_event(session, current_principal(), LabelTag.RUN_BUILD_RESUMED, "print_run", run.id)
-    _build_after_commit(run.id, current_principal())
+    actor = current_principal()
+    run = run_files.resume_print_run(get_session(), actor, run_id, jobs.files_root())
+    _build_after_commit(run.id, actor)
     return run
 
 
-def _ready(run: PrintRun) -> None:
-    if run.status is not RunStatus.READY:
-        raise Conflict(
-            "Tệp in chưa sẵn sàng; theo dõi tiến độ đợt in.",
-            f"The files are not ready (status {run.status.value}); follow the run's progress.",
-        )
-
-
-def _gone() -> Conflict:
-    return Conflict(
-        "Tệp in không còn trên máy chủ; hãy dựng lại đợt in (POST …/build).",
-        "The file is no longer on the server; build the run again (POST …/build).",
+def _download(file: run_files.RunFile, mimetype: str) -> Response:
+    return send_file(
+        file.path,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=file.download_name,
+        etag=file.sha256,
     )
 
 
@@ -184,25 +155,10 @@ def _gone() -> Conflict:
 def run_sheet(args: dict[str, Any], run_id: int) -> Response:
     """The A4 sheet of stamps for sticker paper: print at 100 % ("actual size"). Runs over
     10,000 labels come as several PDFs (`part`)."""
-    run = _get_run(run_id)
-    _ready(run)
-    sheets = run.files["sheets"]
-    if args["part"] > len(sheets):
-        raise NotFound(
-            f"Đợt in này chỉ có {len(sheets)} tệp PDF.", f"This run has {len(sheets)} PDF(s)."
-        )
-    sheet = sheets[args["part"] - 1]
-    path = build.run_dir(jobs.files_root(), run.id) / sheet["name"]
-    if not path.is_file():
-        raise _gone()
-    suffix = "" if len(sheets) == 1 else f"-phan-{args['part']}"
-    return send_file(
-        path,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"tem-ocop-dot-in-{run.id}{suffix}.pdf",
-        etag=sheet["sha256"],
+    file = run_files.sheet_file(
+        get_session(), current_principal(), run_id, args["part"], jobs.files_root()
     )
+    return _download(file, "application/pdf")
 
 
 @blp.route("/print-runs/<id:run_id>/labels.zpl")
@@ -212,32 +168,10 @@ def run_sheet(args: dict[str, Any], run_id: int) -> Response:
 def run_zpl(args: dict[str, Any], run_id: int) -> Response:
     """The run for a thermal roll printer (50 × 30 mm labels) as ZPL, at 203 or 300 dpi:
     drawn by the run's build with its A4 sheet, never in this request."""
-    run = _get_run(run_id)
-    _ready(run)
-    dpi = args["dpi"]
-    entry = next((z for z in run.files.get("zpl", []) if z["dpi"] == dpi), None)
-    if entry is None:  # built before ZPL was drawn with the sheet
-        raise Conflict(
-            "Đợt in này chưa có tệp ZPL; hãy dựng lại đợt in (POST …/build) rồi tải lại.",
-            "This run was built without ZPL files; build it again (POST …/build), then download.",
-        )
-    if "error" in entry:
-        raise Conflict(
-            f"Không in được đợt in này trên nhãn nhiệt 50 × 30 mm ở {dpi} dpi (mã QR quá lớn "
-            "cho nhãn); hãy in tờ A4.",
-            f"This run cannot be printed on 50 × 30 mm thermal labels at {dpi} dpi: "
-            f"{entry['error']}; print the A4 sheet.",
-        )
-    path = build.run_dir(jobs.files_root(), run.id) / entry["name"]
-    if not path.is_file():
-        raise _gone()
-    return send_file(
-        path,
-        mimetype="application/zpl",
-        as_attachment=True,
-        download_name=f"tem-ocop-dot-in-{run.id}-{dpi}dpi.zpl",
-        etag=entry["sha256"],
+    file = run_files.zpl_file(
+        get_session(), current_principal(), run_id, args["dpi"], jobs.files_root()
     )
+    return _download(file, "application/zpl")
 
 
 @blp.route("/print-runs/<id:run_id>/labels")
@@ -246,20 +180,8 @@ def run_zpl(args: dict[str, Any], run_id: int) -> Response:
 @blp.response(200, page_schema(LabelSchema))
 def list_run_labels(args: dict[str, Any], run_id: int) -> dict[str, Any]:
     """The run's labels in sheet order, each with its serial and the URL in its QR."""
-    run = _get_run(run_id)
-    return paginate(
-        get_session(), select(Label).where(Label.run_id == run.id).order_by(Label.seq), args
-    )
-
-
-def _get_label(serial: str) -> Label:
-    """A label by its code as printed or typed ("7k3m9-qxa2b-cdef4" works)."""
-    canonical = serials.normalise_typed(serial)
-    label = find_label(get_session(), canonical) if canonical else None
-    actor = current_principal()
-    if label is None or (actor.is_producer and not actor.owns(label.run.producer_id)):
-        raise NotFound("Không có tem nào mang mã này.", "No label has this code.")
-    return label
+    session = get_session()
+    return paginate(session, services.run_labels_query(session, current_principal(), run_id), args)
 
 
 @blp.route("/labels/<string(maxlength=40):serial>")
@@ -267,16 +189,15 @@ def _get_label(serial: str) -> Label:
 @blp.response(200, LabelSchema)
 def get_label(serial: str) -> Label:
     """One label by its code."""
-    return _get_label(serial)
+    return services.get_label(get_session(), current_principal(), serial)
 
 
 @blp.route("/labels/<string(maxlength=40):serial>/trace")
 @require_roles(*ALL_ROLES)
 @blp.response(200, TraceSchema)
-def trace_label(serial: str) -> trace_services.Trace:
+def trace_label(serial: str) -> Trace:
     """Everything behind one label: its packed lot's every event, lot and raw-material area."""
-    label = _get_label(serial)
-    return trace_services.backward_trace(get_session(), label.run.lot)
+    return services.label_trace(get_session(), current_principal(), serial)
 
 
 @blp.route("/labels/<string(maxlength=40):serial>/epcis")
@@ -285,15 +206,12 @@ def trace_label(serial: str) -> trace_services.Trace:
 def label_epcis(serial: str) -> Response:
     """One labelled unit's whole history as an EPCIS 2.0 JSON-LD document: every event of its
     lot back to the plots, and the labelling (commissioning of GTIN + lot + serial)."""
-    from trace_service.labels.export import label_history_document
-
-    label = _get_label(serial)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    document = label_history_document(get_session(), label, base, utcnow())
+    document = label_epcis_document(get_session(), current_principal(), serial, base, utcnow())
     return Response(
-        json.dumps(document, ensure_ascii=False),
+        json.dumps(document.body, ensure_ascii=False),
         mimetype="application/ld+json",
-        headers={"Content-Disposition": f'inline; filename="label-{label.serial}-epcis.json"'},
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
     )
 
 
@@ -302,9 +220,8 @@ def label_epcis(serial: str) -> Response:
 @blp.response(200, content_type="image/svg+xml")
 def label_qr_svg(serial: str) -> Response:
     """The label's QR code as SVG (4-module quiet zone, 0.5 mm modules)."""
-    from trace_service.labels.render.qr_image import qr_svg
-
-    return Response(qr_svg(encode(label_url(_get_label(serial)))), mimetype="image/svg+xml")
+    label = services.get_label(get_session(), current_principal(), serial)
+    return Response(qr_svg(encode(label_url(label))), mimetype="image/svg+xml")
 
 
 @blp.route("/labels/<string(maxlength=40):serial>/qr.png")
@@ -312,49 +229,20 @@ def label_qr_svg(serial: str) -> Response:
 @blp.response(200, content_type="image/png")
 def label_qr_png(serial: str) -> Response:
     """The label's QR code as PNG (8 pixels a module, 4-module quiet zone)."""
-    from trace_service.labels.render.qr_image import qr_png
-
-    return Response(qr_png(encode(label_url(_get_label(serial)))), mimetype="image/png")
-
-
-def verification_view(result: Verification) -> dict[str, Any]:
-    # What a label claims is repeated only when our records back it: a forged label's star
-    # and certificate are not facts to show anyone.
-    claims = result.claims if result.run is not None else None
-    return {
-        "verdict": result.verdict,
-        "message": result.message,
-        "message_en": result.message_en,
-        "serial": claims.serial if claims else None,
-        "kid": claims.kid if claims else None,
-        "gtin": claims.gtin if claims else None,
-        "product_id": claims.product_id if claims else None,
-        "lot": claims.lot if claims else None,
-        "star": claims.star if claims else None,
-        "certificate_id": claims.certificate_id if claims else None,
-        "valid_until": claims.valid_until if claims else None,
-        "certificate_status": (
-            result.certificate_status.value if result.certificate_status else None
-        ),
-        "recalled": result.recalled,
-        "recalls": [
-            {"lot_id": r.lot_id, "reason": r.reason, "decision": r.decision, "at": r.recalled_at}
-            for r in result.recalls
-        ],
-    }
+    label = services.get_label(get_session(), current_principal(), serial)
+    return Response(qr_png(encode(label_url(label))), mimetype="image/png")
 
 
 @blp.route("/labels/verify", methods=["POST"])
 @require_roles(*ALL_ROLES)
 @blp.arguments(VerifyRequestSchema)
 @blp.response(200, VerificationSchema)
-def verify_label(data: dict[str, Any]) -> dict[str, Any]:
+def verify_label(data: dict[str, Any]) -> Verification:
     """Verify a scanned label URL: signature, record, certificate status today, recalls."""
-    result = verify_url(
+    return verify_url(
         get_session(),
         get_keystore(),
         data["url"],
         today_vn(),
         current_app.config["EXPIRY_WINDOW_DAYS"],
     )
-    return verification_view(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from trace_service.api import PageArgs
 from trace_service.fields import Id, StrictBoolean
@@ -13,6 +13,7 @@ from trace_service.labels import payload, serials
 from trace_service.labels.build import lease_expired
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
 from trace_service.labels.services import claims_for
+from trace_service.labels.verify import Verification
 
 
 class PrintRunOrderSchema(Schema):
@@ -171,3 +172,34 @@ class VerificationSchema(Schema):
     certificate_status = fields.String(allow_none=True)
     recalled = fields.Boolean()
     recalls = fields.List(fields.Dict())
+
+    @pre_dump
+    def _view(self, result: Verification, **_kwargs: Any) -> dict[str, Any]:
+        return verification_view(result)
+
+
+def verification_view(result: Verification) -> dict[str, Any]:
+    # What a label claims is repeated only when our records back it: a forged label's star
+    # and certificate are not facts to show anyone.
+    claims = result.claims if result.run is not None else None
+    return {
+        "verdict": result.verdict,
+        "message": result.message,
+        "message_en": result.message_en,
+        "serial": claims.serial if claims else None,
+        "kid": claims.kid if claims else None,
+        "gtin": claims.gtin if claims else None,
+        "product_id": claims.product_id if claims else None,
+        "lot": claims.lot if claims else None,
+        "star": claims.star if claims else None,
+        "certificate_id": claims.certificate_id if claims else None,
+        "valid_until": claims.valid_until if claims else None,
+        "certificate_status": (
+            result.certificate_status.value if result.certificate_status else None
+        ),
+        "recalled": result.recalled,
+        "recalls": [
+            {"lot_id": r.lot_id, "reason": r.reason, "decision": r.decision, "at": r.recalled_at}
+            for r in result.recalls
+        ],
+    }

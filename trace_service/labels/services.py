@@ -2,7 +2,8 @@
 
 Ordering issues every label at once, in one transaction: a serial unique across the database
 and an Ed25519 signature each. Drawing the files (``build.py``) comes after and may fail and
-be resumed; it never makes new serials.
+be resumed; it never makes new serials. Runs and labels are found for an actor through the
+scoping layer (``auth/scoping.py``): another producer's answer as if they did not exist.
 """
 
 from __future__ import annotations
@@ -11,28 +12,31 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from trace_service.api import API_PREFIX
 from trace_service.audit.services import record_event
-from trace_service.auth.principal import Principal
+from trace_service.auth.scoping import check_owned, get_owned, scoped
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import may_label
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import Conflict, Forbidden, NotFound, Unavailable, field_error
 from trace_service.labels import payload, serials
-from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
+from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus, stamps_ordered
 from trace_service.labels.qrbatch import fit_version
 from trace_service.labels.tags import LabelTag
+from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.signing.keystore import KeyStore, Signer
 from trace_service.signing.service import scratch_secret
 from trace_service.trace.models import EventLot, Lot, TraceEvent
 from trace_service.trace.rules import EventKind
-from trace_service.trace.services import recalled_by
+from trace_service.trace.services import Trace, backward_trace, recalled_by
 from trace_service.trace.units import UNIT_VI
 
 # Labels are signed and inserted in slices, so a 100,000-label order never holds every row
@@ -81,11 +85,49 @@ def _owned_product(session: Session, actor: Principal, product_id: int) -> Produ
             "Chỉ chủ thể sản xuất hoặc văn phòng OCOP được đặt in tem.",
             "Only producers and the OCOP office may order labels.",
         )
-    product = session.get(Product, product_id)
-    # Another producer's product answers as if it did not exist, as everywhere else.
-    if product is None or (actor.is_producer and not actor.owns(product.producer_id)):
-        raise _not_found_product()
-    return product
+    return get_owned(session, actor, Product, product_id, _not_found_product)
+
+
+# -- finding runs and labels ----------------------------------------------------------------
+
+
+def _not_found_run() -> NotFound:
+    return NotFound("Không tìm thấy đợt in.", "No print run has this id.")
+
+
+def _not_found_label() -> NotFound:
+    return NotFound("Không có tem nào mang mã này.", "No label has this code.")
+
+
+def get_run(session: Session, actor: Principal, run_id: int) -> PrintRun:
+    return get_owned(session, actor, PrintRun, run_id, _not_found_run)
+
+
+def run_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    """Print runs, newest first, narrowed by product, lot or status."""
+    stmt = scoped(select(PrintRun).order_by(PrintRun.id.desc()), actor, PrintRun)
+    for name in ("product_id", "lot_id", "status"):
+        if args.get(name) is not None:
+            stmt = stmt.where(getattr(PrintRun, name) == args[name])
+    return stmt
+
+
+def run_labels_query(session: Session, actor: Principal, run_id: int) -> Select[Any]:
+    """The run's labels in sheet order."""
+    run = get_run(session, actor, run_id)
+    return select(Label).where(Label.run_id == run.id).order_by(Label.seq)
+
+
+def get_label(session: Session, actor: Principal, code: str) -> Label:
+    """A label by its code as printed or typed ("7k3m9-qxa2b-cdef4" works)."""
+    serial = serials.normalise_typed(code)
+    label = session.scalar(select(Label).where(Label.serial == serial)) if serial else None
+    return check_owned(actor, label, _not_found_label)
+
+
+def label_trace(session: Session, actor: Principal, code: str) -> Trace:
+    """Everything behind one label: its packed lot's every event, lot and area."""
+    return backward_trace(session, get_label(session, actor, code).run.lot)
 
 
 def _replayed(session: Session, producer_id: int, order: RunOrder) -> PrintRun | None:
@@ -167,16 +209,14 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
         raise field_error(
             "lot_id",
             vi=f"Lô {lot.code} tính bằng {UNIT_VI[lot.unit]}, chưa khai số đơn vị: hãy khai lô có "
-            f"bao nhiêu gói, chai… (unit_count, PATCH /api/v1/lots/{lot.id}) rồi đặt in tem, "
-            "mỗi đơn vị một tem.",
+            f"bao nhiêu gói, chai… (unit_count, PATCH {API_PREFIX}/lots/{lot.id}) rồi đặt in "
+            "tem, mỗi đơn vị một tem.",
             en=f"Lot {lot.code} is counted in {lot.unit}, not in units: declare how many units "
-            f"(bags, bottles…) it holds first, with PATCH /api/v1/lots/{lot.id} "
+            f"(bags, bottles…) it holds first, with PATCH {API_PREFIX}/lots/{lot.id} "
             '{"unit_count": N}; then stamps can be ordered, one per unit.',
         )
     # One stamp per packed unit: a lot of 400 bags takes at most 400 stamps in all runs.
-    already = session.scalar(
-        select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot.id)
-    )
+    already = stamps_ordered(session, lot.id)
     if already + quantity > units:
         left = max(units - already, 0)
         raise field_error(
@@ -230,6 +270,55 @@ def _label_certificate(
     return verdict.certificate
 
 
+def _new_run(
+    product: Product,
+    lot: Lot,
+    packing: TraceEvent,
+    certificate: Certificate,
+    order: RunOrder,
+    kid: str,
+    base: str,
+    actor: Principal,
+) -> PrintRun:
+    """The run as ordered: what every label of it will sign is kept on the run."""
+    return PrintRun(
+        producer_id=product.producer_id,
+        product_id=product.id,
+        lot_id=lot.id,
+        packing_event_id=packing.id,
+        certificate_id=certificate.id,
+        star=certificate.star,
+        valid_until=certificate.valid_until,
+        gtin=product.gtin14,
+        lot_code=lot.code,
+        quantity=order.quantity,
+        kid=kid,
+        base_url=base,
+        payload_version=payload.PAYLOAD_VERSION,
+        qr_version=0,
+        scratch=order.scratch,
+        idempotency_key=order.idempotency_key,
+        request_digest=order.digest(),
+        status=RunStatus.QUEUED,
+        created_by=actor.user_id,
+    )
+
+
+def _save_run(session: Session, run: PrintRun, order: RunOrder) -> PrintRun | None:
+    """Insert the run; None if the same Idempotency-Key was sent twice at once and the other
+    request made it (its run is then returned)."""
+    try:
+        with session.begin_nested():  # a savepoint: losing a race must not end the request
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        replayed = _replayed(session, run.producer_id, order)
+        if replayed is None:
+            raise
+        return replayed
+    return None
+
+
 def order_print_run(
     session: Session,
     actor: Principal,
@@ -248,56 +337,22 @@ def order_print_run(
     certificate = _label_certificate(session, product, order.certificate_id)
     base = _label_base(base_url)
     signer = store.signer()
-
-    run = PrintRun(
-        producer_id=product.producer_id,
-        product_id=product.id,
-        lot_id=lot.id,
-        packing_event_id=packing.id,
-        certificate_id=certificate.id,
-        star=certificate.star,
-        valid_until=certificate.valid_until,
-        gtin=product.gtin14,
-        lot_code=lot.code,
-        quantity=order.quantity,
-        kid=signer.kid,
-        base_url=base,
-        payload_version=payload.PAYLOAD_VERSION,
-        qr_version=0,
-        scratch=order.scratch,
-        idempotency_key=order.idempotency_key,
-        request_digest=order.digest(),
-        status=RunStatus.QUEUED,
-        created_by=actor.user_id,
-    )
-    try:
-        with session.begin_nested():  # a savepoint: losing a race must not end the request
-            session.add(run)
-            session.flush()
-    except IntegrityError:
-        # The same Idempotency-Key, sent twice at once: the other request made the run.
-        replayed = _replayed(session, product.producer_id, order)
-        if replayed is None:
-            raise
+    run = _new_run(product, lot, packing, certificate, order, signer.kid, base, actor)
+    replayed = _save_run(session, run, order)
+    if replayed is not None:
         return replayed, False
     scratch_key = scratch_secret(store) if order.scratch else None
     first_url = issue_labels(session, run, range(1, order.quantity + 1), signer, scratch_key)
     run.qr_version = fit_version(first_url)
-    record_event(
-        session,
-        actor,
-        LabelTag.RUN_ORDERED,
-        "print_run",
-        run.id,
-        {
-            "product_id": product.id,
-            "lot": lot.code,
-            "quantity": order.quantity,
-            "certificate": certificate.number,
-            "kid": signer.kid,
-            "scratch": order.scratch,
-        },
-    )
+    details = {
+        "product_id": product.id,
+        "lot": lot.code,
+        "quantity": order.quantity,
+        "certificate": certificate.number,
+        "kid": signer.kid,
+        "scratch": order.scratch,
+    }
+    record_event(session, actor, LabelTag.RUN_ORDERED, "print_run", run.id, details)
     return run, True
 
 

@@ -1,9 +1,9 @@
 """Audit tags of labels, for ``record_event``."""
 
-from enum import StrEnum
+from trace_service.audit.tags import EventTag
 
 
-class LabelTag(StrEnum):
+class LabelTag(EventTag):
     RUN_ORDERED = "label:print_run:ordered"
     RUN_BUILT = "label:print_run:built"
     RUN_FAILED = "label:print_run:failed"

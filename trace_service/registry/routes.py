@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trace_service.api import ApiBlueprint, page_schema, paginate, patch_schema
-from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
-from trace_service.auth.principal import Role
+from trace_service.api import API_PREFIX, ApiBlueprint, page_schema, paginate, patch_schema
 from trace_service.clock import today_vn
 from trace_service.db import get_session
+from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
 from trace_service.registry import services
 from trace_service.registry.models import AdministrativeUnit, Producer, Product, RawMaterialArea
 from trace_service.registry.schemas import (
@@ -22,19 +21,18 @@ from trace_service.registry.schemas import (
     ProductSchema,
 )
 
-PREFIX = "/api/v1"
 units = ApiBlueprint(
     "admin_units",
     __name__,
-    url_prefix=PREFIX,
+    url_prefix=API_PREFIX,
     description="Provinces, districts and communes, with their history",
 )
 producers = ApiBlueprint(
-    "producers", __name__, url_prefix=PREFIX, description="OCOP producers (chủ thể OCOP)"
+    "producers", __name__, url_prefix=API_PREFIX, description="OCOP producers (chủ thể OCOP)"
 )
-products = ApiBlueprint("products", __name__, url_prefix=PREFIX, description="Products")
+products = ApiBlueprint("products", __name__, url_prefix=API_PREFIX, description="Products")
 areas = ApiBlueprint(
-    "areas", __name__, url_prefix=PREFIX, description="Raw-material areas (vùng nguyên liệu)"
+    "areas", __name__, url_prefix=API_PREFIX, description="Raw-material areas (vùng nguyên liệu)"
 )
 WRITERS = (Role.ADMIN, Role.PRODUCER)
 

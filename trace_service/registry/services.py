@@ -1,21 +1,28 @@
 """Registry operations. Every function takes the session and the acting principal, applies the
-rule "a producer only sees and changes its own", flushes, audits, and never commits."""
+rule "a producer only sees and changes its own" (``auth/scoping.py``), flushes, audits,
+announces the change (``registry/signals.py``), and never commits.
+
+What the layers above hold over these records (a product with OCOP history is not deleted,
+a certified product's identity is the office's to change) they register in
+``registry/hooks.py``."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, String, cast, exists, or_, select
+from blinker import NamedSignal
+from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from trace_service.audit.services import changes, record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import User
-from trace_service.auth.principal import Principal
-from trace_service.certificates.models import Certificate, Evaluation
+from trace_service.auth.scoping import get_owned, may_act_for, scoped
 from trace_service.errors import Conflict, Forbidden, NotFound, field_error
+from trace_service.principal import Principal
+from trace_service.registry import hooks, signals
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import (
     AdministrativeUnit,
@@ -26,9 +33,6 @@ from trace_service.registry.models import (
 )
 from trace_service.registry.validators import gtin14
 from trace_service.text import fold, like_pattern
-from trace_service.trace.models import Lot, TraceEvent
-
-M = TypeVar("M", AdministrativeUnit, Producer, Product, RawMaterialArea)
 
 
 def _snapshot(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -39,6 +43,18 @@ def _search(stmt: Select[Any], model: Any, q: str | None) -> Select[Any]:
     if q:
         stmt = stmt.where(model.search_key.like(like_pattern(fold(q)), escape="\\"))
     return stmt
+
+
+def _announce(
+    signal: NamedSignal,
+    session: Session,
+    actor: Principal,
+    record: Any,
+    change: str,
+    details: dict[str, Any],
+) -> None:
+    """Tell the layers above (registry/signals.py), after the flush, within the unit of work."""
+    signal.send(record, session=session, actor=actor, change=change, changes=details)
 
 
 def _json_contains(column: Any, value: str) -> Any:
@@ -221,9 +237,7 @@ def _not_found_producer() -> NotFound:
 
 
 def producer_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
-    stmt = select(Producer).options(selectinload(Producer.commune))
-    if actor.is_producer:
-        stmt = stmt.where(Producer.id == actor.producer_id)
+    stmt = scoped(select(Producer).options(selectinload(Producer.commune)), actor, Producer)
     if "kind" in args:
         stmt = stmt.where(Producer.kind == args["kind"])
     if "commune_id" in args:
@@ -234,10 +248,7 @@ def producer_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
 
 
 def get_producer(session: Session, actor: Principal, producer_id: int) -> Producer:
-    producer = session.get(Producer, producer_id)
-    if producer is None or (actor.is_producer and not actor.owns(producer.id)):
-        raise _not_found_producer()
-    return producer
+    return get_owned(session, actor, Producer, producer_id, _not_found_producer)
 
 
 def _check_registration_free(session: Session, code: str, own_id: int | None = None) -> None:
@@ -258,14 +269,9 @@ def create_producer(
     producer = Producer(**{k: data.get(k) for k in PRODUCER_FIELDS})
     session.add(producer)
     session.flush()
-    record_event(
-        session,
-        actor,
-        Tag.PRODUCER_CREATED,
-        "producer",
-        producer.id,
-        _snapshot(producer, PRODUCER_FIELDS),
-    )
+    snapshot = _snapshot(producer, PRODUCER_FIELDS)
+    record_event(session, actor, Tag.PRODUCER_CREATED, "producer", producer.id, snapshot)
+    _announce(signals.producer_changed, session, actor, producer, "created", snapshot)
     return producer
 
 
@@ -288,38 +294,30 @@ def update_producer(
         if key in data:
             setattr(producer, key, data[key])
     session.flush()
-    record_event(
-        session,
-        actor,
-        Tag.PRODUCER_UPDATED,
-        "producer",
-        producer.id,
-        changes(before, _snapshot(producer, PRODUCER_FIELDS)),
-    )
+    details = changes(before, _snapshot(producer, PRODUCER_FIELDS))
+    record_event(session, actor, Tag.PRODUCER_UPDATED, "producer", producer.id, details)
+    _announce(signals.producer_changed, session, actor, producer, "updated", details)
     return producer
 
 
 def delete_producer(session: Session, actor: Principal, producer: Producer) -> None:
-    for model, what in (
-        (Product, "products"),
-        (RawMaterialArea, "raw-material areas"),
-        (User, "user accounts"),
-    ):
-        if session.scalar(select(exists().where(model.producer_id == producer.id))):
-            raise Conflict(
-                "Chủ thể còn sản phẩm, vùng nguyên liệu hoặc tài khoản; không thể xóa.",
-                f"The producer still has {what}; remove them first.",
-            )
-    record_event(
-        session,
-        actor,
-        Tag.PRODUCER_DELETED,
-        "producer",
-        producer.id,
-        _snapshot(producer, PRODUCER_FIELDS),
-    )
+    hooks.check_not_referred(session, producer)
+    snapshot = _snapshot(producer, PRODUCER_FIELDS)
+    record_event(session, actor, Tag.PRODUCER_DELETED, "producer", producer.id, snapshot)
     session.delete(producer)
     session.flush()
+    _announce(signals.producer_changed, session, actor, producer, "deleted", snapshot)
+
+
+_STILL_HAS = "Chủ thể còn sản phẩm, vùng nguyên liệu hoặc tài khoản; không thể xóa."
+for _column, _what in (
+    (Product.producer_id, "products"),
+    (RawMaterialArea.producer_id, "raw-material areas"),
+    (User.producer_id, "user accounts"),
+):
+    hooks.refuse_delete_while_referred(
+        Producer, _column, _STILL_HAS, f"The producer still has {_what}; remove them first."
+    )
 
 
 # -- products and areas: owned by a producer ----------------------------------------------
@@ -328,8 +326,8 @@ def delete_producer(session: Session, actor: Principal, producer: Producer) -> N
 def _owner_for_new(session: Session, actor: Principal, data: dict[str, Any]) -> int:
     """The producer a new product or area belongs to: a producer's own, or the admin's choice."""
     if actor.is_producer:
-        requested = data.get("producer_id", actor.producer_id)
-        if requested != actor.producer_id:
+        requested: int | None = data.get("producer_id", actor.producer_id)
+        if requested is None or not may_act_for(actor, requested):
             raise Forbidden(
                 "Chủ thể chỉ được tạo dữ liệu cho chính mình.",
                 "A producer may only create records for its own producer.",
@@ -341,7 +339,8 @@ def _owner_for_new(session: Session, actor: Principal, data: dict[str, Any]) -> 
         )
     if session.get(Producer, data["producer_id"]) is None:
         raise field_error("producer_id", vi="Không có chủ thể này.", en="No producer has this id.")
-    return data["producer_id"]
+    producer_id: int = data["producer_id"]
+    return producer_id
 
 
 def _check_owner_change(session: Session, actor: Principal, obj: Any, data: dict[str, Any]) -> None:
@@ -354,17 +353,6 @@ def _check_owner_change(session: Session, actor: Principal, obj: Any, data: dict
         )
     if session.get(Producer, data["producer_id"]) is None:
         raise field_error("producer_id", vi="Không có chủ thể này.", en="No producer has this id.")
-
-
-def _get_owned(
-    session: Session, actor: Principal, model: type[M], obj_id: int, missing: NotFound
-) -> M:
-    obj = session.get(model, obj_id)
-    # Another producer's record is reported missing, not forbidden: its existence is not theirs
-    # to learn.
-    if obj is None or (actor.is_producer and not actor.owns(obj.producer_id)):
-        raise missing
-    return obj
 
 
 PRODUCT_FIELDS = (
@@ -382,8 +370,7 @@ PRODUCT_FIELDS = (
 
 def product_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     stmt = select(Product).options(selectinload(Product.listings), selectinload(Product.producer))
-    if actor.is_producer:
-        stmt = stmt.where(Product.producer_id == actor.producer_id)
+    stmt = scoped(stmt, actor, Product)
     if "producer_id" in args:
         stmt = stmt.where(Product.producer_id == args["producer_id"])
     if "product_group" in args:
@@ -400,14 +387,12 @@ def product_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     return _search(stmt, Product, args.get("q")).order_by(Product.id)
 
 
+def _not_found_product() -> NotFound:
+    return NotFound("Không tìm thấy sản phẩm.", "No product has this id.")
+
+
 def get_product(session: Session, actor: Principal, product_id: int) -> Product:
-    return _get_owned(
-        session,
-        actor,
-        Product,
-        product_id,
-        NotFound("Không tìm thấy sản phẩm.", "No product has this id."),
-    )
+    return get_owned(session, actor, Product, product_id, _not_found_product)
 
 
 def _check_gtin_free(session: Session, gtin: str | None, own_id: int | None = None) -> None:
@@ -458,9 +443,9 @@ def create_product(session: Session, actor: Principal, data: dict[str, Any]) -> 
     _set_listings(product, data.get("listings", []))
     session.add(product)
     session.flush()
-    record_event(
-        session, actor, Tag.PRODUCT_CREATED, "product", product.id, _product_snapshot(product)
-    )
+    snapshot = _product_snapshot(product)
+    record_event(session, actor, Tag.PRODUCT_CREATED, "product", product.id, snapshot)
+    _announce(signals.product_changed, session, actor, product, "created", snapshot)
     return product
 
 
@@ -468,7 +453,7 @@ def update_product(
     session: Session, actor: Principal, product: Product, data: dict[str, Any]
 ) -> Product:
     _check_owner_change(session, actor, product, data)
-    _check_certified_identity(session, actor, product, data)
+    hooks.run_product_checks(session, actor, product, data)
     if "gtin" in data:
         _check_gtin_free(session, data["gtin"], product.id)
     before = _product_snapshot(product)
@@ -479,53 +464,19 @@ def update_product(
     if "listings" in data:
         _set_listings(product, data["listings"])
     session.flush()
-    record_event(
-        session,
-        actor,
-        Tag.PRODUCT_UPDATED,
-        "product",
-        product.id,
-        changes(before, _product_snapshot(product)),
-    )
+    details = changes(before, _product_snapshot(product))
+    record_event(session, actor, Tag.PRODUCT_UPDATED, "product", product.id, details)
+    _announce(signals.product_changed, session, actor, product, "updated", details)
     return product
 
 
-# What the OCOP council rated: a producer may not change it under a certificate's star.
-CERTIFIED_IDENTITY = ("name_vi", "product_group", "gtin")
-
-
-def _check_certified_identity(
-    session: Session, actor: Principal, product: Product, data: dict[str, Any]
-) -> None:
-    if not actor.is_producer:
-        return
-    changed = [k for k in CERTIFIED_IDENTITY if k in data and data[k] != getattr(product, k)]
-    certified = session.scalar(select(exists().where(Certificate.product_id == product.id)))
-    if changed and certified:
-        raise Forbidden(
-            "Sản phẩm đã được chứng nhận OCOP: muốn đổi tên, nhóm sản phẩm hoặc mã GTIN, "
-            "liên hệ văn phòng OCOP tỉnh (có thể phải đánh giá lại).",
-            f"The product is OCOP-certified; only the province office may change "
-            f"{', '.join(changed)} (a different product needs its own evaluation).",
-        )
-
-
 def delete_product(session: Session, actor: Principal, product: Product) -> None:
-    history = (
-        exists().where(Evaluation.product_id == product.id),
-        exists().where(Certificate.product_id == product.id),
-        exists().where(Lot.product_id == product.id),
-    )
-    if any(session.scalar(select(check)) for check in history):
-        raise Conflict(
-            "Sản phẩm đã được đánh giá OCOP; lịch sử được giữ lại, không thể xóa.",
-            "The product has OCOP evaluations or certificates; its history is kept.",
-        )
-    record_event(
-        session, actor, Tag.PRODUCT_DELETED, "product", product.id, _product_snapshot(product)
-    )
+    hooks.check_not_referred(session, product)
+    snapshot = _product_snapshot(product)
+    record_event(session, actor, Tag.PRODUCT_DELETED, "product", product.id, snapshot)
     session.delete(product)
     session.flush()
+    _announce(signals.product_changed, session, actor, product, "deleted", snapshot)
 
 
 AREA_FIELDS = (
@@ -543,8 +494,7 @@ def area_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     stmt = select(RawMaterialArea).options(
         selectinload(RawMaterialArea.producer), selectinload(RawMaterialArea.commune)
     )
-    if actor.is_producer:
-        stmt = stmt.where(RawMaterialArea.producer_id == actor.producer_id)
+    stmt = scoped(stmt, actor, RawMaterialArea)
     if "producer_id" in args:
         stmt = stmt.where(RawMaterialArea.producer_id == args["producer_id"])
     if "commune_id" in args:
@@ -557,9 +507,12 @@ def area_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     return _search(stmt, RawMaterialArea, args.get("q")).order_by(RawMaterialArea.id)
 
 
+def _not_found_area() -> NotFound:
+    return NotFound("Không tìm thấy vùng nguyên liệu.", "No raw-material area has this id.")
+
+
 def get_area(session: Session, actor: Principal, area_id: int) -> RawMaterialArea:
-    missing = NotFound("Không tìm thấy vùng nguyên liệu.", "No raw-material area has this id.")
-    return _get_owned(session, actor, RawMaterialArea, area_id, missing)
+    return get_owned(session, actor, RawMaterialArea, area_id, _not_found_area)
 
 
 def _area_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -583,7 +536,9 @@ def create_area(
     area.producer_id = producer_id
     session.add(area)
     session.flush()
-    record_event(session, actor, Tag.AREA_CREATED, "area", area.id, _snapshot(area, AREA_FIELDS))
+    snapshot = _snapshot(area, AREA_FIELDS)
+    record_event(session, actor, Tag.AREA_CREATED, "area", area.id, snapshot)
+    _announce(signals.area_changed, session, actor, area, "created", snapshot)
     return area
 
 
@@ -597,23 +552,16 @@ def update_area(
     for key, value in _area_values(data).items():
         setattr(area, key, value)
     session.flush()
-    record_event(
-        session,
-        actor,
-        Tag.AREA_UPDATED,
-        "area",
-        area.id,
-        changes(before, _snapshot(area, AREA_FIELDS)),
-    )
+    details = changes(before, _snapshot(area, AREA_FIELDS))
+    record_event(session, actor, Tag.AREA_UPDATED, "area", area.id, details)
+    _announce(signals.area_changed, session, actor, area, "updated", details)
     return area
 
 
 def delete_area(session: Session, actor: Principal, area: RawMaterialArea) -> None:
-    if session.scalar(select(exists().where(TraceEvent.area_id == area.id))):
-        raise Conflict(
-            "Vùng nguyên liệu đã có sự kiện truy xuất (thu hoạch); lịch sử được giữ lại.",
-            "The area has traceability events (harvests); its history is kept.",
-        )
-    record_event(session, actor, Tag.AREA_DELETED, "area", area.id, _snapshot(area, AREA_FIELDS))
+    hooks.check_not_referred(session, area)
+    snapshot = _snapshot(area, AREA_FIELDS)
+    record_event(session, actor, Tag.AREA_DELETED, "area", area.id, snapshot)
     session.delete(area)
     session.flush()
+    _announce(signals.area_changed, session, actor, area, "deleted", snapshot)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
+from trace_service.principal import Principal
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit
 from trace_service.registry.units_data import UNITS

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import record_event
-from trace_service.auth.principal import system_principal
 from trace_service.db import session_scope
 from trace_service.errors import Unavailable
+from trace_service.principal import system_principal
 from trace_service.signing.keystore import KeyRole, KeyStatus, KeyStore
 from trace_service.signing.tags import SigningTag
 from trace_service.signing.trustlist import signed_trust_list

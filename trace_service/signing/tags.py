@@ -1,9 +1,9 @@
-"""Audit tags of key management, for ``record_event`` (which accepts any ``StrEnum``)."""
+"""Audit tags of key management, for ``record_event``."""
 
-from enum import StrEnum
+from trace_service.audit.tags import EventTag
 
 
-class SigningTag(StrEnum):
+class SigningTag(EventTag):
     KEY_CREATED = "signing:key:created"
     KEY_ROTATED = "signing:key:rotated"
     KEY_RETIRED = "signing:key:retired"

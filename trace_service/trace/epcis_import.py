@@ -27,14 +27,16 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trace_service.auth.principal import Principal
+from trace_service.auth.scoping import scoped
 from trace_service.errors import DomainError, InvalidInput, Unavailable
+from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.trace import services
 from trace_service.trace.epcis import schema_errors
 from trace_service.trace.models import Lot
 from trace_service.trace.rules import MAX_YIELD
 from trace_service.trace.schemas import (
+    EpcisEventResultSchema,
     HarvestSchema,
     ObservationSchema,
     PackingSchema,
@@ -77,6 +79,7 @@ class EventResult:
 class EpcisImportReport:
     events: list[EventResult]
     imported: int
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -180,10 +183,8 @@ def _existing_lot(
     code, _ = _lot_code(reading, item.get("epcClass"), (*where, "epcClass"))
     if code is None:
         return None
-    stmt = select(Lot).where(Lot.code == code)
-    if actor.is_producer:  # another producer's lot is as unknown as one that does not exist
-        stmt = stmt.where(Lot.producer_id == actor.producer_id)
-    lot = session.scalar(stmt)
+    # Another producer's lot is as unknown as one that does not exist.
+    lot = session.scalar(scoped(select(Lot).where(Lot.code == code), actor, Lot))
     if lot is None:
         reading.fail((*where, "epcClass"), f"No lot {code!r} of yours is known here.")
     return lot
@@ -216,9 +217,7 @@ def _new_lot(
         f"{key}.material": ("ocop:material",),
     }
     if gtin is not None:
-        stmt = select(Product.id).where(Product.gtin14 == gtin)
-        if actor.is_producer:
-            stmt = stmt.where(Product.producer_id == actor.producer_id)
+        stmt = scoped(select(Product.id).where(Product.gtin14 == gtin), actor, Product)
         spec["product_id"] = session.scalar(stmt)
         if spec["product_id"] is None:
             reading.fail((*where, "epcClass"), f"No product of yours has GTIN {gtin}.")
@@ -275,7 +274,7 @@ def _transformation(
 ) -> tuple[_Reading, Schema]:
     reading = _Reading()
     _common(reading, event)
-    inputs = []
+    inputs: list[dict[str, Any]] = []
     for i, item in _items(event, "inputQuantityList"):
         where = ("inputQuantityList", i)
         lot = _existing_lot(session, actor, reading, item, where)
@@ -311,7 +310,7 @@ def _observation(
     reading = _Reading()
     _common(reading, event)
     reading.put("kind", _OBSERVATIONS[_step(event)], ("bizStep",))
-    lots = []
+    lots: list[dict[str, Any]] = []
     for i, item in _items(event, "quantityList"):
         where = ("quantityList", i)
         lot = _existing_lot(session, actor, reading, item, where)
@@ -442,10 +441,34 @@ def import_epcis(
                 relative = json_path(where).removeprefix("$").removeprefix(".")
                 result.problems += [f"{relative}: {m}" if relative else m for m in messages]
         results.append(result)
-    report = EpcisImportReport(sorted(results, key=lambda r: r.index), 0)
+    report = EpcisImportReport(sorted(results, key=lambda r: r.index), 0, dry_run)
     if dry_run or not report.ok:
         outer.rollback()
     else:
         outer.commit()
         report.imported = len(results)
+    return report
+
+
+def import_or_refuse(
+    session: Session,
+    actor: Principal,
+    document: dict[str, Any],
+    *,
+    dry_run: bool,
+    schema_file: str | None = None,
+    yields: dict[str, Decimal] = MAX_YIELD,
+) -> EpcisImportReport:
+    """``import_epcis`` as a request answers it: an import with a refused event imports
+    nothing and is refused itself (422, naming each refused event); a dry run reports."""
+    report = import_epcis(
+        session, actor, document, dry_run=dry_run, schema_file=schema_file, yields=yields
+    )
+    if not report.ok and not dry_run:
+        refused = EpcisEventResultSchema(many=True).dump([e for e in report.events if e.problems])
+        raise InvalidInput(
+            "Có sự kiện bị từ chối; không nhập sự kiện nào.",
+            "Some events were refused; nothing was imported.",
+            errors={"json": report.errors, "events": refused},
+        )
     return report

@@ -4,6 +4,7 @@ above, with the producer, country, place of production, area and harvest dates."
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from trace_service.trace.rules import EventKind
@@ -17,6 +18,10 @@ def _rounded(coordinates: Any) -> Any:
     if isinstance(coordinates, list):
         return [_rounded(c) for c in coordinates]
     return round(float(coordinates), COORDINATE_DECIMALS)
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def plots_feature_collection(trace: Trace) -> dict[str, Any]:
@@ -51,8 +56,8 @@ def plots_feature_collection(trace: Trace) -> dict[str, Any]:
                     + (f", {commune.parent.name}" if commune.parent else ""),
                     "Area": float(area.area_ha),
                     "AreaUnit": "ha",
-                    "HarvestStart": min((d[0] for d in dates if d[0]), default=None),
-                    "HarvestEnd": max((d[1] for d in dates if d[1]), default=None),
+                    "HarvestStart": _day(min((d[0] for d in dates if d[0]), default=None)),
+                    "HarvestEnd": _day(max((d[1] for d in dates if d[1]), default=None)),
                     "plot_id": area.id,
                     "plot_name": area.name,
                     "eudr_ready": not problems,
@@ -60,8 +65,4 @@ def plots_feature_collection(trace: Trace) -> dict[str, Any]:
                 },
             }
         )
-    for feature in features:
-        for key in ("HarvestStart", "HarvestEnd"):
-            value = feature["properties"][key]
-            feature["properties"][key] = value.isoformat() if value else None
     return {"type": "FeatureCollection", "features": features}

@@ -114,7 +114,7 @@ def _view(
         }
     if event.process and event.kind == EventKind.TRANSFORMATION:
         extensions["ocop:processingKind"] = event.process
-    certifications = ()
+    certifications: tuple[Certification, ...] = ()
     if event.kind == EventKind.PACKING:
         certifications = _certifications(
             session, event, [i.lot for i in event.lots if i.role == "output"]

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+from trace_service.registry import hooks as registry_hooks
 from trace_service.registry.models import Producer, Product, RawMaterialArea
 from trace_service.trace.files import download_name
 from trace_service.trace.units import Unit
@@ -172,3 +173,19 @@ class Attachment(Base):
     def download_name(self) -> str:
         """The name it downloads under: as uploaded, with the extension of its type."""
         return download_name(self.filename, self.content_type)
+
+
+# What the trace record keeps the registry from deleting (registry/hooks.py): declared with the
+# models, so wherever lots and events exist the registry knows of them.
+registry_hooks.refuse_delete_while_referred(
+    Product,
+    Lot.product_id,
+    "Sản phẩm đã có lô hàng trong hồ sơ truy xuất; lịch sử được giữ lại, không thể xóa.",
+    "The product has lots in the traceability record; its history is kept.",
+)
+registry_hooks.refuse_delete_while_referred(
+    RawMaterialArea,
+    TraceEvent.area_id,
+    "Vùng nguyên liệu đã có sự kiện truy xuất (thu hoạch); lịch sử được giữ lại.",
+    "The area has traceability events (harvests); its history is kept.",
+)

@@ -6,25 +6,23 @@ import json
 from typing import Any
 
 from flask import Response, current_app
-from flask_smorest.fields import Upload
-from marshmallow import INCLUDE, Schema, fields
 
-from trace_service.api import ApiBlueprint, accepts_files, page_schema, paginate
-from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
-from trace_service.auth.principal import Role
+from trace_service.api import API_PREFIX, ApiBlueprint, accepts_files, page_schema, paginate
 from trace_service.db import get_session, utcnow
-from trace_service.errors import InvalidInput
-from trace_service.registry import services as registry
-from trace_service.trace import epcis_import, services
-from trace_service.trace.completeness import completeness
-from trace_service.trace.eudr import plots_feature_collection
-from trace_service.trace.export import lot_history_document
+from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
+from trace_service.trace import documents, epcis_import, services
+from trace_service.trace.epcis_import import EpcisImportReport
 from trace_service.trace.files import content_disposition
 from trace_service.trace.models import Attachment, Lot, Recall, TraceEvent
 from trace_service.trace.rules import max_yields
 from trace_service.trace.schemas import (
+    AttachmentFileSchema,
     AttachmentSchema,
+    CompletenessItemSchema,
     CorrectionSchema,
+    EpcisDocumentSchema,
+    EpcisImportQuerySchema,
+    EpcisImportReportSchema,
     HarvestSchema,
     LotQuerySchema,
     LotSchema,
@@ -41,7 +39,7 @@ from trace_service.trace.schemas import (
 blp = ApiBlueprint(
     "trace",
     __name__,
-    url_prefix="/api/v1",
+    url_prefix=API_PREFIX,
     description="Lots and their events, from raw-material area to packed unit",
 )
 WRITERS = (Role.ADMIN, Role.PRODUCER)
@@ -131,11 +129,7 @@ def declare_lot_units(data: dict[str, Any], lot_id: int) -> Lot:
 def trace_lot(args: dict[str, Any], lot_id: int) -> services.Trace:
     """Every lot, event and raw-material area behind a lot (`backward`), or everything made
     from it (`forward`, for recalls)."""
-    session, actor = get_session(), current_principal()
-    lot = services.get_lot(session, actor, lot_id)
-    if args["direction"] == "forward":
-        return services.forward_trace(session, lot)
-    return services.backward_trace(session, lot)
+    return services.trace_lot(get_session(), current_principal(), lot_id, args["direction"])
 
 
 @blp.route("/areas/<id:area_id>/trace")
@@ -143,9 +137,7 @@ def trace_lot(args: dict[str, Any], lot_id: int) -> services.Trace:
 @blp.response(200, TraceSchema)
 def trace_area(area_id: int) -> services.Trace:
     """Everything harvested at a raw-material area and made from it."""
-    session = get_session()
-    registry.get_area(session, current_principal(), area_id)
-    return services.area_trace(session, area_id)
+    return services.trace_area(get_session(), current_principal(), area_id)
 
 
 @blp.route("/lots/<id:lot_id>/recall", methods=["POST"])
@@ -164,19 +156,12 @@ def recall_lot(data: dict[str, Any], lot_id: int) -> Recall:
 def lot_epcis(lot_id: int) -> Response:
     """The lot's whole history (every event behind it, and recalls) as an EPCIS 2.0 JSON-LD
     document, using CBV steps and GS1 Digital Link identifiers."""
-    session, actor = get_session(), current_principal()
-    lot = services.get_lot(session, actor, lot_id)
-    document = lot_history_document(
-        session,
-        lot,
-        services.backward_trace(session, lot),
-        current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
-        utcnow(),
-    )
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    document = documents.lot_epcis(get_session(), current_principal(), lot_id, base, utcnow())
     return Response(
-        json.dumps(document, ensure_ascii=False, allow_nan=False),
+        json.dumps(document.body, ensure_ascii=False, allow_nan=False),
         mimetype="application/ld+json",
-        headers={"Content-Disposition": f'inline; filename="lot-{lot.id}-epcis.json"'},
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
     )
 
 
@@ -186,21 +171,11 @@ def lot_epcis(lot_id: int) -> Response:
 def lot_plots(lot_id: int) -> Response:
     """The plots behind a lot as the EU deforestation rule asks (GeoJSON, WGS84, a point up to
     4 ha, a polygon above; `eudr_ready` says whether each plot meets that)."""
-    session = get_session()
-    lot = services.get_lot(session, current_principal(), lot_id)
-    collection = plots_feature_collection(services.backward_trace(session, lot))
+    collection = documents.lot_plots(get_session(), current_principal(), lot_id)
     return Response(
         json.dumps(collection, ensure_ascii=False, allow_nan=False),
         mimetype="application/geo+json",
     )
-
-
-class CompletenessItemSchema(Schema):
-    key = fields.String()
-    label = fields.String()
-    label_en = fields.String()
-    present = fields.Boolean()
-    detail = fields.String()
 
 
 @blp.route("/products/<id:product_id>/traceability")
@@ -208,41 +183,7 @@ class CompletenessItemSchema(Schema):
 @blp.response(200, CompletenessItemSchema(many=True))
 def product_traceability(product_id: int) -> list[Any]:
     """Which of the ten minimum traceability items (Circular 02/2024/TT-BKHCN) the product has."""
-    session = get_session()
-    return completeness(session, registry.get_product(session, current_principal(), product_id))
-
-
-class EpcisDocumentSchema(Schema):
-    """An EPCIS 2.0 JSON(-LD) document; checked in full against GS1's schema by the service."""
-
-    class Meta:
-        unknown = INCLUDE
-
-    type = fields.String(required=True)
-    epcisBody = fields.Dict(required=True)
-
-
-class EpcisImportQuerySchema(Schema):
-    dry_run = fields.Boolean(load_default=False)
-
-
-class EpcisEventResultSchema(Schema):
-    index = fields.Integer(metadata={"description": "Place in the document's eventList"})
-    event_id = fields.String(allow_none=True)
-    type = fields.String(allow_none=True)
-    problems = fields.List(fields.String())
-    errors = fields.Dict(
-        keys=fields.String(),
-        values=fields.List(fields.String()),
-        metadata={"description": "Messages by JSON path in the document"},
-    )
-
-
-class EpcisImportReportSchema(Schema):
-    ok = fields.Boolean()
-    dry_run = fields.Boolean()
-    imported = fields.Integer()
-    events = fields.List(fields.Nested(EpcisEventResultSchema))
+    return documents.product_traceability(get_session(), current_principal(), product_id)
 
 
 @blp.route("/trace/epcis", methods=["POST"])
@@ -250,10 +191,10 @@ class EpcisImportReportSchema(Schema):
 @blp.arguments(EpcisImportQuerySchema, location="query")
 @blp.arguments(EpcisDocumentSchema)
 @blp.response(200, EpcisImportReportSchema)
-def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> EpcisImportReport:
     """Import a partner's EPCIS 2.0 document of harvests, transformations and observations:
     checked against GS1's schema, then every event or none (`?dry_run=true` only reports)."""
-    report = epcis_import.import_epcis(
+    return epcis_import.import_or_refuse(
         get_session(),
         current_principal(),
         document,
@@ -261,23 +202,6 @@ def import_epcis(query: dict[str, Any], document: dict[str, Any]) -> dict[str, A
         schema_file=current_app.config["EPCIS_SCHEMA"] or None,
         yields=max_yields(current_app.config["MAX_YIELDS"]),
     )
-    if not report.ok and not query["dry_run"]:
-        refused = EpcisEventResultSchema(many=True).dump([e for e in report.events if e.problems])
-        raise InvalidInput(
-            "Có sự kiện bị từ chối; không nhập sự kiện nào.",
-            "Some events were refused; nothing was imported.",
-            errors={"json": report.errors, "events": refused},
-        )
-    return {
-        "ok": report.ok,
-        "dry_run": query["dry_run"],
-        "imported": report.imported,
-        "events": report.events,
-    }
-
-
-class AttachmentFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "PDF, PNG or JPEG"})
 
 
 @blp.route("/trace/events/<id:event_id>/attachments", methods=["POST"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import INCLUDE, Schema, fields, validate
 
-from trace_service.api import PageArgs
+from trace_service.api import API_PREFIX, PageArgs
 from trace_service.fields import Id, StrictFloat, Text
 from trace_service.trace.rules import RecorderRole
 from trace_service.trace.units import Unit
@@ -168,7 +169,7 @@ class AttachmentSchema(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    url = fields.Function(lambda a: f"/api/v1/trace/events/{a.event_id}/attachments/{a.id}")
+    url = fields.Function(lambda a: f"{API_PREFIX}/trace/events/{a.event_id}/attachments/{a.id}")
     created_at = fields.DateTime()
 
 
@@ -236,11 +237,59 @@ class TraceSchema(Schema):
     events = fields.List(fields.Nested(TraceEventSchema))
     areas = fields.List(fields.Nested(AreaRefSchema))
     recalls = fields.List(fields.Nested(RecallSchema))
-    print_runs = fields.List(fields.Nested(PrintRunRefSchema))
-    labels = fields.Integer(metadata={"description": "Labels issued on the traced lots"})
+    # Added to every trace by the labels layer (trace/hooks.py: Trace.parts).
+    print_runs = fields.List(fields.Nested(PrintRunRefSchema), attribute="parts.print_runs")
+    labels = fields.Integer(
+        attribute="parts.labels", metadata={"description": "Labels issued on the traced lots"}
+    )
 
 
 class TraceQuerySchema(Schema):
     direction = fields.String(
         load_default="backward", validate=validate.OneOf(["backward", "forward"])
     )
+
+
+class CompletenessItemSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    label_en = fields.String()
+    present = fields.Boolean()
+    detail = fields.String()
+
+
+class EpcisDocumentSchema(Schema):
+    """An EPCIS 2.0 JSON(-LD) document; checked in full against GS1's schema by the service."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True)
+    epcisBody = fields.Dict(required=True)
+
+
+class EpcisImportQuerySchema(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class EpcisEventResultSchema(Schema):
+    index = fields.Integer(metadata={"description": "Place in the document's eventList"})
+    event_id = fields.String(allow_none=True)
+    type = fields.String(allow_none=True)
+    problems = fields.List(fields.String())
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by JSON path in the document"},
+    )
+
+
+class EpcisImportReportSchema(Schema):
+    ok = fields.Boolean()
+    dry_run = fields.Boolean()
+    imported = fields.Integer()
+    events = fields.List(fields.Nested(EpcisEventResultSchema))
+
+
+class AttachmentFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "PDF, PNG or JPEG"})

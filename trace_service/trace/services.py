@@ -1,28 +1,34 @@
 """Recording what happened to lots, and walking their genealogy.
 
 Every recording function checks the rules (order in time, positive quantities in known
-units, yields, ownership), writes the event, its lots and the genealogy links, audits, and
-flushes; none commits. Trace queries are recursive SQL, the same on SQLite and PostgreSQL.
+units, yields, ownership through ``auth/scoping.py``), writes the event, its lots and the
+genealogy links, audits, and flushes; none commits. Recalls and corrections are announced
+(``trace/signals.py``) to the layers above. Trace queries are recursive SQL, the same on
+SQLite and PostgreSQL; what the layers above add to a trace, or hold over a lot's unit
+count, they register in ``trace/hooks.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, func, literal, select
+from sqlalchemy import BigInteger, Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal, Role
+from trace_service.auth.scoping import get_owned, may_act_for, scoped
 from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from trace_service.labels.models import PrintRun
+from trace_service.principal import Principal, Role
 from trace_service.registry.models import Product, RawMaterialArea
+from trace_service.registry.services import get_area
+from trace_service.trace import hooks, signals
 from trace_service.trace.files import clean_name, sniff
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
 from trace_service.trace.rules import MAX_YIELD, OFFICIAL_KINDS, EventKind, RecorderRole
@@ -35,17 +41,22 @@ def _lot_not_found() -> NotFound:
     return NotFound("Không tìm thấy lô hàng.", "No lot has this id.")
 
 
+def _not_yours(field_name: str, vi: str, en: str) -> Callable[[], InvalidInput]:
+    """The refusal of a body naming a record the actor may not see (or that does not exist):
+    a field error, as for any unknown id."""
+    return lambda: field_error(field_name, vi=vi, en=en)
+
+
+def _no_lot_of_yours(field_name: str) -> Callable[[], InvalidInput]:
+    return _not_yours(field_name, "Không có lô hàng này của bạn.", "No lot of yours has this id.")
+
+
 def get_lot(session: Session, actor: Principal, lot_id: int) -> Lot:
-    lot = session.get(Lot, lot_id)
-    if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
-        raise _lot_not_found()
-    return lot
+    return get_owned(session, actor, Lot, lot_id, _lot_not_found)
 
 
-def lot_query(actor: Principal, args: dict[str, Any]) -> Any:
-    stmt = select(Lot).order_by(Lot.id)
-    if actor.is_producer:
-        stmt = stmt.where(Lot.producer_id == actor.producer_id)
+def lot_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    stmt = scoped(select(Lot).order_by(Lot.id), actor, Lot)
     for key, column in (("producer_id", Lot.producer_id), ("product_id", Lot.product_id)):
         if key in args:
             stmt = stmt.where(column == args[key])
@@ -55,7 +66,7 @@ def lot_query(actor: Principal, args: dict[str, Any]) -> Any:
 
 
 def _owner(actor: Principal, producer_id: int) -> None:
-    if actor.is_producer and not actor.owns(producer_id):
+    if not may_act_for(actor, producer_id):
         raise Forbidden(
             "Chủ thể chỉ được ghi sự kiện cho lô hàng và vùng nguyên liệu của mình.",
             "A producer may only record events for its own lots and areas.",
@@ -167,13 +178,17 @@ def _kg(amount: Decimal, unit: Unit, lot: Lot) -> Decimal | None:
 
 def record_harvest(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
     """A lot of raw material comes into being at a raw-material area."""
-    area = session.get(RawMaterialArea, data["area_id"])
-    if area is None or (actor.is_producer and not actor.owns(area.producer_id)):
-        raise field_error(
+    area = get_owned(
+        session,
+        actor,
+        RawMaterialArea,
+        data["area_id"],
+        _not_yours(
             "area_id",
-            vi="Không có vùng nguyên liệu này của bạn.",
-            en="No raw-material area of yours has this id.",
-        )
+            "Không có vùng nguyên liệu này của bạn.",
+            "No raw-material area of yours has this id.",
+        ),
+    )
     start, end = data["harvest_start"], data["harvest_end"]
     if start > end:
         raise field_error(
@@ -217,13 +232,7 @@ def _take_inputs(
     taken = []
     seen: set[int] = set()
     for i, item in enumerate(data["inputs"]):
-        lot = session.get(Lot, item["lot_id"])
-        if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
-            raise field_error(
-                f"inputs.{i}.lot_id",
-                vi="Không có lô hàng này của bạn.",
-                en="No lot of yours has this id.",
-            )
+        lot = get_owned(session, actor, Lot, item["lot_id"], _no_lot_of_yours(f"inputs.{i}.lot_id"))
         if lot.id in seen:
             raise field_error(
                 f"inputs.{i}.lot_id",
@@ -270,10 +279,12 @@ def _check_yield(
 ) -> None:
     inputs_kg = [_kg(amount, unit, lot) for lot, amount, unit in taken]
     outputs_kg = [_kg(lot.quantity, lot.unit, lot) for lot in made]
-    if None in inputs_kg or None in outputs_kg:
+    known_in = [kg for kg in inputs_kg if kg is not None]
+    known_out = [kg for kg in outputs_kg if kg is not None]
+    if len(known_in) < len(inputs_kg) or len(known_out) < len(outputs_kg):
         return  # litres or undeclared pieces: no common measure to compare
-    total_in = sum(inputs_kg, Decimal(0))
-    total_out = sum(outputs_kg, Decimal(0))
+    total_in = sum(known_in, Decimal(0))
+    total_out = sum(known_out, Decimal(0))
     if total_out > total_in * ceiling:
         raise InvalidInput(
             f"Đầu ra {_n(total_out)} kg vượt mức cho phép của công đoạn {process}: "
@@ -380,13 +391,7 @@ def record_observation(session: Session, actor: Principal, data: dict[str, Any])
     _check_official(actor, kind, "ghi", "record")
     lots = []
     for i, item in enumerate(data["lots"]):
-        lot = session.get(Lot, item["lot_id"])
-        if lot is None or (actor.is_producer and not actor.owns(lot.producer_id)):
-            raise field_error(
-                f"lots.{i}.lot_id",
-                vi="Không có lô hàng này của bạn.",
-                en="No lot of yours has this id.",
-            )
+        lot = get_owned(session, actor, Lot, item["lot_id"], _no_lot_of_yours(f"lots.{i}.lot_id"))
         first = session.scalar(
             select(func.min(TraceEvent.event_time)).join(EventLot).where(EventLot.lot_id == lot.id)
         )
@@ -426,13 +431,15 @@ def record_correction(session: Session, actor: Principal, data: dict[str, Any]) 
     """Declare an earlier event erroneous; it stays in the record, marked as such. A
     producer corrects only what producers recorded; inspections and sampling are corrected
     by inspectors and the office."""
-    wrong = session.get(TraceEvent, data["corrects_event_id"])
-    if wrong is None or (actor.is_producer and not actor.owns(wrong.producer_id)):
-        raise field_error(
-            "corrects_event_id",
-            vi="Không có sự kiện này của bạn.",
-            en="No event of yours has this id.",
-        )
+    wrong = get_owned(
+        session,
+        actor,
+        TraceEvent,
+        data["corrects_event_id"],
+        _not_yours(
+            "corrects_event_id", "Không có sự kiện này của bạn.", "No event of yours has this id."
+        ),
+    )
     _check_official(actor, wrong.kind, "đính chính", "correct")
     if actor.is_producer and wrong.recorder_role != RecorderRole.PRODUCER:
         by_vi, by_en = _RECORDERS[RecorderRole(wrong.recorder_role)]
@@ -467,6 +474,7 @@ def record_correction(session: Session, actor: Principal, data: dict[str, Any]) 
         wrong.id,
         {"correction": event.id, "reason": data["reason"]},
     )
+    signals.event_corrected.send(event, session=session, actor=actor, corrected=wrong)
     return event
 
 
@@ -494,16 +502,7 @@ def declare_unit_count(session: Session, actor: Principal, lot: Lot, unit_count:
     _check_unit_count(lot.unit, lot.product_id, "unit_count")
     # Locked as an order locks it, so an order at the same time sees the old or the new count.
     session.refresh(lot, with_for_update=True)
-    ordered = session.scalar(
-        select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot.id)
-    )
-    if unit_count < ordered:
-        raise field_error(
-            "unit_count",
-            vi=f"Đã đặt {ordered} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
-            en=f"{ordered} stamps were ordered for lot {lot.code} already; it cannot hold fewer "
-            "units than that.",
-        )
+    hooks.run_unit_count_checks(session, lot, unit_count)  # labels: not below stamps ordered
     before = lot.unit_count
     lot.unit_count = unit_count
     session.flush()
@@ -536,6 +535,7 @@ def recall_lot(session: Session, actor: Principal, lot: Lot, data: dict[str, Any
         lot.id,
         {"recall": recall.id, "reason": recall.reason, "affected_lots": affected},
     )
+    signals.lot_recalled.send(recall, session=session, actor=actor, lot=lot)
     return recall
 
 
@@ -566,15 +566,12 @@ class Trace:
     events: list[TraceEvent]
     areas: list[RawMaterialArea]
     recalls: list[Recall]
-    print_runs: list[PrintRun]
-
-    @property
-    def labels(self) -> int:
-        """Labels issued on the traced lots (what a recall must reach)."""
-        return sum(run.quantity for run in self.print_runs)
+    # What the layers above keep about these lots, by name (trace/hooks.py): labels adds
+    # "print_runs" and "labels" (how many labels they hold: what a recall must reach).
+    parts: dict[str, Any] = field(default_factory=dict)
 
 
-def _trace(session: Session, lot_ids: Any) -> Trace:
+def _trace(session: Session, lot_ids: Select[Any]) -> Trace:
     lots = list(session.scalars(select(Lot).where(Lot.id.in_(lot_ids)).order_by(Lot.id)))
     events = list(
         session.scalars(
@@ -596,11 +593,8 @@ def _trace(session: Session, lot_ids: Any) -> Trace:
         )
     )
     recalls = list(session.scalars(select(Recall).where(Recall.lot_id.in_(lot_ids))))
-    runs = list(
-        session.scalars(select(PrintRun).where(PrintRun.lot_id.in_(lot_ids)).order_by(PrintRun.id))
-    )
     events = sorted(events + corrections, key=lambda e: (e.event_time, e.id))
-    return Trace(lots, events, areas, recalls, runs)
+    return Trace(lots, events, areas, recalls, hooks.trace_parts(session, lot_ids))
 
 
 def backward_trace(session: Session, lot: Lot) -> Trace:
@@ -636,6 +630,17 @@ def area_trace(session: Session, area_id: int) -> Trace:
     return _trace(session, lots_from_area(area_id))
 
 
+def trace_lot(session: Session, actor: Principal, lot_id: int, direction: str) -> Trace:
+    """The actor's lot traced ``backward`` (what it was made from) or ``forward``."""
+    lot = get_lot(session, actor, lot_id)
+    return forward_trace(session, lot) if direction == "forward" else backward_trace(session, lot)
+
+
+def trace_area(session: Session, actor: Principal, area_id: int) -> Trace:
+    """What was harvested at the actor's raw-material area and made from it."""
+    return area_trace(session, get_area(session, actor, area_id).id)
+
+
 def areas_behind(session: Session, lot: Lot) -> list[RawMaterialArea]:
     """The raw-material areas harvested for ``lot``, in one query (the label page's "where
     it comes from", without the whole trace)."""
@@ -661,11 +666,12 @@ def recalled_by(session: Session, lot: Lot) -> list[Recall]:
 # -- attachments ----------------------------------------------------------------------------
 
 
+def _event_not_found() -> NotFound:
+    return NotFound("Không tìm thấy sự kiện.", "No event has this id.")
+
+
 def get_event(session: Session, actor: Principal, event_id: int) -> TraceEvent:
-    event = session.get(TraceEvent, event_id)
-    if event is None or (actor.is_producer and not actor.owns(event.producer_id)):
-        raise NotFound("Không tìm thấy sự kiện.", "No event has this id.")
-    return event
+    return get_owned(session, actor, TraceEvent, event_id, _event_not_found)
 
 
 def attach_file(

@@ -230,7 +230,24 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
     t = sheet.stamp
     w, h = sheet.stamp_w, sheet.stamp_h
     canvas.beginForm(STAMP_FORM, -1, -1, w + 1, h + 1)
+    _draw_outline_and_frame(canvas, t, w, h)
+    column = t["column"]
+    left = sheet.x(column["left_mm"])
+    width = sheet.x(column["right_mm"]) - left
+    top, bottom = sheet.y(column["top_mm"]), sheet.y(column["bottom_mm"])
+    y = _draw_ocop(canvas, t["ocop"], left, top)
+    y = _draw_stars(canvas, t["stars"], facts.star, left, y)
+    values = {
+        "product_name": facts.product_name,
+        "producer_name": facts.producer_name,
+        "certificate_number": facts.certificate_number,
+        "valid_until": vn_date(facts.valid_until),
+    }
+    _draw_text_blocks(canvas, t, values, left, width, y, bottom)
+    canvas.endForm()
 
+
+def _draw_outline_and_frame(canvas: Canvas, t: dict[str, Any], w: float, h: float) -> None:
     outline = t["outline"]  # where to cut or peel: light so it disappears against the paper
     canvas.setStrokeGray(outline["gray"])
     canvas.setLineWidth(outline["width_pt"])
@@ -242,28 +259,26 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
     canvas.setLineWidth(frame["width_pt"])
     canvas.roundRect(inset, inset, w - 2 * inset, h - 2 * inset, frame["radius_mm"] * mm)
 
-    column = t["column"]
-    left = sheet.x(column["left_mm"])
-    width = sheet.x(column["right_mm"]) - left
-    top, bottom = sheet.y(column["top_mm"]), sheet.y(column["bottom_mm"])
-    leading = t["leading"]
 
-    ocop = t["ocop"]
+def _draw_ocop(canvas: Canvas, ocop: dict[str, Any], left: float, top: float) -> float:
+    """The "OCOP" word at the top of the column; returns the y below it."""
     ocop_font = FONTS[ocop["font"]]
     canvas.setFillColor(HexColor(ocop["color"]))
     canvas.setFont(ocop_font, ocop["size_pt"])
     y = top - _ascent(ocop_font, ocop["size_pt"])
     canvas.drawString(left, y, ocop["text"])
-    y -= _descent(ocop_font, ocop["size_pt"])
+    return y - _descent(ocop_font, ocop["size_pt"])
 
-    stars = t["stars"]
+
+def _draw_stars(canvas: Canvas, stars: dict[str, Any], count: int, left: float, y: float) -> float:
+    """The row of ``count`` stars below ``y``; returns the y below it."""
     size, gap = stars["size_mm"] * mm, stars["gap_mm"] * mm
     y -= stars["space_before_mm"] * mm + size / 2
     canvas.setFillColor(HexColor(stars["fill"]))
     canvas.setStrokeColor(HexColor(stars["stroke"]))
     canvas.setLineWidth(stars["width_pt"])
     canvas.setLineJoin(1)  # round joins keep the thin points from spiking past the star
-    for i in range(facts.star):
+    for i in range(count):
         path = canvas.beginPath()
         points = _star_points(left + size / 2 + i * (size + gap), y, size / 2)
         path.moveTo(*points[0])
@@ -271,14 +286,20 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
             path.lineTo(*point)
         path.close()
         canvas.drawPath(path, stroke=1, fill=1)
-    y -= size / 2
+    return y - size / 2
 
-    values = {
-        "product_name": facts.product_name,
-        "producer_name": facts.producer_name,
-        "certificate_number": facts.certificate_number,
-        "valid_until": vn_date(facts.valid_until),
-    }
+
+def _draw_text_blocks(
+    canvas: Canvas,
+    t: dict[str, Any],
+    values: dict[str, str],
+    left: float,
+    width: float,
+    y: float,
+    bottom: float,
+) -> None:
+    """The top blocks from ``y`` down, the bottom blocks up from the column's ``bottom``."""
+    leading = t["leading"]
     for block in t["top_blocks"]:
         y -= block["space_before_mm"] * mm
         y = _draw_lines(
@@ -293,7 +314,6 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
     for block, text in fitted:
         y -= block["space_before_mm"] * mm
         y = _draw_lines(canvas, text, left, y, leading, block.get("gray", 0))
-    canvas.endForm()
 
 
 def _draw_scratch_form(canvas: Canvas, sheet: SheetLayout) -> None:
