@@ -72,9 +72,7 @@ def check_char(body: str) -> str:
 
 def is_serial(text: str) -> bool:
     return (
-        len(text) == 15
-        and all(ch in _VALUE for ch in text)
-        and check_char(text[:-1]) == text[-1]
+        len(text) == 15 and all(ch in _VALUE for ch in text) and check_char(text[:-1]) == text[-1]
     )
 
 

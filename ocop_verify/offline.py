@@ -23,7 +23,7 @@ from typing import Any
 
 from ocop_verify.encoding import ed25519_ok
 from ocop_verify.label import Claims, Malformed, parse
-from ocop_verify.snapshot import Snapshot, certificate_status
+from ocop_verify.snapshot import Snapshot
 from ocop_verify.trustlist import TrustList
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")

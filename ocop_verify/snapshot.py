@@ -375,9 +375,7 @@ def apply_delta(old: dict[str, Any], delta: Any) -> dict[str, Any]:
     """The new signed snapshot document; check it with ``load_snapshot`` before use."""
     if not isinstance(delta, dict) or delta.get("format") != DELTA_FORMAT:
         raise SnapshotError("not a snapshot delta")
-    if delta.get("from_version") != old.get("version") or not isinstance(
-        delta.get("patch"), dict
-    ):
+    if delta.get("from_version") != old.get("version") or not isinstance(delta.get("patch"), dict):
         raise SnapshotError("this delta does not start from the snapshot held")
     body = merge_patch({k: v for k, v in old.items() if k != "signature"}, delta["patch"])
     if body.get("version") != delta.get("version"):

@@ -463,7 +463,8 @@ class KeyStore:
         info = self._active(KeyRole.SNAPSHOT)
         if info is None:
             raise NoActiveKey(
-                "Chưa có khóa ký dữ liệu ngoại tuyến; quản trị hệ thống cần chạy 'flask keys init'.",
+                "Chưa có khóa ký dữ liệu ngoại tuyến; quản trị hệ thống cần chạy "
+                "'flask keys init'.",
                 "No active snapshot key: run 'flask keys init'.",
             )
         return info.kid, self._load_private(info).sign(payload)
