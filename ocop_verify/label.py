@@ -77,9 +77,11 @@ def is_serial(text: str) -> bool:
 
 
 def as_printed(text: str) -> str:
-    """Scheme and host in upper case, as printed (phones lower-case them); the rest as is."""
+    """Scheme and host in upper case, as printed (phones lower-case them); the rest as is.
+    ASCII letters only: ``"ı".upper()`` is ``"I"``, so a host spelt with a dotless i (another
+    domain, where the phone would go) must not pass for ours."""
     match = _SCHEME_AND_HOST.match(text)
-    return f"{match[1].upper()}{match[2]}" if match else text
+    return f"{match[1].upper()}{match[2]}" if match and match[1].isascii() else text
 
 
 @dataclass(frozen=True)

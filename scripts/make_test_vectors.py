@@ -428,6 +428,13 @@ def label_vectors() -> list[dict[str, Any]]:
         vector("malformed: empty", "", red("malformed")),
         vector("malformed: trailing newline", genuine + "\n", red("malformed")),
         vector(
+            "malformed: host spelt with a dotless i (another domain, though 'ı'.upper() == 'I')",
+            url_signed_by(claims(101, base="HTTPS://TEM.OCOPVIETNAM.VN"), "label").replace(
+                "HTTPS://TEM.OCOPVIETNAM.VN", "https://tem.ocopv\u0131etnam.vn"
+            ),
+            red("malformed"),
+        ),
+        vector(
             "malformed: GTIN in Arabic-Indic digits",
             genuine.replace(GTIN_COFFEE, "".join(chr(0x660 + int(d)) for d in GTIN_COFFEE)),
             red("malformed"),
