@@ -32,10 +32,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ocop_verify import snapshot as snap  # noqa: E402
-from ocop_verify.encoding import b64url_encode, canonical_json, key_id  # noqa: E402
-from ocop_verify.label import SERIAL_ALPHABET, check_char  # noqa: E402
-from ocop_verify.trustlist import Key, TrustList  # noqa: E402
+from ocop_verify import snapshot as snap
+from ocop_verify.encoding import canonical_json, key_id
+from ocop_verify.label import SERIAL_ALPHABET, check_char
+from ocop_verify.trustlist import Key, TrustList
 
 TARGET = 2_000_000
 ISSUED_AT = datetime(2026, 12, 3, tzinfo=UTC)
