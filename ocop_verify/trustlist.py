@@ -57,7 +57,10 @@ def aware(text: Any, what: str) -> datetime:
     """An ISO 8601 time with its offset; ``ValueError`` for anything else."""
     if not isinstance(text, str):
         raise ValueError(f"{what} is not a time")
-    value = datetime.fromisoformat(text)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{what} is not an ISO 8601 time") from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} has no UTC offset")
     return value
