@@ -193,7 +193,7 @@ def _random_tree(rng: random.Random, depth: int = 0) -> dict:
 
 
 def test_a_merge_patch_from_diff_turns_any_body_into_any_other():
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - test data, not a secret
     for _ in range(300):
         old, new = _random_tree(rng), _random_tree(rng)
         assert snap.merge_patch(old, snap.diff(old, new)) == new
