@@ -51,6 +51,7 @@ _GTIN_RE = re.compile(r"^[0-9]{14}$")
 _LOT_RE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 _ID_RE = re.compile(r"^[1-9][0-9]{0,18}$")
 _MAX_TEXT = 1000
+MAX_WHOLE = 2**53 - 1  # every number in a signed document is exact in JavaScript too
 
 
 class SnapshotError(ValueError):
@@ -178,7 +179,7 @@ def _text(value: Any, what: str, *, optional: bool = False) -> str | None:
     return value
 
 
-def _int(value: Any, what: str, low: int = 1, high: int = 2**63 - 1) -> int:
+def _int(value: Any, what: str, low: int = 1, high: int = MAX_WHOLE) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{what}: expected a whole number from {low} to {high}")
     return value
