@@ -132,3 +132,23 @@ def test_a_legacy_trust_list_without_expiry_is_renewed_by_the_default_life(store
 
 def test_no_trust_list_yet_means_none(tmp_path):
     assert current_trust_list(KeyStore(tmp_path / "empty", PASSPHRASE)) is None
+
+
+def test_the_published_list_is_renewed_when_asked_for_past_half_life_and_audited(
+    client, app, db_session
+):
+    from sqlalchemy import select
+
+    from trace_service.audit.models import AuditEvent
+    from trace_service.signing.service import get_keystore, publish_trust_list
+
+    store = get_keystore(app)
+    aged = publish_trust_list(store, datetime.now(UTC) - timedelta(days=20))
+    served = client.get("/.well-known/ocop-trust-list.json").json
+    assert served["version"] == aged["version"] + 1 and served["keys"] == aged["keys"]
+    assert verify_trust_list(served, _root(store))
+    assert client.get("/.well-known/ocop-trust-list.json").json == served  # once, not twice
+    audited = db_session.scalars(
+        select(AuditEvent.object_id).where(AuditEvent.tag == "signing:trust_list:signed")
+    ).all()
+    assert audited.count(str(served["version"])) == 1

@@ -3,7 +3,6 @@ published trust list. Routes, CLI and print runs get keys only through here."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import record_event
@@ -158,20 +158,40 @@ def latest_trust_list(store: KeyStore) -> dict[str, Any] | None:
 
 def current_trust_list(store: KeyStore, now: datetime | None = None) -> dict[str, Any] | None:
     """The latest trust list, signed again (same keys, next version) once half its life has
-    passed, so verifiers that refresh now and then never hold an expired one. Several
-    workers may renew at once: the one that loses the race to a version reads the winner's."""
+    passed, so verifiers that refresh now and then never hold an expired one."""
+    return _renew_if_due(store, now)[0]
+
+
+def served_trust_list(session: Session, store: KeyStore) -> dict[str, Any] | None:
+    """What ``/.well-known/ocop-trust-list.json`` serves: the current list; a renewal made
+    for it is recorded in the audit log like any other signing of the list."""
+    document, renewed = _renew_if_due(store)
+    if renewed and document is not None:
+        actor = system_principal("trust list renewal")
+        record_event(
+            session, actor, SigningTag.TRUST_LIST_SIGNED, "trust_list", document["version"]
+        )
+    return document
+
+
+def _renew_if_due(
+    store: KeyStore, now: datetime | None = None
+) -> tuple[dict[str, Any] | None, bool]:
+    """(the list to serve, whether this call signed it). Several workers may renew at once:
+    the one that loses the race to a version serves the winner's."""
     document = latest_trust_list(store)
     if document is None:
-        return None
+        return None, False
     now = now or datetime.now(UTC)
     issued = datetime.fromisoformat(document["issued_at"])
     expires = document.get("expires_at")
     half_life = (datetime.fromisoformat(expires) - issued) / 2 if expires else _ttl() / 2
     if now < issued + half_life:
-        return document
-    with contextlib.suppress(FileExistsError):
-        return publish_trust_list(store, now)
-    return latest_trust_list(store)
+        return document, False
+    try:
+        return publish_trust_list(store, now), True
+    except FileExistsError:
+        return latest_trust_list(store), False
 
 
 def scratch_secret(store: KeyStore) -> bytes:
