@@ -4,7 +4,6 @@ database layer and a device will use them (``ocop_verify.snapshot``, ``.trustlis
 from __future__ import annotations
 
 import copy
-import dataclasses
 import random
 from datetime import UTC, date, datetime, timedelta
 
@@ -34,18 +33,8 @@ def signed(body: dict, name: str = "snapshot") -> dict:
     return {**body, "signature": b64url_encode(private(name).sign(canonical_json(body)))}
 
 
-@dataclasses.dataclass
-class Certificate:
-    id: int
-    number: str
-    product_id: int
-    gtin: str | None
-    product_name: str
-    producer_id: int
-    star: int
-    issued_on: date
-    valid_until: date
-    revoked_on: date | None = None
+# The builder takes the module's own record type (or any dataclass or mapping).
+Certificate = snap.Certificate
 
 
 def body(**changes) -> dict:
