@@ -204,6 +204,13 @@ SETTINGS: tuple[Setting, ...] = (
         "in `instance/` for development). Empty: labels cannot be signed.",
     ),
     Setting(
+        "TRUST_LIST_TTL_DAYS",
+        30,
+        _positive_int,
+        "Days a published trust list stays valid (`expires_at`); verifiers call older lists "
+        "stale. The service signs the next version once half of it has passed.",
+    ),
+    Setting(
         "LABEL_BASE_URL",
         "",
         str,

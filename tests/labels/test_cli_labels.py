@@ -43,7 +43,7 @@ def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, 
         assert runner.invoke(args=["keys", "list"]).output == ""  # no key before `keys init`
         made = runner.invoke(args=["keys", "init"])
         assert made.exit_code == 0, made.output
-        assert made.output.count("Created key") == 2
+        assert made.output.count("Created key") == 3  # signing, root, snapshot
         assert "Trust list version 1 published." in made.output
         again = runner.invoke(args=["keys", "init"])
         assert again.exit_code == 0 and "nothing made" in again.output
@@ -78,7 +78,7 @@ def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, 
 
         with session_scope(app) as session:
             tags = list(session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
-        assert tags.count("signing:key:created") == 2  # `keys init`: the signing and root keys
+        assert tags.count("signing:key:created") == 3  # `keys init`: signing, root, snapshot
         assert {"signing:key:rotated", "signing:key:retired", "signing:key:compromised"} <= set(
             tags
         )
@@ -169,7 +169,7 @@ def test_keys_init_records_keys_the_audit_log_missed(backend, tmp_path):
         with app.app_context():
             ensure_keys(get_keystore(app))  # the files, without their audit rows
         report = init_keys(app)
-        assert report.made == [] and len(report.recorded) == 2
+        assert report.made == [] and len(report.recorded) == 3
         assert init_keys(app).recorded == []
         with session_scope(app) as session:
             created = session.scalars(

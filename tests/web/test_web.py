@@ -65,3 +65,24 @@ def test_are_dates_times_and_numbers_written_as_in_vietnam():
     assert vn_datetime(datetime(2026, 12, 3, 0, 30, tzinfo=UTC)) == "07:30 03/12/2026"
     assert vn_number(1234.5, 1) == "1.234,5"
     assert vn_number(Decimal("1234567")) == "1.234.567"
+
+
+def test_a_static_file_asked_without_its_version_is_revalidated_not_kept_a_year(client):
+    """JavaScript modules import each other by relative paths, without ?v=: a browser must
+    ask again (cheaply, by ETag) or it would keep an old module for a year."""
+    module = client.get("/static/verify/label.js")
+    assert module.status_code == 200 and module.mimetype == "text/javascript"
+    assert "max-age=0" in module.headers["Cache-Control"] and module.headers["ETag"]
+    again = client.get("/static/verify/label.js", headers={"If-None-Match": module.headers["ETag"]})
+    assert again.status_code == 304
+    wasm = client.get("/static/vendor/zxing-wasm/reader/zxing_reader.wasm?v=1")
+    assert (
+        wasm.mimetype == "application/wasm" and "max-age=31536000" in wasm.headers["Cache-Control"]
+    )
+    assert (
+        client.get(
+            "/static/vendor/zxing-wasm/reader/zxing_reader.wasm?v=1",
+            headers={"Accept-Encoding": "br"},
+        ).headers["Content-Encoding"]
+        == "br"
+    )

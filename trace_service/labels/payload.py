@@ -43,7 +43,7 @@ _SIGNED_BYTES = KID_BYTES + SIGNATURE_BYTES
 _SIGNED_DIGITS = len(str(2 ** (8 * _SIGNED_BYTES) - 1))  # 174
 _MAX_CERTIFICATE_ID = 999_999_999  # nine digits, so its length fits one digit
 LOT_RE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")  # GS1 AI 10 allows 20; no '/', '%' or '?'
-_GTIN_RE = re.compile(r"^\d{14}$")
+_GTIN_RE = re.compile(r"^\d{14}$", re.ASCII)  # "\d" would take any script's digits
 _HOST_RE = re.compile(r"^[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?(\.[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?)*$")
 _LOOPBACK = {"127.0.0.1", "LOCALHOST"}
 
@@ -148,7 +148,8 @@ _URL_RE = re.compile(
     r"^(?P<base>HTTPS?://[^/?#]+)"
     r"(?:/01/(?P<gtin>\d{14})|/P/(?P<product>[1-9]\d{0,18}))"
     r"/10/(?P<lot>[A-Za-z0-9._-]{1,20})/21/(?P<serial>[0-9A-Z]{15})"
-    r"\?S=(?P<data>\d+)$"
+    r"\?S=(?P<data>\d+)$",
+    re.ASCII,  # ASCII digits only: others parsed, then could not be signed (a 500)
 )
 
 

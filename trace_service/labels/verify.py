@@ -78,7 +78,8 @@ def as_printed(url: str) -> str:
     """Scheme and host in upper case, as printed: they are case-insensitive, and phones and
     URL libraries lower-case them. The path and the signature are left exactly as given."""
     match = _SCHEME_AND_HOST.match(url) if isinstance(url, str) else None
-    return f"{match[1].upper()}{match[2]}" if match else url
+    # ASCII only: "ı".upper() == "I", and a host spelt with it is another domain.
+    return f"{match[1].upper()}{match[2]}" if match and match[1].isascii() else url
 
 
 def find_label(session: Session, serial: str) -> Label | None:

@@ -11,8 +11,11 @@ without padding (11 characters), as the EU Digital COVID Certificate does. Two k
 same kid would make verifiers pick the wrong key, so a colliding kid is refused, never replaced.
 
 Statuses: ``active`` (signs and verifies), ``retired`` (verifies only), ``compromised``
-(nothing it signed is trusted). At most one signing key and one root key are active. The root
-key signs only the trust list (``trustlist.py``); label verification does not know it.
+(nothing it signed is trusted). At most one key of each role is active. The root key signs
+only the trust list (``trustlist.py``); label verification does not know it. The snapshot key
+signs only the offline verifiers' snapshots: it is used often and by the web process, so it is
+kept apart from the label keys (a snapshot key lost costs a new snapshot key, never the labels
+in the shops) and from the root key, which stays cold.
 
 Like warehouse's ``TokenService`` this wraps the crypto library: its exceptions become domain
 errors (``KeyStoreLocked`` …) or a ``Verdict``; no private key is ever in a repr, str or log.
@@ -124,6 +127,7 @@ class KeyStatus(StrEnum):
 class KeyRole(StrEnum):
     SIGNING = "signing"
     ROOT = "root"
+    SNAPSHOT = "snapshot"  # signs the offline verifiers' snapshots only (ocop_verify.snapshot)
 
 
 class Verdict(StrEnum):
@@ -452,6 +456,17 @@ class KeyStore:
     def sign_as_root(self, payload: bytes) -> tuple[str, bytes]:
         """The root key's signature; for ``trustlist.signed_trust_list`` only."""
         info = self.root_key()
+        return info.kid, self._load_private(info).sign(payload)
+
+    def sign_as_snapshot(self, payload: bytes) -> tuple[str, bytes]:
+        """The active snapshot key's signature; for ``ocop_verify.snapshot.sign_snapshot``."""
+        info = self._active(KeyRole.SNAPSHOT)
+        if info is None:
+            raise NoActiveKey(
+                "Chưa có khóa ký dữ liệu ngoại tuyến; quản trị hệ thống cần chạy "
+                "'flask keys init'.",
+                "No active snapshot key: run 'flask keys init'.",
+            )
         return info.kid, self._load_private(info).sign(payload)
 
     def verify(self, kid: str, message: bytes, signature: bytes) -> Verdict:

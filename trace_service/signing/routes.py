@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from trace_service.db import get_session
 from trace_service.errors import NotFound
-from trace_service.signing.service import get_keystore, latest_trust_list
+from trace_service.signing.service import get_keystore, served_trust_list
 from trace_service.signing.trustlist import jwks
 
 blp = Blueprint("well_known", __name__, url_prefix="/.well-known")
@@ -24,7 +25,7 @@ def jwks_document() -> Response:
 
 @blp.get("/ocop-trust-list.json")
 def trust_list_document() -> Response:
-    document = latest_trust_list(get_keystore())
+    document = served_trust_list(get_session(), get_keystore())
     if document is None:  # before `flask keys init`
         raise NotFound("Chưa có danh sách khóa tin cậy.", "No trust list published yet.")
     response = jsonify(document)

@@ -7,14 +7,15 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import record_event
@@ -23,7 +24,7 @@ from trace_service.errors import Unavailable
 from trace_service.principal import system_principal
 from trace_service.signing.keystore import KeyRole, KeyStatus, KeyStore
 from trace_service.signing.tags import SigningTag
-from trace_service.signing.trustlist import signed_trust_list
+from trace_service.signing.trustlist import TRUST_LIST_TTL, signed_trust_list
 
 DEFAULT_KEYS_DIR = Path(__file__).resolve().parents[2] / "keys"
 PUBLISHED_DIR = "published"  # inside the key directory: public trust lists, one per version
@@ -98,10 +99,10 @@ def init_keys(app: Flask | None = None) -> KeysReport:
 
 
 def ensure_keys(store: KeyStore) -> list[str]:
-    """Make the keys a fresh installation lacks (a signing key, a root key) and publish the
-    first trust list. Returns the kids made; nothing when both exist."""
+    """Make the keys an installation lacks (a signing key, a root key, a snapshot key) and
+    publish the trust list naming them. Returns the kids made; nothing when all exist."""
     made = []
-    for role in (KeyRole.SIGNING, KeyRole.ROOT):
+    for role in (KeyRole.SIGNING, KeyRole.ROOT, KeyRole.SNAPSHOT):
         has_key = any(i.role is role and i.status is KeyStatus.ACTIVE for i in store.public_keys())
         if not has_key:
             made.append(store.create(role).kid)
@@ -122,15 +123,22 @@ def _versions(store: KeyStore) -> list[int]:
     )
 
 
+def _ttl() -> timedelta:
+    """``OCOP_TRUST_LIST_TTL_DAYS`` of the running app; the default outside one."""
+    if has_app_context():
+        return timedelta(days=current_app.config["TRUST_LIST_TTL_DAYS"])
+    return TRUST_LIST_TTL
+
+
 def publish_trust_list(store: KeyStore, now: datetime | None = None) -> dict[str, Any]:
     """Sign the current keys as the next version of the trust list and keep it on disk.
 
     Every version is kept (``published/trust-list-v<N>.json``) so a verifier can be told
     exactly which list it holds; a version number is never reused (the file is created
-    exclusively)."""
+    exclusively). It expires ``OCOP_TRUST_LIST_TTL_DAYS`` after it is signed."""
     versions = _versions(store)
     version = (versions[-1] + 1) if versions else 1
-    document = signed_trust_list(store, version, now or datetime.now(UTC))
+    document = signed_trust_list(store, version, now or datetime.now(UTC), _ttl())
     path = _published(store) / f"trust-list-v{version}.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -146,6 +154,44 @@ def latest_trust_list(store: KeyStore) -> dict[str, Any] | None:
     path = _published(store) / f"trust-list-v{versions[-1]}.json"
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def current_trust_list(store: KeyStore, now: datetime | None = None) -> dict[str, Any] | None:
+    """The latest trust list, signed again (same keys, next version) once half its life has
+    passed, so verifiers that refresh now and then never hold an expired one."""
+    return _renew_if_due(store, now)[0]
+
+
+def served_trust_list(session: Session, store: KeyStore) -> dict[str, Any] | None:
+    """What ``/.well-known/ocop-trust-list.json`` serves: the current list; a renewal made
+    for it is recorded in the audit log like any other signing of the list."""
+    document, renewed = _renew_if_due(store)
+    if renewed and document is not None:
+        actor = system_principal("trust list renewal")
+        record_event(
+            session, actor, SigningTag.TRUST_LIST_SIGNED, "trust_list", document["version"]
+        )
+    return document
+
+
+def _renew_if_due(
+    store: KeyStore, now: datetime | None = None
+) -> tuple[dict[str, Any] | None, bool]:
+    """(the list to serve, whether this call signed it). Several workers may renew at once:
+    the one that loses the race to a version serves the winner's."""
+    document = latest_trust_list(store)
+    if document is None:
+        return None, False
+    now = now or datetime.now(UTC)
+    issued = datetime.fromisoformat(document["issued_at"])
+    expires = document.get("expires_at")
+    half_life = (datetime.fromisoformat(expires) - issued) / 2 if expires else _ttl() / 2
+    if now < issued + half_life:
+        return document, False
+    try:
+        return publish_trust_list(store, now), True
+    except FileExistsError:
+        return latest_trust_list(store), False
 
 
 def scratch_secret(store: KeyStore) -> bytes:

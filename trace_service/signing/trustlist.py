@@ -8,16 +8,22 @@ verifier that pins the root's public key can trust the list wherever it came fro
 
 Signed document::
 
-    {"version": 3, "issued_at": "2026-11-28T09:00:00+00:00", "root_kid": "…",
-     "keys": [{"kty": "OKP", …}], "signature": "<86 base64url characters>"}
+    {"version": 3, "issued_at": "2026-11-28T09:00:00+00:00",
+     "expires_at": "2026-12-28T09:00:00+00:00", "root_kid": "…",
+     "keys": [{"kty": "OKP", …}], "snapshot_keys": [{"kty": "OKP", …}],
+     "signature": "<86 base64url characters>"}
 
 The signature covers ``canonical_json(document without "signature")``: sorted keys,
-separators ``(",", ":")``, ``ensure_ascii=False``, UTF-8.
+separators ``(",", ":")``, ``ensure_ascii=False``, UTF-8. ``keys`` are the label-signing keys
+only (what older verifiers read); the keys that sign offline snapshots are apart in
+``snapshot_keys``, so no verifier can take one for a label key. Verifiers treat the list as
+stale after ``expires_at``; lists published before it existed verify as they did and expire
+30 days after ``issued_at`` (``docs/label-format.md``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from trace_service.signing.keystore import (
@@ -35,6 +41,7 @@ from trace_service.signing.keystore import (
 )
 
 STATUS_MEMBER = "ocop:status"
+TRUST_LIST_TTL = timedelta(days=30)  # the default of OCOP_TRUST_LIST_TTL_DAYS
 
 
 def jwk(info: KeyInfo) -> dict[str, str]:
@@ -58,16 +65,21 @@ def jwks(store: KeyStore) -> dict[str, list[dict[str, str]]]:
     return {"keys": [jwk(i) for i in store.public_keys() if i.role is KeyRole.SIGNING]}
 
 
-def signed_trust_list(store: KeyStore, version: int, issued_at: datetime) -> dict[str, Any]:
+def signed_trust_list(
+    store: KeyStore, version: int, issued_at: datetime, ttl: timedelta = TRUST_LIST_TTL
+) -> dict[str, Any]:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError("version must be a positive whole number")
     if issued_at.tzinfo is None or issued_at.utcoffset() is None:
         raise ValueError("issued_at must be timezone-aware")
+    issued_at = issued_at.replace(microsecond=0)  # plain ISO seconds: every parser reads them
     document: dict[str, Any] = {
         "version": version,
         "issued_at": issued_at.isoformat(),
+        "expires_at": (issued_at + ttl).isoformat(),
         "root_kid": store.root_key().kid,
         **jwks(store),
+        "snapshot_keys": [jwk(i) for i in store.public_keys() if i.role is KeyRole.SNAPSHOT],
     }
     root_kid, signature = store.sign_as_root(canonical_json(document))
     if root_kid != document["root_kid"]:  # the root changed between the two reads

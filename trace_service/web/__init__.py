@@ -12,7 +12,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, url_for
+from flask import Blueprint, Flask, Response, request, url_for
 from flask_compress import Compress
 
 from trace_service.web import formatting, i18n
@@ -24,15 +24,23 @@ STATIC_MAX_AGE = 365 * 24 * 3600
 
 class _StaticBlueprint(Blueprint):
     def get_send_file_max_age(self, filename: str | None) -> int | None:
-        return STATIC_MAX_AGE
+        # Kept a year only when asked by content version; a file asked without one (a
+        # JavaScript module imported by a relative path) is revalidated by its ETag instead,
+        # so a changed module reaches every browser.
+        return STATIC_MAX_AGE if request.args.get("v") else 0
 
     def send_static_file(self, filename: str) -> Response:
         # Small text files, read whole so that they can be compressed (a file streamed
         # straight to the socket cannot be).
         response = super().send_static_file(filename)
+        body = response.response  # the open file: closed here, not left to the GC
         if response.status_code == 200:
             response.direct_passthrough = False
             response.set_data(response.get_data())
+        elif response.status_code == 304:  # revalidated by its ETag: no body
+            response.response = []
+        if hasattr(body, "close") and response.status_code in (200, 304):
+            body.close()
         return response
 
 
@@ -50,6 +58,7 @@ COMPRESSED_TYPES = [
     "application/geo+json",
     "application/manifest+json",
     "image/svg+xml",
+    "application/wasm",  # the QR decoder of the verifier page: 947 KB, 389 KB in brotli
 ]
 
 

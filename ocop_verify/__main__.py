@@ -1,0 +1,5 @@
+"""``python -m ocop_verify``: the same as the ``ocop-verify`` command."""
+
+from ocop_verify.cli import main
+
+main()
