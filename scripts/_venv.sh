@@ -9,4 +9,11 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+# Install only when the requirements changed since the last install (a second start takes
+# seconds): the stamp is the hash of the file and of the files it includes with -r.
+stamp=".venv/.installed-$(basename "$1").sha256"
+wanted=$(cat "$1" $(sed -n 's/^-r[[:space:]]*//p' "$1") | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+    echo "$wanted" > "$stamp"
+fi

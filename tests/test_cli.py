@@ -159,3 +159,55 @@ def test_lost_demo_credentials_are_replaced_with_new_passwords(app, db_session, 
     assert new.keys() == old.keys() and all(new[name] != old[name] for name in new)
     admin = db_session.scalar(select(User).where(User.username == "admin"))
     assert check_password(admin.password_hash, new["admin"])
+
+
+def test_setup_makes_a_new_installation_in_one_command_and_nothing_twice(backend, tmp_path):
+    """`flask setup --demo` (what scripts/run runs): schema, keys, demo and its stamps,
+    today's notices; the second time it makes nothing."""
+    from sqlalchemy import func
+
+    from trace_service.db import session_scope
+    from trace_service.labels.models import PrintRun
+    from trace_service.registry.models import Producer
+
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "KEYS_DIR": str(tmp_path / "keys"),
+                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
+                "LABEL_BASE_URL": "https://tem.ocop.example.vn",
+                "LABEL_FILES_DIR": str(tmp_path / "files"),
+            }
+        )
+        runner = app.test_cli_runner()
+        credentials = tmp_path / "creds.txt"
+        args = ["setup", "--demo", "--credentials-file", str(credentials)]
+        first = runner.invoke(args=args)
+        assert first.exit_code == 0, first.output
+        assert "Created key" in first.output and "Printed demo stamps" in first.output
+        assert "new notices" in first.output and credentials.exists()
+        with session_scope(app) as session:
+            producers = session.scalar(select(func.count()).select_from(Producer))
+            runs = session.scalar(select(func.count()).select_from(PrintRun))
+        second = runner.invoke(args=args)
+        assert second.exit_code == 0, second.output
+        assert "nothing made" in second.output and "already present" in second.output
+        assert "Printed demo stamps" not in second.output
+        with session_scope(app) as session:
+            assert session.scalar(select(func.count()).select_from(Producer)) == producers
+            assert session.scalar(select(func.count()).select_from(PrintRun)) == runs
+        get_db(app).engine.dispose()
+
+
+def test_demo_stamps_name_an_unusable_label_address_instead_of_vanishing(app, db_session):
+    """Bound to 0.0.0.0 over plain http, labels cannot be signed for that address: the demo
+    says so rather than printing nothing in silence."""
+    app.config["LABEL_BASE_URL"] = "http://0.0.0.0:8000"
+    try:
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+    finally:
+        app.config["LABEL_BASE_URL"] = "https://tem.ocop.example.vn"
+    assert result.exit_code == 0, result.output
+    assert "No demo stamps: OCOP_LABEL_BASE_URL" in result.output
+    assert "https" in result.output

@@ -3,12 +3,20 @@ with parameters that upgrade themselves as the library's defaults rise."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the user is unknown, so a wrong username costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user is unknown, so a wrong username costs as much as a
+    wrong password (made on first use: an Argon2 hash at import slowed every command)."""
+    return _hasher.hash("not-a-password")
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -19,6 +27,6 @@ def hash_password(password: str) -> str:
 
 def check_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False

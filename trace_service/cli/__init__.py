@@ -6,8 +6,10 @@ from flask import Flask
 
 from trace_service.cli.commands import audit_cli, certs_cli, db_cli, demo_cli, users_cli
 from trace_service.cli.labels import keys_cli, labels_cli
+from trace_service.cli.setup import setup
 
 
 def register_commands(app: Flask) -> None:
     for group in (db_cli, users_cli, demo_cli, certs_cli, keys_cli, labels_cli, audit_cli):
         app.cli.add_command(group)
+    app.cli.add_command(setup)

@@ -22,7 +22,7 @@ from trace_service.db import get_db, session_scope
 from trace_service.demo.loader import load_demo, reset_demo_passwords
 from trace_service.errors import DomainError
 from trace_service.labels import demo as demo_stamps
-from trace_service.labels import jobs
+from trace_service.labels import jobs, payload
 from trace_service.principal import Role, system_principal
 from trace_service.signing.service import get_keystore
 
@@ -192,8 +192,12 @@ def _order_demo_print_runs(session: Session) -> int:
     try:
         store = get_keystore()
         store.active_signing_key()
+        payload.canonical_base(jobs.label_base_url())
     except DomainError as error:
         click.echo(f"No demo stamps: {error.message_en}")
+        return 0
+    except ValueError as error:  # the address printed in the QR codes
+        click.echo(f"No demo stamps: OCOP_LABEL_BASE_URL / OCOP_PUBLIC_BASE_URL: {error}.")
         return 0
     runs = demo_stamps.demo_print_runs(
         session, system_principal("demo"), store, jobs.label_base_url()

@@ -301,7 +301,11 @@ class KeyStore:
                     "Thư mục khóa cho phép người khác truy cập.",
                     f"{self.directory} is open to others and not ours to tighten.",
                 )
-            log.warning("key directory %s was mode %o; set to 0700", self.directory, st.st_mode)
+            log.warning(
+                "key directory %s was mode %04o; set to 0700",
+                self.directory,
+                stat.S_IMODE(st.st_mode),
+            )
             self.directory.chmod(0o700)
 
     def _pem_path(self, kid: str) -> Path:
