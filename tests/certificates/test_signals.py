@@ -47,13 +47,20 @@ def test_is_a_new_certificate_announced_with_the_one_it_supersedes(db_session, h
     old = factories.CertificateFactory(issue_date=date(2021, 10, 1))
     evaluation = factories.EvaluationFactory(product=old.product, evaluated_on=date(2024, 9, 1))
 
-    new = _issue(db_session, evaluation)
+    old_when_new_heard = []
 
+    def receiver(sender, *, change, certificate):
+        if change is CertificateChange.ISSUED:
+            old_when_new_heard.append(old.superseded_by_id == certificate.id)
+
+    with certificate_changed.connected_to(receiver):
+        new = _issue(db_session, evaluation)
+
+    assert old_when_new_heard == [True]  # announced once the product stands as it now does
     assert heard == [
         (CertificateChange.ISSUED, new.id, old.product_id, db_session),
         (CertificateChange.SUPERSEDED, old.id, old.product_id, db_session),
     ]
-    assert old.superseded_on == new.issue_date  # announced as it stands after the change
 
 
 def test_is_a_revocation_announced_and_a_refused_one_not(db_session, heard):

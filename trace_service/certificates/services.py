@@ -255,7 +255,6 @@ def _supersede(
         previous.id,
         {"superseded_by": cert.id, "superseded_on": cert.issue_date},
     )
-    announce(session, CertificateChange.SUPERSEDED, previous)
 
 
 def issue_certificate(
@@ -304,9 +303,12 @@ def issue_certificate(
             "issuing_authority": cert.issuing_authority,
         },
     )
-    announce(session, CertificateChange.ISSUED, cert)
     if previous is not None:
         _supersede(session, actor, previous, cert)
+    # Announced once both are written, so a receiver sees the product as it now stands.
+    announce(session, CertificateChange.ISSUED, cert)
+    if previous is not None:
+        announce(session, CertificateChange.SUPERSEDED, previous)
     return cert
 
 
