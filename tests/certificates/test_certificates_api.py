@@ -610,3 +610,31 @@ def test_do_the_certificates_routes_leave_queries_and_scoping_to_the_services():
     for path in folder.glob("*.py"):
         text = path.read_text()
         assert "actor.owns(" not in text and "is_producer" not in text, path.name
+
+
+def test_a_certificate_older_than_the_products_open_one_is_refused_naming_it(client, admin):
+    open_one = factories.CertificateFactory(number="GCN-2024", issue_date=date(2024, 9, 1))
+    evaluation = factories.EvaluationFactory(
+        product=open_one.product, evaluated_on=date(2023, 5, 1)
+    )
+    response = client.post(
+        f"{P}/certificates",
+        headers=admin.headers,
+        json=_certificate(evaluation.id, number="GCN-2023", day="2023-06-01"),
+    )
+    assert response.status_code == 422
+    assert response.json["message_en"] == (
+        "The product has a newer certificate already: GCN-2024, issued 2024-09-01."
+    )
+    assert "issue_date" in response.json["errors"]["json"]
+
+
+def test_only_the_30_day_notice_has_a_letter(client, admin, db_session):
+    cert = factories.CertificateFactory()
+    notice = ExpiryNotice(
+        certificate=cert, threshold_days=60, valid_until=cert.valid_until, swept_on=date(2026, 8, 2)
+    )
+    db_session.add(notice)
+    db_session.flush()
+    response = client.get(f"{P}/expiry-notices/{notice.id}/letter.pdf", headers=admin.headers)
+    assert response.status_code == 404
