@@ -10,6 +10,7 @@ import pytest
 from tests import factories
 from trace_service.auth.principal import system_principal
 from trace_service.certificates.expiry import sweep
+from trace_service.certificates.models import ExpiryNotice
 from trace_service.certificates.rules import CouncilLevel
 from trace_service.clock import today_vn
 from trace_service.db import utcnow
@@ -535,3 +536,105 @@ def test_the_issuing_unit_must_exist_be_a_district_or_province_and_exist_that_da
     response = client.post(f"{P}/certificates", headers=admin.headers, json=body)
     assert response.status_code == 422, response.json
     assert "issuing_unit_id" in response.json["errors"]["json"]
+
+
+def test_the_plan_counts_a_province_rating_after_1489_by_the_4_star_band(client, inspector, units):
+    for total in (69, 70, 85):
+        factories.EvaluationFactory(
+            council_level=CouncilLevel.PROVINCE,
+            council_unit=units["province"],
+            evaluated_on=date(2025, 8, 1),
+            score_a=35,
+            score_b=20,
+            score_c=total - 55,
+        )
+    report = client.get(f"{P}/reports/ocop-plan?year=2025", headers=inspector.headers).json
+    targets = {t["key"]: t["actual"] for t in report["targets"]}
+    assert (targets["entered_3_star"], targets["entered_4_star"]) == (1, 2)
+
+
+def test_a_producer_sees_only_its_own_evaluations_certificates_and_letters(
+    client, producer_account, db_session
+):
+    mine = factories.ProductFactory(producer=producer_account.user.producer)
+    my_cert = factories.CertificateFactory(product=mine, issue_date=date(2023, 1, 5))
+    their_cert = factories.CertificateFactory(issue_date=date(2023, 1, 5))
+    letters = {}
+    for cert in (my_cert, their_cert):
+        notice = ExpiryNotice(
+            certificate=cert,
+            threshold_days=30,
+            valid_until=cert.valid_until,
+            swept_on=cert.valid_until - timedelta(days=30),
+        )
+        db_session.add(notice)
+        db_session.flush()
+        letters[cert.id] = f"{P}/expiry-notices/{notice.id}/letter.pdf"
+    h = producer_account.headers
+
+    evaluations = client.get(f"{P}/evaluations", headers=h).json["items"]
+    assert [e["id"] for e in evaluations] == [my_cert.evaluation_id]
+    assert client.get(f"{P}/evaluations/{their_cert.evaluation_id}", headers=h).status_code == 404
+    certificates = client.get(f"{P}/certificates", headers=h).json["items"]
+    assert [c["id"] for c in certificates] == [my_cert.id]
+    assert client.get(f"{P}/certificates/{their_cert.id}", headers=h).status_code == 404
+    assert client.get(letters[my_cert.id], headers=h).status_code == 200
+    refused = client.get(letters[their_cert.id], headers=h)
+    assert (
+        refused.status_code == 404 and refused.json["message_en"] == "No 30-day letter has this id."
+    )
+
+
+def test_a_certificate_shows_its_status_in_both_languages_and_pending_is_one(client, admin):
+    cert = factories.CertificateFactory(issue_date=today_vn() - timedelta(days=1040))
+    shown = client.get(f"{P}/certificates/{cert.id}", headers=admin.headers).json
+    assert (shown["status"], shown["status_vi"], shown["status_en"]) == (
+        "expiring",
+        "Còn hiệu lực, sắp hết hạn",
+        "Valid, expiring soon",
+    )
+    spec = client.get(f"{P}/openapi.json").json
+    assert "pending" in spec["components"]["schemas"]["Certificate"]["properties"]["status"]["enum"]
+    stats = client.get(f"{P}/certificates/stats", headers=admin.headers).json
+    assert stats["by_status"]["pending"] == 0
+
+
+def test_do_the_certificates_routes_leave_queries_and_scoping_to_the_services():
+    from pathlib import Path
+
+    import trace_service.certificates as package
+
+    folder = Path(package.__file__).parent
+    routes = (folder / "routes.py").read_text()
+    assert "sqlalchemy" not in routes and "select(" not in routes
+    for path in folder.glob("*.py"):
+        text = path.read_text()
+        assert "actor.owns(" not in text and "is_producer" not in text, path.name
+
+
+def test_a_certificate_older_than_the_products_open_one_is_refused_naming_it(client, admin):
+    open_one = factories.CertificateFactory(number="GCN-2024", issue_date=date(2024, 9, 1))
+    evaluation = factories.EvaluationFactory(
+        product=open_one.product, evaluated_on=date(2023, 5, 1)
+    )
+    response = client.post(
+        f"{P}/certificates",
+        headers=admin.headers,
+        json=_certificate(evaluation.id, number="GCN-2023", day="2023-06-01"),
+    )
+    assert response.status_code == 422
+    assert response.json["message_en"] == (
+        "The product has a newer certificate already: GCN-2024, issued 2024-09-01."
+    )
+    assert "issue_date" in response.json["errors"]["json"]
+
+
+def test_only_the_30_day_notice_has_a_letter(client, admin, db_session):
+    cert = factories.CertificateFactory()
+    notice = ExpiryNotice(
+        certificate=cert, threshold_days=60, valid_until=cert.valid_until, swept_on=date(2026, 8, 2)
+    )
+    db_session.add(notice)
+    db_session.flush()
+    response = client.get(f"{P}/expiry-notices/{notice.id}/letter.pdf", headers=admin.headers)
+    assert response.status_code == 404

@@ -17,7 +17,7 @@ from tests.conftest import Account
 from tests.factories import CertificateFactory, ProducerFactory, ProductFactory
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal, Role
+from trace_service.auth.principal import Principal, Role, system_principal
 from trace_service.certificates.importer import (
     ImportLimits,
     ImportReport,
@@ -27,7 +27,7 @@ from trace_service.certificates.importer import (
 )
 from trace_service.certificates.models import Certificate
 from trace_service.clock import today_vn
-from trace_service.errors import InvalidInput
+from trace_service.errors import DomainError, InvalidInput
 from trace_service.registry.models import Product
 from trace_service.spreadsheets import SpreadsheetTooLarge
 
@@ -406,8 +406,11 @@ def test_is_the_real_row_limit_5000(coffee: Product) -> None:
 BAD_ROWS: dict[str, tuple[dict[str, Any], str]] = {
     "wrong date": ({"Ngày cấp": "31/02/2024"}, "'31/02/2024' is not a date"),
     "two-digit year": ({"Ngày quyết định": "10/03/24"}, "'10/03/24' is not a date"),
-    "star 2": ({"Số sao": "2"}, "The star '2' is not 3, 4 or 5"),
-    "star 6": ({"Số sao": "6 sao"}, "The star '6 sao' is not 3, 4 or 5"),
+    "star 2": ({"Số sao": "2"}, "Only 3★, 4★ and 5★ products are certified (the file says '2')"),
+    "star 6": (
+        {"Số sao": "6 sao"},
+        "Only 3★, 4★ and 5★ products are certified (the file says '6 sao')",
+    ),
     "missing number": ({"Số GCN": ""}, "Missing certificate number"),
     "unknown gtin": ({"GTIN": "8930000000019"}, "No product has the GTIN 8930000000019"),
     "bad gtin": ({"GTIN": "8930000000010"}, "Invalid GTIN '8930000000010'"),
@@ -663,9 +666,9 @@ def cells(product: Product, **changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
-        ({"star": True}, "The star 'True' is not 3, 4 or 5"),
-        ({"star": 3.5}, "The star '3.5' is not 3, 4 or 5"),
-        ({"star": date(2024, 1, 3)}, "The star '03/01/2024' is not 3, 4 or 5"),
+        ({"star": True}, "(the file says 'True')"),
+        ({"star": 3.5}, "(the file says '3.5')"),
+        ({"star": date(2024, 1, 3)}, "(the file says '03/01/2024')"),
         ({"star": None}, "Missing star"),
         ({"issue_date": 45366}, "The issue date '45366' is not a date"),
         ({"registration_code": "ab"}, "Invalid registration code 'ab'"),
@@ -765,3 +768,52 @@ def test_is_a_row_whose_authority_could_not_certify_that_star_refused(
     report = check_rows(db_session, table)
     assert not report.ok
     assert any("could not certify" in p for p in report.rows[0].problems)
+
+
+# -- one rule, one message, for the API and the importer ---------------------------------------
+
+
+def _api_refusal(db_session: Session, **changes: Any) -> DomainError:
+    from trace_service.certificates import services
+
+    evaluation = factories.EvaluationFactory(evaluated_on=date(2024, 3, 1))
+    data = {
+        "evaluation_id": evaluation.id,
+        "number": "API-1",
+        "decision_number": "1/QĐ-UBND",
+        "decision_date": date(2024, 3, 10),
+        "issue_date": date(2024, 3, 15),
+        **changes,
+    }
+    with pytest.raises(DomainError) as caught:
+        services.issue_certificate(db_session, system_principal("test"), data, today_vn())
+    return caught.value
+
+
+@pytest.mark.parametrize("rule", ["issue date in the future", "decision after issue", "taken"])
+def test_do_the_api_and_the_importer_refuse_a_certificate_in_the_same_words(
+    db_session: Session, coffee: Product, rule: str
+) -> None:
+    tomorrow = today_vn() + timedelta(days=1)
+    CertificateFactory(number="9/GCN")
+    api_changes, cells = {
+        "issue date in the future": (
+            {"issue_date": tomorrow, "decision_date": tomorrow},
+            {"issue_date": tomorrow, "decision_date": tomorrow},
+        ),
+        "decision after issue": (
+            {"decision_date": date(2024, 3, 16)},
+            {"decision_date": date(2024, 3, 16)},
+        ),
+        "taken": ({"number": "9/GCN"}, {"number": "9/GCN"}),
+    }[rule]
+
+    error = _api_refusal(db_session, **api_changes)
+    report = check_rows(db_session, [(2, cells_of(coffee, **cells))])
+
+    said = f"{error.message.removesuffix('.')} / {error.message_en.removesuffix('.')}"
+    assert said in problems_of(report)[2]
+
+
+def cells_of(product: Product, **changes: Any) -> dict[str, Any]:
+    return cells(product, **{"issuing_authority": "UBND tỉnh Đắk Nông", "star": 4, **changes})

@@ -7,9 +7,14 @@ from datetime import date
 import pytest
 
 from trace_service.certificates.rules import (
+    PERIODS,
+    STAR_BANDS,
     CouncilLevel,
     Status,
     add_months,
+    entered_for,
+    period_on,
+    star_floor,
     star_for,
     stars_council_may_certify,
     status_on,
@@ -85,9 +90,41 @@ def test_adding_months_clamps_to_the_end_of_shorter_months():
 def test_status_is_derived_from_the_dates(day, revoked, superseded, expected):
     status = status_on(
         day,
+        issue_date=date(2023, 3, 31),
         valid_until=date(2026, 3, 31),
         revoked_on=revoked,
         superseded_on=superseded,
         expiring_window_days=90,
     )
     assert status is expected
+
+
+def test_do_the_star_bands_come_from_one_table():
+    assert [star_floor(star) for star in (1, 2, 3, 4, 5)] == [0, 30, 50, 70, 90]
+    for star, floor in STAR_BANDS:
+        assert star_for(floor, True) == star
+        if floor:
+            assert star_for(floor - 1, True) == star - 1
+
+
+@pytest.mark.parametrize(
+    "level, day, total, star",
+    [
+        (CouncilLevel.DISTRICT, date(2025, 3, 1), 95, 3),  # a district council rated for 3★
+        (CouncilLevel.PROVINCE, date(2025, 3, 1), 55, 4),  # a province council for 4★ only
+        (CouncilLevel.PROVINCE, date(2025, 8, 1), 69, 3),  # from 1489: below the 4★ band
+        (CouncilLevel.PROVINCE, date(2025, 8, 1), 70, 4),
+        (CouncilLevel.PROVINCE, date(2025, 8, 1), 20, 3),
+        (CouncilLevel.PROVINCE, date(2025, 8, 1), 99, 4),
+        (CouncilLevel.CENTRAL, date(2025, 8, 1), 40, 5),
+        (CouncilLevel.DISTRICT, date(2025, 8, 1), 60, None),  # districts rate nothing since
+    ],
+)
+def test_what_was_an_evaluation_entered_for(level, day, total, star):
+    assert entered_for(level, day, total) == star
+
+
+def test_are_the_rules_of_a_day_those_of_its_period():
+    assert period_on(date(2025, 7, 5)).source == "Quyết định 148/QĐ-TTg"
+    assert period_on(date(2025, 7, 6)).source == "Quyết định 1489/QĐ-TTg"
+    assert [p.starts for p in PERIODS] == sorted(p.starts for p in PERIODS)

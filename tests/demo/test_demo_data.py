@@ -82,6 +82,7 @@ def test_the_data_files_load_into_the_counts_the_readme_promises(db_session):
     statuses = Counter(
         status_on(
             TODAY,
+            issue_date=c.issue_date,
             valid_until=c.valid_until,
             revoked_on=c.revoked_on,
             superseded_on=c.superseded_on,
@@ -142,6 +143,7 @@ def _statuses(rounds: list[Round], day: date) -> list[tuple[Round, Status]]:
         later = [x.issue_date for x in certified[n + 1 :] if x.product == r.product]
         status = status_on(
             day,
+            issue_date=r.issue_date,
             valid_until=valid_until(r.issue_date),
             revoked_on=r.revoked_on,
             superseded_on=later[0] if later else None,

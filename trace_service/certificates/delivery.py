@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
-from trace_service.certificates.expiry import EMAIL, WEBHOOK
+from trace_service.certificates.expiry import EMAIL, WEBHOOK, affected
 from trace_service.certificates.models import DeliveryAttempt, NoticeDelivery
 from trace_service.certificates.notices import (
     LETTER_THRESHOLD_DAYS,
@@ -37,6 +37,7 @@ from trace_service.certificates.notices import (
     letter_pdf,
     webhook_payload,
 )
+from trace_service.certificates.standing import is_open
 from trace_service.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def _prepare(settings: DeliverySettings, delivery: NoticeDelivery, now: datetime
     or decide it should not go: the certificate was revoked or renewed since the sweep."""
     notice = delivery.notice
     cert = notice.certificate
-    if cert.revoked_on is not None or cert.superseded_on is not None:
+    if not is_open(cert):
         why = "revoked" if cert.revoked_on is not None else "superseded by a newer certificate"
         return _Cancel("cancelled", f"The certificate was {why}.")
     if delivery.channel == EMAIL:
@@ -161,15 +162,17 @@ def _prepare(settings: DeliverySettings, delivery: NoticeDelivery, now: datetime
 def _claim(session: Session, delivery_id: int, now: datetime) -> datetime | None:
     """Lease a due delivery for this worker; the lease's end, or None if another has it."""
     lease = now + LEASE
-    claimed = session.execute(
-        update(NoticeDelivery)
-        .where(
-            NoticeDelivery.id == delivery_id,
-            NoticeDelivery.status == "pending",
-            or_(NoticeDelivery.leased_until.is_(None), NoticeDelivery.leased_until < now),
+    claimed = affected(
+        session.execute(
+            update(NoticeDelivery)
+            .where(
+                NoticeDelivery.id == delivery_id,
+                NoticeDelivery.status == "pending",
+                or_(NoticeDelivery.leased_until.is_(None), NoticeDelivery.leased_until < now),
+            )
+            .values(leased_until=lease)
         )
-        .values(leased_until=lease)
-    ).rowcount
+    )
     session.commit()
     return lease if claimed == 1 else None
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, literal, null, select
+from sqlalchemy import CursorResult, Result, case, literal, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,8 @@ from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
 from trace_service.certificates.models import Certificate, ExpiryNotice, NoticeDelivery
+from trace_service.certificates.rules import IN_FORCE, Status
+from trace_service.certificates.standing import statuses_clause
 from trace_service.db import UtcDateTime
 from trace_service.registry.models import Producer, Product
 
@@ -28,6 +30,10 @@ THRESHOLDS = (90, 60, 30, 0)
 # A certificate that expired longer ago than this gets no "expired today" notice: a first
 # sweep over old records must not mail every producer whose certificate lapsed years ago.
 EXPIRED_NOTICE_GRACE_DAYS = 30
+
+# Notices go to certificates that stand on the sweep's day, in force or expired: not to one
+# revoked, superseded or not yet in force (``standing.py``).
+NOTIFIED = IN_FORCE | {Status.EXPIRED}
 
 EMAIL, WEBHOOK = "email", "webhook"
 
@@ -37,6 +43,11 @@ class SweepReport:
     day: date
     notices: int
     deliveries: int
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an INSERT, UPDATE or DELETE touched (``execute`` types its result loosely)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _insert(session: Session, model: type) -> Any:
@@ -71,19 +82,21 @@ def sweep(
         literal(today),
         literal(now, UtcDateTime()),
     ).where(
-        Certificate.revoked_on.is_(None),
-        Certificate.superseded_on.is_(None),
+        statuses_clause(NOTIFIED, today, 0),
         Certificate.valid_until <= today + timedelta(days=max(THRESHOLDS)),
         Certificate.valid_until >= today - timedelta(days=EXPIRED_NOTICE_GRACE_DAYS),
     )
-    notices = session.execute(
-        _insert(session, ExpiryNotice)
-        .from_select(
-            ["certificate_id", "threshold_days", "valid_until", "swept_on", "created_at"], crossed
+    notices = affected(
+        session.execute(
+            _insert(session, ExpiryNotice)
+            .from_select(
+                ["certificate_id", "threshold_days", "valid_until", "swept_on", "created_at"],
+                crossed,
+            )
+            .on_conflict_do_nothing(index_elements=["certificate_id", "threshold_days"])
+            .execution_options(preserve_rowcount=True)  # else PostgreSQL reports -1
         )
-        .on_conflict_do_nothing(index_elements=["certificate_id", "threshold_days"])
-        .execution_options(preserve_rowcount=True)  # else PostgreSQL reports -1
-    ).rowcount
+    )
     deliveries = _add_deliveries(session, EMAIL, Producer.email, now)
     if webhook_url:
         deliveries += _add_deliveries(session, WEBHOOK, literal(webhook_url), now)
@@ -123,20 +136,22 @@ def _add_deliveries(session: Session, channel: str, recipient: Any, now: datetim
         .join(Producer)
         .where(ExpiryNotice.created_at == literal(now, UtcDateTime()))
     )
-    return session.execute(
-        _insert(session, NoticeDelivery)
-        .from_select(
-            [
-                "notice_id",
-                "channel",
-                "recipient",
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "last_error",
-            ],
-            pending,
+    return affected(
+        session.execute(
+            _insert(session, NoticeDelivery)
+            .from_select(
+                [
+                    "notice_id",
+                    "channel",
+                    "recipient",
+                    "status",
+                    "attempts",
+                    "next_attempt_at",
+                    "last_error",
+                ],
+                pending,
+            )
+            .on_conflict_do_nothing(index_elements=["notice_id", "channel"])
+            .execution_options(preserve_rowcount=True)
         )
-        .on_conflict_do_nothing(index_elements=["notice_id", "channel"])
-        .execution_options(preserve_rowcount=True)
-    ).rowcount
+    )

@@ -27,13 +27,12 @@ from sqlalchemy.orm import Session, selectinload
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
+from trace_service.certificates import checks
+from trace_service.certificates.checks import TEXT_LIMITS
 from trace_service.certificates.models import Certificate
-from trace_service.certificates.rules import (
-    CERTIFIED_MIN_STAR,
-    CouncilLevel,
-    stars_council_may_certify,
-    valid_until,
-)
+from trace_service.certificates.rules import CouncilLevel, valid_until
+from trace_service.certificates.signals import CertificateChange, announce
+from trace_service.certificates.standing import is_open
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import InvalidInput
 from trace_service.registry.models import Producer, Product
@@ -69,7 +68,6 @@ FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 OPTIONAL_FIELDS = frozenset({"gtin"})
 REQUIRED_FIELDS = tuple(f for f in FIELDS if f not in OPTIONAL_FIELDS)
 _ALIASES = {alias: name for name, (_, _, aliases) in FIELDS.items() for alias in aliases}
-_TEXT_LIMITS = {"number": 64, "decision_number": 64, "issuing_authority": 255}
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
 _STAR = re.compile(r"^(\d+)\s*(?:sao|\*|★|☆)?$")
 VALUE_KEYS = (
@@ -110,11 +108,20 @@ class RowResult:
     problems: list[str]  # each "<Vietnamese> / <English>"; empty means the row is fine
     values: dict[str, Any]  # VALUE_KEYS, None where the cell could not be read
 
+    def as_json(self) -> dict[str, Any]:
+        """As the API's ``ImportRowSchema`` shows it (dates in ISO 8601)."""
+        values = {
+            key: value.isoformat() if isinstance(value, date) else value
+            for key, value in self.values.items()
+        }
+        return {"line": self.line, "problems": self.problems, "values": values}
+
 
 @dataclass
 class ImportReport:
     rows: list[RowResult]
     imported: int = 0  # 0 on a dry run or a refused import
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -433,216 +440,243 @@ def _formula_problem(name: str, text: str) -> str | None:
     )
 
 
-def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
-    values: dict[str, Any] = dict.fromkeys(VALUE_KEYS)
-    problems: list[str] = []
-    row = _Row(RowResult(line, problems, values))
+def _missing(row: _Row, name: str) -> None:
+    vi, en, _ = FIELDS[name]
+    row.result.problems.append(_problem(f"Thiếu «{vi}»", f"Missing {en}"))
 
-    def missing(name: str) -> None:
-        vi, en, _ = FIELDS[name]
-        problems.append(_problem(f"Thiếu «{vi}»", f"Missing {en}"))
 
+def _read_texts(row: _Row, cells: dict[str, Any]) -> None:
+    """The certificate number, the decision number and the issuing authority."""
     for name in ("number", "decision_number", "issuing_authority"):
         text = _text(cells.get(name))
         formula = _formula_problem(name, text) if text and name in IDENTIFIERS else None
         if text is None:
-            missing(name)
+            _missing(row, name)
         elif formula:
-            problems.append(formula)
-        elif len(text) > _TEXT_LIMITS[name]:
+            row.result.problems.append(formula)
+        elif len(text) > TEXT_LIMITS[name]:
             vi, en, _ = FIELDS[name]
-            problems.append(
+            row.result.problems.append(
                 _problem(
-                    f"«{vi}» dài quá {_TEXT_LIMITS[name]} ký tự",
-                    f"The {en} is longer than {_TEXT_LIMITS[name]} characters",
+                    f"«{vi}» dài quá {TEXT_LIMITS[name]} ký tự",
+                    f"The {en} is longer than {TEXT_LIMITS[name]} characters",
                 )
             )
         else:
-            values[name] = text
+            row.result.values[name] = text
 
+
+def _read_dates(row: _Row, cells: dict[str, Any]) -> None:
     for name in ("decision_date", "issue_date"):
         raw = cells.get(name)
         if _blank(raw):
-            missing(name)
+            _missing(row, name)
             continue
         parsed = _date(raw)
         if parsed is None:
             vi, en, _ = FIELDS[name]
-            problems.append(
+            row.result.problems.append(
                 _problem(
                     f"«{vi}» «{_shown(raw)}» không phải ngày hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)",
                     f"The {en} '{_shown(raw)}' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
                 )
             )
         else:
-            values[name] = parsed
+            row.result.values[name] = parsed
 
-    raw_star = cells.get("star")
-    if _blank(raw_star):
-        missing("star")
+
+def _read_star(row: _Row, cells: dict[str, Any]) -> None:
+    raw = cells.get("star")
+    if _blank(raw):
+        _missing(row, "star")
+        return
+    star = _star(raw)
+    problem = checks.certified_star(star, f"ghi «{_shown(raw)}»", f"the file says '{_shown(raw)}'")
+    if problem is not None:
+        row.result.problems.append(problem.text())
     else:
-        star = _star(raw_star)
-        if star is None or not CERTIFIED_MIN_STAR <= star <= 5:
-            problems.append(
-                _problem(
-                    f"Hạng sao «{_shown(raw_star)}» không hợp lệ: chỉ sản phẩm 3, 4 hoặc 5 sao "
-                    "được cấp giấy chứng nhận",
-                    f"The star '{_shown(raw_star)}' is not 3, 4 or 5: only 3★ and above are "
-                    "certified",
-                )
-            )
-        else:
-            values["star"] = star
+        row.result.values["star"] = star
 
+
+def _check_certificate(row: _Row, today: date) -> None:
+    """``checks``' rules for the certificate the row's cells make (as the API's)."""
+    values = row.result.values
     decided, issued = values["decision_date"], values["issue_date"]
-    if decided is not None and issued is not None and decided > issued:
-        problems.append(
-            _problem(
-                f"Ngày quyết định {vn_date(decided)} sau ngày cấp {vn_date(issued)}",
-                f"The decision date {decided.isoformat()} is after the issue date "
-                f"{issued.isoformat()}",
-            )
-        )
-    authority, star = values.get("issuing_authority"), values.get("star")
+    authority, star = values["issuing_authority"], values["star"]
     level = council_level_of(authority) if authority else None
-    if level is not None and star is not None and (decided or issued) is not None:
-        day = decided or issued
-        if star not in stars_council_may_certify(level, day):
-            problems.append(
-                _problem(
-                    f"«{authority}» không được công nhận {star} sao vào ngày {vn_date(day)}",
-                    f"'{authority}' ({level} level) could not certify {star}★ on {day.isoformat()}",
-                )
+    day = decided or issued
+    found = [
+        checks.decision_in_order(decided, issued) if decided and issued else None,
+        (
+            checks.council_may_certify(
+                level, star, day, f"«{authority}»", f"'{authority}' ({level} level)"
             )
-    if issued is not None and issued > today:
-        problems.append(
-            _problem(
-                f"Ngày cấp {vn_date(issued)} ở tương lai (hôm nay là {vn_date(today)})",
-                f"The issue date {issued.isoformat()} is in the future (today is "
-                f"{today.isoformat()})",
-            )
-        )
+            if level is not None and star is not None and day is not None
+            else None
+        ),
+        checks.not_in_future("issue_date", issued, today) if issued else None,
+    ]
+    row.result.problems.extend(problem.text() for problem in found if problem is not None)
 
-    # The product: by GTIN when given, else by the producer's code and the product's name.
+
+def _read_gtin(row: _Row, cells: dict[str, Any]) -> None:
     gtin = _text(cells.get("gtin"))
     formula = _formula_problem("gtin", gtin) if gtin else None
     if formula:
-        problems.append(formula)
+        row.result.problems.append(formula)
     elif gtin is not None:
         compact = gtin.replace(" ", "")
         try:
             validate_gtin(compact)
         except ValidationError as exc:
-            problems.append(
+            row.result.problems.append(
                 _problem(f"GTIN «{gtin}» không hợp lệ", f"Invalid GTIN '{gtin}': {exc.messages[0]}")
             )
         else:
             row.gtin = compact.zfill(14)
+
+
+def _read_producer(row: _Row, cells: dict[str, Any]) -> None:
+    """The producer's code and the product's name, which find the product without a GTIN."""
     code = _registration_code(cells.get("registration_code"))
     formula = _formula_problem("registration_code", code) if code else None
     if formula:
-        problems.append(formula)
+        row.result.problems.append(formula)
     elif code is not None:
         try:
             row.code = normalise_registration_code(code)
         except ValidationError as exc:
-            problems.append(
+            row.result.problems.append(
                 _problem(
                     f"Mã số thuế/ĐKKD «{code}» không hợp lệ",
                     f"Invalid registration code '{code}': {exc.messages[0]}",
                 )
             )
     row.name = _text(cells.get("product_name"))
-    if gtin is None:
+    if _text(cells.get("gtin")) is None:
         if code is None:
-            missing("registration_code")
+            _missing(row, "registration_code")
         if row.name is None:
-            missing("product_name")
+            _missing(row, "product_name")
+
+
+def _parse_row(line: int, cells: dict[str, Any], today: date) -> _Row:
+    """Read one row's cells and check what it says on its own (``_check_across`` checks it
+    against the other rows and the database)."""
+    row = _Row(RowResult(line, [], dict.fromkeys(VALUE_KEYS)))
+    _read_texts(row, cells)
+    _read_dates(row, cells)
+    _read_star(row, cells)
+    _check_certificate(row, today)
+    # The product: by GTIN when given, else by the producer's code and the product's name.
+    _read_gtin(row, cells)
+    _read_producer(row, cells)
     return row
+
+
+def _in_chunks(
+    session: Session, stmt: Callable[[Sequence[Any]], Any], values: Iterable[Any]
+) -> Iterator[Any]:
+    """The rows of ``stmt(chunk)`` for the sorted distinct ``values``, a chunk at a time."""
+    for chunk in _chunks(sorted(set(values))):
+        yield from session.scalars(stmt(chunk))
+
+
+def _products_by_gtin(session: Session, rows: list[_Row]) -> dict[str, Product]:
+    return {
+        product.gtin14 or "": product
+        for product in _in_chunks(
+            session,
+            lambda chunk: (
+                select(Product)
+                .where(Product.gtin14.in_(chunk))
+                .options(selectinload(Product.producer))
+            ),
+            (r.gtin for r in rows if r.gtin),
+        )
+    }
+
+
+def _producers_by_code(session: Session, rows: list[_Row]) -> dict[str, Producer]:
+    return {
+        producer.registration_code: producer
+        for producer in _in_chunks(
+            session,
+            lambda chunk: select(Producer).where(Producer.registration_code.in_(chunk)),
+            (r.code for r in rows if r.code),
+        )
+    }
+
+
+def _products_of(session: Session, producers: Iterable[Producer]) -> dict[int, list[Product]]:
+    products: dict[int, list[Product]] = defaultdict(list)
+    for product in _in_chunks(
+        session,
+        lambda chunk: select(Product).where(Product.producer_id.in_(chunk)).order_by(Product.id),
+        (p.id for p in producers),
+    ):
+        products[product.producer_id].append(product)
+    return products
+
+
+def _match_gtin(row: _Row, gtin: str, product: Product | None) -> str | int:
+    """The product id of a row that gives a GTIN, or the problem."""
+    shown = gtin.lstrip("0")
+    if product is None:
+        return _problem(
+            f"Không có sản phẩm nào mang GTIN {shown}", f"No product has the GTIN {shown}"
+        )
+    owner = product.producer.registration_code
+    if row.code is not None and owner != row.code:
+        return _problem(
+            f"GTIN {shown} là của «{product.name_vi}» thuộc chủ thể mã số {owner}, "
+            f"không phải {row.code}",
+            f"GTIN {shown} belongs to '{product.name_vi}' of the producer {owner}, not {row.code}",
+        )
+    return product.id
+
+
+def _match_name(row: _Row, name: str, producer: Producer, owned: list[Product]) -> str | int:
+    """The product id of a row found by its producer and the product's name, or the problem."""
+    matches = [p for p in owned if fold(p.name_vi) == fold(name)]
+    if len(matches) == 1:
+        return matches[0].id
+    if matches:
+        return _problem(
+            f"Chủ thể {producer.name} có {len(matches)} sản phẩm tên «{name}»; hãy ghi GTIN",
+            f"The producer {producer.name} has {len(matches)} products named '{name}'; "
+            "give the GTIN",
+        )
+    known = "; ".join(p.name_vi for p in owned[:5]) + ("; …" if len(owned) > 5 else "")
+    return _problem(
+        f"Chủ thể {producer.name} ({row.code}) không có sản phẩm tên «{name}»"
+        + (f" (có: {known})" if owned else " (chưa đăng ký sản phẩm nào)"),
+        f"The producer {producer.name} ({row.code}) has no product named '{name}'"
+        + (f" (it has: {known})" if owned else " (it has no products registered)"),
+    )
 
 
 def _find_products(session: Session, rows: list[_Row]) -> None:
     """Set ``values["product_id"]`` of each row, or say why its product cannot be found."""
-    gtins = sorted({r.gtin for r in rows if r.gtin})
-    by_gtin: dict[str, Product] = {}
-    for chunk in _chunks(gtins):
-        for product in session.scalars(
-            select(Product).where(Product.gtin14.in_(chunk)).options(selectinload(Product.producer))
-        ):
-            by_gtin[product.gtin14 or ""] = product
-    codes = sorted({r.code for r in rows if r.code})
-    producers: dict[str, Producer] = {}
-    for chunk in _chunks(codes):
-        for producer in session.scalars(
-            select(Producer).where(Producer.registration_code.in_(chunk))
-        ):
-            producers[producer.registration_code] = producer
-    products_of: dict[int, list[Product]] = defaultdict(list)
-    producer_ids = sorted(p.id for p in producers.values())
-    for chunk in _chunks(producer_ids):
-        for product in session.scalars(
-            select(Product).where(Product.producer_id.in_(chunk)).order_by(Product.id)
-        ):
-            products_of[product.producer_id].append(product)
-
+    by_gtin = _products_by_gtin(session, rows)
+    producers = _producers_by_code(session, rows)
+    products_of = _products_of(session, producers.values())
     for row in rows:
-        problems = row.result.problems
         if row.gtin is not None:
-            product = by_gtin.get(row.gtin)
-            if product is None:
-                problems.append(
-                    _problem(
-                        f"Không có sản phẩm nào mang GTIN {row.gtin.lstrip('0')}",
-                        f"No product has the GTIN {row.gtin.lstrip('0')}",
-                    )
-                )
-            elif row.code is not None and product.producer.registration_code != row.code:
-                problems.append(
-                    _problem(
-                        f"GTIN {row.gtin.lstrip('0')} là của «{product.name_vi}» thuộc chủ thể "
-                        f"mã số {product.producer.registration_code}, không phải {row.code}",
-                        f"GTIN {row.gtin.lstrip('0')} belongs to '{product.name_vi}' of the "
-                        f"producer {product.producer.registration_code}, not {row.code}",
-                    )
-                )
-            else:
-                row.result.values["product_id"] = product.id
-            continue
-        if row.code is None or row.name is None:
+            found = _match_gtin(row, row.gtin, by_gtin.get(row.gtin))
+        elif row.code is None or row.name is None:
             continue  # already reported
-        producer = producers.get(row.code)
-        if producer is None:
-            problems.append(
-                _problem(
-                    f"Không có chủ thể nào có mã số thuế/ĐKKD {row.code}",
-                    f"No producer has the registration code {row.code}",
-                )
-            )
-            continue
-        owned = products_of.get(producer.id, [])
-        matches = [p for p in owned if fold(p.name_vi) == fold(row.name)]
-        if len(matches) == 1:
-            row.result.values["product_id"] = matches[0].id
-        elif matches:
-            problems.append(
-                _problem(
-                    f"Chủ thể {producer.name} có {len(matches)} sản phẩm tên «{row.name}»; "
-                    "hãy ghi GTIN",
-                    f"The producer {producer.name} has {len(matches)} products named "
-                    f"'{row.name}'; give the GTIN",
-                )
+        elif (producer := producers.get(row.code)) is None:
+            found = _problem(
+                f"Không có chủ thể nào có mã số thuế/ĐKKD {row.code}",
+                f"No producer has the registration code {row.code}",
             )
         else:
-            known = "; ".join(p.name_vi for p in owned[:5]) + ("; …" if len(owned) > 5 else "")
-            problems.append(
-                _problem(
-                    f"Chủ thể {producer.name} ({row.code}) không có sản phẩm tên «{row.name}»"
-                    + (f" (có: {known})" if owned else " (chưa đăng ký sản phẩm nào)"),
-                    f"The producer {producer.name} ({row.code}) has no product named "
-                    f"'{row.name}'"
-                    + (f" (it has: {known})" if owned else " (it has no products registered)"),
-                )
-            )
+            found = _match_name(row, row.name, producer, products_of.get(producer.id, []))
+        if isinstance(found, int):
+            row.result.values["product_id"] = found
+        else:
+            row.result.problems.append(found)
 
 
 def _repeats(
@@ -666,59 +700,67 @@ def _lines(lines: list[int]) -> str:
     return ", ".join(str(n) for n in lines)
 
 
-def _check_across(session: Session, rows: list[_Row]) -> None:
-    """Rules that need the other rows or the database: repeated numbers, dates, chains."""
-    numbers = sorted({r.result.values["number"] for r in rows if r.result.values["number"]})
-    taken: set[str] = set()
-    for chunk in _chunks(numbers):
-        taken.update(
-            session.scalars(select(Certificate.number).where(Certificate.number.in_(chunk)))
+def _certificates_of(session: Session, product_ids: Iterable[int]) -> dict[int, list[Certificate]]:
+    """The products' certificates, oldest first."""
+    by_product: dict[int, list[Certificate]] = defaultdict(list)
+    for cert in _in_chunks(
+        session,
+        lambda chunk: (
+            select(Certificate)
+            .where(Certificate.product_id.in_(chunk))
+            .order_by(Certificate.issue_date, Certificate.id)
+        ),
+        product_ids,
+    ):
+        by_product[cert.product_id].append(cert)
+    return by_product
+
+
+def _check_numbers(session: Session, rows: list[_Row]) -> None:
+    """Each certificate number is new, and used once in the file."""
+    taken = set(
+        _in_chunks(
+            session,
+            lambda chunk: select(Certificate.number).where(Certificate.number.in_(chunk)),
+            (r.result.values["number"] for r in rows if r.result.values["number"]),
         )
-    repeated_numbers = _repeats(rows, lambda v: v["number"])
+    )
+    repeated = _repeats(rows, lambda v: v["number"])
+    for index, row in enumerate(rows):
+        number = row.result.values["number"]
+        problem = checks.number_free(number, taken) if number else None
+        if problem is not None:
+            row.result.problems.append(problem.text())
+        if index in repeated:
+            others = _lines(repeated[index])
+            row.result.problems.append(
+                _problem(
+                    f"Số GCN {number} trùng với dòng {others}",
+                    f"The certificate number {number} repeats line {others}",
+                )
+            )
+
+
+def _check_history(session: Session, rows: list[_Row]) -> None:
+    """Each certificate fits its product's history: one per issue date, in the file and in
+    the database, and none slotted in between two already chained."""
+    existing = _certificates_of(
+        session, (r.result.values["product_id"] for r in rows if r.result.values["product_id"])
+    )
+    successors = {c.superseded_by_id for certs in existing.values() for c in certs}
     same_day = _repeats(
         rows,
         lambda v: (
             (v["product_id"], v["issue_date"]) if v["product_id"] and v["issue_date"] else None
         ),
     )
-
-    product_ids = sorted(
-        {r.result.values["product_id"] for r in rows if r.result.values["product_id"]}
-    )
-    existing: dict[int, list[Certificate]] = defaultdict(list)
-    for chunk in _chunks(product_ids):
-        for cert in session.scalars(
-            select(Certificate)
-            .where(Certificate.product_id.in_(chunk))
-            .order_by(Certificate.issue_date, Certificate.id)
-        ):
-            existing[cert.product_id].append(cert)
-    successors = {c.superseded_by_id for certs in existing.values() for c in certs}
-
     for index, row in enumerate(rows):
-        values, problems = row.result.values, row.result.problems
-        number = values["number"]
-        if number in taken:
-            problems.append(
-                _problem(
-                    f"Số GCN {number} đã có trong hệ thống",
-                    f"The certificate number {number} already exists",
-                )
-            )
-        if index in repeated_numbers:
-            others = _lines(repeated_numbers[index])
-            problems.append(
-                _problem(
-                    f"Số GCN {number} trùng với dòng {others}",
-                    f"The certificate number {number} repeats line {others}",
-                )
-            )
-        product_id, issued = values["product_id"], values["issue_date"]
+        product_id, issued = row.result.values["product_id"], row.result.values["issue_date"]
         if product_id is None or issued is None:
             continue
         if index in same_day:
             others = _lines(same_day[index])
-            problems.append(
+            row.result.problems.append(
                 _problem(
                     f"Sản phẩm này có giấy chứng nhận cùng ngày cấp {vn_date(issued)} "
                     f"ở dòng {others}",
@@ -727,30 +769,16 @@ def _check_across(session: Session, rows: list[_Row]) -> None:
                 )
             )
         certs = existing.get(product_id, [])
-        for cert in certs:
-            if cert.issue_date == issued:
-                problems.append(
-                    _problem(
-                        f"Sản phẩm đã có giấy chứng nhận số {cert.number} cấp cùng ngày "
-                        f"{vn_date(issued)}",
-                        f"The product already has certificate {cert.number} issued on "
-                        f"{issued.isoformat()}",
-                    )
-                )
-        # An older certificate slotted in front of one that already supersedes another would
-        # need that existing link rewritten: leave such history to a person.
         later = [c for c in certs if c.issue_date > issued]
-        if later and later[0].id in successors:
-            nxt = later[0]
-            problems.append(
-                _problem(
-                    f"Giấy chứng nhận số {nxt.number} (cấp {vn_date(nxt.issue_date)}) đã thay thế "
-                    "một giấy khác của sản phẩm; không thể nhập giấy cũ hơn xen vào giữa",
-                    f"Certificate {nxt.number} (issued {nxt.issue_date.isoformat()}) already "
-                    "supersedes another of this product; an older certificate cannot be "
-                    "imported in between",
-                )
-            )
+        found = [checks.same_day(cert, issued) for cert in certs]
+        found.append(checks.chained_around(later[0], successors) if later else None)
+        row.result.problems.extend(problem.text() for problem in found if problem is not None)
+
+
+def _check_across(session: Session, rows: list[_Row]) -> None:
+    """Rules that need the other rows or the database: repeated numbers, dates, chains."""
+    _check_numbers(session, rows)
+    _check_history(session, rows)
 
 
 def check_rows(session: Session, table: Table) -> ImportReport:
@@ -765,34 +793,40 @@ def check_rows(session: Session, table: Table) -> ImportReport:
 # -- importing --------------------------------------------------------------------------------
 
 
-def _supersede(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
+def _supersede(session: Session, product_ids: Iterable[int]) -> dict[Certificate, Certificate]:
     """Chain each product's certificates by issue date, as ``issue_certificate`` does: every
-    standing certificate followed by a newer one is superseded by the next one.
-    Returns ``{superseded id: successor id}`` for the audit log."""
-    ids = sorted(set(product_ids))
-    by_product: dict[int, list[Certificate]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for cert in session.scalars(
-            select(Certificate)
-            .where(Certificate.product_id.in_(chunk))
-            .order_by(Certificate.issue_date, Certificate.id)
-        ):
-            by_product[cert.product_id].append(cert)
-    superseded: dict[int, int] = {}
-    for certs in by_product.values():
+    open certificate followed by a newer one is superseded by the next one.
+    Returns ``{superseded: successor}``."""
+    superseded: dict[Certificate, Certificate] = {}
+    for certs in _certificates_of(session, product_ids).values():
         successors = {c.superseded_by_id for c in certs if c.superseded_by_id is not None}
         for older, newer in pairwise(certs):
-            standing = older.revoked_on is None and older.superseded_by_id is None
-            if standing and newer.id not in successors:
+            if is_open(older) and newer.id not in successors:
                 older.superseded_by_id, older.superseded_on = newer.id, newer.issue_date
                 successors.add(newer.id)
-                superseded[older.id] = newer.id
+                superseded[older] = newer
     return superseded
 
 
 def _product_name(session: Session, product_id: int) -> str:
     product = session.get(Product, product_id)
     return product.name_vi if product is not None else ""
+
+
+def _new_certificate(session: Session, values: dict[str, Any]) -> Certificate:
+    return Certificate(
+        number=values["number"],
+        decision_number=values["decision_number"],
+        decision_date=values["decision_date"],
+        issuing_unit_id=None,
+        issuing_authority=values["issuing_authority"],
+        product_id=values["product_id"],
+        product_name=_product_name(session, values["product_id"]),
+        evaluation_id=None,
+        star=values["star"],
+        issue_date=values["issue_date"],
+        valid_until=valid_until(values["issue_date"]),
+    )
 
 
 def import_certificates(
@@ -808,24 +842,10 @@ def import_certificates(
     certificates; all or nothing. Flushes but never commits."""
     table = read_table(filename, content, limits)
     report = check_rows(session, table)
+    report.dry_run = dry_run
     if dry_run or not report.ok:
         return report
-    certs = [
-        Certificate(
-            number=row.values["number"],
-            decision_number=row.values["decision_number"],
-            decision_date=row.values["decision_date"],
-            issuing_unit_id=None,
-            issuing_authority=row.values["issuing_authority"],
-            product_id=row.values["product_id"],
-            product_name=_product_name(session, row.values["product_id"]),
-            evaluation_id=None,
-            star=row.values["star"],
-            issue_date=row.values["issue_date"],
-            valid_until=valid_until(row.values["issue_date"]),
-        )
-        for row in report.rows
-    ]
+    certs = [_new_certificate(session, row.values) for row in report.rows]
     session.add_all(certs)
     session.flush()
     superseded = _supersede(session, (c.product_id for c in certs))
@@ -840,8 +860,41 @@ def import_certificates(
             "filename": filename,
             "rows": len(certs),
             "certificate_ids": [c.id for c in certs],
-            "superseded": {str(old): new for old, new in superseded.items()},
+            "superseded": {str(old.id): new.id for old, new in superseded.items()},
         },
     )
+    for cert in certs:
+        announce(session, CertificateChange.ISSUED, cert)
+    for old in superseded:
+        announce(session, CertificateChange.SUPERSEDED, old)
     report.imported = len(certs)
+    return report
+
+
+class ImportRefused(InvalidInput):
+    """Some rows have problems, so nothing was imported: the rows under ``errors.rows``."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(
+            "Tệp có dòng lỗi; không nhập dòng nào.",
+            "Some rows have problems; nothing was imported.",
+            errors={"rows": [row.as_json() for row in report.rows if row.problems]},
+        )
+        self.report = report
+
+
+def import_all_or_nothing(
+    session: Session,
+    actor: Principal,
+    filename: str,
+    content: bytes,
+    *,
+    dry_run: bool,
+    limits: ImportLimits | None = None,
+) -> ImportReport:
+    """``import_certificates``, and a refused import (not a dry run) raised as
+    ``ImportRefused`` (422), as the API answers it."""
+    report = import_certificates(session, actor, filename, content, dry_run=dry_run, limits=limits)
+    if not report.ok and not dry_run:
+        raise ImportRefused(report)
     return report

@@ -83,6 +83,44 @@ def _text(value: str) -> str:
     return escape(unicodedata.normalize("NFC", value))
 
 
+_CENTRE: dict[str, object] = {"alignment": TA_CENTER, "firstLineIndent": 0, "spaceAfter": 0}
+_FLUSH_LEFT: dict[str, object] = {"alignment": TA_LEFT, "firstLineIndent": 0, "spaceAfter": 0}
+# Each paragraph style of the letter, as changes to the body's.
+_STYLES: dict[str, dict[str, object]] = {
+    "office": {"fontName": BOLD, "fontSize": 11, "leading": 14, **_CENTRE},
+    "reference": {"fontSize": 12, "leading": 15, "spaceBefore": 4, **_CENTRE},
+    "nation": {"fontName": BOLD, "fontSize": 11.5, "leading": 14, **_CENTRE},
+    "motto": {"fontName": BOLD, "fontSize": 12, "leading": 15, **_CENTRE},
+    "place_date": {"fontName": ITALIC, "fontSize": 12, "leading": 15, "spaceBefore": 4, **_CENTRE},
+    "title": {"fontName": BOLD, "fontSize": 14, "leading": 18, **_CENTRE},
+    "subject": {"fontName": BOLD, "fontSize": 12.5, "leading": 16, **_CENTRE},
+    "addressee": {
+        "alignment": TA_LEFT,
+        "firstLineIndent": 0,
+        "leftIndent": 22 * mm,
+        "spaceAfter": 1,
+    },
+    "item": {
+        "firstLineIndent": 0,
+        "leftIndent": 16 * mm,
+        "bulletIndent": 10 * mm,
+        "bulletFontName": REGULAR,
+        "bulletFontSize": BODY_SIZE,
+    },
+    "recipients_head": {"fontName": BOLD_ITALIC, "fontSize": 11, "leading": 14, **_FLUSH_LEFT},
+    "recipients": {
+        "fontSize": 10,
+        "leading": 13,
+        **_FLUSH_LEFT,
+        "firstLineIndent": -2.5 * mm,  # a hanging indent past the dash
+        "leftIndent": 2.5 * mm,
+    },
+    "signer": {"fontName": BOLD, "fontSize": 12, "leading": 15, **_CENTRE},
+    "sign_hint": {"fontName": ITALIC, "fontSize": 10, "leading": 13, **_CENTRE},
+    "footer": {"fontSize": 8, "leading": 10, **_FLUSH_LEFT, "textColor": "#555555"},
+}
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle(
         "body",
@@ -93,63 +131,8 @@ def _styles() -> dict[str, ParagraphStyle]:
         firstLineIndent=10 * mm,
         spaceAfter=5,
     )
-
-    def style(name: str, **kw: object) -> ParagraphStyle:
-        return ParagraphStyle(name, parent=base, **kw)
-
-    centre = {"alignment": TA_CENTER, "firstLineIndent": 0, "spaceAfter": 0}
-    return {
-        "body": base,
-        "office": style("office", fontName=BOLD, fontSize=11, leading=14, **centre),
-        "reference": style("reference", fontSize=12, leading=15, spaceBefore=4, **centre),
-        "nation": style("nation", fontName=BOLD, fontSize=11.5, leading=14, **centre),
-        "motto": style("motto", fontName=BOLD, fontSize=12, leading=15, **centre),
-        "place_date": style(
-            "place_date", fontName=ITALIC, fontSize=12, leading=15, spaceBefore=4, **centre
-        ),
-        "title": style("title", fontName=BOLD, fontSize=14, leading=18, **centre),
-        "subject": style("subject", fontName=BOLD, fontSize=12.5, leading=16, **centre),
-        "addressee": style(
-            "addressee", alignment=TA_LEFT, firstLineIndent=0, leftIndent=22 * mm, spaceAfter=1
-        ),
-        "item": style(
-            "item",
-            firstLineIndent=0,
-            leftIndent=16 * mm,
-            bulletIndent=10 * mm,
-            bulletFontName=REGULAR,
-            bulletFontSize=BODY_SIZE,
-        ),
-        "recipients_head": style(
-            "recipients_head",
-            fontName=BOLD_ITALIC,
-            fontSize=11,
-            leading=14,
-            alignment=TA_LEFT,
-            firstLineIndent=0,
-            spaceAfter=0,
-        ),
-        "recipients": style(
-            "recipients",
-            fontSize=10,
-            leading=13,
-            alignment=TA_LEFT,
-            firstLineIndent=-2.5 * mm,  # a hanging indent past the dash
-            leftIndent=2.5 * mm,
-            spaceAfter=0,
-        ),
-        "signer": style("signer", fontName=BOLD, fontSize=12, leading=15, **centre),
-        "sign_hint": style("sign_hint", fontName=ITALIC, fontSize=10, leading=13, **centre),
-        "footer": style(
-            "footer",
-            fontSize=8,
-            leading=10,
-            alignment=TA_LEFT,
-            firstLineIndent=0,
-            spaceAfter=0,
-            textColor="#555555",
-        ),
-    }
+    styles = {name: ParagraphStyle(name, parent=base, **kw) for name, kw in _STYLES.items()}
+    return {"body": base, **styles}
 
 
 def _header(data: LetterData, s: dict[str, ParagraphStyle], width: float) -> Table:

@@ -3,7 +3,8 @@ year's OCOP plan targets against what the registry shows.
 
 Districts are counted through ``communes_of_district``: a producer registered in a commune
 formed in 2025 counts in the district its commune's predecessors belonged to, the same rule
-the ``district_id`` filters use.
+the ``district_id`` filters use. Statuses and "in force" are ``standing.py``'s, and what
+an evaluation was entered for is ``rules.entered_for``'s.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from trace_service.certificates.models import Certificate, Evaluation
-from trace_service.certificates.rules import RULE_CHANGE_1489, CouncilLevel, Status
-from trace_service.certificates.services import standing_filter, status_filter
+from trace_service.certificates.rules import CERTIFIED_STARS, Status, entered_for
+from trace_service.certificates.standing import AsOf, in_force_clause, status_case
 from trace_service.errors import NotFound
 from trace_service.registry.enums import Platform, UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Listing, Producer, Product
@@ -63,11 +64,10 @@ def _districts(session: Session, start: date, end: date) -> list[tuple[int, str]
     ]
 
 
-def certificate_stats(session: Session, today: date, window_days: int) -> dict[str, Any]:
-    status = case(*((status_filter(s, today, window_days), s.value) for s in Status)).label(
-        "status"
-    )
-    standing = standing_filter(today)
+def certificate_stats(session: Session, as_of: AsOf) -> dict[str, Any]:
+    today = as_of.day
+    status = status_case(today, as_of.window_days).label("status")
+    standing = in_force_clause(today)
 
     def counts(stmt: Any) -> dict[Any, int]:
         return dict(session.execute(stmt).all())
@@ -97,47 +97,42 @@ def certificate_stats(session: Session, today: date, window_days: int) -> dict[s
     return {
         "day": today,
         "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
-        "standing_by_star": {str(s): by_star.get(s, 0) for s in (3, 4, 5)},
+        "standing_by_star": {str(s): by_star.get(s, 0) for s in sorted(CERTIFIED_STARS)},
         "standing_by_product_group": {str(k): v for k, v in by_group.items()},
         "by_unit": by_district,
     }
 
 
-def plan_report(session: Session, year: int, today: date) -> dict[str, Any]:
-    """The plan's targets beside actual figures. "Entered for 3★" counts products rated by a
-    council whose task was 3★: a district council before 6 Jul 2025, a province council
-    from then on when the total was under 70; "entered for 4★" counts province ratings
-    before 6 Jul 2025 (province councils then rated for 4★ only) and those with 70 or more
-    after; national dossiers are central ratings."""
+def _plan(year: int) -> Plan:
     plan = PLANS.get(year)
     if plan is None:
         raise NotFound(
             f"Không có kế hoạch OCOP cho năm {year}.",
             f"No OCOP plan is recorded for {year}; plans: {sorted(PLANS)}.",
         )
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    before_1489 = Evaluation.evaluated_on < RULE_CHANGE_1489
-    province = Evaluation.council_level == CouncilLevel.PROVINCE
+    return plan
 
-    def products_evaluated(condition: Any) -> int:
-        return (
-            session.scalar(
-                select(func.count(distinct(Evaluation.product_id))).where(
-                    Evaluation.evaluated_on.between(start, end), condition
-                )
-            )
-            or 0
-        )
 
-    entered_3 = products_evaluated(
-        or_(
-            and_(Evaluation.council_level == CouncilLevel.DISTRICT, before_1489),
-            and_(province, ~before_1489, Evaluation.total < 70),
-        )
-    )
-    entered_4 = products_evaluated(and_(province, or_(before_1489, Evaluation.total >= 70)))
-    national = products_evaluated(Evaluation.council_level == CouncilLevel.CENTRAL)
+def _entered(session: Session, start: date, end: date) -> dict[int, int]:
+    """How many products were entered for each star between ``start`` and ``end``: rated
+    by a council whose task was that star (``rules.entered_for``)."""
+    products: dict[int, set[int]] = {}
+    for product_id, level, day, total in session.execute(
+        select(
+            Evaluation.product_id,
+            Evaluation.council_level,
+            Evaluation.evaluated_on,
+            Evaluation.total,
+        ).where(Evaluation.evaluated_on.between(start, end))
+    ):
+        star = entered_for(level, day, total)
+        if star is not None:
+            products.setdefault(star, set()).add(product_id)
+    return {star: len(ids) for star, ids in products.items()}
 
+
+def _per_district(session: Session, plan: Plan, start: date, end: date) -> list[dict[str, Any]]:
+    """Products certified in the year in each district against the plan's target."""
     certified_in_year = (
         select(func.count(distinct(Certificate.product_id)))
         .join(Product)
@@ -146,8 +141,11 @@ def plan_report(session: Session, year: int, today: date) -> dict[str, Any]:
     )
     per_district = []
     for district_id, name in _districts(session, start, end):
-        count = session.scalar(
-            certified_in_year.where(Producer.commune_id.in_(communes_of_district(district_id)))
+        count = (
+            session.scalar(
+                certified_in_year.where(Producer.commune_id.in_(communes_of_district(district_id)))
+            )
+            or 0
         )
         per_district.append(
             {
@@ -158,72 +156,99 @@ def plan_report(session: Session, year: int, today: date) -> dict[str, Any]:
                 "met": count >= plan.per_district,
             }
         )
+    return per_district
 
-    certified = select(Certificate.product_id).where(standing_filter(today)).distinct()
-    certified_count = session.scalar(select(func.count()).select_from(certified.subquery())) or 0
 
-    def share_listed(condition: Any) -> float | None:
-        if not certified_count:
+@dataclass(frozen=True)
+class _Listed:
+    """Shares of the products certified on a day that are listed on some platforms."""
+
+    session: Session
+    certified: Any  # SELECT of the product ids in force
+    count: int
+
+    @classmethod
+    def on(cls, session: Session, today: date) -> _Listed:
+        certified = select(Certificate.product_id).where(in_force_clause(today)).distinct()
+        count = session.scalar(select(func.count()).select_from(certified.subquery())) or 0
+        return cls(session, certified, count)
+
+    def share(self, condition: Any) -> float | None:
+        if not self.count:
             return None
-        listed = session.scalar(
+        listed = self.session.scalar(
             select(func.count(distinct(Listing.product_id))).where(
-                Listing.product_id.in_(certified), condition
+                Listing.product_id.in_(self.certified), condition
             )
         )
-        return round(100 * (listed or 0) / certified_count, 1)
+        return round(100 * (listed or 0) / self.count, 1)
 
-    def target(key: str, vi: str, en: str, goal: float, actual: float | None) -> dict[str, Any]:
-        met = actual is not None and actual >= goal
-        return {
-            "key": key,
-            "label": vi,
-            "label_en": en,
-            "target": goal,
-            "actual": actual,
-            "met": met,
-        }
 
+def _target(key: str, vi: str, en: str, goal: float, actual: float | None) -> dict[str, Any]:
+    return {
+        "key": key,
+        "label": vi,
+        "label_en": en,
+        "target": goal,
+        "actual": actual,
+        "met": actual is not None and actual >= goal,
+    }
+
+
+def _targets(plan: Plan, entered: dict[int, int], listed: _Listed) -> list[dict[str, Any]]:
+    return [
+        _target(
+            "entered_3_star",
+            "Sản phẩm dự thi OCOP 3 sao",
+            "Products entered for 3★",
+            plan.entered_3_star,
+            entered.get(3, 0),
+        ),
+        _target(
+            "entered_4_star",
+            "Sản phẩm dự thi OCOP 4 sao cấp tỉnh",
+            "Products entered for 4★ (province)",
+            plan.entered_4_star,
+            entered.get(4, 0),
+        ),
+        _target(
+            "national_dossiers",
+            "Hồ sơ đánh giá cấp quốc gia (5 sao)",
+            "National (5★) dossiers",
+            plan.national_dossiers,
+            entered.get(5, 0),
+        ),
+        _target(
+            "ecommerce_share_pct",
+            "Tỷ lệ sản phẩm OCOP có trên sàn thương mại điện tử (%)",
+            "Certified products on an e-commerce platform (%)",
+            plan.listed_share_pct,
+            listed.share(Listing.platform != Platform.PROVINCE_OCOP_SITE),
+        ),
+        _target(
+            "ocop_site_share_pct",
+            "Tỷ lệ sản phẩm OCOP trên website OCOP của tỉnh (%)",
+            "Certified products on the provincial OCOP website (%)",
+            plan.listed_share_pct,
+            listed.share(Listing.platform == Platform.PROVINCE_OCOP_SITE),
+        ),
+    ]
+
+
+def plan_report(session: Session, year: int, today: date) -> dict[str, Any]:
+    """The plan's targets beside actual figures. "Entered for 3★" counts products rated by a
+    council whose task was 3★: a district council before 6 Jul 2025, a province council
+    from then on when the total was below the 4★ band; "entered for 4★" counts province
+    ratings before 6 Jul 2025 (province councils then rated for 4★ only) and those in the
+    4★ band or above after; national dossiers are central ratings (``rules.entered_for``)."""
+    plan = _plan(year)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    listed = _Listed.on(session, today)
     return {
         "year": year,
         "source": plan.source,
-        "targets": [
-            target(
-                "entered_3_star",
-                "Sản phẩm dự thi OCOP 3 sao",
-                "Products entered for 3★",
-                plan.entered_3_star,
-                entered_3,
-            ),
-            target(
-                "entered_4_star",
-                "Sản phẩm dự thi OCOP 4 sao cấp tỉnh",
-                "Products entered for 4★ (province)",
-                plan.entered_4_star,
-                entered_4,
-            ),
-            target(
-                "national_dossiers",
-                "Hồ sơ đánh giá cấp quốc gia (5 sao)",
-                "National (5★) dossiers",
-                plan.national_dossiers,
-                national,
-            ),
-            target(
-                "ecommerce_share_pct",
-                "Tỷ lệ sản phẩm OCOP có trên sàn thương mại điện tử (%)",
-                "Certified products on an e-commerce platform (%)",
-                plan.listed_share_pct,
-                share_listed(Listing.platform != Platform.PROVINCE_OCOP_SITE),
-            ),
-            target(
-                "ocop_site_share_pct",
-                "Tỷ lệ sản phẩm OCOP trên website OCOP của tỉnh (%)",
-                "Certified products on the provincial OCOP website (%)",
-                plan.listed_share_pct,
-                share_listed(Listing.platform == Platform.PROVINCE_OCOP_SITE),
-            ),
-        ],
-        "per_district": per_district,
-        "certified_products": certified_count,
+        "targets": _targets(plan, _entered(session, start, end), listed),
+        "per_district": _per_district(session, plan, start, end),
+        "certified_products": listed.count,
         "day": today,
     }

@@ -1,46 +1,51 @@
-"""Certificates API: evaluations, certificates, revocation, expiry notices, reports."""
+"""Certificates API: evaluations, certificates, revocation, expiry notices, reports.
+
+Each route: its arguments, one service call, the response. Statuses are those of today
+(Vietnam time) with the configured expiring window (``_as_of``), computed by the services.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Response, current_app
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
-from trace_service.api import ApiBlueprint, accepts_files, page_schema, paginate
+from trace_service.api import API_PREFIX, ApiBlueprint, accepts_files, page_schema, paginate
 from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
 from trace_service.auth.principal import Role
 from trace_service.certificates import importer, reports, services
 from trace_service.certificates.delivery import DeliverySettings
-from trace_service.certificates.models import Certificate, Evaluation, ExpiryNotice
-from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, letter_pdf
+from trace_service.certificates.models import Evaluation
 from trace_service.certificates.schemas import (
     CertificateQuerySchema,
     CertificateSchema,
     EvaluationQuerySchema,
     EvaluationSchema,
+    ImportFileSchema,
+    ImportQuerySchema,
+    ImportReportSchema,
     LabelVerdictSchema,
+    PlanQuerySchema,
+    PlanReportSchema,
     RevocationSchema,
+    StatsSchema,
 )
+from trace_service.certificates.standing import AsOf, CertificateView
 from trace_service.clock import today_vn
 from trace_service.db import get_session
-from trace_service.errors import InvalidInput, NotFound
 from trace_service.registry import services as registry
-from trace_service.registry.models import Product
 
 blp = ApiBlueprint(
     "certificates",
     __name__,
-    url_prefix="/api/v1",
+    url_prefix=API_PREFIX,
     description="OCOP evaluations, certificates and expiry notices",
 )
 READERS = (Role.ADMIN, Role.INSPECTOR)
 
 
-def _window() -> int:
-    return current_app.config["EXPIRY_WINDOW_DAYS"]
+def _as_of() -> AsOf:
+    return AsOf(today_vn(), current_app.config["EXPIRY_WINDOW_DAYS"])
 
 
 @blp.route("/evaluations", methods=["POST"])
@@ -60,13 +65,7 @@ def record_evaluation(data: dict[str, Any]) -> Evaluation:
 @blp.response(200, page_schema(EvaluationSchema))
 def list_evaluations(args: dict[str, Any]) -> dict[str, Any]:
     """Evaluations (a producer sees its own products' evaluations)."""
-    actor = current_principal()
-    stmt = select(Evaluation).join(Product).order_by(Evaluation.id)
-    if actor.is_producer:
-        stmt = stmt.where(Product.producer_id == actor.producer_id)
-    if "product_id" in args:
-        stmt = stmt.where(Evaluation.product_id == args["product_id"])
-    return paginate(get_session(), stmt, args)
+    return paginate(get_session(), services.evaluation_query(current_principal(), args), args)
 
 
 @blp.route("/evaluations/<id:evaluation_id>")
@@ -74,20 +73,19 @@ def list_evaluations(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, EvaluationSchema)
 def get_evaluation(evaluation_id: int) -> Evaluation:
     """One evaluation."""
-    session, actor = get_session(), current_principal()
-    evaluation = services.get_evaluation(session, evaluation_id)
-    if actor.is_producer and not actor.owns(evaluation.product.producer_id):
-        raise NotFound("Không tìm thấy kết quả đánh giá.", "No evaluation has this id.")
-    return evaluation
+    return services.get_evaluation(get_session(), current_principal(), evaluation_id)
 
 
 @blp.route("/certificates", methods=["POST"])
 @require_roles(Role.ADMIN)
 @blp.arguments(CertificateSchema)
 @blp.response(201, CertificateSchema)
-def issue_certificate(data: dict[str, Any]) -> Certificate:
+def issue_certificate(data: dict[str, Any]) -> CertificateView:
     """Issue the certificate of a 3★+ evaluation; it supersedes the product's standing one."""
-    return services.issue_certificate(get_session(), current_principal(), data, today_vn())
+    as_of = _as_of()
+    return as_of.show(
+        services.issue_certificate(get_session(), current_principal(), data, as_of.day)
+    )
 
 
 @blp.route("/certificates")
@@ -100,27 +98,30 @@ def list_certificates(args: dict[str, Any]) -> dict[str, Any]:
     E.g. `?expiring_within_days=90&district_id=…`: what expires in the next 90 days in a
     district, soonest first; `?status=expired`: expired and not re-evaluated.
     """
-    stmt = services.certificate_query(current_principal(), args, today_vn(), _window())
-    return paginate(get_session(), stmt, args)
+    as_of = _as_of()
+    stmt = services.certificate_query(current_principal(), args, as_of)
+    return as_of.show_page(paginate(get_session(), stmt, args))
 
 
 @blp.route("/certificates/<id:certificate_id>")
 @require_roles(*ALL_ROLES)
 @blp.response(200, CertificateSchema)
-def get_certificate(certificate_id: int) -> Certificate:
+def get_certificate(certificate_id: int) -> CertificateView:
     """One certificate, its status and its notices."""
-    return services.get_certificate(get_session(), current_principal(), certificate_id)
+    return _as_of().show(
+        services.get_certificate(get_session(), current_principal(), certificate_id)
+    )
 
 
 @blp.route("/certificates/<id:certificate_id>/revocation", methods=["POST"])
 @require_roles(Role.ADMIN)
 @blp.arguments(RevocationSchema)
 @blp.response(200, CertificateSchema)
-def revoke_certificate(data: dict[str, Any], certificate_id: int) -> Certificate:
+def revoke_certificate(data: dict[str, Any], certificate_id: int) -> CertificateView:
     """Revoke (thu hồi) a certificate; its product's labels stop at once."""
-    session, actor = get_session(), current_principal()
+    session, actor, as_of = get_session(), current_principal(), _as_of()
     cert = services.get_certificate(session, actor, certificate_id)
-    return services.revoke_certificate(session, actor, cert, data, today_vn())
+    return as_of.show(services.revoke_certificate(session, actor, cert, data, as_of.day))
 
 
 @blp.route("/products/<id:product_id>/label-status")
@@ -128,9 +129,7 @@ def revoke_certificate(data: dict[str, Any], certificate_id: int) -> Certificate
 @blp.response(200, LabelVerdictSchema)
 def label_status(product_id: int) -> services.LabelVerdict:
     """May this product carry the OCOP star label today, and if not, why."""
-    session = get_session()
-    registry.get_product(session, current_principal(), product_id)
-    return services.may_label(session, product_id, today_vn())
+    return services.label_status(get_session(), current_principal(), product_id, today_vn())
 
 
 @blp.route("/expiry-notices/<id:notice_id>/letter.pdf")
@@ -138,25 +137,13 @@ def label_status(product_id: int) -> services.LabelVerdict:
 @blp.response(200, content_type="application/pdf")
 def expiry_letter(notice_id: int) -> Response:
     """The written 30-day notice to the producer, as a printable PDF letter."""
-    session, actor = get_session(), current_principal()
-    notice = session.get(ExpiryNotice, notice_id)
-    if notice is None or notice.threshold_days != LETTER_THRESHOLD_DAYS:
-        raise NotFound("Không có thư thông báo này.", "No 30-day letter has this id.")
-    services.get_certificate(session, actor, notice.certificate_id)  # scoping
-    pdf = letter_pdf(notice, DeliverySettings.from_config(current_app.config).office)
+    office = DeliverySettings.from_config(current_app.config).office
+    letter = services.expiry_letter(get_session(), current_principal(), notice_id, office)
     return Response(
-        pdf,
+        letter.pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="thong-bao-{notice.id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{letter.filename}"'},
     )
-
-
-class StatsSchema(Schema):
-    day = fields.Date()
-    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
-    standing_by_star = fields.Dict(keys=fields.String(), values=fields.Integer())
-    standing_by_product_group = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_unit = fields.List(fields.Dict())
 
 
 @blp.route("/certificates/stats")
@@ -164,20 +151,7 @@ class StatsSchema(Schema):
 @blp.response(200, StatsSchema)
 def certificate_stats() -> dict[str, Any]:
     """Counts by status, by star (standing certificates), by product group and by unit."""
-    return reports.certificate_stats(get_session(), today_vn(), _window())
-
-
-class PlanQuerySchema(Schema):
-    year = fields.Integer(load_default=2025, validate=validate.Range(min=2019, max=2100))
-
-
-class PlanReportSchema(Schema):
-    year = fields.Integer()
-    source = fields.String()
-    targets = fields.List(fields.Dict())
-    per_district = fields.List(fields.Dict())
-    certified_products = fields.Integer()
-    day = fields.Date()
+    return reports.certificate_stats(get_session(), _as_of())
 
 
 @blp.route("/reports/ocop-plan")
@@ -189,46 +163,13 @@ def plan_targets(args: dict[str, Any]) -> dict[str, Any]:
     return reports.plan_report(get_session(), args["year"], today_vn())
 
 
-class ImportQuerySchema(Schema):
-    dry_run = fields.Boolean(
-        load_default=False, metadata={"description": "Only check the file and report"}
-    )
-
-
-class ImportFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "The list, as .csv or .xlsx"})
-
-
-class ImportValuesSchema(Schema):
-    number = fields.String(allow_none=True)
-    decision_number = fields.String(allow_none=True)
-    decision_date = fields.Date(allow_none=True)
-    issuing_authority = fields.String(allow_none=True)
-    product_id = fields.Integer(allow_none=True)
-    star = fields.Integer(allow_none=True)
-    issue_date = fields.Date(allow_none=True)
-
-
-class ImportRowSchema(Schema):
-    line = fields.Integer()
-    problems = fields.List(fields.String())
-    values = fields.Nested(ImportValuesSchema)
-
-
-class ImportReportSchema(Schema):
-    ok = fields.Boolean()
-    dry_run = fields.Boolean()
-    imported = fields.Integer()
-    rows = fields.List(fields.Nested(ImportRowSchema))
-
-
 @blp.route("/certificates/import", methods=["POST"])
 @require_roles(Role.ADMIN)
 @blp.arguments(ImportQuerySchema, location="query")
 @blp.arguments(ImportFileSchema, location="files")
 @blp.response(200, ImportReportSchema)
 @accepts_files
-def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> importer.ImportReport:
     """Import a province's list of certified products (CSV or XLSX): all rows or none.
 
     With `?dry_run=true` every row is checked and reported and nothing is written. Without
@@ -237,7 +178,7 @@ def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> dict[st
     `OCOP_IMPORT_MAX_UNCOMPRESSED_BYTES`) is refused with 413 before it is parsed.
     """
     upload = files["file"]
-    report = importer.import_certificates(
+    return importer.import_all_or_nothing(
         get_session(),
         current_principal(),
         upload.filename or "upload",
@@ -245,16 +186,3 @@ def import_certificates(query: dict[str, Any], files: dict[str, Any]) -> dict[st
         dry_run=query["dry_run"],
         limits=importer.ImportLimits.from_config(current_app.config),
     )
-    if not report.ok and not query["dry_run"]:
-        rows = ImportRowSchema(many=True).dump([r for r in report.rows if r.problems])
-        raise InvalidInput(
-            "Tệp có dòng lỗi; không nhập dòng nào.",
-            "Some rows have problems; nothing was imported.",
-            errors={"rows": rows},
-        )
-    return {
-        "ok": report.ok,
-        "dry_run": query["dry_run"],
-        "imported": report.imported,
-        "rows": report.rows,
-    }

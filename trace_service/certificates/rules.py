@@ -1,17 +1,31 @@
-"""The rules of OCOP rating and certification, as pure functions (no database, no clock).
+"""The rules of OCOP rating and certification, as data and pure functions (no database, no
+clock).
 
 Sources: Decision 148/QĐ-TTg (24 Feb 2023) for the scores and star bands; Decision
 1489/QĐ-TTg (6 Jul 2025) for who certifies; the Civil Code 2015, Articles 147–148, for
 counting a period in months.
+
+Each rule is a table that the code reads, so that a new period or a new status is a row:
+
+- ``STAR_BANDS``: the lowest total of each star;
+- ``PERIODS``: who certifies which stars, from which day (``period_on``);
+- ``STANDING``: a certificate's status on a day, from its dates. ``standing.py`` derives the
+  SQL filters from the same table, so a list, a count and a label agree with ``status_on``;
+- ``STATUS_TEXT``: each status in Vietnamese and English, for the API and the label page.
 """
 
 from __future__ import annotations
 
 import calendar
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, Literal
 
 MAX_A, MAX_B, MAX_C = 40, 25, 35  # product & community strength, marketing, quality
+MAX_TOTAL = MAX_A + MAX_B + MAX_C
 VALIDITY_MONTHS = 36
 CERTIFIED_MIN_STAR = 3
 # Decision 1489/QĐ-TTg moved 3★ from district to province councils.
@@ -31,37 +45,97 @@ COUNCIL_LEVEL_VI = {
 }
 
 
+# -- stars ------------------------------------------------------------------------------------
+
+# Decision 148/QĐ-TTg: (star, lowest total), highest star first: 1★ < 30, 2★ 30–49,
+# 3★ 50–69, 4★ 70–89, 5★ 90–100.
+STAR_BANDS: tuple[tuple[int, int], ...] = ((5, 90), (4, 70), (3, 50), (2, 30), (1, 0))
+MAX_STAR = STAR_BANDS[0][0]
+CERTIFIED_STARS = frozenset(star for star, _ in STAR_BANDS if star >= CERTIFIED_MIN_STAR)
+
+
+def star_floor(star: int) -> int:
+    """The lowest total that earns ``star`` (70 for 4★)."""
+    return dict(STAR_BANDS)[star]
+
+
 def star_for(total: int, mandatory_met: bool) -> int | None:
     """Star of a total score (1★ < 30, 2★ 30–49, 3★ 50–69, 4★ 70–89, 5★ 90–100).
 
     ``None`` means "not certified": a failed mandatory criterion refuses the rank whatever
     the points.
     """
-    if not 0 <= total <= MAX_A + MAX_B + MAX_C:
-        raise ValueError(f"total {total} is outside 0..100")
+    if not 0 <= total <= MAX_TOTAL:
+        raise ValueError(f"total {total} is outside 0..{MAX_TOTAL}")
     if not mandatory_met:
         return None
-    for floor, star in ((90, 5), (70, 4), (50, 3), (30, 2)):
-        if total >= floor:
-            return star
-    return 1
+    return next(star for star, floor in STAR_BANDS if total >= floor)
+
+
+# -- who certifies what, by period -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RulePeriod:
+    """The rules in force from ``starts`` until the next period starts (by the day of the
+    council's decision)."""
+
+    starts: date
+    source: str
+    council_stars: Mapping[CouncilLevel, frozenset[int]]
+    # Who certifies what, as refusals quote it.
+    summary_vi: str
+    summary_en: str
+
+
+PERIODS: tuple[RulePeriod, ...] = (
+    RulePeriod(
+        starts=date.min,
+        source="Quyết định 148/QĐ-TTg",
+        council_stars={
+            CouncilLevel.DISTRICT: frozenset({3}),
+            CouncilLevel.PROVINCE: frozenset({4}),
+            CouncilLevel.CENTRAL: frozenset({5}),
+        },
+        summary_vi="trước 06/07/2025: cấp huyện 3 sao, cấp tỉnh 4 sao, trung ương 5 sao",
+        summary_en="before 06/07/2025: district 3★, province 4★, central 5★",
+    ),
+    RulePeriod(
+        starts=RULE_CHANGE_1489,
+        source="Quyết định 1489/QĐ-TTg",
+        council_stars={
+            CouncilLevel.DISTRICT: frozenset(),
+            CouncilLevel.PROVINCE: frozenset({3, 4}),
+            CouncilLevel.CENTRAL: frozenset({5}),
+        },
+        summary_vi="từ 06/07/2025 (Quyết định 1489/QĐ-TTg): cấp tỉnh 3 và 4 sao, trung ương 5 sao",
+        summary_en="from 06/07/2025 (Decision 1489): province 3★ and 4★, central 5★",
+    ),
+)
+
+
+def period_on(day: date) -> RulePeriod:
+    """The rules in force on ``day``."""
+    return [period for period in PERIODS if period.starts <= day][-1]
 
 
 def stars_council_may_certify(level: CouncilLevel, on: date) -> frozenset[int]:
     """The stars a council of ``level`` could certify on day ``on``."""
-    if on < RULE_CHANGE_1489:
-        allowed = {
-            CouncilLevel.DISTRICT: {3},
-            CouncilLevel.PROVINCE: {4},
-            CouncilLevel.CENTRAL: {5},
-        }
-    else:
-        allowed = {
-            CouncilLevel.DISTRICT: set(),
-            CouncilLevel.PROVINCE: {3, 4},
-            CouncilLevel.CENTRAL: {5},
-        }
-    return frozenset(allowed[level])
+    return period_on(on).council_stars.get(level, frozenset())
+
+
+def entered_for(level: CouncilLevel, on: date, total: int) -> int | None:
+    """The star an evaluation was entered for: the star its council certifies or, for a
+    council that certifies several, the highest of them the total reaches (the lowest if it
+    reaches none). ``None``: that council certified nothing on that day."""
+    stars = sorted(stars_council_may_certify(level, on))
+    if not stars:
+        return None
+    reached = [star for star in stars if total >= star_floor(star)]
+    return reached[-1] if reached else stars[0]
+
+
+# -- validity ---------------------------------------------------------------------------------
 
 
 def add_months(start: date, months: int) -> date:
@@ -83,38 +157,97 @@ def valid_until(issue_date: date) -> date:
     return add_months(issue_date, VALIDITY_MONTHS)
 
 
+# -- a certificate's standing on a day --------------------------------------------------------
+
+
 class Status(StrEnum):
     VALID = "valid"
     EXPIRING = "expiring"
     EXPIRED = "expired"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
+    # Issued for a later day than the one asked about: not yet in force (and no label).
+    PENDING = "pending"
 
 
-STATUS_VI = {
-    Status.VALID: "Còn hiệu lực",
-    Status.EXPIRING: "Sắp hết hạn",
-    Status.EXPIRED: "Hết hiệu lực",
-    Status.REVOKED: "Đã thu hồi",
-    Status.SUPERSEDED: "Đã được thay thế",
+# Vietnamese first, as everywhere; the API and the label page show these words.
+STATUS_TEXT: dict[Status, tuple[str, str]] = {
+    Status.VALID: ("Còn hiệu lực", "Valid"),
+    Status.EXPIRING: ("Còn hiệu lực, sắp hết hạn", "Valid, expiring soon"),
+    Status.EXPIRED: ("Đã hết hiệu lực", "Expired"),
+    Status.REVOKED: ("Đã bị thu hồi", "Revoked"),
+    Status.SUPERSEDED: ("Đã được thay bằng giấy chứng nhận mới", "Replaced by a newer one"),
+    Status.PENDING: ("Chưa có hiệu lực", "Not yet in force"),
 }
+
+
+class Bound(Enum):
+    DAY = "day"  # the day asked about
+    HORIZON = "horizon"  # the day asked about plus the expiring window
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+}
+
+
+@dataclass(frozen=True)
+class DateTest:
+    """``<one of the certificate's dates> <op> <bound>``. A date that is not there (never
+    revoked, never superseded) fails the test. The operator is Python's own, so the same
+    test compares dates in Python and columns in SQL (``standing.py``)."""
+
+    field: Literal["issue_date", "valid_until", "revoked_on", "superseded_on"]
+    op: Literal["<", "<=", ">"]
+    bound: Bound
+
+    def bound_on(self, day: date, window_days: int) -> date:
+        if self.bound is Bound.DAY:
+            return day
+        return date.fromordinal(day.toordinal() + window_days)
+
+    def compare(self, value: Any, day: date, window_days: int) -> Any:
+        """``value <op> bound``: a bool for a date, an SQL expression for a column."""
+        return _OPERATORS[self.op](value, self.bound_on(day, window_days))
+
+
+# A certificate's status on a day is the first row whose test holds, in this order; the last
+# row has no test. Revocation and supersession are decisions and come first; a certificate
+# issued after the day asked about is not yet in force.
+STANDING: tuple[tuple[Status, DateTest | None], ...] = (
+    (Status.REVOKED, DateTest("revoked_on", "<=", Bound.DAY)),
+    (Status.SUPERSEDED, DateTest("superseded_on", "<=", Bound.DAY)),
+    (Status.PENDING, DateTest("issue_date", ">", Bound.DAY)),
+    (Status.EXPIRED, DateTest("valid_until", "<", Bound.DAY)),
+    (Status.EXPIRING, DateTest("valid_until", "<=", Bound.HORIZON)),
+    (Status.VALID, None),
+)
+# In force: the product may carry the OCOP star label.
+IN_FORCE = frozenset({Status.VALID, Status.EXPIRING})
 
 
 def status_on(
     day: date,
     *,
+    issue_date: date,
     valid_until: date,
     revoked_on: date | None,
     superseded_on: date | None,
     expiring_window_days: int,
 ) -> Status:
     """A certificate's status on ``day``, derived from its dates; never stored."""
-    if revoked_on is not None and revoked_on <= day:
-        return Status.REVOKED
-    if superseded_on is not None and superseded_on <= day:
-        return Status.SUPERSEDED
-    if day > valid_until:
-        return Status.EXPIRED
-    if (valid_until - day).days <= expiring_window_days:
-        return Status.EXPIRING
-    return Status.VALID
+    dates = {
+        "issue_date": issue_date,
+        "valid_until": valid_until,
+        "revoked_on": revoked_on,
+        "superseded_on": superseded_on,
+    }
+    for status, test in STANDING:
+        if test is None:
+            return status
+        value = dates[test.field]
+        if value is not None and test.compare(value, day, expiring_window_days):
+            return status
+    raise AssertionError("STANDING ends with a row without a test")  # pragma: no cover

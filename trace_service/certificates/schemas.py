@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from trace_service.api import PageArgs
+from trace_service.api import API_PREFIX, PageArgs
+from trace_service.certificates.checks import TEXT_LIMITS
 from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS
-from trace_service.certificates.rules import STATUS_VI, CouncilLevel, Status
-from trace_service.clock import today_vn
+from trace_service.certificates.rules import (
+    CERTIFIED_MIN_STAR,
+    MAX_A,
+    MAX_B,
+    MAX_C,
+    MAX_STAR,
+    MAX_TOTAL,
+    CouncilLevel,
+    Status,
+)
 from trace_service.fields import Id, StrictBoolean, Text
 from trace_service.registry.enums import ProductGroup
 from trace_service.registry.schemas import ProducerRefSchema
@@ -30,10 +39,12 @@ class EvaluationSchema(Schema):
         metadata={"description": "The district or province whose council rated it"},
     )
     evaluated_on = fields.Date(required=True)
-    score_a = _score(40, required=True, metadata={"description": "Product & community, ≤ 40"})
-    score_b = _score(25, required=True, metadata={"description": "Marketing, ≤ 25"})
-    score_c = _score(35, required=True, metadata={"description": "Quality, ≤ 35"})
-    total = _score(100, metadata={"description": "Optional; must equal A + B + C"})
+    score_a = _score(
+        MAX_A, required=True, metadata={"description": f"Product & community, ≤ {MAX_A}"}
+    )
+    score_b = _score(MAX_B, required=True, metadata={"description": f"Marketing, ≤ {MAX_B}"})
+    score_c = _score(MAX_C, required=True, metadata={"description": f"Quality, ≤ {MAX_C}"})
+    total = _score(MAX_TOTAL, metadata={"description": "Optional; must equal A + B + C"})
     mandatory_met = StrictBoolean(required=True)
     reference = Text(required=True, validate=validate.Length(min=1, max=120))
     notes = Text(multiline=True, allow_none=True, validate=validate.Length(max=5000))
@@ -82,7 +93,7 @@ class NoticeSchema(Schema):
     created_at = fields.DateTime()
     letter_url = fields.Function(
         lambda n: (
-            f"/api/v1/expiry-notices/{n.id}/letter.pdf"
+            f"{API_PREFIX}/expiry-notices/{n.id}/letter.pdf"
             if n.threshold_days == LETTER_THRESHOLD_DAYS
             else None
         )
@@ -90,22 +101,23 @@ class NoticeSchema(Schema):
     deliveries = fields.List(fields.Nested(DeliverySchema))
 
 
-def _status(cert: Any) -> str:
-    from trace_service.certificates.services import status_of
-
-    return status_of(cert, today_vn(), current_app.config["EXPIRY_WINDOW_DAYS"]).value
+def _length(field: str) -> validate.Length:
+    return validate.Length(min=1, max=TEXT_LIMITS[field])
 
 
 class CertificateSchema(Schema):
+    """A certificate: what the office sends to issue it, and what the API shows of it, with
+    its status on the day asked (today), which the service works out."""
+
     id = fields.Integer(dump_only=True)
-    number = Text(required=True, validate=validate.Length(min=1, max=64))
-    decision_number = Text(required=True, validate=validate.Length(min=1, max=64))
+    number = Text(required=True, validate=_length("number"))
+    decision_number = Text(required=True, validate=_length("decision_number"))
     decision_date = fields.Date(required=True)
     evaluation_id = Id(required=True)
     issue_date = fields.Date(required=True)
     issuing_unit_id = Id(allow_none=True)
     issuing_authority = Text(
-        validate=validate.Length(min=1, max=255),
+        validate=_length("issuing_authority"),
         metadata={"description": "As printed; default from the council"},
     )
     product_id = fields.Integer(dump_only=True)
@@ -113,8 +125,14 @@ class CertificateSchema(Schema):
     product = fields.Nested(ProductRefSchema, dump_only=True)
     star = fields.Integer(dump_only=True)
     valid_until = fields.Date(dump_only=True, metadata={"description": "Last valid day"})
-    status = fields.Function(_status, dump_only=True, metadata={"enum": [s.value for s in Status]})
-    status_vi = fields.Function(lambda c: STATUS_VI[Status(_status(c))], dump_only=True)
+    status = fields.Enum(
+        Status,
+        by_value=True,
+        dump_only=True,
+        metadata={"description": "On the day asked (today); pending: issued for a later day"},
+    )
+    status_vi = fields.String(dump_only=True)
+    status_en = fields.String(dump_only=True)
     revoked_on = fields.Date(dump_only=True, allow_none=True)
     revocation_decision = fields.String(dump_only=True, allow_none=True)
     revocation_reason = fields.String(dump_only=True, allow_none=True)
@@ -150,7 +168,7 @@ class CertificateQuerySchema(PageArgs):
     product_id = Id(strict=False)
     producer_id = Id(strict=False)
     product_group = fields.Enum(ProductGroup, by_value=True)
-    star = fields.Integer(validate=validate.Range(min=3, max=5))
+    star = fields.Integer(validate=validate.Range(min=CERTIFIED_MIN_STAR, max=MAX_STAR))
 
 
 class LabelVerdictSchema(Schema):
@@ -160,3 +178,57 @@ class LabelVerdictSchema(Schema):
     message_en = fields.String()
     star = fields.Integer(allow_none=True)
     certificate_id = fields.Function(lambda v: v.certificate.id if v.certificate else None)
+
+
+class StatsSchema(Schema):
+    day = fields.Date()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    standing_by_star = fields.Dict(keys=fields.String(), values=fields.Integer())
+    standing_by_product_group = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_unit = fields.List(fields.Dict())
+
+
+class PlanQuerySchema(Schema):
+    year = fields.Integer(load_default=2025, validate=validate.Range(min=2019, max=2100))
+
+
+class PlanReportSchema(Schema):
+    year = fields.Integer()
+    source = fields.String()
+    targets = fields.List(fields.Dict())
+    per_district = fields.List(fields.Dict())
+    certified_products = fields.Integer()
+    day = fields.Date()
+
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Only check the file and report"}
+    )
+
+
+class ImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The list, as .csv or .xlsx"})
+
+
+class ImportValuesSchema(Schema):
+    number = fields.String(allow_none=True)
+    decision_number = fields.String(allow_none=True)
+    decision_date = fields.Date(allow_none=True)
+    issuing_authority = fields.String(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
+    star = fields.Integer(allow_none=True)
+    issue_date = fields.Date(allow_none=True)
+
+
+class ImportRowSchema(Schema):
+    line = fields.Integer()
+    problems = fields.List(fields.String())
+    values = fields.Nested(ImportValuesSchema)
+
+
+class ImportReportSchema(Schema):
+    ok = fields.Boolean()
+    dry_run = fields.Boolean()
+    imported = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowSchema))

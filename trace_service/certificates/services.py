@@ -1,5 +1,11 @@
 """Evaluations, certificates and their lifecycle: issue, supersede, revoke, and the one
-question labels ask: may this product be labelled today, and if not, why."""
+question labels ask: may this product be labelled today, and if not, why.
+
+A certificate's status on a day is ``standing.py``'s (from ``rules.STANDING``); the checks a
+new certificate passes are ``checks.py``'s, shared with the importer; what a producer may see
+is ``auth.scoping``'s. Issues, supersessions and revocations are announced with
+``signals.certificate_changed`` once flushed and audited.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,36 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.principal import Principal
+from trace_service.auth.scoping import get_owned, scoped
+from trace_service.certificates import checks
 from trace_service.certificates.models import Certificate, Evaluation, ExpiryNotice
+from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, Office, letter_pdf
 from trace_service.certificates.rules import (
-    CERTIFIED_MIN_STAR,
+    CERTIFIED_STARS,
     COUNCIL_LEVEL_VI,
-    RULE_CHANGE_1489,
     CouncilLevel,
     Status,
     star_for,
-    stars_council_may_certify,
-    status_on,
     valid_until,
 )
+from trace_service.certificates.signals import CertificateChange, announce
+from trace_service.certificates.standing import (
+    AsOf,
+    in_force,
+    in_force_clause,
+    open_clause,
+    status_of,
+    statuses_clause,
+)
 from trace_service.clock import vn_date
-from trace_service.errors import Conflict, InvalidInput, NotFound, field_error
+from trace_service.errors import Conflict, NotFound, field_error
+from trace_service.registry import services as registry
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
 from trace_service.registry.services import communes_of_district
@@ -39,6 +55,10 @@ _COUNCIL_UNIT_LEVEL = {
 
 
 # -- evaluations ------------------------------------------------------------------------------
+
+
+def _no_evaluation() -> NotFound:
+    return NotFound("Không tìm thấy kết quả đánh giá.", "No evaluation has this id.")
 
 
 def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, day: date) -> None:
@@ -67,9 +87,8 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
         )
 
 
-def record_evaluation(
-    session: Session, actor: Principal, product: Product, data: dict[str, Any], today: date
-) -> Evaluation:
+def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]:
+    """The total and the star it earns, once the parts add up and the day is not ahead."""
     a, b, c = data["score_a"], data["score_b"], data["score_c"]
     total = data.get("total", a + b + c)
     if total != a + b + c:
@@ -78,46 +97,35 @@ def record_evaluation(
             vi=f"Tổng điểm các phần là {a + b + c}, không phải {total}.",
             en=f"The parts add up to {a + b + c}, not {total}.",
         )
-    day: date = data["evaluated_on"]
-    if day > today:
+    if data["evaluated_on"] > today:
         raise field_error(
             "evaluated_on",
             vi="Ngày đánh giá không được ở tương lai.",
             en="An evaluation cannot be in the future.",
         )
+    return total, star_for(total, data["mandatory_met"])
+
+
+def record_evaluation(
+    session: Session, actor: Principal, product: Product, data: dict[str, Any], today: date
+) -> Evaluation:
+    total, star = _checked_scores(data, today)
+    day: date = data["evaluated_on"]
     level = CouncilLevel(data["council_level"])
     _check_council(session, level, data.get("council_unit_id"), day)
-    star = star_for(total, data["mandatory_met"])
-    if star is not None and star >= CERTIFIED_MIN_STAR:
-        allowed = stars_council_may_certify(level, day)
-        if star not in allowed:
-            before_1489 = day < RULE_CHANGE_1489
-            rule = (
-                "before 06/07/2025: district 3★, province 4★, central 5★"
-                if before_1489
-                else "from 06/07/2025 (Decision 1489): province 3★ and 4★, central 5★"
-            )
-            rule_vi = (
-                "trước 06/07/2025: cấp huyện 3 sao, cấp tỉnh 4 sao, trung ương 5 sao"
-                if before_1489
-                else "từ 06/07/2025 (Quyết định 1489/QĐ-TTg): cấp tỉnh 3 và 4 sao, trung ương 5 sao"
-            )
-            can = ", ".join(f"{s}★" for s in sorted(allowed)) or "nothing"
-            raise InvalidInput(
-                f"{COUNCIL_LEVEL_VI[level]} không được công nhận {star} sao vào ngày "
-                f"{vn_date(day)} ({rule_vi}).",
-                f"A {level} council could not certify {star}★ on {day.isoformat()} "
-                f"(it could certify {can}; {rule}).",
-                errors={"json": {"council_level": [f"May not certify {star}★ on this date."]}},
-            )
+    if star in CERTIFIED_STARS:
+        who = (COUNCIL_LEVEL_VI[level], f"A {level} council")
+        problem = checks.council_may_certify(level, star, day, *who)
+        if problem is not None:
+            raise problem.error()
     evaluation = Evaluation(
         product_id=product.id,
         council_level=level,
         council_unit_id=data.get("council_unit_id"),
         evaluated_on=day,
-        score_a=a,
-        score_b=b,
-        score_c=c,
+        score_a=data["score_a"],
+        score_b=data["score_b"],
+        score_c=data["score_c"],
         total=total,
         mandatory_met=data["mandatory_met"],
         star=star,
@@ -144,35 +152,37 @@ def record_evaluation(
     return evaluation
 
 
-def get_evaluation(session: Session, evaluation_id: int) -> Evaluation:
-    evaluation = session.get(Evaluation, evaluation_id)
-    if evaluation is None:
-        raise NotFound("Không tìm thấy kết quả đánh giá.", "No evaluation has this id.")
-    return evaluation
+def get_evaluation(session: Session, actor: Principal, evaluation_id: int) -> Evaluation:
+    """One evaluation; another producer's answers as if it did not exist."""
+    return get_owned(session, actor, Evaluation, evaluation_id, _no_evaluation)
+
+
+def evaluation_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    """The evaluations ``actor`` may see, oldest first (``?product_id=``)."""
+    stmt = scoped(select(Evaluation), actor, Evaluation)
+    if "product_id" in args:
+        stmt = stmt.where(Evaluation.product_id == args["product_id"])
+    return stmt.order_by(Evaluation.id)
 
 
 # -- certificates -----------------------------------------------------------------------------
 
 
-def status_of(cert: Certificate, day: date, window_days: int) -> Status:
-    return status_on(
-        day,
-        valid_until=cert.valid_until,
-        revoked_on=cert.revoked_on,
-        superseded_on=cert.superseded_on,
-        expiring_window_days=window_days,
-    )
+def _no_certificate() -> NotFound:
+    return NotFound("Không tìm thấy giấy chứng nhận.", "No certificate has this id.")
 
 
-def _latest_standing(session: Session, product_id: int) -> Certificate | None:
-    """The product's newest certificate that is neither revoked nor superseded."""
+def get_certificate(session: Session, actor: Principal, cert_id: int) -> Certificate:
+    """One certificate; another producer's answers as if it did not exist."""
+    return get_owned(session, actor, Certificate, cert_id, _no_certificate)
+
+
+def _open_certificate(session: Session, product_id: int) -> Certificate | None:
+    """The product's newest open certificate (neither revoked nor superseded): the one a
+    new certificate supersedes."""
     return session.scalar(
         select(Certificate)
-        .where(
-            Certificate.product_id == product_id,
-            Certificate.revoked_on.is_(None),
-            Certificate.superseded_by_id.is_(None),
-        )
+        .where(Certificate.product_id == product_id, open_clause())
         .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
         .limit(1)
     )
@@ -201,63 +211,68 @@ def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
         )
 
 
-def issue_certificate(
-    session: Session, actor: Principal, data: dict[str, Any], today: date
-) -> Certificate:
-    """Issue the certificate of a 3★+ evaluation; it supersedes the product's standing one."""
-    evaluation = get_evaluation(session, data["evaluation_id"])
-    if evaluation.star is None or evaluation.star < CERTIFIED_MIN_STAR:
-        shown = "not certified" if evaluation.star is None else f"{evaluation.star}★"
-        raise InvalidInput(
-            "Chỉ sản phẩm đạt từ 3 sao trở lên mới được cấp giấy chứng nhận.",
-            f"Only 3★ and above produce a certificate; this evaluation is {shown}.",
-            errors={"json": {"evaluation_id": ["Below 3★: no certificate."]}},
-        )
-    issue_date: date = data["issue_date"]
-    if issue_date > today:
-        raise field_error(
-            "issue_date",
-            vi="Ngày cấp không được ở tương lai.",
-            en="A certificate cannot be issued in the future.",
-        )
-    if issue_date < evaluation.evaluated_on:
-        raise field_error(
-            "issue_date",
-            vi=f"Ngày cấp {vn_date(issue_date)} trước ngày đánh giá "
-            f"{vn_date(evaluation.evaluated_on)}.",
-            en=f"Issued {issue_date.isoformat()}, before its evaluation on "
-            f"{evaluation.evaluated_on.isoformat()}.",
-        )
-    if data["decision_date"] < evaluation.evaluated_on or data["decision_date"] > issue_date:
-        raise field_error(
-            "decision_date",
-            vi="Ngày quyết định phải sau ngày đánh giá và không sau ngày cấp.",
-            en="The decision falls between evaluation and issue.",
-        )
-    if session.scalar(select(Certificate.id).where(Certificate.number == data["number"])):
-        raise Conflict(
-            "Số giấy chứng nhận đã tồn tại.",
-            "This certificate number exists.",
-            errors={"json": {"number": ["Already used."]}},
-        )
+def _check_issue(
+    session: Session, evaluation: Evaluation, data: dict[str, Any], today: date
+) -> None:
+    """``checks``' rules for a certificate of ``evaluation``, the first broken one raised."""
+    star, issued = evaluation.star, data["issue_date"]
+    shown = ("không đạt", "not certified") if star is None else (f"{star} sao", f"{star}★")
+    taken = set(
+        session.scalars(select(Certificate.number).where(Certificate.number == data["number"]))
+    )
+    for problem, field in (
+        (
+            checks.certified_star(
+                star, f"kết quả đánh giá: {shown[0]}", f"this evaluation is {shown[1]}"
+            ),
+            "evaluation_id",
+        ),
+        (checks.not_in_future("issue_date", issued, today), None),
+        (checks.issued_after_evaluation(issued, evaluation.evaluated_on), None),
+        (checks.decision_in_order(data["decision_date"], issued, evaluation.evaluated_on), None),
+        (checks.number_free(data["number"], taken), None),
+    ):
+        if problem is not None:
+            raise problem.error(field)
     if session.scalar(select(Certificate.id).where(Certificate.evaluation_id == evaluation.id)):
         raise Conflict(
             "Kết quả đánh giá này đã có giấy chứng nhận.",
             "This evaluation already has its certificate.",
             errors={"json": {"evaluation_id": ["Already certified."]}},
         )
+
+
+def _supersede(
+    session: Session, actor: Principal, previous: Certificate, cert: Certificate
+) -> None:
+    previous.superseded_by_id, previous.superseded_on = cert.id, cert.issue_date
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.CERTIFICATE_SUPERSEDED,
+        "certificate",
+        previous.id,
+        {"superseded_by": cert.id, "superseded_on": cert.issue_date},
+    )
+
+
+def issue_certificate(
+    session: Session, actor: Principal, data: dict[str, Any], today: date
+) -> Certificate:
+    """Issue the certificate of a 3★+ evaluation; it supersedes the product's open one."""
+    evaluation = get_evaluation(session, actor, data["evaluation_id"])
+    _check_issue(session, evaluation, data, today)
+    issue_date: date = data["issue_date"]
     issuing_unit_id = data.get("issuing_unit_id", evaluation.council_unit_id)
     if issuing_unit_id is not None:
         _check_issuing_unit(session, issuing_unit_id, issue_date)
     # Two issues for one product at once must not both supersede the same certificate.
     session.get(Product, evaluation.product_id, with_for_update=True)
-    previous = _latest_standing(session, evaluation.product_id)
-    if previous is not None and previous.issue_date > issue_date:
-        raise field_error(
-            "issue_date",
-            vi="Sản phẩm đã có giấy chứng nhận mới hơn.",
-            en="The product has a newer certificate already.",
-        )
+    previous = _open_certificate(session, evaluation.product_id)
+    problem = checks.newer_certificate(previous, issue_date)
+    if problem is not None:
+        raise problem.error()
     cert = Certificate(
         number=data["number"],
         decision_number=data["decision_number"],
@@ -289,16 +304,11 @@ def issue_certificate(
         },
     )
     if previous is not None:
-        previous.superseded_by_id, previous.superseded_on = cert.id, issue_date
-        session.flush()
-        record_event(
-            session,
-            actor,
-            Tag.CERTIFICATE_SUPERSEDED,
-            "certificate",
-            previous.id,
-            {"superseded_by": cert.id, "superseded_on": issue_date},
-        )
+        _supersede(session, actor, previous, cert)
+    # Announced once both are written, so a receiver sees the product as it now stands.
+    announce(session, CertificateChange.ISSUED, cert)
+    if previous is not None:
+        announce(session, CertificateChange.SUPERSEDED, previous)
     return cert
 
 
@@ -310,12 +320,9 @@ def revoke_certificate(
             f"Giấy chứng nhận đã bị thu hồi ngày {vn_date(cert.revoked_on)}.",
             f"Already revoked on {cert.revoked_on.isoformat()} ({cert.revocation_decision}).",
         )
-    if data["revoked_on"] > today:
-        raise field_error(
-            "revoked_on",
-            vi="Ngày thu hồi không được ở tương lai.",
-            en="A revocation cannot be dated in the future.",
-        )
+    problem = checks.not_in_future("revoked_on", data["revoked_on"], today)
+    if problem is not None:
+        raise problem.error()
     if data["revoked_on"] < cert.issue_date:
         raise field_error(
             "revoked_on",
@@ -338,67 +345,30 @@ def revoke_certificate(
             "reason": cert.revocation_reason,
         },
     )
+    announce(session, CertificateChange.REVOKED, cert)
     return cert
 
 
-def get_certificate(session: Session, actor: Principal, cert_id: int) -> Certificate:
-    cert = session.get(Certificate, cert_id)
-    if cert is None or (actor.is_producer and not actor.owns(cert.product.producer_id)):
-        raise NotFound("Không tìm thấy giấy chứng nhận.", "No certificate has this id.")
-    return cert
+def certificate_query(actor: Principal, args: dict[str, Any], as_of: AsOf) -> Select[Any]:
+    """The certificates ``actor`` may see, filtered by ``args`` as of ``as_of``'s day.
 
-
-def standing_filter(today: date) -> Any:
-    """SQL: the certificate is in force on ``today`` (valid or expiring)."""
-    return and_(
-        or_(Certificate.revoked_on.is_(None), Certificate.revoked_on > today),
-        or_(Certificate.superseded_on.is_(None), Certificate.superseded_on > today),
-        Certificate.valid_until >= today,
-    )
-
-
-def status_filter(status: Status, today: date, window_days: int) -> Any:
-    """SQL condition equivalent to ``status_of(...) == status`` on ``today``."""
-    revoked = and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today)
-    superseded = and_(Certificate.superseded_on.is_not(None), Certificate.superseded_on <= today)
-    standing = and_(~revoked, ~superseded)
-    horizon = date.fromordinal(today.toordinal() + window_days)
-    return {
-        Status.REVOKED: revoked,
-        Status.SUPERSEDED: and_(~revoked, superseded),
-        Status.EXPIRED: and_(standing, Certificate.valid_until < today),
-        Status.EXPIRING: and_(
-            standing, Certificate.valid_until >= today, Certificate.valid_until <= horizon
-        ),
-        Status.VALID: and_(standing, Certificate.valid_until > horizon),
-    }[status]
-
-
-def certificate_query(
-    actor: Principal, args: dict[str, Any], today: date, window_days: int
-) -> Select[Any]:
+    ``status``: their status that day is one of these; ``expiring_within_days``: in force
+    that day with a last valid day this close, soonest first.
+    """
     stmt = (
-        select(Certificate)
+        scoped(select(Certificate), actor, Certificate)
         .join(Certificate.product)
         .join(Product.producer)
-        .join(Producer.commune)
         .options(
             selectinload(Certificate.product).selectinload(Product.producer),
             selectinload(Certificate.notices).selectinload(ExpiryNotice.deliveries),
         )
     )
-    if actor.is_producer:
-        stmt = stmt.where(Product.producer_id == actor.producer_id)
     if "status" in args:
-        stmt = stmt.where(or_(*(status_filter(s, today, window_days) for s in args["status"])))
+        stmt = stmt.where(statuses_clause(args["status"], as_of.day, as_of.window_days))
     if "expiring_within_days" in args:
-        horizon = date.fromordinal(today.toordinal() + args["expiring_within_days"])
-        stmt = stmt.where(
-            Certificate.revoked_on.is_(None),
-            Certificate.superseded_on.is_(None),
-            Certificate.valid_until >= today,
-            Certificate.valid_until <= horizon,
-        )
+        horizon = date.fromordinal(as_of.day.toordinal() + args["expiring_within_days"])
+        stmt = stmt.where(in_force_clause(as_of.day), Certificate.valid_until <= horizon)
     if "district_id" in args:
         district = args["district_id"]
         stmt = stmt.where(
@@ -419,6 +389,9 @@ def certificate_query(
     return stmt.order_by(order, Certificate.id)
 
 
+# -- labels -----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class LabelVerdict:
     """Whether a product may carry the OCOP star label on a day, and why not if it may not."""
@@ -434,48 +407,20 @@ class LabelVerdict:
         return self.certificate.star if self.allowed and self.certificate else None
 
 
-def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
-    """The one answer labels rely on: is there a certificate in force for this product today?"""
-    certs = list(
-        session.scalars(
-            select(Certificate)
-            .where(Certificate.product_id == product_id)
-            .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
-        )
-    )
-    for cert in certs:
-        in_force = (
-            cert.issue_date <= day <= cert.valid_until
-            and (cert.revoked_on is None or cert.revoked_on > day)
-            and (cert.superseded_on is None or cert.superseded_on > day)
-        )
-        if in_force:
-            return LabelVerdict(
-                True,
-                "certified",
-                f"Sản phẩm OCOP {cert.star} sao.",
-                f"OCOP {cert.star}-star product.",
-                cert,
-            )
-    if not certs:
-        return LabelVerdict(
-            False,
-            "no_certificate",
-            "Sản phẩm chưa có giấy chứng nhận OCOP.",
-            "The product has no OCOP certificate.",
-        )
-    latest = certs[0]
-    if latest.revoked_on is not None and latest.revoked_on <= day:
+def _refused(latest: Certificate, status: Status) -> LabelVerdict:
+    """Why the product's newest certificate gives no label: its status on the day asked."""
+    revoked_on = latest.revoked_on
+    if status is Status.REVOKED and revoked_on is not None:
         return LabelVerdict(
             False,
             "revoked",
-            f"Giấy chứng nhận số {latest.number} đã bị thu hồi ngày {vn_date(latest.revoked_on)} "
+            f"Giấy chứng nhận số {latest.number} đã bị thu hồi ngày {vn_date(revoked_on)} "
             f"({latest.revocation_decision}): {latest.revocation_reason}",
-            f"Certificate {latest.number} was revoked on {latest.revoked_on.isoformat()} "
+            f"Certificate {latest.number} was revoked on {revoked_on.isoformat()} "
             f"({latest.revocation_decision}): {latest.revocation_reason}",
             latest,
         )
-    if latest.issue_date > day:
+    if status is Status.PENDING:
         return LabelVerdict(
             False,
             "not_yet_valid",
@@ -492,3 +437,59 @@ def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
         "the product must be re-evaluated.",
         latest,
     )
+
+
+def may_label(session: Session, product_id: int, day: date) -> LabelVerdict:
+    """The one answer labels rely on: is a certificate of this product in force on ``day``
+    (the newest one that is), and if none is, why not."""
+    certs = list(
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.product_id == product_id)
+            .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
+        )
+    )
+    cert = next((c for c in certs if in_force(c, day)), None)
+    if cert is not None:
+        return LabelVerdict(
+            True,
+            "certified",
+            f"Sản phẩm OCOP {cert.star} sao.",
+            f"OCOP {cert.star}-star product.",
+            cert,
+        )
+    if not certs:
+        return LabelVerdict(
+            False,
+            "no_certificate",
+            "Sản phẩm chưa có giấy chứng nhận OCOP.",
+            "The product has no OCOP certificate.",
+        )
+    return _refused(certs[0], status_of(certs[0], day, 0))
+
+
+def label_status(session: Session, actor: Principal, product_id: int, day: date) -> LabelVerdict:
+    """``may_label`` for a product ``actor`` may see (another producer's is 404)."""
+    registry.get_product(session, actor, product_id)
+    return may_label(session, product_id, day)
+
+
+# -- expiry letters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Letter:
+    filename: str
+    pdf: bytes
+
+
+def _no_letter() -> NotFound:
+    return NotFound("Không có thư thông báo này.", "No 30-day letter has this id.")
+
+
+def expiry_letter(session: Session, actor: Principal, notice_id: int, office: Office) -> Letter:
+    """The written 30-day notice of a certificate ``actor`` may see, as a PDF letter."""
+    notice = get_owned(session, actor, ExpiryNotice, notice_id, _no_letter)
+    if notice.threshold_days != LETTER_THRESHOLD_DAYS:
+        raise _no_letter()
+    return Letter(f"thong-bao-{notice.id}.pdf", letter_pdf(notice, office))

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
-from trace_service.certificates.rules import Status
+from trace_service.certificates.rules import STATUS_TEXT
 from trace_service.clock import today_vn, vn_date
 from trace_service.db import get_session
 from trace_service.labels import payload, serials
@@ -23,14 +23,6 @@ from trace_service.signing.service import get_keystore
 from trace_service.trace.services import areas_behind
 
 page = Blueprint("label_page", __name__, template_folder="templates")
-
-STATUS_TEXT = {
-    Status.VALID: ("Còn hiệu lực", "Valid"),
-    Status.EXPIRING: ("Còn hiệu lực, sắp hết hạn", "Valid, expiring soon"),
-    Status.EXPIRED: ("Đã hết hiệu lực", "Expired"),
-    Status.REVOKED: ("Đã bị thu hồi", "Revoked"),
-    Status.SUPERSEDED: ("Đã được thay bằng giấy chứng nhận mới", "Replaced by a newer one"),
-}
 
 
 def _scanned_url(label: Label | None) -> str:

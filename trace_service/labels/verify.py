@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trace_service.certificates.rules import Status
-from trace_service.certificates.services import status_of
+from trace_service.certificates.standing import status_of
 from trace_service.labels import payload
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.services import claims_for

@@ -23,9 +23,17 @@ class Item:
     detail: str
 
 
-def completeness(session: Session, product: Product) -> list[Item]:
-    producer = product.producer
-    packed = session.scalar(
+@dataclass(frozen=True)
+class _Chain:
+    """The product's newest packed lot and what its recorded chain shows."""
+
+    packed: Lot | None
+    stages_ok: bool
+    detail: str
+
+
+def _newest_packed_lot(session: Session, product: Product) -> Lot | None:
+    return session.scalar(
         select(Lot)
         .join(EventLot, EventLot.lot_id == Lot.id)
         .join(TraceEvent)
@@ -37,68 +45,86 @@ def completeness(session: Session, product: Product) -> list[Item]:
         .order_by(Lot.id.desc())
         .limit(1)
     )
-    trace = backward_trace(session, packed) if packed is not None else None
-    stages_ok = bool(
-        trace
-        and any(e.kind == EventKind.HARVEST for e in trace.events)
-        and all(e.event_time and (e.area_id or e.location or e.producer_id) for e in trace.events)
-    )
-    stage_detail = (
-        f"{len(trace.events)} events from {len(trace.areas)} plots behind lot {packed.code}"
-        if trace and packed
-        else "no packed lot with a recorded chain yet"
-    )
 
-    def item(key: str, vi: str, en: str, present: Any, detail: str) -> Item:
-        return Item(key, vi, en, bool(present), detail)
 
+def _chain(session: Session, product: Product) -> _Chain:
+    """Every stage behind the newest packed lot has a time and a place, from a harvest on."""
+    packed = _newest_packed_lot(session, product)
+    if packed is None:
+        return _Chain(None, False, "no packed lot with a recorded chain yet")
+    trace = backward_trace(session, packed)
+    stages_ok = any(e.kind == EventKind.HARVEST for e in trace.events) and all(
+        e.event_time and (e.area_id or e.location or e.producer_id) for e in trace.events
+    )
+    detail = f"{len(trace.events)} events from {len(trace.areas)} plots behind lot {packed.code}"
+    return _Chain(packed, stages_ok, detail)
+
+
+def _item(key: str, vi: str, en: str, present: Any, detail: str) -> Item:
+    return Item(key, vi, en, bool(present), detail)
+
+
+def _product_items(product: Product) -> list[Item]:
+    producer = product.producer
     return [
-        item("name", "Tên sản phẩm", "Product name", product.name_vi, product.name_vi),
-        item(
+        _item("name", "Tên sản phẩm", "Product name", product.name_vi, product.name_vi),
+        _item(
             "image",
             "Hình ảnh sản phẩm",
             "Product image",
             product.images,
             f"{len(product.images or [])} images",
         ),
-        item("producer_name", "Tên cơ sở sản xuất", "Producer name", producer.name, producer.name),
-        item(
+        _item("producer_name", "Tên cơ sở sản xuất", "Producer name", producer.name, producer.name),
+        _item(
             "producer_address",
             "Địa chỉ cơ sở sản xuất",
             "Producer address",
             producer.address,
             producer.address,
         ),
-        item(
+    ]
+
+
+def _chain_items(chain: _Chain) -> list[Item]:
+    return [
+        _item(
             "stages",
             "Các công đoạn: mã truy vết sản phẩm, mã truy vết địa điểm, thời gian",
             "Stages with product and location trace codes and times",
-            stages_ok,
-            stage_detail,
+            chain.stages_ok,
+            chain.detail,
         ),
-        item("event_times", "Thời gian diễn ra sự kiện", "Event times", stages_ok, stage_detail),
-        item(
+        _item(
+            "event_times", "Thời gian diễn ra sự kiện", "Event times", chain.stages_ok, chain.detail
+        ),
+        _item(
             "trace_code",
             "Mã truy vết",
             "Traceability code",
-            packed is not None,
-            packed.code if packed else "no packed lot",
+            chain.packed is not None,
+            chain.packed.code if chain.packed else "no packed lot",
         ),
-        item(
+    ]
+
+
+def _label_items(product: Product) -> list[Item]:
+    return [
+        _item(
             "brand_model_serial",
             "Nhãn hiệu, kiểu loại, số sê-ri (nếu có)",
             "Brand, model, serial (if any)",
             product.gtin,
             product.gtin or "no GTIN",
         ),
-        item(
+        _item(
             "shelf_life",
             "Hạn sử dụng (nếu có)",
             "Shelf life (if any)",
             product.shelf_life_days,
             f"{product.shelf_life_days or '—'} days",
         ),
-        item(
+        _item(
             "standards",
             "Tiêu chuẩn công bố áp dụng",
             "Standards applied",
@@ -106,3 +132,10 @@ def completeness(session: Session, product: Product) -> list[Item]:
             ", ".join(product.standards or []) or "none declared",
         ),
     ]
+
+
+def completeness(session: Session, product: Product) -> list[Item]:
+    """The ten items, in the Circular's order: the product and its producer, the chain
+    behind its newest packed lot, and what its label states."""
+    chain = _chain(session, product)
+    return [*_product_items(product), *_chain_items(chain), *_label_items(product)]
