@@ -64,11 +64,11 @@ def _setup(url: str, work: Path) -> dict[str, Any]:
     """A certified product, a packed lot of 100,000 bags, a producer account and token."""
     from tests import factories
     from trace_service import create_app
-    from trace_service.auth.principal import Role, system_principal
     from trace_service.auth.services import issue_token
     from trace_service.clock import today_vn
     from trace_service.db import session_scope
     from trace_service.migrate import upgrade
+    from trace_service.principal import Role, system_principal
     from trace_service.signing.service import init_keys
     from trace_service.trace.services import record_harvest, record_packing
 

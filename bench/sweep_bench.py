@@ -55,7 +55,6 @@ from bench import common
 from bench.common import log, settle, timed
 from tests.databases import POSTGRES_ENV, fresh_database
 from trace_service.audit.models import AuditEvent
-from trace_service.auth.principal import system_principal
 from trace_service.certificates import expiry
 from trace_service.certificates.models import (
     Certificate,
@@ -65,6 +64,7 @@ from trace_service.certificates.models import (
 from trace_service.certificates.rules import valid_until
 from trace_service.db import make_engine
 from trace_service.migrate import upgrade
+from trace_service.principal import system_principal
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
 
 TODAY = date(2026, 11, 28)

@@ -55,9 +55,9 @@ def cpu_timed(step: Callable[[], Any]) -> tuple[float, Any]:
 
 def _ordered_run(app: Any, setup: dict[str, Any]) -> int:
     """A run of 10,000 issued labels, not built (as an order leaves it, before the build)."""
-    from trace_service.auth.principal import system_principal
     from trace_service.db import session_scope
     from trace_service.labels import jobs, services
+    from trace_service.principal import system_principal
     from trace_service.signing.service import get_keystore
 
     with app.app_context(), session_scope(app) as session:

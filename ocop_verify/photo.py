@@ -22,5 +22,7 @@ def decode_photo(path: Path) -> list[str]:
         ) from exc
     with Image.open(path) as opened:
         image = ImageOps.exif_transpose(opened).convert("L")  # phones store rotation apart
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     return [code.text for code in found if code.valid]

@@ -213,7 +213,7 @@ def _certificate_body(record: Any) -> tuple[str, dict[str, Any]]:
     return str(cid), body
 
 
-def recall_key(gtin: str | None, product_id: int | None, lot: str) -> str:
+def recall_key(gtin: str | None, product_id: int | None, lot: object) -> str:
     """``01:<GTIN>/<lot>`` or ``P:<product id>/<lot>``: a packed lot as labels name it."""
     if (gtin is None) == (product_id is None):
         raise ValueError("a recalled lot names its product by GTIN or, lacking one, by id")
@@ -254,6 +254,29 @@ def _marks(records: Iterable[Any], what: str) -> dict[str, list[str]]:
     return {day: sorted(serials) for day, serials in sorted(by_day.items())}
 
 
+def _producer_map(producers: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for record in producers:
+        data = _fields(record)
+        pid = _int(data.get("id"), "producer id")
+        found[str(pid)] = {"name": _text(data.get("name"), f"producer {pid} name")}
+    return found
+
+
+def _certificate_map(
+    certificates: Iterable[Any], producer_map: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for record in certificates:
+        key, body = _certificate_body(record)
+        if key in found:
+            raise ValueError(f"certificate {key} is listed twice")
+        if str(body["producer_id"]) not in producer_map:
+            raise ValueError(f"certificate {key}: producer {body['producer_id']} is not listed")
+        found[key] = body
+    return found
+
+
 def build_snapshot(
     *,
     version: int,
@@ -285,19 +308,8 @@ def build_snapshot(
     if issued_at.tzinfo is None or issued_at.utcoffset() is None:
         raise ValueError("issued_at must be timezone-aware")
     b64url_decode(kid)
-    producer_map: dict[str, dict[str, Any]] = {}
-    for record in producers:
-        data = _fields(record)
-        pid = _int(data.get("id"), "producer id")
-        producer_map[str(pid)] = {"name": _text(data.get("name"), f"producer {pid} name")}
-    cert_map: dict[str, dict[str, Any]] = {}
-    for record in certificates:
-        key, body = _certificate_body(record)
-        if key in cert_map:
-            raise ValueError(f"certificate {key} is listed twice")
-        if str(body["producer_id"]) not in producer_map:
-            raise ValueError(f"certificate {key}: producer {body['producer_id']} is not listed")
-        cert_map[key] = body
+    producer_map = _producer_map(producers)
+    cert_map = _certificate_map(certificates, producer_map)
     recall_map = dict(_recall_body(r) for r in recalls)
     return {
         "format": FORMAT,

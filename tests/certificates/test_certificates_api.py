@@ -8,12 +8,12 @@ from datetime import date, timedelta
 import pytest
 
 from tests import factories
-from trace_service.auth.principal import system_principal
 from trace_service.certificates.expiry import sweep
 from trace_service.certificates.models import ExpiryNotice
 from trace_service.certificates.rules import CouncilLevel
 from trace_service.clock import today_vn
 from trace_service.db import utcnow
+from trace_service.principal import system_principal
 
 P = "/api/v1"
 

@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session
 
 from tests.factories import CertificateFactory, ProducerFactory, ProductFactory
 from trace_service.audit.models import AuditEvent
-from trace_service.auth.principal import system_principal
 from trace_service.certificates.delivery import DeliveryReport, DeliverySettings, deliver_due
 from trace_service.certificates.expiry import sweep
 from trace_service.certificates.models import Certificate, DeliveryAttempt, NoticeDelivery
 from trace_service.certificates.notices import Office
 from trace_service.db import get_db
+from trace_service.principal import system_principal
 
 TODAY = date(2026, 3, 2)
 # 08:00 in Vietnam: the same civil day as TODAY, so the notice says "30 days left".

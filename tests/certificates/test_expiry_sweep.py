@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.databases import fresh_database
-from trace_service.auth.principal import system_principal
 from trace_service.certificates.expiry import sweep
 from trace_service.certificates.models import Certificate, ExpiryNotice, NoticeDelivery
 from trace_service.certificates.rules import valid_until
 from trace_service.db import make_engine, utcnow
 from trace_service.migrate import upgrade
+from trace_service.principal import system_principal
 from trace_service.registry.enums import ProducerKind, ProductGroup, UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
 
@@ -244,7 +244,7 @@ SLOW_SWEEP = textwrap.dedent("""
     from datetime import date
     from sqlalchemy.orm import Session
     import trace_service.models  # every mapper, as the app has them
-    from trace_service.auth.principal import system_principal
+    from trace_service.principal import system_principal
     from trace_service.certificates.expiry import sweep
     from trace_service.db import make_engine, utcnow
     engine = make_engine(sys.argv[1])

@@ -17,7 +17,6 @@ from tests.conftest import Account
 from tests.factories import CertificateFactory, ProducerFactory, ProductFactory
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal, Role, system_principal
 from trace_service.certificates.importer import (
     ImportLimits,
     ImportReport,
@@ -28,6 +27,7 @@ from trace_service.certificates.importer import (
 from trace_service.certificates.models import Certificate
 from trace_service.clock import today_vn
 from trace_service.errors import DomainError, InvalidInput
+from trace_service.principal import Principal, Role, system_principal
 from trace_service.registry.models import Product
 from trace_service.spreadsheets import SpreadsheetTooLarge
 

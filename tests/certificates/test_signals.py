@@ -10,10 +10,10 @@ import pytest
 from openpyxl import Workbook
 
 from tests import factories
-from trace_service.auth.principal import system_principal
 from trace_service.certificates import importer, services
 from trace_service.certificates.signals import CertificateChange, certificate_changed
 from trace_service.errors import DomainError
+from trace_service.principal import system_principal
 
 OFFICE = system_principal("test")
 TODAY = date(2025, 3, 1)

@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from trace_service.auth.principal import system_principal
 from trace_service.certificates import reports, rules, services, standing
 from trace_service.certificates.expiry import EXPIRED_NOTICE_GRACE_DAYS, NOTIFIED, THRESHOLDS, sweep
 from trace_service.certificates.models import Certificate, ExpiryNotice
 from trace_service.certificates.rules import IN_FORCE, STATUS_TEXT, Status, status_on
 from trace_service.certificates.standing import AsOf
 from trace_service.db import utcnow
+from trace_service.principal import system_principal
 
 WINDOW = 90
 OFFICE = system_principal("test")

@@ -12,15 +12,7 @@ from trace_service.api import API_PREFIX
 from trace_service.auth.services import authenticate_token, principal_of
 from trace_service.db import get_session
 from trace_service.errors import NotAuthenticated
-from trace_service.principal import (
-    ALL_ROLES,
-    ANONYMOUS,
-    current_principal,
-    require_roles,
-)
-
-# Where they were before the principal moved below the audit log (trace_service/principal.py).
-__all__ = ["ALL_ROLES", "current_principal", "init_access", "require_roles"]
+from trace_service.principal import ANONYMOUS
 
 
 def _load_principal() -> None:

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 
 from flask import Flask
 
-from trace_service.auth.principal import system_principal
 from trace_service.certificates.delivery import DeliveryReport, DeliverySettings, deliver_due
 from trace_service.certificates.expiry import SweepReport, sweep
 from trace_service.clock import VIETNAM, today_vn
 from trace_service.db import get_db, session_scope, utcnow
+from trace_service.principal import system_principal
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
 from trace_service.certificates.expiry import EMAIL, WEBHOOK, affected
 from trace_service.certificates.models import DeliveryAttempt, NoticeDelivery
 from trace_service.certificates.notices import (
@@ -39,6 +38,7 @@ from trace_service.certificates.notices import (
 )
 from trace_service.certificates.standing import is_open
 from trace_service.db import utcnow
+from trace_service.principal import Principal
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # far longer than one send (SMTP 20 s, webhook 10 s timeouts)

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
 from trace_service.certificates.models import Certificate, ExpiryNotice, NoticeDelivery
 from trace_service.certificates.rules import IN_FORCE, Status
 from trace_service.certificates.standing import statuses_clause
 from trace_service.db import UtcDateTime
+from trace_service.principal import Principal
 from trace_service.registry.models import Producer, Product
 
 THRESHOLDS = (90, 60, 30, 0)

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
 from trace_service.certificates import checks
 from trace_service.certificates.checks import TEXT_LIMITS
 from trace_service.certificates.models import Certificate
@@ -35,6 +34,7 @@ from trace_service.certificates.signals import CertificateChange, announce
 from trace_service.certificates.standing import is_open
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import InvalidInput
+from trace_service.principal import Principal
 from trace_service.registry.models import Producer, Product
 from trace_service.registry.validators import normalise_registration_code, validate_gtin
 from trace_service.spreadsheets import SpreadsheetTooLarge, check_xlsx, looks_like_formula

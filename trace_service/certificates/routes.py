@@ -11,8 +11,6 @@ from typing import Any
 from flask import Response, current_app
 
 from trace_service.api import API_PREFIX, ApiBlueprint, accepts_files, page_schema, paginate
-from trace_service.auth.access import ALL_ROLES, current_principal, require_roles
-from trace_service.auth.principal import Role
 from trace_service.certificates import importer, reports, services
 from trace_service.certificates.delivery import DeliverySettings
 from trace_service.certificates.models import Evaluation
@@ -33,6 +31,7 @@ from trace_service.certificates.schemas import (
 from trace_service.certificates.standing import AsOf, CertificateView
 from trace_service.clock import today_vn
 from trace_service.db import get_session
+from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
 from trace_service.registry import services as registry
 
 blp = ApiBlueprint(

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import Principal
 from trace_service.auth.scoping import get_owned, scoped
 from trace_service.certificates import checks
 from trace_service.certificates.models import Certificate, Evaluation, ExpiryNotice
@@ -42,6 +41,7 @@ from trace_service.certificates.standing import (
 )
 from trace_service.clock import vn_date
 from trace_service.errors import Conflict, NotFound, field_error
+from trace_service.principal import Principal
 from trace_service.registry import services as registry
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Producer, Product

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from trace_service.audit.models import AuditEvent
 from trace_service.audit.tags import Tag
 from trace_service.auth.models import User
-from trace_service.auth.principal import Principal, Role
 from trace_service.auth.services import create_user, update_user
 from trace_service.demo.files import read_csv
+from trace_service.principal import Principal, Role
 from trace_service.registry.models import Producer
 
 Progress = Callable[[str, int, int], None]

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from trace_service.auth.principal import Principal
 from trace_service.clock import VIETNAM
 from trace_service.demo.files import read_toml
 from trace_service.demo.registry import Registry
+from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.trace.models import Lot, TraceEvent
 from trace_service.trace.rules import EventKind

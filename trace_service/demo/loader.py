@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
-from trace_service.auth.principal import system_principal
 from trace_service.clock import today_vn
 from trace_service.demo.accounts import make_accounts, reset_demo_passwords
 from trace_service.demo.chains import record_chains
 from trace_service.demo.ocop import record_ocop
 from trace_service.demo.registry import load_registry
+from trace_service.principal import system_principal
 from trace_service.registry.models import AdministrativeUnit, Producer
 from trace_service.registry.units import seed_units
 from trace_service.trace.models import Lot, TraceEvent

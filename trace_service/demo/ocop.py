@@ -9,7 +9,6 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from trace_service.auth.principal import Principal
 from trace_service.certificates.models import Certificate, Evaluation
 from trace_service.certificates.services import (
     issue_certificate,
@@ -17,6 +16,7 @@ from trace_service.certificates.services import (
     revoke_certificate,
 )
 from trace_service.demo.ocop_plan import Round, authority, plan_rounds
+from trace_service.principal import Principal
 from trace_service.registry.models import AdministrativeUnit, Product
 
 Progress = Callable[[str, int, int], None]

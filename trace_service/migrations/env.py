@@ -1,6 +1,7 @@
 """Alembic environment: one set of migrations for SQLite and PostgreSQL."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 import trace_service.models  # noqa: F401 - fills Base.metadata
 from trace_service.db import Base, make_engine
@@ -9,7 +10,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run_migrations(connection) -> None:
+def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -25,7 +26,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as conn:
         run_migrations(conn)
     engine.dispose()

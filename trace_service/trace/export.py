@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trace_service.certificates.models import Certificate
+from trace_service.certificates.standing import in_force_clause
 from trace_service.clock import today_vn
 from trace_service.trace.epcis import Certification, Quantity, TraceEventView, epcis_document
 from trace_service.trace.models import EventLot, Lot, Recall, TraceEvent
@@ -39,18 +40,15 @@ def _quantity(item: EventLot, base_url: str) -> Quantity:
 def _certifications(
     session: Session, event: TraceEvent, lots: list[Lot]
 ) -> tuple[Certification, ...]:
-    """The OCOP certificates in force, on the event's day, for the products packed."""
+    """The OCOP certificates in force on the event's day (the certificates' one rule: a
+    revocation or a supersession after that day does not reach back), for the products
+    packed."""
     day = today_vn(event.event_time)
     found = []
     for product_id in {lot.product_id for lot in lots if lot.product_id is not None}:
         cert = session.scalar(
             select(Certificate)
-            .where(
-                Certificate.product_id == product_id,
-                Certificate.issue_date <= day,
-                Certificate.valid_until >= day,
-                Certificate.revoked_on.is_(None),
-            )
+            .where(Certificate.product_id == product_id, in_force_clause(day))
             .order_by(Certificate.issue_date.desc())
             .limit(1)
         )
