@@ -6,6 +6,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,3 +52,27 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def serious_accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page (the bar is none), each as
+    ``rule: what it says (where)``."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'][:3])})"
+        for v in found
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Keep what the page looked like as a test artifact (``test-artifacts/``, not in git)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

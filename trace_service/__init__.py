@@ -80,17 +80,20 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.audit.routes import blp as audit_blp
     from trace_service.auth.access import init_access
     from trace_service.auth.routes import blp as auth_blp
+    from trace_service.auth.web_session import init_web_sessions
     from trace_service.certificates.routes import blp as certificates_blp
     from trace_service.docs import docs_assets
     from trace_service.health import health
     from trace_service.labels.public import page as label_page
     from trace_service.labels.routes import blp as labels_blp
+    from trace_service.portal import init_portal
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
 
     _register_layer_rules()
     init_access(app)
+    init_web_sessions(app)  # after the API's principal: a page's comes from its session
     api = init_api(app)
     api_blueprints = (auth_blp, *registry_blps, certificates_blp, trace_blp, labels_blp, audit_blp)
     for blueprint in api_blueprints:
@@ -99,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
+    init_portal(app)
 
 
 def _register_layer_rules() -> None:

@@ -309,6 +309,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of reverse proxies in front of the service whose `X-Forwarded-For` and "
         "`X-Forwarded-Proto` are believed; 0: the client address is the socket's.",
     ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        str,
+        "Key that signs the web pages' session cookies and form tokens (long and random; "
+        "the same on every instance). Empty: one is made once in `instance/secret-key`.",
+    ),
 )
 
 

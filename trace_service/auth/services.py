@@ -138,6 +138,16 @@ def update_user(session: Session, actor: Principal, user: User, data: dict[str, 
     return user
 
 
+def change_own_password(session: Session, actor: Principal, new_password: str) -> User:
+    """The signed-in account's new password (its current one checked by the caller, through
+    the sign-in throttle). Like any password change, it ends the account's API tokens and
+    every page session signed in with the old password."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise NotFound("Không tìm thấy người dùng.", "No such user.")
+    return update_user(session, actor, user, {"password": new_password})
+
+
 def user_query(args: dict[str, Any]) -> Select[User]:
     """Accounts in the order they were made, narrowed by role or producer."""
     stmt = select(User).order_by(User.id)

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, Response, request, url_for
 from flask_compress import Compress
 
 from trace_service.web import formatting, i18n
+from trace_service.web.security import init_security
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Static files are named by content (``?v=``), so browsers may keep them for a year.
@@ -74,6 +75,7 @@ def static_url(filename: str) -> str:
 
 def init_web(app: Flask) -> None:
     app.register_blueprint(web)
+    init_security(app)
     i18n.init_app(app)
     formatting.init_app(app)
     app.jinja_env.globals["static_url"] = static_url

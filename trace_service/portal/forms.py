@@ -1,0 +1,97 @@
+"""Forms of the portal (Flask-WTF: each carries its CSRF token), validators that speak the
+page's language, and the one way a service's refusal reaches the field that caused it.
+
+Validators here only check what a form can know (a field left empty, two passwords that
+differ); every rule of the domain is the services', shown with ``show_refusal``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import Field, PasswordField, StringField
+from wtforms.validators import StopValidation, ValidationError
+
+from trace_service.errors import DomainError, InvalidInput
+from trace_service.web.i18n import t
+
+
+class Required:
+    """The field must be filled in (whitespace is not filling it in)."""
+
+    field_flags = {"required": True}  # noqa: RUF012 - WTForms reads it from the class
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        data = field.data
+        if data is None or (isinstance(data, str) and not data.strip()) or data == []:
+            field.errors = []
+            raise StopValidation(t("Hãy điền mục này.", "Fill in this field."))
+
+
+class MaxLength:
+    def __init__(self, most: int) -> None:
+        self.most = most
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str) and len(field.data) > self.most:
+            raise ValidationError(
+                t(f"Tối đa {self.most} ký tự.", f"At most {self.most} characters.")
+            )
+
+
+class SameAs:
+    def __init__(self, other: str, vi: str, en: str) -> None:
+        self.other, self.vi, self.en = other, vi, en
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data != form[self.other].data:
+            raise ValidationError(t(self.vi, self.en))
+
+
+class SignInForm(FlaskForm):
+    username = StringField(validators=[Required(), MaxLength(64)])
+    password = PasswordField(validators=[Required(), MaxLength(1024)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(validators=[Required(), MaxLength(1024)])
+    new = PasswordField(validators=[Required(), MaxLength(1024)])
+    confirm = PasswordField(
+        validators=[
+            Required(),
+            SameAs("new", "Hai lần nhập mật khẩu mới không giống nhau.", "The two differ."),
+        ]
+    )
+
+
+def show_refusal(
+    form: FlaskForm,
+    error: DomainError,
+    fallback: str | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
+    """Put a service's refusal beside the field it names (``field_error``; ``names`` maps a
+    service's field to the form's where they differ), else beside ``fallback``, else at the
+    top of the form; in the page's language."""
+    message = t(error.message, error.message_en)
+    name = error.field if isinstance(error, InvalidInput) and error.field else None
+    name = (names or {}).get(name or "", name)
+    field: Any = getattr(form, name, None) if name else None
+    if not isinstance(field, Field) and fallback:
+        field = getattr(form, fallback, None)
+    if isinstance(field, Field):
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+def render_input(field: Field, described_by: str, **attrs: Any) -> Markup:
+    """A field's input with its accessible description (hint, error) and invalid state."""
+    clean = {key: value for key, value in attrs.items() if value is not None}
+    if described_by:
+        clean["aria-describedby"] = described_by
+    if field.errors:
+        clean["aria-invalid"] = "true"
+    return Markup(field(**clean))  # noqa: S704 - WTForms escapes every value it renders
