@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any, NoReturn, TypeVar
@@ -81,19 +82,40 @@ class StrictJSONProvider(DefaultJSONProvider):
         return super().loads(s, **kwargs)
 
 
-def non_finite_errors(data: Any) -> Any:
-    """Field errors shaped as marshmallow's (``{"lot": {"quantity": [message]}}``) for every
-    NaN or ±Infinity in parsed JSON, or None. Python's json reads ``NaN``, ``Infinity`` and
-    ``1e400`` as such floats; a free-form field (``details``) would store them as they are.
-    Walked without recursion: a body nested as deeply as the parser allows is fine."""
+MAX_JSON_DEPTH = 32  # far deeper than any body of the API; deeper ones cost stack, not data
+SURROGATE_MESSAGE = (
+    "A lone surrogate (an escape such as \\ud800) is not text; send UTF-8 characters."
+)
+DEPTH_MESSAGE = f"Nested more than {MAX_JSON_DEPTH} levels deep."
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _problem(value: Any, depth: int) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return NON_FINITE_MESSAGE
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return SURROGATE_MESSAGE
+    if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
+        return DEPTH_MESSAGE
+    if isinstance(value, dict) and any(_SURROGATE.search(str(k)) for k in value):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def body_errors(data: Any) -> Any:
+    """Field errors shaped as marshmallow's (``{"lot": {"quantity": [message]}}``) for what
+    no field may hold, wherever it is in a parsed JSON body, or None: NaN and ±Infinity
+    (Python's json reads ``NaN``, ``Infinity`` and ``1e400`` as such floats), lone
+    surrogates (``"\\ud800"`` parses, but no database or encoder takes it), and nesting
+    deeper than ``MAX_JSON_DEPTH`` (a free-form field such as ``details`` would keep it, and
+    every reader after would recurse through it). Walked without recursion."""
     parents: list[tuple[int, Any]] = [(-1, None)]  # (parent node, key) of each node
-    stack: list[tuple[int, Any]] = [(0, data)]
-    found: list[int] = []
+    stack: list[tuple[int, int, Any]] = [(0, 0, data)]
+    found: list[tuple[int, str]] = []
     while stack:
-        node, value = stack.pop()
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                found.append(node)
+        node, depth, value = stack.pop()
+        if (problem := _problem(value, depth)) is not None:
+            found.append((node, problem))
             continue
         if isinstance(value, dict):
             items: Any = value.items()
@@ -103,13 +125,15 @@ def non_finite_errors(data: Any) -> Any:
             continue
         for key, child in items:
             parents.append((node, key))
-            stack.append((len(parents) - 1, child))
-    if not found:
-        return None
-    if 0 in found:  # the whole body is one such number
-        return [NON_FINITE_MESSAGE]
+            stack.append((len(parents) - 1, depth + 1, child))
+    return _shaped(found, parents) if found else None
+
+
+def _shaped(found: list[tuple[int, str]], parents: list[tuple[int, Any]]) -> Any:
+    if any(node == 0 for node, _ in found):  # the whole body is one such value
+        return [message for node, message in found if node == 0]
     errors: dict[Any, Any] = {}
-    for node in found:
+    for node, message in found:
         path = []
         while node > 0:
             node, key = parents[node]
@@ -118,8 +142,42 @@ def non_finite_errors(data: Any) -> Any:
         branch = errors
         for key in outer:
             branch = branch.setdefault(key, {})
-        branch[last] = [NON_FINITE_MESSAGE]
+        branch[last] = [message]
     return errors
+
+
+_BODY_MESSAGES: dict[str | None, tuple[str, str]] = {
+    NON_FINITE_MESSAGE: (
+        "NaN, Infinity và số vượt giới hạn (như 1e400) không phải là số JSON; hãy gửi một số "
+        "hữu hạn.",
+        NON_FINITE_MESSAGE,
+    ),
+    SURROGATE_MESSAGE: (
+        "Dữ liệu có ký tự không hợp lệ (\\ud800…); hãy gửi văn bản UTF-8.",
+        SURROGATE_MESSAGE,
+    ),
+    DEPTH_MESSAGE: (
+        f"Dữ liệu lồng quá {MAX_JSON_DEPTH} cấp.",
+        DEPTH_MESSAGE,
+    ),
+    None: (
+        "Dữ liệu có giá trị không dùng được ở các trường đã nêu.",
+        "The body holds values no field takes; see the fields named.",
+    ),
+}
+
+
+def _kinds(errors: Any) -> str | None:
+    """The one kind of problem in ``errors``, or None when there are several."""
+    seen: set[str] = set()
+    stack = [errors]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            seen.update(m for m in node if isinstance(m, str))
+    return seen.pop() if len(seen) == 1 else None
 
 
 class StrictParser(FlaskParser):
@@ -143,13 +201,9 @@ class StrictParser(FlaskParser):
             raise json.JSONDecodeError("JSON nested too deeply", "?", 0) from exc
         except ValueError as exc:  # an integer of more than 4,300 digits (CPython's limit)
             raise json.JSONDecodeError("JSON number too long", "?", 0) from exc
-        if (errors := non_finite_errors(data)) is not None:
-            raise InvalidInput(
-                "NaN, Infinity và số vượt giới hạn (như 1e400) không phải là số JSON; hãy gửi "
-                "một số hữu hạn.",
-                NON_FINITE_MESSAGE,
-                errors={"json": errors},
-            )
+        if (errors := body_errors(data)) is not None:
+            vi, en = _BODY_MESSAGES.get(_kinds(errors), _BODY_MESSAGES[None])
+            raise InvalidInput(vi, en, errors={"json": errors})
         return data
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import make_account
-from trace_service.api import NON_FINITE_MESSAGE
+from trace_service.api import DEPTH_MESSAGE, MAX_JSON_DEPTH, NON_FINITE_MESSAGE, SURROGATE_MESSAGE
 from trace_service.principal import Role
 from trace_service.trace.models import Lot, TraceEvent
 
@@ -150,3 +150,52 @@ def test_finite_numbers_still_round_trip(client, lot, db_session):
     )
     assert response.status_code == 201
     assert response.json["details"] == {"moisture": 12.5, "big": 1e300}
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field_and_stores_nothing(client, lot, db_session):
+    # "\ud800" parses as JSON but is not text: no database and no UTF-8 encoder takes it, so
+    # it used to end in a 500 at the insert (attack finding F4).
+    before = _events(db_session)
+    for details in ('{"note": "a\\ud800b"}', '{"bad\\udfffkey": 1}'):
+        body = (
+            '{"kind": "shipping", "event_time": "2026-01-07T08:00:00+07:00",'
+            f' "lots": [{{"lot_id": {lot["id"]}}}], "details": {details}}}'
+        )
+        response = client.post(
+            f"{P}/trace/observations",
+            headers={**lot["account"].headers, "Content-Type": "application/json"},
+            data=body,
+        )
+        assert response.status_code == 422, response.json
+        assert response.json["message_en"] == SURROGATE_MESSAGE
+        assert response.json["errors"]["json"]["details"]
+    assert _events(db_session) == before
+
+
+def test_a_body_nested_deeper_than_the_limit_is_refused_by_name(client, lot, db_session):
+    before = _events(db_session)
+    nested = "[" * (MAX_JSON_DEPTH + 5) + "1" + "]" * (MAX_JSON_DEPTH + 5)
+    body = (
+        '{"kind": "shipping", "event_time": "2026-01-07T08:00:00+07:00",'
+        f' "lots": [{{"lot_id": {lot["id"]}}}], "details": {{"deep": {nested}}}}}'
+    )
+    response = client.post(
+        f"{P}/trace/observations",
+        headers={**lot["account"].headers, "Content-Type": "application/json"},
+        data=body,
+    )
+    assert response.status_code == 422
+    assert response.json["message_en"] == DEPTH_MESSAGE
+    assert _events(db_session) == before
+    # A body of several kinds of problem names each beside its field.
+    mixed = '{"kind": "shipping", "lots": [], "details": {"a": NaN, "b": "\\ud800"}}'
+    response = client.post(
+        f"{P}/trace/observations",
+        headers={**lot["account"].headers, "Content-Type": "application/json"},
+        data=mixed,
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {
+        "details": {"a": [NON_FINITE_MESSAGE], "b": [SURROGATE_MESSAGE]}
+    }
+    assert response.json["message_en"].startswith("The body holds values no field takes")
