@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
@@ -70,3 +71,48 @@ def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
     """A record id: a whole number from 1 to 2⁶³−1 (``strict=False`` for query strings)."""
     in_range = validate.Range(min=1, max=MAX_ID, error=f"Not a valid id (1 to {MAX_ID}).")
     return fields.Integer(strict=strict, validate=in_range, **kwargs)
+
+
+# What happened to a product happened this century and not later than tomorrow: a clock a
+# day fast (or a time zone of +14:00) is tolerated, the year 3000 or 0001 is a typing error
+# (and 9999-12-31T23:59-12:00 cannot even be written in UTC).
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SLACK = timedelta(days=1)
+DATE_RANGE_MESSAGE = "Must be between {earliest} and {latest}."
+
+
+def _latest_event() -> datetime:
+    return datetime.now(UTC) + CLOCK_SLACK
+
+
+class EventTime(fields.AwareDateTime):
+    """When something happened: ISO 8601 with its UTC offset, from 2000 to tomorrow."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        latest = _latest_event()
+        try:
+            in_range = EARLIEST_EVENT <= moment <= latest
+        except OverflowError:  # beyond what a datetime can hold once moved to UTC
+            in_range = False
+        if not in_range:
+            raise ValidationError(
+                DATE_RANGE_MESSAGE.format(
+                    earliest=EARLIEST_EVENT.date().isoformat(), latest=latest.date().isoformat()
+                )
+            )
+        return moment
+
+
+class PastDay(fields.Date):
+    """A day on which something happened: from 2000 to tomorrow (the UTC date may lag
+    Vietnam's)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        earliest, latest = EARLIEST_EVENT.date(), _latest_event().date()
+        if not earliest <= day <= latest:
+            raise ValidationError(
+                DATE_RANGE_MESSAGE.format(earliest=earliest.isoformat(), latest=latest.isoformat())
+            )
+        return day

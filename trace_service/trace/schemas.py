@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from trace_service.api import API_PREFIX, PageArgs
-from trace_service.fields import Id, StrictFloat, Text
+from trace_service.fields import EventTime, Id, PastDay, StrictFloat, Text
 from trace_service.trace.rules import RecorderRole
 from trace_service.trace.units import Unit
 
@@ -59,8 +59,8 @@ class InputSchema(Schema):
 
 
 class _EventSchema(Schema):
-    event_time = fields.AwareDateTime(
-        required=True, metadata={"description": "ISO 8601 with offset"}
+    event_time = EventTime(
+        required=True, metadata={"description": "ISO 8601 with offset, from 2000 to tomorrow"}
     )
     location = Text(allow_none=True, validate=validate.Length(max=255))
     details = fields.Dict()
@@ -68,8 +68,8 @@ class _EventSchema(Schema):
 
 class HarvestSchema(_EventSchema):
     area_id = Id(required=True)
-    harvest_start = fields.Date(required=True)
-    harvest_end = fields.Date(required=True)
+    harvest_start = PastDay(required=True)
+    harvest_end = PastDay(required=True)
     lot = fields.Nested(NewLotSchema, required=True)
 
 
@@ -217,7 +217,7 @@ class AreaRefSchema(Schema):
 class RecallSchema(Schema):
     id = fields.Integer(dump_only=True)
     lot_id = fields.Integer(dump_only=True)
-    recalled_at = fields.AwareDateTime(required=True)
+    recalled_at = EventTime(required=True)
     decision = Text(allow_none=True, validate=validate.Length(max=64))
     reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
 
