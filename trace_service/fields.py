@@ -39,6 +39,25 @@ class Text(fields.String):
         return text
 
 
+# Spreadsheet programs run a cell that starts with one of these as a formula ("=cmd|' /C
+# calc'!A0"); identifiers end up in exports and in offices' spreadsheets, so none may start so.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class Identifier(Text):
+    """A code or number people copy between systems (a lot code, a certificate number): text
+    that does not start like a spreadsheet formula."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text.startswith(FORMULA_STARTS):
+            raise ValidationError(
+                f"Must not start with '{text[0]}': spreadsheet programs run such a value "
+                "as a formula."
+            )
+        return text
+
+
 def is_finite_number(value: int | float) -> bool:
     """Finite as a float: JSON allows integers like 10**400 that no float can hold."""
     try:

@@ -24,8 +24,8 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from trace_service.errors import DomainError, InvalidInput
+from trace_service.fields import FORMULA_STARTS
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 # Also escaped on export: a tab or carriage return before the formula hides it from some
 # checks while spreadsheet programs still run it (OWASP's list).
 _EXPORT_ESCAPED = (*FORMULA_STARTS, "\t", "\r")

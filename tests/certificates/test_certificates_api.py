@@ -640,3 +640,16 @@ def test_only_the_30_day_notice_has_a_letter(client, admin, db_session):
     db_session.flush()
     response = client.get(f"{P}/expiry-notices/{notice.id}/letter.pdf", headers=admin.headers)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("field", ["number", "decision_number"])
+def test_a_certificate_number_that_starts_like_a_formula_is_refused(client, admin, units, field):
+    product = factories.ProductFactory()
+    evaluation = client.post(
+        f"{P}/evaluations", headers=admin.headers, json=_evaluation(product, units["dak_mil"])
+    )
+    body = _certificate(evaluation.json["id"])
+    body[field] = '=HYPERLINK("http://x")'
+    response = client.post(f"{P}/certificates", headers=admin.headers, json=body)
+    assert response.status_code == 422
+    assert "formula" in response.json["errors"]["json"][field][0]

@@ -82,3 +82,16 @@ def test_a_time_a_few_hours_ahead_in_a_far_time_zone_is_taken(client, producer):
         json=_harvest(producer, time=now_far_east.isoformat(), start="2025-11-01"),
     )
     assert response.status_code == 201, response.json
+
+
+@pytest.mark.parametrize("code", ["=cmd|' /C calc'!A0", "+1", "-A", "@SUM(A1)"])
+def test_a_lot_code_that_starts_like_a_spreadsheet_formula_is_refused(
+    client, db_session, producer, code
+):
+    # Exports escape such cells; refusing them at the door keeps every other copy safe too
+    # (attack finding F6: only the spreadsheet import refused them).
+    body = _harvest(producer)
+    body["lot"]["code"] = code
+    response = client.post(f"{P}/trace/harvests", headers=producer["account"].headers, json=body)
+    assert response.status_code == 422
+    assert "spreadsheet" in response.json["errors"]["json"]["lot"]["code"][0]

@@ -21,7 +21,7 @@ from trace_service.certificates.rules import (
     CouncilLevel,
     Status,
 )
-from trace_service.fields import Id, StrictBoolean, Text
+from trace_service.fields import Id, Identifier, StrictBoolean, Text
 from trace_service.registry.enums import ProductGroup
 from trace_service.registry.schemas import ProducerRefSchema
 
@@ -110,8 +110,8 @@ class CertificateSchema(Schema):
     its status on the day asked (today), which the service works out."""
 
     id = fields.Integer(dump_only=True)
-    number = Text(required=True, validate=_length("number"))
-    decision_number = Text(required=True, validate=_length("decision_number"))
+    number = Identifier(required=True, validate=_length("number"))
+    decision_number = Identifier(required=True, validate=_length("decision_number"))
     decision_date = fields.Date(required=True)
     evaluation_id = Id(required=True)
     issue_date = fields.Date(required=True)

@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from trace_service.api import API_PREFIX, PageArgs
-from trace_service.fields import EventTime, Id, PastDay, StrictFloat, Text
+from trace_service.fields import EventTime, Id, Identifier, PastDay, StrictFloat, Text
 from trace_service.trace.rules import RecorderRole
 from trace_service.trace.units import Unit
 
@@ -23,7 +23,7 @@ _Quantity = StrictFloat(
 
 def lot_code() -> Text:
     """A lot code as the API takes it (the EPCIS import reads codes with the same field)."""
-    return Text(required=True, validate=validate.Length(min=1, max=64))
+    return Identifier(required=True, validate=validate.Length(min=1, max=64))
 
 
 def unit_count_field(**kwargs: Any) -> fields.Integer:
