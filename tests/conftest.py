@@ -3,6 +3,7 @@ per test, an authenticated client per role."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -65,9 +66,14 @@ def db_session(app: Flask) -> Iterator[Session]:
     db.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
     session = db.sessionmaker()
     factories.bind(session)
+    # Print-run files are named by run id, and ids come round again once the test's rows are
+    # rolled back: each test gets its own folder, so no test reads another's files.
+    files_dir = app.config["LABEL_FILES_DIR"]
+    app.config["LABEL_FILES_DIR"] = tempfile.mkdtemp(dir=files_dir)
     try:
         yield session
     finally:
+        app.config["LABEL_FILES_DIR"] = files_dir
         session.close()
         transaction.rollback()
         connection.close()

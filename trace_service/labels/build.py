@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 from trace_service.audit.services import record_event
 from trace_service.clock import vn_date
 from trace_service.db import utcnow
+from trace_service.errors import DomainError
 from trace_service.labels import payload, serials
 from trace_service.labels.art import LabelArt, StampFacts
 from trace_service.labels.models import Label, PrintRun, RunStatus
@@ -317,10 +319,23 @@ def mark_ready(session: Session, actor: Principal, run: PrintRun, files: dict[st
     record_event(session, actor, LabelTag.RUN_BUILT, "print_run", run.id, files)
 
 
+def failure_text(exc: BaseException, incident: str) -> str:
+    """What the producer reads of a failed build: our own refusals as they are worded, anything
+    else only as an incident number to pass on (the text of a database or file-system error
+    holds SQL, paths and settings, which are for the log)."""
+    if isinstance(exc, DomainError):
+        return f"{exc.message} ({exc.message_en})"[:500]
+    return (
+        f"Lỗi khi tạo tệp in, mã sự cố {incident}: hãy thử tạo lại; nếu vẫn lỗi, báo văn phòng "
+        f"OCOP mã này. (The print files could not be made, incident {incident}: build again; "
+        f"if it fails again, give this code to the OCOP office.)"
+    )
+
+
 def mark_failed(session: Session, actor: Principal, run: PrintRun, exc: BaseException) -> None:
-    log.error("print run %s: build failed: %r", run.id, exc)
+    incident = secrets.token_hex(4).upper()
+    log.error("print run %s: build failed, incident %s: %r", run.id, incident, exc)
     run.status = RunStatus.FAILED
-    # The type and text of the failure, never a traceback, for the producer to pass on.
-    run.error = f"{type(exc).__name__}: {exc}"[:500]
+    run.error = failure_text(exc, incident)
     run.lease_until = None
     record_event(session, actor, LabelTag.RUN_FAILED, "print_run", run.id, {"error": run.error})
