@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.certificates.routes import blp as certificates_blp
     from trace_service.docs import docs_assets
     from trace_service.health import health
+    from trace_service.labels.lookup import lookup as label_lookup
     from trace_service.labels.public import page as label_page
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
+    app.register_blueprint(label_lookup)
     init_portal(app)
 
 
