@@ -70,5 +70,7 @@ def front_door() -> Response | tuple[str, int]:
         return redirect(answer.target, code=303)
     status = 404 if answer.outcome == "unknown" else 422
     code = serials.grouped(answer.serial) if answer.serial else typed.strip()[:_LONGEST_INPUT]
-    html = render_template("labels/lookup.html", typed=typed, answer=answer, code=code)
+    html = render_template(
+        "labels/lookup.html", typed=typed, answer=answer, code=code, verdict="unknown_code"
+    )
     return html, status
