@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.health import health
     from trace_service.labels.lookup import lookup as label_lookup
     from trace_service.labels.public import page as label_page
+    from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(label_page)
     app.register_blueprint(label_lookup)
     app.register_blueprint(reports_page)
+    init_resolver(app)
     init_portal(app)
 
 

@@ -51,11 +51,18 @@ def find_typed(session: Session, typed: str) -> Lookup:
     )
     if label is None:
         return Lookup("unknown", serial)
-    url = payload.label_url(claims_for(label.run, serial), label.signature)
-    # Sent to this host's own copy of the label URL (the run's printed host may be another
-    # name of this service, or not reachable from here); the page rebuilds the printed URL.
-    path_and_query = url[len(label.run.base_url) :]
-    return Lookup("found", serial, f"{path_and_query}&{TYPED_MARK}")
+    return Lookup("found", serial, f"{signed_path(label)}&{TYPED_MARK}")
+
+
+def signed_path(label: Label) -> str:
+    """The path and query of the label's printed URL, rebuilt from what was issued.
+
+    Links and redirects go to this host's own copy of it (the run's printed host may be
+    another name of this service, or not reachable from here); the page rebuilds the printed
+    URL from the run's base before it checks the signature.
+    """
+    url = payload.label_url(claims_for(label.run, label.serial), label.signature)
+    return url[len(label.run.base_url) :]
 
 
 @lookup.get("/")
