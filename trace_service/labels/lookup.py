@@ -75,9 +75,10 @@ def front_door() -> Response | tuple[str, int]:
     answer = find_typed(get_session(), typed)
     if answer.outcome == "found" and answer.target:
         return redirect(answer.target, code=303)
-    status = 404 if answer.outcome == "unknown" else 422
+    # 200 as the portal's refused forms: an answer to a person's question, not a missing
+    # resource (and a browser logs every 4xx page as a console error).
     code = serials.grouped(answer.serial) if answer.serial else typed.strip()[:_LONGEST_INPUT]
     html = render_template(
         "labels/lookup.html", typed=typed, answer=answer, code=code, verdict="unknown_code"
     )
-    return html, status
+    return html, 200

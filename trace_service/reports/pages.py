@@ -96,7 +96,7 @@ def submit() -> Response | tuple[str, int]:
             report_values=form,
             report_errors={name: t(vi, en) for name, (vi, en) in refused.fields.items()},
         )
-        return html, 422
+        return html, 200  # refused beside the fields, as the portal's forms are
     return redirect(url_for("reports_page.received", so=report.id), code=303)
 
 
