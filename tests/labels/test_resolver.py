@@ -130,3 +130,14 @@ def test_the_resolver_describes_itself_at_the_well_known_address(client):
     assert body["supportedLinkType"] == [{"namespace": GS1, "prefix": "gs1:"}]
     assert "gs1:traceability" in body["activeLinkTypes"]["en"]
     assert body["resolverRoot"].startswith("http")
+
+
+def test_head_and_a_cors_preflight_are_answered_as_gs1_asks(client, packed):
+    label = _label(client, packed)
+    path = _path(label["url"])
+    head = client.head(path + "&linkType=all")
+    assert head.status_code == 200 and head.mimetype == LINKSET and head.data == b""
+    preflight = client.options(path, headers={"Origin": "https://app.example"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]

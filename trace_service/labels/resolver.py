@@ -296,7 +296,9 @@ def _bad_identifier() -> Response:
 def _negotiate_label() -> Response | None:
     """Before the label page: answer a GS1 application's request for links instead."""
     args = request.view_args or {}
-    if request.blueprint != "label_page" or "serial" not in args or not wants_resolver():
+    if request.blueprint != "label_page" or "serial" not in args:
+        return None
+    if request.method not in ("GET", "HEAD") or not wants_resolver():
         return None
     if "gtin" in args and not _valid_gtin(args["gtin"]):
         return _bad_identifier()
@@ -305,8 +307,15 @@ def _negotiate_label() -> Response | None:
 
 
 def _advertise(response: Response) -> Response:
-    """Every page an identifier opens names its linkset (GS1 Digital Link resolvers do)."""
-    if request.blueprint in ("label_page", resolver.name) and response.mimetype == "text/html":
+    """Every page an identifier opens names its linkset (GS1 Digital Link resolvers do), and
+    answers a browser application's CORS preflight."""
+    if request.blueprint not in ("label_page", resolver.name):
+        return response
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language"
+    elif response.mimetype == "text/html":
         response.headers.add(
             "Link", f'<{request.path}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"'
         )
