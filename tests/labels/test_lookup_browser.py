@@ -42,7 +42,7 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def issued_serial(served) -> str:
+def issued_url(served) -> str:
     app, _base = served
     seed = seed_committed(app, bags=40)
     client = app.test_client()
@@ -52,7 +52,7 @@ def issued_serial(served) -> str:
         json={"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 1},
     ).json
     label = client.get(f"{P}/print-runs/{run['id']}/labels", headers=seed.headers).json
-    return label["items"][0]["serial"]
+    return label["items"][0]["url"]
 
 
 def _phone(browser, width: int, height: int):
@@ -73,9 +73,9 @@ def _phone(browser, width: int, height: int):
 
 
 @pytest.mark.parametrize("size", [(360, 640), (390, 844)])
-def test_typing_the_code_on_a_phone_opens_the_stamps_page(served, issued_serial, size):
+def test_typing_the_code_on_a_phone_opens_the_stamps_page(served, issued_url, size):
     _app, base = served
-    serial = issued_serial
+    serial = urlsplit(issued_url).path.rsplit("/", 1)[1]
     with chromium() as browser:
         page, outside, errors = _phone(browser, *size)
         page.goto(f"{base}/")
@@ -115,4 +115,18 @@ def test_an_unknown_code_leads_to_a_report_the_office_receives(served, size):
         page.click("#bao-cao button[type=submit]")
         page.wait_for_load_state()
         assert "Đã nhận báo cáo" in page.locator("h1").inner_text()
+        assert outside == [] and errors == []
+
+
+def test_the_product_and_lot_pages_a_gs1_link_opens_read_well_on_a_phone(served, issued_url):
+    _app, base = served
+    _, _, gtin, _, lot, _, _serial = urlsplit(issued_url).path.split("/")
+    with chromium() as browser:
+        page, outside, errors = _phone(browser, 360, 640)
+        for path, name in ((f"/01/{gtin}", "product"), (f"/01/{gtin}/10/{lot}", "lot")):
+            response = page.goto(f"{base}{path}")
+            assert response is not None and response.status == 200
+            assert serious_accessibility_problems(page) == []
+            screenshot(page, f"gs1-{name}-page-360x640")
+        assert "Thu hoạch" in page.content()
         assert outside == [] and errors == []

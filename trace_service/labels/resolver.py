@@ -399,7 +399,8 @@ def _public_steps(run: PrintRun, session: Session) -> tuple[list[dict[str, Any]]
         if event.id in corrected or event.kind not in KIND_TEXT:
             continue
         vi, en = KIND_TEXT[event.kind]
-        process = f" ({event.process})" if event.process else ""
+        processing = event.kind == EventKind.TRANSFORMATION and event.process
+        process = f" ({event.process})" if processing else ""
         steps.append(
             {
                 "what": t(vi, en) + process,
