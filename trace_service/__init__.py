@@ -84,10 +84,14 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.certificates.routes import blp as certificates_blp
     from trace_service.docs import docs_assets
     from trace_service.health import health
+    from trace_service.labels.lookup import lookup as label_lookup
     from trace_service.labels.public import page as label_page
+    from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
+    from trace_service.reports.pages import reports_page
+    from trace_service.reports.routes import blp as reports_blp
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
 
@@ -95,13 +99,24 @@ def _register_blueprints(app: Flask) -> None:
     init_access(app)
     init_web_sessions(app)  # after the API's principal: a page's comes from its session
     api = init_api(app)
-    api_blueprints = (auth_blp, *registry_blps, certificates_blp, trace_blp, labels_blp, audit_blp)
+    api_blueprints = (
+        auth_blp,
+        *registry_blps,
+        certificates_blp,
+        trace_blp,
+        labels_blp,
+        audit_blp,
+        reports_blp,
+    )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
+    app.register_blueprint(label_lookup)
+    app.register_blueprint(reports_page)
+    init_resolver(app)
     init_portal(app)
 
 

@@ -310,6 +310,13 @@ SETTINGS: tuple[Setting, ...] = (
         "`X-Forwarded-Proto` are believed; 0: the client address is the socket's.",
     ),
     Setting(
+        "HOTLINE",
+        "",
+        str,
+        "Phone number shoppers call about a stamp or product (a `tel:` link beside the report "
+        "form), e.g. `0263 3822 000`; empty: no hotline is shown.",
+    ),
+    Setting(
         "SECRET_KEY",
         "",
         str,

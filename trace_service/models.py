@@ -18,6 +18,7 @@ from trace_service.registry.models import (
     Product,
     RawMaterialArea,
 )
+from trace_service.reports.models import ConsumerReport
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Certificate",
+    "ConsumerReport",
     "DeliveryAttempt",
     "Evaluation",
     "EventLot",

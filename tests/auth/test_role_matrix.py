@@ -23,6 +23,7 @@ from trace_service.certificates.models import ExpiryNotice
 from trace_service.principal import Role, system_principal
 from trace_service.trace.services import attach_file, record_harvest
 
+JPEG = b"\xff\xd8\xff\xe0 matrix"
 ROLES = ("anonymous", "admin", "inspector", "producer_own", "producer_other")
 
 
@@ -50,6 +51,7 @@ class World:
     run_a: Any = None
     serial_a: str = ""
     url_a: str = ""
+    report_a: Any = None
 
 
 @pytest.fixture
@@ -111,7 +113,18 @@ def world(app, db_session) -> World:
         db_session, system_principal("test"), world.harvest_a, "so-tay.pdf", b"%PDF-1.4 test"
     )
     _print_run(app, db_session, world)
+    world.report_a = _consumer_report(db_session, world)
     return world
+
+
+def _consumer_report(db_session, world: World) -> Any:
+    """A shopper's report, with a photo, about producer A's label."""
+    from trace_service.reports.services import ReportForm, submit_report
+
+    form = ReportForm(
+        code=world.serial_a, verdict="genuine", problem="quality", place="Chợ", photo=JPEG
+    )
+    return submit_report(db_session, form, 1024 * 1024)
 
 
 def _print_run(app, db_session, world: World) -> None:
@@ -762,6 +775,34 @@ ROUTES = [
             "producer_own": 403,
             "producer_other": 403,
         },
+    ),
+]
+ROUTES += [
+    Route("GET", f"{P}/reports", lambda w: f"{P}/reports", everyone(200)),
+    Route(
+        "GET",
+        f"{P}/reports/<id:report_id>",
+        lambda w: f"{P}/reports/{w.report_a.id}",
+        readers_and_owner(),
+    ),
+    Route(
+        "GET",
+        f"{P}/reports/<id:report_id>/photo",
+        lambda w: f"{P}/reports/{w.report_a.id}/photo",
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "inspector": 200,
+            "producer_own": 403,  # the shopper's photo is for the office
+            "producer_other": 403,
+        },
+    ),
+    Route(
+        "POST",
+        f"{P}/reports/<id:report_id>/close",
+        lambda w: f"{P}/reports/{w.report_a.id}/close",
+        only_admin(200),
+        body=lambda w: {"note": "Đã kiểm tra."},
     ),
 ]
 # Public by design: the API's own description and its documentation page.

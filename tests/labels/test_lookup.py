@@ -1,0 +1,86 @@
+"""The front door: someone without a camera types the printed code and lands on the label's
+own page, checked as if scanned."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from tests.labels.conftest import P
+from trace_service.labels import serials
+
+
+def _labels(client, packed, quantity):
+    run = client.post(
+        f"{P}/print-runs",
+        headers=packed.account.headers,
+        json={"product_id": packed.product.id, "lot_id": packed.bags, "quantity": quantity},
+    ).json
+    listed = client.get(
+        f"{P}/print-runs/{run['id']}/labels?page_size=100", headers=packed.account.headers
+    )
+    return listed.json["items"]
+
+
+def _as_a_person_types(serial: str) -> str:
+    """Lower case, spaces between groups, O for 0 and l for 1: as read off a stamp."""
+    typed = serials.grouped(serial).replace("-", " ").lower()
+    return typed.replace("0", "O").replace("1", "l")
+
+
+def test_the_front_door_asks_for_the_printed_code_in_vietnamese_first(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Kiểm tra tem OCOP" in html and 'name="ma"' in html
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Check an OCOP stamp" in english
+
+
+def test_a_code_typed_in_lower_case_with_o_for_zero_opens_the_signed_page(client, packed):
+    labels = _labels(client, packed, 30)
+    label = next(item for item in labels if "0" in item["serial"])  # ~1 in 3 has one
+    typed = _as_a_person_types(label["serial"])
+    assert "0" not in typed and typed != label["serial"]
+    answer = client.get("/", query_string={"ma": typed})
+    assert answer.status_code == 303
+    target = urlsplit(answer.headers["Location"])
+    printed = urlsplit(label["url"])
+    assert target.path == printed.path  # the label's own URL, rebuilt from what was issued
+    query = parse_qs(target.query)
+    assert query["S"] == parse_qs(printed.query)["S"] and query["src"] == ["typed"]
+    page = client.get(f"{target.path}?{target.query}")
+    assert page.status_code == 200
+    assert serials.grouped(label["serial"]) in page.get_data(as_text=True)
+
+
+def test_a_wrong_check_character_finds_nothing_and_says_how_to_fix_it(client, packed):
+    label = _labels(client, packed, 1)[0]
+    serial = label["serial"]
+    wrong = serial[:-1] + next(ch for ch in serials.ALPHABET if ch != serial[-1])
+    answer = client.get("/", query_string={"ma": wrong})
+    assert answer.status_code == 200 and "Location" not in answer.headers
+    html = answer.get_data(as_text=True)
+    assert "Mã chưa đúng" in html and f'value="{wrong}"' in html  # what was typed stays
+
+
+def test_an_unknown_code_says_so_calmly_and_offers_to_report(client, packed):
+    never_issued = serials.new_serial()
+    answer = client.get("/", query_string={"ma": serials.grouped(never_issued)})
+    assert answer.status_code == 200 and "Location" not in answer.headers
+    html = answer.get_data(as_text=True)
+    assert "Không tìm thấy tem có mã này" in html
+    assert serials.grouped(never_issued) in html
+
+
+def test_what_was_typed_is_shown_escaped(client):
+    answer = client.get("/", query_string={"ma": '<script>alert("x")</script>'})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<script>alert" not in html
+
+
+def test_one_client_typing_codes_in_bulk_is_slowed_down(client):
+    for _ in range(30):
+        assert client.get("/", query_string={"ma": "AAAAA-AAAAA-AAAAA"}).status_code == 200
+    refused = client.get("/", query_string={"ma": "AAAAA-AAAAA-AAAAA"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert client.get("/").status_code == 200  # the empty form is never refused

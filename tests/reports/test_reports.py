@@ -1,0 +1,170 @@
+"""A shopper reports a stamp or product to the province office; the office lists and closes
+reports; a producer reads those about its own products."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from tests import factories
+from tests.conftest import make_account
+from tests.labels.conftest import P
+from trace_service.audit.models import AuditEvent
+from trace_service.clock import today_vn
+from trace_service.labels import serials
+from trace_service.principal import Role
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _label(client, packed):
+    run = client.post(
+        f"{P}/print-runs",
+        headers=packed.account.headers,
+        json={"product_id": packed.product.id, "lot_id": packed.bags, "quantity": 1},
+    ).json
+    listed = client.get(f"{P}/print-runs/{run['id']}/labels", headers=packed.account.headers)
+    return listed.json["items"][0]
+
+
+def _send(client, **fields):
+    body = {"code": "", "verdict": "not_confirmed", "problem": "fake", "place": "Chợ Đà Lạt"}
+    body |= fields
+    return client.post("/bao-cao", data=body, content_type="multipart/form-data")
+
+
+def test_an_unknown_code_answer_carries_the_report_form_and_the_hotline(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE", "0263 3822 000")
+    code = serials.grouped(serials.new_serial())
+    html = client.get("/", query_string={"ma": code}).get_data(as_text=True)
+    assert 'action="/bao-cao"' in html and 'enctype="multipart/form-data"' in html
+    assert f'name="code" value="{code}"' in html
+    assert 'name="verdict" value="unknown_code"' in html
+    assert 'href="tel:02633822000"' in html
+
+
+def test_no_hotline_is_shown_when_none_is_configured(client):
+    html = client.get("/bao-cao?code=X").get_data(as_text=True)
+    assert "tel:" not in html and 'name="problem"' in html
+
+
+def test_a_report_about_a_genuine_code_reaches_the_office_with_its_photo(client, packed, admin):
+    label = _label(client, packed)
+    sent = _send(
+        client,
+        code=label["code"],
+        verdict="possibly_copied",
+        details="Tem mờ, <b>giấy</b> khác",
+        contact="0912 345 678",
+        photo=(io.BytesIO(_jpeg()), "tem.jpg"),
+    )
+    assert sent.status_code == 303
+    thanks = client.get(sent.headers["Location"])
+    assert thanks.status_code == 200 and "Đã nhận báo cáo" in thanks.get_data(as_text=True)
+    listed = client.get(f"{P}/reports?status=open", headers=admin.headers).json
+    report = listed["items"][0]
+    assert report["code"] == label["code"] and report["verdict"] == "possibly_copied"
+    assert report["product_id"] == packed.product.id and report["problem"] == "fake"
+    assert report["contact"] == "0912 345 678" and report["has_photo"] is True
+    assert report["details"] == "Tem mờ, <b>giấy</b> khác"  # kept as typed; pages escape it
+    photo = client.get(f"{P}/reports/{report['id']}/photo", headers=admin.headers)
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert photo.data == _jpeg()
+
+
+def test_the_producer_reads_reports_about_its_own_products_only(client, packed, db_session):
+    label = _label(client, packed)
+    assert _send(client, code=label["serial"].lower(), contact="me@example.vn").status_code == 303
+    assert _send(client, code="NOT-A-CODE").status_code == 303  # about no known product
+    own = client.get(f"{P}/reports", headers=packed.account.headers).json["items"]
+    assert [r["code"] for r in own] == [label["code"]]
+    assert own[0]["contact"] is None  # the shopper's contact is for the office
+    other = make_account(db_session, Role.PRODUCER, factories.ProducerFactory().id)
+    assert client.get(f"{P}/reports", headers=other.headers).json["items"] == []
+    one = f"{P}/reports/{own[0]['id']}"
+    assert client.get(one, headers=other.headers).status_code == 404
+    assert client.get(f"{one}/photo", headers=packed.account.headers).status_code == 403
+    closing = client.post(f"{one}/close", headers=packed.account.headers, json={"note": "x"})
+    assert closing.status_code == 403
+
+
+def test_the_office_closes_a_report_once_with_a_note_and_it_is_audited(client, admin, db_session):
+    assert _send(client, code="ABC").status_code == 303
+    report = client.get(f"{P}/reports", headers=admin.headers).json["items"][0]
+    path = f"{P}/reports/{report['id']}/close"
+    closed = client.post(path, headers=admin.headers, json={"note": "Đã kiểm tra cửa hàng."})
+    assert closed.status_code == 200, closed.json
+    assert closed.json["status"] == "closed" and closed.json["close_note"]
+    assert closed.json["closed_by"] == admin.user.id
+    again = client.post(path, headers=admin.headers, json={"note": "lần hai"})
+    assert again.status_code == 409
+    assert client.post(path, headers=admin.headers, json={}).status_code == 422
+    tags = db_session.scalars(
+        select(AuditEvent.tag).where(
+            AuditEvent.object_type == "consumer_report",
+            AuditEvent.object_id == str(report["id"]),
+        )
+    ).all()
+    assert sorted(tags) == [
+        "reports:consumer_report:closed",
+        "reports:consumer_report:submitted",
+    ]
+    assert client.get(f"{P}/reports?status=open", headers=admin.headers).json["items"] == []
+    assert len(client.get(f"{P}/reports?status=closed", headers=admin.headers).json["items"]) == 1
+
+
+def test_the_office_filters_reports_by_product_and_day(client, packed, admin):
+    label = _label(client, packed)
+    assert _send(client, code=label["code"]).status_code == 303
+    assert _send(client, code="ZZZ").status_code == 303
+    base = f"{P}/reports"
+    by_product = client.get(f"{base}?product_id={packed.product.id}", headers=admin.headers)
+    assert [r["code"] for r in by_product.json["items"]] == [label["code"]]
+    today = today_vn()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert client.get(f"{base}?since={tomorrow}", headers=admin.headers).json["total"] == 0
+    on_today = client.get(f"{base}?since={today}&until={today}", headers=admin.headers)
+    assert on_today.json["total"] == 2
+
+
+def test_a_refused_report_says_what_to_fix_beside_each_field_and_keeps_what_was_typed(client):
+    refused = _send(client, code="ABC", problem="", place="", contact="0912 000 111")
+    assert refused.status_code == 200 and "Location" not in refused.headers
+    html = refused.get_data(as_text=True)
+    assert "Hãy chọn điều chưa đúng." in html and "Hãy cho biết nơi mua" in html
+    assert 'href="#report-problem"' in html and 'value="0912 000 111"' in html
+    other = _send(client, problem="other", place="Chợ")
+    assert "Hãy mô tả điều chưa đúng." in other.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "photo, message",
+    [
+        (b"%PDF-1.4 not a photo", "Chỉ nhận ảnh JPEG hoặc PNG."),
+        (b"<svg onload=alert(1)>", "Chỉ nhận ảnh JPEG hoặc PNG."),
+        (b"\xff\xd8\xff" + b"0" * 2048, "Ảnh tối đa"),
+    ],
+)
+def test_a_photo_is_known_by_its_bytes_and_its_size(client, app, monkeypatch, photo, message):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 1024)
+    refused = _send(client, photo=(io.BytesIO(photo), "tem.jpg"))
+    assert "Location" not in refused.headers and message in refused.get_data(as_text=True)
+
+
+def test_one_client_cannot_flood_the_office(client):
+    for _ in range(10):
+        assert _send(client).status_code == 303
+    refused = _send(client)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+
+
+def test_reports_need_a_signed_in_reader(client):
+    assert client.get(f"{P}/reports").status_code == 401
