@@ -1,0 +1,211 @@
+"""A page of every verdict, opened as a shopper's phone opens it (headless Chromium at 360×640
+and 390×844, no internet): the right verdict and no contradicting colour, the verdict,
+product, stars and stamp code on the first screen, no console error, no request leaving the
+server, no serious accessibility problem; screenshots kept in test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser import chromium, live_server, screenshot, serious_accessibility_problems
+from tests.databases import fresh_database
+from tests.labels.conftest import P, seed_committed
+from trace_service import create_app
+from trace_service.certificates.models import Certificate
+from trace_service.clock import today_vn
+from trace_service.db import get_db, session_scope
+from trace_service.labels.models import PrintRun
+from trace_service.migrate import upgrade
+from trace_service.signing.service import init_keys
+from trace_service.trace.models import Recall
+
+pytestmark = pytest.mark.browser
+VIEWPORTS = [(360, 640), (390, 844)]
+GREEN = "rgb(29, 122, 56)"  # .v-green
+GREEN_BUTTON = "rgb(29, 95, 47)"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("verdict-pages")
+    with fresh_database("sqlite", tmp) as url:
+        upgrade(url)
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "KEYS_DIR": str(tmp / "keys"),
+                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
+                "LABEL_FILES_DIR": str(tmp / "files"),
+                "LABEL_BUILD": "inline",
+            }
+        )
+        init_keys(app)
+        with live_server(app) as base:
+            app.config["LABEL_BASE_URL"] = base  # http is allowed for 127.0.0.1 only
+            yield app, base
+        get_db(app).engine.dispose()
+
+
+def order_stamp(app, base: str, scratch: bool = False) -> tuple[str, dict, object]:
+    """One stamp of a fresh product and lot: its page's URL on the live server, the label
+    as the API lists it, and the seed."""
+    seed = seed_committed(app, bags=40)
+    _rename_lots(app)
+    client = app.test_client()
+    run = client.post(
+        f"{P}/print-runs",
+        headers=seed.headers,
+        json={
+            "product_id": seed.product_id,
+            "lot_id": seed.lot_id,
+            "quantity": 3,
+            "scratch_code": scratch,
+        },
+    ).json
+    labels = client.get(f"{P}/print-runs/{run['id']}/labels", headers=seed.headers).json
+    label = labels["items"][0]
+    parts = urlsplit(label["url"])
+    return f"{base}{parts.path}?{parts.query}", label, seed
+
+
+def _rename_lots(app) -> None:
+    """seed_committed names every lot alike; lot codes are unique, so rename them."""
+    from trace_service.trace.models import Lot
+
+    with app.app_context(), session_scope(app) as session:
+        for lot in session.scalars(select(Lot).where(Lot.code.in_(("H-C", "B-C")))):
+            lot.code = f"{lot.code}-{lot.id}"
+
+
+def _certificate(app, run_id: int, change: Callable[[Certificate], None]) -> None:
+    with app.app_context(), session_scope(app) as session:
+        run = session.get(PrintRun, run_id)
+        change(session.get(Certificate, run.certificate_id))
+
+
+def _run_id(app, serial: str) -> int:
+    from trace_service.labels.models import Label
+
+    with app.app_context(), session_scope(app) as session:
+        return session.scalars(select(Label.run_id).where(Label.serial == serial)).one()
+
+
+def _recall(app, run_id: int) -> None:
+    with app.app_context(), session_scope(app) as session:
+        run = session.get(PrintRun, run_id)
+        session.add(
+            Recall(
+                lot_id=run.lot_id,
+                recalled_at=datetime.now(UTC) - timedelta(days=2),
+                decision="15/QĐ-SNN",
+                reason="Nấm mốc",
+            )
+        )
+
+
+def _expire(cert: Certificate) -> None:
+    cert.valid_until = today_vn() - timedelta(days=3)
+
+
+def _expiring(cert: Certificate) -> None:
+    cert.valid_until = today_vn() + timedelta(days=20)
+
+
+def _revoke(cert: Certificate) -> None:
+    cert.revoked_on = today_vn() - timedelta(days=1)
+    cert.revocation_decision = "99/QĐ-UBND"
+
+
+def _tamper(url: str) -> str:
+    head, data = url.split("?S=")
+    return f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}"
+
+
+def _random_serial(url: str) -> str:
+    parts = url.split("/21/")
+    return f"{parts[0]}/21/ABCDEFGHJKMNPQR?S=1234"
+
+
+# name → (how to make the stamp's page, the colour, words the verdict must hold)
+def _prepare(app, base: str, name: str) -> str:
+    url, label, _ = order_stamp(app, base)
+    run_id = _run_id(app, label["serial"])
+    if name == "expiring":
+        _certificate(app, run_id, _expiring)
+    elif name == "expired":
+        _certificate(app, run_id, _expire)
+    elif name == "revoked":
+        _certificate(app, run_id, _revoke)
+    elif name == "recalled":
+        _recall(app, run_id)
+    elif name == "tampered":
+        url = _tamper(url)
+    elif name == "random_serial":
+        url = _random_serial(url)
+    return url
+
+
+VERDICTS = {
+    "genuine": ("green", "Tem chính hãng"),
+    "expiring": ("green", "sắp hết hạn"),
+    "expired": ("red", "Chứng nhận OCOP đã hết hiệu lực"),
+    "revoked": ("red", "Chứng nhận OCOP đã bị thu hồi"),
+    "recalled": ("red", "Sản phẩm bị thu hồi"),
+    "tampered": ("red", "Không xác nhận được tem này"),
+    "random_serial": ("red", "Không xác nhận được tem này"),
+}
+
+
+def check_page(browser, url: str, name: str, colour: str, words: str, size) -> None:
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="vi-VN")
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def only_this_server(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    response = page.goto(url)
+    if response is not None and response.status == 404:
+        # Chromium logs the document's own 404 (an unknown stamp is "not found" to HTTP)
+        # as "Failed to load resource"; any other error still counts.
+        errors[:] = []
+    verdict = page.locator("[role=status]")
+    assert words in verdict.inner_text(), (name, verdict.inner_text())
+    assert verdict.get_attribute("data-colour") == colour
+    backgrounds = page.evaluate(
+        "[...document.querySelectorAll('*')].map(e => getComputedStyle(e).backgroundColor)"
+    )
+    if colour != "green":
+        assert GREEN not in backgrounds and GREEN_BUTTON not in backgrounds, name
+    first_screen = [verdict]
+    if page.locator(".product").count():
+        first_screen += [page.locator(".product"), page.locator(".stars"), page.locator(".code")]
+    for element in first_screen:
+        box = element.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 640, (name, size)
+    assert serious_accessibility_problems(page) == [], name
+    screenshot(page, f"label-{name}-{width}x{height}")
+    page.close()
+    assert outside == [] and errors == [], (name, outside, errors)
+
+
+@pytest.mark.parametrize("name", list(VERDICTS))
+def test_every_verdict_reads_as_one_colour_on_a_phone(served, name):
+    app, base = served
+    url = _prepare(app, base, name)
+    colour, words = VERDICTS[name]
+    with chromium() as browser:
+        for size in VIEWPORTS:
+            check_page(browser, url, name, colour, words, size)
