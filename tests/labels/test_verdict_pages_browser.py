@@ -133,8 +133,15 @@ def _random_serial(url: str) -> str:
 
 # name → (how to make the stamp's page, the colour, words the verdict must hold)
 def _prepare(app, base: str, name: str) -> str:
-    url, label, _ = order_stamp(app, base)
+    url, label, seed = order_stamp(app, base)
     run_id = _run_id(app, label["serial"])
+    if name == "voided":
+        voided = app.test_client().post(
+            f"{P}/print-runs/{run_id}/voids",
+            headers=seed.headers,
+            json={"sequences": [label["seq"]], "reason": "In hỏng"},
+        )
+        assert voided.status_code == 200, voided.json
     if name == "expiring":
         _certificate(app, run_id, _expiring)
     elif name == "expired":
@@ -156,6 +163,7 @@ VERDICTS = {
     "expired": ("red", "Chứng nhận OCOP đã hết hiệu lực"),
     "revoked": ("red", "Chứng nhận OCOP đã bị thu hồi"),
     "recalled": ("red", "Sản phẩm bị thu hồi"),
+    "voided": ("red", "Tem đã hủy"),
     "tampered": ("red", "Không xác nhận được tem này"),
     "random_serial": ("red", "Không xác nhận được tem này"),
 }

@@ -20,7 +20,7 @@ from trace_service.api import (
 from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow
 from trace_service.errors import InvalidInput
-from trace_service.labels import jobs, run_files, services
+from trace_service.labels import jobs, run_files, services, voids
 from trace_service.labels.export import label_epcis as label_epcis_document
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.qrbatch import encode
@@ -33,6 +33,8 @@ from trace_service.labels.schemas import (
     SheetQuerySchema,
     VerificationSchema,
     VerifyRequestSchema,
+    VoidRequestSchema,
+    VoidResultSchema,
     ZplQuerySchema,
     label_url,
 )
@@ -146,6 +148,22 @@ def _download(file: run_files.RunFile, mimetype: str) -> Response:
         download_name=file.download_name,
         etag=file.sha256,
     )
+
+
+@blp.route("/print-runs/<id:run_id>/voids", methods=["POST"])
+@require_roles(*ORDERERS)
+@blp.arguments(VoidRequestSchema)
+@blp.response(200, VoidResultSchema)
+def void_stamps(data: dict[str, Any], run_id: int) -> voids.VoidResult:
+    """Void spoiled or lost stamps of a run, one by one (`sequences`) or by ranges of their
+    numbers, with a reason. Irreversible; their pages say "Tem đã hủy" from now on. Voiding
+    a stamp again changes nothing (idempotent): it is counted in `already_voided`."""
+    order = voids.VoidOrder(
+        sequences=data["sequences"],
+        ranges=[(r["first"], r["last"]) for r in data["ranges"]],
+        reason=data["reason"].strip(),
+    )
+    return voids.void_stamps(get_session(), current_principal(), run_id, order, utcnow())
 
 
 @blp.route("/print-runs/<id:run_id>/sheet.pdf")
