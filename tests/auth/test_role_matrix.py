@@ -697,6 +697,7 @@ ROUTES = [
         },
         body=lambda w: {"sequences": [1], "reason": "In hỏng"},
     ),
+    Route("GET", f"{P}/flagged-labels", lambda w: f"{P}/flagged-labels", everyone(200)),
     Route(
         "GET",
         f"{P}/print-runs/<id:run_id>/sheet.pdf",

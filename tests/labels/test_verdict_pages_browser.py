@@ -150,6 +150,11 @@ def _prepare(app, base: str, name: str) -> str:
         _certificate(app, run_id, _revoke)
     elif name == "recalled":
         _recall(app, run_id)
+    elif name == "possibly_copied":
+        client = app.test_client()
+        parts = urlsplit(url)
+        for n in range(app.config["LABEL_COPY_MAX_CLIENTS"] + 1):  # one client too many
+            client.get(f"{parts.path}?{parts.query}", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
     elif name == "tampered":
         url = _tamper(url)
     elif name == "random_serial":
@@ -164,6 +169,7 @@ VERDICTS = {
     "revoked": ("red", "Chứng nhận OCOP đã bị thu hồi"),
     "recalled": ("red", "Sản phẩm bị thu hồi"),
     "voided": ("red", "Tem đã hủy"),
+    "possibly_copied": ("amber", "Tem có thể bị sao chép"),
     "tampered": ("red", "Không xác nhận được tem này"),
     "random_serial": ("red", "Không xác nhận được tem này"),
 }

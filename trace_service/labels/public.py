@@ -13,13 +13,14 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 
 from trace_service.clock import today_vn
-from trace_service.db import get_session
-from trace_service.labels import payload, serials
+from trace_service.db import get_session, utcnow
+from trace_service.labels import payload, scans, serials
 from trace_service.labels.jobs import label_base_url
 from trace_service.labels.models import Label
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
 from trace_service.labels.verify import Verification, find_label, verify_url
+from trace_service.ratelimit import client_address, client_key
 from trace_service.signing.service import get_keystore
 
 page = Blueprint("label_page", __name__, template_folder="templates")
@@ -70,8 +71,23 @@ def render(result: Verification, **extra: Any) -> Answer:
     return html, status, {"Cache-Control": "no-cache"}
 
 
+def _seen() -> scans.Seen:
+    """This view, as little as the scan log keeps of it."""
+    now = utcnow()
+    secret = str(current_app.secret_key or "")
+    return scans.Seen(
+        scans.client_hash(secret, client_key(client_address()), now),
+        scans.device_class(request.headers.get("User-Agent", "")),
+        scans.source_of(request.args.get("src"), request.referrer, request.host),
+    )
+
+
 def _answer(serial: str) -> Answer:
-    return render(_verify(serial))
+    result = _verify(serial)
+    if result.label is not None:  # ours: count the view (a reload too), flag a copy
+        rule = scans.CopyRule.from_config(current_app.config)
+        scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
+    return render(result)
 
 
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")

@@ -20,12 +20,14 @@ from trace_service.api import (
 from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow
 from trace_service.errors import InvalidInput
-from trace_service.labels import jobs, run_files, services, voids
+from trace_service.labels import jobs, run_files, scans, services, voids
 from trace_service.labels.export import label_epcis as label_epcis_document
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.qrbatch import encode
 from trace_service.labels.render.qr_image import qr_png, qr_svg
 from trace_service.labels.schemas import (
+    FlaggedLabelSchema,
+    FlaggedQuerySchema,
     LabelSchema,
     PrintRunOrderSchema,
     PrintRunQuerySchema,
@@ -200,6 +202,16 @@ def list_run_labels(args: dict[str, Any], run_id: int) -> dict[str, Any]:
     """The run's labels in sheet order, each with its serial and the URL in its QR."""
     session = get_session()
     return paginate(session, services.run_labels_query(session, current_principal(), run_id), args)
+
+
+@blp.route("/flagged-labels")
+@require_roles(*ALL_ROLES)
+@blp.arguments(FlaggedQuerySchema, location="query")
+@blp.response(200, page_schema(FlaggedLabelSchema))
+def list_flagged_labels(args: dict[str, Any]) -> dict[str, Any]:
+    """Stamps flagged as possibly copied (seen too often, or in too many places), newest
+    flag first; a producer sees its own. Filters: product, run, when flagged."""
+    return paginate(get_session(), scans.flagged_query(current_principal(), args), args)
 
 
 @blp.route("/labels/<string(maxlength=40):serial>")

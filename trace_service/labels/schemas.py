@@ -249,3 +249,32 @@ class VoidResultSchema(Schema):
     )
     voided_at = fields.DateTime()
     reason = fields.String()
+
+
+class FlaggedQuerySchema(PageArgs):
+    product_id = Id(strict=False)
+    run_id = Id(strict=False)
+    flagged_from = fields.AwareDateTime(
+        metadata={"description": "Flagged at or after this moment (ISO 8601 with its zone)"}
+    )
+    flagged_before = fields.AwareDateTime(
+        metadata={"description": "Flagged before this moment (ISO 8601 with its zone)"}
+    )
+
+
+class ScanSummarySchema(Schema):
+    scan_count = fields.Integer(metadata={"description": "Page views, reloads included"})
+    first_scanned_at = fields.DateTime(allow_none=True)
+    last_scanned_at = fields.DateTime(allow_none=True)
+    flagged_at = fields.DateTime(allow_none=True)
+    flag_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "scans (too many views) or clients (too many places)"},
+    )
+    voided_at = fields.DateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+
+
+class FlaggedLabelSchema(LabelSchema):
+    product_id = fields.Function(lambda label: label.run.product_id)
+    scans = fields.Nested(ScanSummarySchema, attribute="state")

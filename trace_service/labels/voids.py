@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
@@ -21,9 +20,8 @@ from trace_service.audit.tags import EventTag
 from trace_service.errors import field_error
 from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.services import get_run
+from trace_service.labels.states import ensure_states
 from trace_service.principal import Principal
-
-CHUNK = 5_000  # rows per INSERT, well under either database's bound-parameter limit
 
 
 class VoidTag(EventTag):
@@ -68,17 +66,6 @@ def _chosen(run: PrintRun, order: VoidOrder) -> Any:
     picks: list[ColumnElement[bool]] = [Label.seq.in_(order.sequences)] if order.sequences else []
     picks += [and_(Label.seq >= first, Label.seq <= last) for first, last in order.ranges]
     return select(Label.id).where(Label.run_id == run.id, or_(*picks))
-
-
-def ensure_states(session: Session, label_ids: list[int]) -> None:
-    """A state row for each label that has none yet (concurrent writers welcome)."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for start in range(0, len(label_ids), CHUNK):
-        rows = [
-            {"label_id": i, "scan_count": 0, "recent_clients": [], "scratch_failures": 0}
-            for i in label_ids[start : start + CHUNK]
-        ]
-        session.execute(module.insert(LabelState).on_conflict_do_nothing(), rows)
 
 
 def void_stamps(
