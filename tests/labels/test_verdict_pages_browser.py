@@ -223,3 +223,31 @@ def test_every_verdict_reads_as_one_colour_on_a_phone(served, name):
     with chromium() as browser:
         for size in VIEWPORTS:
             check_page(browser, url, name, colour, words, size)
+
+
+def test_a_scratch_code_used_twice_says_when_it_was_first_checked(served):
+    from trace_service.labels import serials
+    from trace_service.signing.service import get_keystore, scratch_secret
+
+    app, base = served
+    url, label, _ = order_stamp(app, base, scratch=True)
+    code = serials.scratch_code(scratch_secret(get_keystore(app)), label["serial"])
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 640}, locale="vi-VN")
+        errors: list[str] = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        for attempt in ("first", "second"):
+            page.goto(url)
+            page.fill("#scratch-code", code.lower())
+            page.get_by_role("button", name="Kiểm tra mã cào").click()
+            page.wait_for_load_state()
+            verdict = page.locator("[role=status]")
+            if attempt == "first":
+                assert "đây là lần kiểm tra đầu tiên" in page.content()
+                assert verdict.get_attribute("data-colour") == "green"
+        assert verdict.get_attribute("data-colour") == "amber"
+        assert f"Mã này đã được kiểm tra ngày {today_vn():%d/%m/%Y}" in verdict.inner_text()
+        assert serious_accessibility_problems(page) == []
+        screenshot(page, "label-scratch-used-360x640")
+        page.close()
+    assert errors == []

@@ -8,20 +8,22 @@ from the run's printed base and checked exactly as an offline verifier would.
 
 from __future__ import annotations
 
-from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, render_template, request
 
 from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow
-from trace_service.labels import payload, scans, serials
+from trace_service.errors import Forbidden
+from trace_service.labels import payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
 from trace_service.labels.models import Label
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
 from trace_service.labels.verify import Verification, find_label, verify_url
-from trace_service.ratelimit import client_address, client_key
+from trace_service.ratelimit import client_address, client_key, rate_limits
 from trace_service.signing.service import get_keystore
+from trace_service.web.security import csrf_exempt
 
 page = Blueprint("label_page", __name__, template_folder="templates")
 Answer = tuple[str, int, dict[str, str]]
@@ -56,15 +58,28 @@ def _verify(serial: str) -> Verification:
     )
 
 
-def render(result: Verification, **extra: Any) -> Answer:
-    """The page for a verification (``extra``: what the scratch form answered)."""
-    verdict = page_verdict(result, extra.get("scratch_used_on"))
+def _scratch_form(result: Verification) -> dict[str, str] | None:
+    """The scratch form, on the page of a stamp of ours that has a code and is not void."""
+    label = result.label
+    if label is None or label.scratch_hash is None or result.verdict != "genuine":
+        return None
+    if result.voided:
+        return None
+    signed = request.args.get("S", "")
+    return {"action": f"{request.path}?{urlencode({'S': signed})}"}
+
+
+def render(result: Verification, answer: scratch.ScratchAnswer | None = None) -> Answer:
+    """The page for a verification, with what the scratch form answered, if it was sent."""
+    used_on = answer.first_on if answer and answer.answer == "reused" else None
+    verdict = page_verdict(result, today_vn(used_on) if used_on else None)
     html = render_template(
         "labels/page.html",
         result=result,
         verdict=verdict,
         facts=page_facts(get_session(), result),
-        **extra,
+        scratch=answer,
+        scratch_form=_scratch_form(result),
     )
     status = 200 if result.run is not None else 404
     # What the page says can change any day (a recall, an expiry): never serve it stale.
@@ -90,6 +105,33 @@ def _answer(serial: str) -> Answer:
     return render(result)
 
 
+def _same_origin() -> None:
+    """A browser names the page a form was posted from (``Origin``); refuse another site's
+    (a public form has no session to protect, but no other site should post it)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        raise Forbidden(
+            "Biểu mẫu phải được gửi từ trang của tem.",
+            "The form must be sent from the stamp's own page.",
+        )
+
+
+def _check_scratch(serial: str) -> Answer:
+    _same_origin()
+    result = _verify(serial)
+    if result.label is None or _scratch_form(result) is None:
+        return render(result)
+    answer = scratch.check_scratch(
+        get_session(),
+        result.label,
+        request.form.get("code", ""),
+        client_key(client_address()),
+        rate_limits(),
+        utcnow(),
+    )
+    return render(result, answer)
+
+
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
 def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
@@ -98,3 +140,21 @@ def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
 @page.get("/P/<product>/10/<lot>/21/<serial>")
 def product_label(product: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
+
+
+SCRATCH_EXEMPT = (
+    "The scratch form of a public page: no signed-in state is read or changed, the code "
+    "itself is the secret, tries are rate-limited, and another site's Origin is refused."
+)
+
+
+@page.post("/01/<gtin>/10/<lot>/21/<serial>")
+@csrf_exempt(SCRATCH_EXEMPT)
+def gs1_label_scratch(gtin: str, lot: str, serial: str) -> Answer:
+    return _check_scratch(serial)
+
+
+@page.post("/P/<product>/10/<lot>/21/<serial>")
+@csrf_exempt(SCRATCH_EXEMPT)
+def product_label_scratch(product: str, lot: str, serial: str) -> Answer:
+    return _check_scratch(serial)
