@@ -155,6 +155,10 @@ def _prepare(app, base: str, name: str) -> str:
         parts = urlsplit(url)
         for n in range(app.config["LABEL_COPY_MAX_CLIENTS"] + 1):  # one client too many
             client.get(f"{parts.path}?{parts.query}", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+    elif name == "copied_signature":  # another stamp's signature on this stamp's code
+        other = app.test_client().get(f"{P}/print-runs/{run_id}/labels", headers=seed.headers)
+        signature = other.json["items"][1]["url"].split("?S=")[1]
+        url = f"{url.split('?S=')[0]}?S={signature}"
     elif name == "tampered":
         url = _tamper(url)
     elif name == "random_serial":
@@ -172,6 +176,7 @@ VERDICTS = {
     "possibly_copied": ("amber", "Tem có thể bị sao chép"),
     "tampered": ("red", "Không xác nhận được tem này"),
     "random_serial": ("red", "Không xác nhận được tem này"),
+    "copied_signature": ("red", "Không xác nhận được tem này"),
 }
 
 

@@ -217,12 +217,19 @@ def _some_stamps(data: dict[str, Any]) -> None:
         )
 
 
+MAX_VOID_SEQUENCES = 10_000
+
+
 class VoidRequestSchema(Schema):
     sequences = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1)),
         load_default=list,
-        validate=validate.Length(max=MAX_RUN_LABELS),
-        metadata={"description": "Single stamps by their number on the sheet (`seq`)"},
+        # bound parameters of one statement stay far below PostgreSQL's 65,535
+        validate=validate.Length(max=MAX_VOID_SEQUENCES),
+        metadata={
+            "description": "Single stamps by their number on the sheet (`seq`), up to "
+            f"{MAX_VOID_SEQUENCES:,}; name more as ranges"
+        },
     )
     ranges = fields.List(
         fields.Nested(SequenceRangeSchema),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -81,7 +81,26 @@ class Verification:
 
     @property
     def scan_count(self) -> int:
+        """Views of the stamp's page, reloads included (0 for a stamp not ours)."""
         return self.state.scan_count if self.state is not None else 0
+
+    @property
+    def first_scanned_at(self) -> datetime | None:
+        return self.state.first_scanned_at if self.state is not None else None
+
+    @property
+    def flagged_at(self) -> datetime | None:
+        """When the stamp was flagged as possibly copied."""
+        return self.state.flagged_at if self.state is not None else None
+
+    @property
+    def voided_at(self) -> datetime | None:
+        return self.state.voided_at if self.state is not None else None
+
+    @property
+    def scratch_checked_at(self) -> datetime | None:
+        """When its scratch code was first entered right (None: never)."""
+        return self.state.scratch_checked_at if self.state is not None else None
 
     @property
     def message(self) -> str:
