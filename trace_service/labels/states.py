@@ -3,11 +3,14 @@ need by whoever comes first, read and changed under a row lock."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from trace_service.clock import today_vn
 from trace_service.labels.models import Label, LabelState
 
 CHUNK = 5_000  # rows per INSERT, well under either database's bound-parameter limit
@@ -37,3 +40,20 @@ def locked_state(session: Session, label: Label) -> LabelState:
     ).one()
     set_committed_value(label, "state", state)
     return state
+
+
+def _since(session: Session, column: Any) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Label.serial, column).join(LabelState).where(column.is_not(None)).order_by(column)
+    )
+    return [{"serial": serial, "since": today_vn(at)} for serial, at in rows]
+
+
+def snapshot_labels(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """The voided and the flagged (possibly copied) stamps with the Vietnam day since when,
+    as ``ocop_verify.snapshot.build_snapshot`` takes them, so an offline verifier judges a
+    stamp as its page does."""
+    return {
+        "voided": _since(session, LabelState.voided_at),
+        "flagged": _since(session, LabelState.flagged_at),
+    }
