@@ -94,6 +94,17 @@ def test_a_stamp_seen_by_too_many_clients_is_flagged_and_listed(
     assert client.get(f"{P}/flagged-labels", headers=stranger.headers).json["items"] == []
 
 
+def test_a_link_preview_robot_is_logged_but_not_counted(client, packed, db_session):
+    _, (label, _other) = _labels(client, packed)
+    preview = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+    for n in range(3):
+        _view(client, label, address=f"192.0.2.{n}", **{"User-Agent": preview})
+    client.head(urlsplit(label["url"]).path + "?" + urlsplit(label["url"]).query)
+    assert db_session.scalar(select(func.count()).select_from(LabelState)) == 0
+    assert db_session.scalar(select(func.count()).where(label_scans.c.device == "bot")) == 3
+    assert "Đã kiểm tra 1 lần" in _view(client, label)
+
+
 def test_an_unknown_stamp_leaves_no_trace_in_the_log(client, db_session):
     client.get("/01/08935012345678/10/X/21/ABCDEFGHJKMNPQR?S=1")
     assert db_session.scalar(select(func.count()).select_from(label_scans)) == 0

@@ -256,3 +256,22 @@ def test_a_scratch_code_used_twice_says_when_it_was_first_checked(served):
         screenshot(page, "label-scratch-used-360x640")
         page.close()
     assert errors == []
+
+
+def test_the_visitor_switches_to_english_and_the_choice_is_remembered(served):
+    app, base = served
+    url, _, _ = order_stamp(app, base)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 640}, locale="vi-VN")
+        page.goto(url)
+        assert "Tem chính hãng" in page.locator("[role=status]").inner_text()
+        page.get_by_role("link", name="English").click()
+        page.wait_for_load_state()
+        assert "Genuine OCOP stamp" in page.locator("[role=status]").inner_text()
+        page.goto(url)  # the stamp scanned again: English still
+        assert "Genuine OCOP stamp" in page.locator("[role=status]").inner_text()
+        assert page.locator("html").get_attribute("lang") == "en"
+        screenshot(page, "label-genuine-english-360x640")
+        english = browser.new_page(locale="en-GB")  # a browser that prefers English
+        english.goto(url)
+        assert "Genuine OCOP stamp" in english.locator("[role=status]").inner_text()

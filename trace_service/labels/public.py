@@ -80,6 +80,7 @@ def render(result: Verification, answer: scratch.ScratchAnswer | None = None) ->
         facts=page_facts(get_session(), result),
         scratch=answer,
         scratch_form=_scratch_form(result),
+        checked_at=utcnow(),
     )
     status = 200 if result.run is not None else 404
     # What the page says can change any day (a recall, an expiry): never serve it stale.
@@ -99,7 +100,8 @@ def _seen() -> scans.Seen:
 
 def _answer(serial: str) -> Answer:
     result = _verify(serial)
-    if result.label is not None:  # ours: count the view (a reload too), flag a copy
+    # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
+    if result.label is not None and request.method == "GET":
         rule = scans.CopyRule.from_config(current_app.config)
         scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
     return render(result)

@@ -110,16 +110,7 @@ def _flag(state: LabelState, rule: CopyRule, now: datetime) -> None:
         state.flagged_at, state.flag_reason = now, "clients"
 
 
-def record_scan(
-    session: Session, label: Label, seen: Seen, rule: CopyRule, now: datetime
-) -> LabelState:
-    """Count one view of ``label``'s page, log it, and flag the stamp if it looks copied."""
-    state = locked_state(session, label)
-    state.scan_count += 1
-    state.first_scanned_at = state.first_scanned_at or now
-    state.last_scanned_at = now
-    state.recent_clients = _recent(state, seen, now, rule.kept)
-    _flag(state, rule, now)
+def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
     session.execute(
         insert(label_scans).values(
             label_id=label.id,
@@ -129,6 +120,24 @@ def record_scan(
             source=seen.source,
         )
     )
+
+
+def record_scan(
+    session: Session, label: Label, seen: Seen, rule: CopyRule, now: datetime
+) -> LabelState | None:
+    """Count one view of ``label``'s page, log it, and flag the stamp if it looks copied.
+    A robot's view (a chat app previewing a shared link, a crawler) is logged but not
+    counted: it is no one checking a stamp, and must not make a genuine stamp look copied."""
+    if seen.device == "bot":
+        _log(session, label, seen, now)
+        return label.state
+    state = locked_state(session, label)
+    state.scan_count += 1
+    state.first_scanned_at = state.first_scanned_at or now
+    state.last_scanned_at = now
+    state.recent_clients = _recent(state, seen, now, rule.kept)
+    _flag(state, rule, now)
+    _log(session, label, seen, now)
     session.flush()
     return state
 
