@@ -25,32 +25,11 @@ from ocop_verify.encoding import ed25519_ok
 from ocop_verify.label import Claims, Malformed, parse
 from ocop_verify.snapshot import Snapshot
 from ocop_verify.trustlist import TrustList
+from ocop_verify.verdict import COLOURS, HEADLINES, RED_CERTIFICATE, sum_up, worst
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
-COLOURS = ("green", "amber", "red")  # worst last
-RED_CERTIFICATE = {"expired", "revoked", "superseded", "pending"}
 
-HEADLINES: dict[str, tuple[str, str]] = {
-    "genuine": ("Tem chính hãng · Sản phẩm OCOP còn hiệu lực", "Genuine OCOP stamp"),
-    "expiring": ("Tem chính hãng · Chứng nhận OCOP sắp hết hạn", "Genuine; certificate expiring"),
-    "possibly_copied": ("Tem có thể bị sao chép", "This stamp may have been copied"),
-    "expired": ("Chứng nhận OCOP đã hết hiệu lực", "The OCOP certificate has expired"),
-    "superseded": ("Chứng nhận OCOP đã được thay thế", "The OCOP certificate was replaced"),
-    "pending": ("Chứng nhận OCOP chưa có hiệu lực", "The OCOP certificate is not yet in force"),
-    "revoked": ("Chứng nhận OCOP đã bị thu hồi", "The OCOP certificate was revoked"),
-    "recalled": ("Sản phẩm bị thu hồi", "Recalled"),
-    "voided": ("Tem đã hủy", "Stamp voided"),
-    "unknown_certificate": (
-        "Tem chính hãng · Chưa có dữ liệu chứng nhận, hãy cập nhật",
-        "Genuine stamp; no certificate data: update",
-    ),
-    "no_data": (
-        "Tem chính hãng · Chưa kiểm tra được tình trạng, hãy cập nhật dữ liệu",
-        "Genuine stamp; status unknown: update the data",
-    ),
-    "compromised_key": ("Không xác nhận được tem này (khóa ký bị lộ)", "Could not be confirmed"),
-    "not_confirmed": ("Không xác nhận được tem này", "This stamp could not be confirmed"),
-}
+__all__ = ["COLOURS", "HEADLINES", "RED_CERTIFICATE", "VIETNAM", "Result", "verify", "worst"]
 
 
 def vietnam_day(now: datetime) -> date:
@@ -166,27 +145,8 @@ def _facts(claims: Claims, snapshot: Snapshot | None, day: date) -> dict[str, An
     return facts
 
 
-def _sum_up(verdict: str, facts: dict[str, Any], stale: str | None) -> tuple[str, str]:
-    """(colour, headline) of a verdict and its facts, the worst first."""
-    if verdict == "compromised_key":
-        return "red", "compromised_key"
-    if verdict != "genuine":
-        return "red", "not_confirmed"
-    status = facts.get("certificate_status")
-    if facts.get("label_state") == "voided":
-        return "red", "voided"
-    if facts.get("recalled_since") is not None:
-        return "red", "recalled"
-    if status in RED_CERTIFICATE:
-        return "red", status
-    if facts.get("label_state") == "possibly_copied":
-        return "amber", "possibly_copied"
-    if stale == "no_snapshot":
-        return "amber", "no_data"
-    if status == "unknown":
-        return "amber", "unknown_certificate"
-    headline = "expiring" if status == "expiring" else "genuine"
-    return ("amber" if stale else "green"), headline
+# The composition is shared with the label page (``verdict``), so the two never disagree.
+_sum_up = sum_up
 
 
 def verify(
@@ -224,7 +184,3 @@ def verify(
         headline=headline,
         **facts,
     )
-
-
-def worst(colours: list[str]) -> str:
-    return max(colours, key=COLOURS.index, default="green")

@@ -323,6 +323,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Key that signs the web pages' session cookies and form tokens (long and random; "
         "the same on every instance). Empty: one is made once in `instance/secret-key`.",
     ),
+    Setting(
+        "LABEL_COPY_MAX_SCANS",
+        300,
+        _positive_int,
+        "A stamp whose page was viewed more times than this (reloads too) is flagged as "
+        "possibly copied.",
+    ),
+    Setting(
+        "LABEL_COPY_MAX_CLIENTS",
+        10,
+        _positive_int,
+        "A stamp viewed by more distinct clients (address hashes) than this within "
+        "`OCOP_LABEL_COPY_WINDOW_HOURS` is flagged as possibly copied.",
+    ),
+    Setting(
+        "LABEL_COPY_WINDOW_HOURS",
+        168,
+        _positive_int,
+        "The window for `OCOP_LABEL_COPY_MAX_CLIENTS`, in hours.",
+    ),
+    Setting(
+        "SCAN_RETENTION_DAYS",
+        400,
+        _positive_int,
+        "Days the scan log keeps each page view; `flask labels prune-scans` deletes older "
+        "ones (the counters beside each stamp stay).",
+    ),
 )
 
 

@@ -698,6 +698,20 @@ ROUTES = [
         },
     ),
     Route(
+        "POST",
+        f"{P}/print-runs/<id:run_id>/voids",
+        lambda w: f"{P}/print-runs/{w.run_a.id}/voids",
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "inspector": 403,
+            "producer_own": 200,
+            "producer_other": 404,
+        },
+        body=lambda w: {"sequences": [1], "reason": "In hỏng"},
+    ),
+    Route("GET", f"{P}/flagged-labels", lambda w: f"{P}/flagged-labels", everyone(200)),
+    Route(
         "GET",
         f"{P}/print-runs/<id:run_id>/sheet.pdf",
         lambda w: f"{P}/print-runs/{w.run_a.id}/sheet.pdf",

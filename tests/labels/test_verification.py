@@ -37,7 +37,10 @@ def test_a_genuine_label_opens_a_vietnamese_page_with_the_product_and_its_origin
     assert page.headers["Cache-Control"] == "no-cache"
     html = page.get_data(as_text=True)
     assert '<html lang="vi">' in html
-    assert "Tem OCOP chính hãng." in html and "Genuine OCOP label." in html
+    assert "Tem chính hãng · Sản phẩm OCOP còn hiệu lực" in html
+    assert 'class="verdict v-green"' in html
+    english = client.get(_path(label["url"]), headers={"Accept-Language": "en"})
+    assert "Genuine OCOP stamp" in english.get_data(as_text=True)
     shared = client.get(_path(label["url"]) + "&fbclid=IwAR0x&utm_source=zalo")
     assert shared.status_code == 200  # a link shared on a social network stays genuine
     assert "Cà phê bột Robusta Đắk Mil – rang mộc" in html
@@ -55,8 +58,11 @@ def test_a_tampered_url_opens_a_warning_not_the_product(client, packed):
     page = client.get(_path(altered))
     assert page.status_code == 404
     html = page.get_data(as_text=True)
-    assert "chữ ký số không đúng" in html and "Cà phê bột Robusta" not in html
-    assert client.get("/01/08935012345678/10/X/21/NOTASERIAL?S=1").status_code == 404
+    assert "Không xác nhận được tem này" in html and "Cà phê bột Robusta" not in html
+    assert "chữ ký số" not in html and "v-green" not in html
+    unknown = client.get("/01/08935012345678/10/X/21/NOTASERIAL?S=1")
+    assert unknown.status_code == 404
+    assert "Không xác nhận được tem này" in unknown.get_data(as_text=True)
 
 
 def test_a_recall_upstream_shows_on_every_label_page(client, packed, admin):
@@ -73,8 +79,10 @@ def test_a_recall_upstream_shows_on_every_label_page(client, packed, admin):
     assert recall.status_code == 201, recall.json
     html = client.get(_path(label["url"])).get_data(as_text=True)
     body = html.split("<body>")[1]
-    assert body.index("SẢN PHẨM BỊ THU HỒI") < body.index("Tem OCOP chính hãng.")  # first
-    assert "<title>SẢN PHẨM BỊ THU HỒI" in html
+    assert 'class="verdict v-red"' in body and "v-green" not in body  # one verdict: red
+    assert body.index("Sản phẩm bị thu hồi") < body.index("SẢN PHẨM BỊ THU HỒI")  # first
+    assert "chính hãng" not in body
+    assert "<title>Sản phẩm bị thu hồi" in html
     assert "&lt;vượt ngưỡng&gt;" in html and "<vượt ngưỡng>" not in html  # escaped
     verdict = client.post(
         f"{P}/labels/verify", headers=admin.headers, json={"url": label["url"]}
@@ -136,7 +144,7 @@ def test_labels_signed_with_a_compromised_key_show_a_warning(client, packed, app
     store.mark_compromised(kid)
     store.create("signing")
     html = client.get(_path(label["url"])).get_data(as_text=True)
-    assert "khóa đã bị lộ" in html
+    assert "Không xác nhận được tem này" in html and "v-red" in html
     fresh = _one_label(client, packed)
     assert payload.parse_label_url(fresh["url"])[0].kid != kid
 
@@ -248,8 +256,11 @@ def test_a_label_whose_certificate_was_revoked_since_printing_warns(client, pack
     packed.certificate.revocation_reason = "Vi phạm an toàn thực phẩm"
     db_session.flush()
     html = client.get(_path(label["url"])).get_data(as_text=True)
-    assert "Tem OCOP chính hãng." in html  # the stamp itself is ours
-    assert "Giấy chứng nhận OCOP đã bị thu hồi" in html and "was revoked" in html
+    assert "Chứng nhận OCOP đã bị thu hồi" in html and 'class="verdict v-red"' in html
+    assert "Từ ngày " + packed.certificate.revoked_on.strftime("%d/%m/%Y") in html  # since when
+    assert "chính hãng" not in html and "v-green" not in html  # one verdict, not two
+    english = client.get(_path(label["url"]) + "&lang=en").get_data(as_text=True)
+    assert "The OCOP certificate was revoked" in english
 
 
 def test_a_forged_labels_claims_are_not_repeated(client, packed, inspector):

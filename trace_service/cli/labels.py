@@ -206,3 +206,20 @@ def _build(run_id: int, actor: Principal) -> None:
     folder = jobs.files_root() / f"run-{run_id}"
     for sheet in files.get("sheets", []):
         click.echo(f"Run {run_id}: {folder / sheet['name']} ({sheet['pages']} pages).")
+
+
+@labels_cli.command("prune-scans")
+def labels_prune_scans() -> None:
+    """Delete scan-log rows older than OCOP_SCAN_RETENTION_DAYS; on PostgreSQL, also add the
+    coming months' partitions and drop months past the retention. Run it daily or monthly."""
+    from trace_service.db import utcnow
+    from trace_service.labels.scan_log import prune_scans
+
+    days = current_app.config["SCAN_RETENTION_DAYS"]
+    with session_scope() as session:
+        pruned = prune_scans(session, utcnow(), days)
+    click.echo(
+        f"Scan log: {pruned.deleted} views older than {days} days deleted; "
+        f"partitions dropped: {', '.join(pruned.dropped) or 'none'}; "
+        f"added: {', '.join(pruned.created) or 'none'}."
+    )

@@ -7,10 +7,13 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
+    Column,
     ForeignKey,
+    Index,
     LargeBinary,
     Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -19,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from trace_service.certificates.models import Certificate
-from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+from trace_service.db import Base, BigId, Created, IntPk, UtcDateTime, value_enum
 from trace_service.errors import field_error
 from trace_service.registry.models import Producer, Product
 from trace_service.trace import hooks as trace_hooks
@@ -102,6 +105,51 @@ class Label(Base):
     scratch_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     run: Mapped[PrintRun] = relationship()
+    # Absent until the stamp is first scanned, voided or its scratch code entered.
+    state: Mapped[LabelState | None] = relationship(viewonly=True)
+
+
+class LabelState(Base):
+    """What has happened to one stamp since printing, kept beside it in bounded space so
+    that a page view reads and writes one row, however often the stamp was scanned.
+
+    ``recent_clients``: the last ``LABEL_COPY_RECENT`` distinct clients that viewed the page,
+    as ``[salted hash, ISO time]`` pairs, newest last (labels/scans.py).
+    """
+
+    __tablename__ = "label_states"
+    __owner__: ClassVar[tuple[str, ...]] = ("label", "run", "producer_id")  # auth/scoping.py
+
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id"), primary_key=True)
+    scan_count: Mapped[int] = mapped_column(default=0)
+    first_scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    recent_clients: Mapped[list[Any]] = mapped_column(default=list)
+    flagged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    flag_reason: Mapped[str | None] = mapped_column(String(16))  # "scans" | "clients"
+    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scratch_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    scratch_failures: Mapped[int] = mapped_column(default=0)
+
+    label: Mapped[Label] = relationship()
+
+
+# The scan log: append-only, never updated, read only by the office's analyses and pruned
+# by age (``flask labels prune-scans``). A plain table (no primary key, no ORM mapping): on
+# PostgreSQL it is partitioned by month (migration 0008), which a key would have to include.
+label_scans = Table(
+    "label_scans",
+    Base.metadata,
+    Column("label_id", BigId, ForeignKey("labels.id"), nullable=False),
+    Column("scanned_at", UtcDateTime(), nullable=False),
+    Column("client_hash", String(32), nullable=False),  # HMAC of the address, salt by month
+    Column("device", String(8), nullable=False),  # phone | tablet | desktop | bot | other
+    Column("source", String(8), nullable=False),  # scan | typed
+    Index("ix_label_scans_label_id_scanned_at", "label_id", "scanned_at"),
+    Index("ix_label_scans_scanned_at", "scanned_at"),
+)
 
 
 def stamps_ordered(session: Session, lot_id: int) -> int:

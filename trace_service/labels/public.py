@@ -1,5 +1,5 @@
-"""The page a consumer's phone opens when it scans a stamp: is it genuine, is the product
-still certified, has anything in it been recalled, and where does it come from.
+"""The page a consumer's phone opens when it scans a stamp: one verdict (can I trust it,
+since when, what to do), then the product, its producer, certificate and origin.
 
 It answers at the label's own URL (the GS1 Digital Link path), with no login and no script.
 Browsers lower-case the scheme and host but keep the path and query, so the URL is rebuilt
@@ -8,21 +8,25 @@ from the run's printed base and checked exactly as an offline verifier would.
 
 from __future__ import annotations
 
-from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, render_template, request
 
-from trace_service.certificates.rules import STATUS_TEXT
-from trace_service.clock import today_vn, vn_date
-from trace_service.db import get_session
-from trace_service.labels import payload, serials
+from trace_service.clock import today_vn
+from trace_service.db import get_session, utcnow
+from trace_service.errors import Forbidden
+from trace_service.labels import payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
 from trace_service.labels.models import Label
+from trace_service.labels.page_facts import page_facts
+from trace_service.labels.verdict import page_verdict
 from trace_service.labels.verify import Verification, find_label, verify_url
+from trace_service.ratelimit import client_address, client_key, rate_limits
 from trace_service.signing.service import get_keystore
-from trace_service.trace.services import areas_behind
+from trace_service.web.security import csrf_exempt
 
 page = Blueprint("label_page", __name__, template_folder="templates")
+Answer = tuple[str, int, dict[str, str]]
 
 
 def _scanned_url(label: Label | None) -> str:
@@ -41,35 +45,10 @@ def _scanned_url(label: Label | None) -> str:
     return f"{base}{request.path}" + (f"?S={signed}" if signed is not None else "")
 
 
-def _facts(result: Verification) -> dict[str, Any]:
-    run = result.run
-    if run is None:
-        return {}
-    certificate = run.certificate
-    status = result.certificate_status
-    return {
-        "product": certificate.product_name,
-        "producer": run.producer.name,
-        "star": run.star,
-        "lot": run.lot_code,
-        "certificate": certificate.number,
-        "valid_until": vn_date(run.valid_until),
-        "status": status.value if status else None,
-        "status_text": STATUS_TEXT[status] if status else None,
-        "areas": [area.name for area in areas_behind(get_session(), run.lot)],
-        "code": serials.grouped(result.label.serial) if result.label else "",
-        "recalls": [
-            # The day in Vietnam: a recall at 00:00 +07:00 is stored as 17:00 UTC the day before.
-            {"reason": r.reason, "decision": r.decision, "at": vn_date(today_vn(r.recalled_at))}
-            for r in result.recalls
-        ],
-    }
-
-
-def _answer(serial: str) -> tuple[str, int, dict[str, str]]:
+def _verify(serial: str) -> Verification:
     session = get_session()
     label = find_label(session, serial) if serials.is_serial(serial) else None
-    result = verify_url(
+    return verify_url(
         session,
         get_keystore(),
         _scanned_url(label),
@@ -77,17 +56,107 @@ def _answer(serial: str) -> tuple[str, int, dict[str, str]]:
         current_app.config["EXPIRY_WINDOW_DAYS"],
         known=label,
     )
+
+
+def _scratch_form(result: Verification) -> dict[str, str] | None:
+    """The scratch form, on the page of a stamp of ours that has a code and is not void."""
+    label = result.label
+    if label is None or label.scratch_hash is None or result.verdict != "genuine":
+        return None
+    if result.voided:
+        return None
+    signed = request.args.get("S", "")
+    return {"action": f"{request.path}?{urlencode({'S': signed})}"}
+
+
+def render(result: Verification, answer: scratch.ScratchAnswer | None = None) -> Answer:
+    """The page for a verification, with what the scratch form answered, if it was sent."""
+    used_on = answer.first_on if answer and answer.answer == "reused" else None
+    verdict = page_verdict(result, today_vn(used_on) if used_on else None)
+    html = render_template(
+        "labels/page.html",
+        result=result,
+        verdict=verdict,
+        facts=page_facts(get_session(), result),
+        scratch=answer,
+        scratch_form=_scratch_form(result),
+        checked_at=utcnow(),
+    )
     status = 200 if result.run is not None else 404
-    html = render_template("labels/page.html", result=result, facts=_facts(result))
     # What the page says can change any day (a recall, an expiry): never serve it stale.
     return html, status, {"Cache-Control": "no-cache"}
 
 
+def _seen() -> scans.Seen:
+    """This view, as little as the scan log keeps of it."""
+    now = utcnow()
+    secret = str(current_app.secret_key or "")
+    return scans.Seen(
+        scans.client_hash(secret, client_key(client_address()), now),
+        scans.device_class(request.headers.get("User-Agent", "")),
+        scans.source_of(request.args.get("src"), request.referrer, request.host),
+    )
+
+
+def _answer(serial: str) -> Answer:
+    result = _verify(serial)
+    # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
+    if result.label is not None and request.method == "GET":
+        rule = scans.CopyRule.from_config(current_app.config)
+        scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
+    return render(result)
+
+
+def _same_origin() -> None:
+    """A browser names the page a form was posted from (``Origin``); refuse another site's
+    (a public form has no session to protect, but no other site should post it)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        raise Forbidden(
+            "Biểu mẫu phải được gửi từ trang của tem.",
+            "The form must be sent from the stamp's own page.",
+        )
+
+
+def _check_scratch(serial: str) -> Answer:
+    _same_origin()
+    result = _verify(serial)
+    if result.label is None or _scratch_form(result) is None:
+        return render(result)
+    answer = scratch.check_scratch(
+        get_session(),
+        result.label,
+        request.form.get("code", ""),
+        client_key(client_address()),
+        rate_limits(),
+        utcnow(),
+    )
+    return render(result, answer)
+
+
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
-def gs1_label(gtin: str, lot: str, serial: str) -> tuple[str, int, dict[str, str]]:
+def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
 
 @page.get("/P/<product>/10/<lot>/21/<serial>")
-def product_label(product: str, lot: str, serial: str) -> tuple[str, int, dict[str, str]]:
+def product_label(product: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
+
+
+SCRATCH_EXEMPT = (
+    "The scratch form of a public page: no signed-in state is read or changed, the code "
+    "itself is the secret, tries are rate-limited, and another site's Origin is refused."
+)
+
+
+@page.post("/01/<gtin>/10/<lot>/21/<serial>")
+@csrf_exempt(SCRATCH_EXEMPT)
+def gs1_label_scratch(gtin: str, lot: str, serial: str) -> Answer:
+    return _check_scratch(serial)
+
+
+@page.post("/P/<product>/10/<lot>/21/<serial>")
+@csrf_exempt(SCRATCH_EXEMPT)
+def product_label_scratch(product: str, lot: str, serial: str) -> Answer:
+    return _check_scratch(serial)

@@ -20,12 +20,14 @@ from trace_service.api import (
 from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow
 from trace_service.errors import InvalidInput
-from trace_service.labels import jobs, run_files, services
+from trace_service.labels import jobs, run_files, scans, services, voids
 from trace_service.labels.export import label_epcis as label_epcis_document
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.qrbatch import encode
 from trace_service.labels.render.qr_image import qr_png, qr_svg
 from trace_service.labels.schemas import (
+    FlaggedLabelSchema,
+    FlaggedQuerySchema,
     LabelSchema,
     PrintRunOrderSchema,
     PrintRunQuerySchema,
@@ -33,6 +35,8 @@ from trace_service.labels.schemas import (
     SheetQuerySchema,
     VerificationSchema,
     VerifyRequestSchema,
+    VoidRequestSchema,
+    VoidResultSchema,
     ZplQuerySchema,
     label_url,
 )
@@ -148,6 +152,22 @@ def _download(file: run_files.RunFile, mimetype: str) -> Response:
     )
 
 
+@blp.route("/print-runs/<id:run_id>/voids", methods=["POST"])
+@require_roles(*ORDERERS)
+@blp.arguments(VoidRequestSchema)
+@blp.response(200, VoidResultSchema)
+def void_stamps(data: dict[str, Any], run_id: int) -> voids.VoidResult:
+    """Void spoiled or lost stamps of a run, one by one (`sequences`) or by ranges of their
+    numbers, with a reason. Irreversible; their pages say "Tem đã hủy" from now on. Voiding
+    a stamp again changes nothing (idempotent): it is counted in `already_voided`."""
+    order = voids.VoidOrder(
+        sequences=data["sequences"],
+        ranges=[(r["first"], r["last"]) for r in data["ranges"]],
+        reason=data["reason"].strip(),
+    )
+    return voids.void_stamps(get_session(), current_principal(), run_id, order, utcnow())
+
+
 @blp.route("/print-runs/<id:run_id>/sheet.pdf")
 @require_roles(*ALL_ROLES)
 @blp.arguments(SheetQuerySchema, location="query")
@@ -182,6 +202,16 @@ def list_run_labels(args: dict[str, Any], run_id: int) -> dict[str, Any]:
     """The run's labels in sheet order, each with its serial and the URL in its QR."""
     session = get_session()
     return paginate(session, services.run_labels_query(session, current_principal(), run_id), args)
+
+
+@blp.route("/flagged-labels")
+@require_roles(*ALL_ROLES)
+@blp.arguments(FlaggedQuerySchema, location="query")
+@blp.response(200, page_schema(FlaggedLabelSchema))
+def list_flagged_labels(args: dict[str, Any]) -> dict[str, Any]:
+    """Stamps flagged as possibly copied (seen too often, or in too many places), newest
+    flag first; a producer sees its own. Filters: product, run, when flagged."""
+    return paginate(get_session(), scans.flagged_query(current_principal(), args), args)
 
 
 @blp.route("/labels/<string(maxlength=40):serial>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from trace_service.api import PageArgs
 from trace_service.fields import Id, StrictBoolean
@@ -203,3 +203,85 @@ def verification_view(result: Verification) -> dict[str, Any]:
             for r in result.recalls
         ],
     }
+
+
+class SequenceRangeSchema(Schema):
+    first = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    last = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+
+
+def _some_stamps(data: dict[str, Any]) -> None:
+    if not data.get("sequences") and not data.get("ranges"):
+        raise ValidationError(
+            "Name the stamps to void: sequences, ranges or both.", field_name="sequences"
+        )
+
+
+MAX_VOID_SEQUENCES = 10_000
+
+
+class VoidRequestSchema(Schema):
+    sequences = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        load_default=list,
+        # bound parameters of one statement stay far below PostgreSQL's 65,535
+        validate=validate.Length(max=MAX_VOID_SEQUENCES),
+        metadata={
+            "description": "Single stamps by their number on the sheet (`seq`), up to "
+            f"{MAX_VOID_SEQUENCES:,}; name more as ranges"
+        },
+    )
+    ranges = fields.List(
+        fields.Nested(SequenceRangeSchema),
+        load_default=list,
+        validate=validate.Length(max=1000),
+        metadata={"description": "Ranges of stamp numbers, `first` to `last` included"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=500),
+        metadata={"description": "Why (spoiled in printing, lost, stolen…): kept and audited"},
+    )
+
+    @validates_schema
+    def _names_stamps(self, data: dict[str, Any], **_: Any) -> None:
+        _some_stamps(data)
+
+
+class VoidResultSchema(Schema):
+    run_id = fields.Integer()
+    voided = fields.Integer(metadata={"description": "Stamps voided by this request"})
+    already_voided = fields.Integer(
+        metadata={"description": "Stamps asked for that were void already (left unchanged)"}
+    )
+    voided_at = fields.DateTime()
+    reason = fields.String()
+
+
+class FlaggedQuerySchema(PageArgs):
+    product_id = Id(strict=False)
+    run_id = Id(strict=False)
+    flagged_from = fields.AwareDateTime(
+        metadata={"description": "Flagged at or after this moment (ISO 8601 with its zone)"}
+    )
+    flagged_before = fields.AwareDateTime(
+        metadata={"description": "Flagged before this moment (ISO 8601 with its zone)"}
+    )
+
+
+class ScanSummarySchema(Schema):
+    scan_count = fields.Integer(metadata={"description": "Page views, reloads included"})
+    first_scanned_at = fields.DateTime(allow_none=True)
+    last_scanned_at = fields.DateTime(allow_none=True)
+    flagged_at = fields.DateTime(allow_none=True)
+    flag_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "scans (too many views) or clients (too many places)"},
+    )
+    voided_at = fields.DateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+
+
+class FlaggedLabelSchema(LabelSchema):
+    product_id = fields.Function(lambda label: label.run.product_id)
+    scans = fields.Nested(ScanSummarySchema, attribute="state")

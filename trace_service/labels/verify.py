@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from trace_service.certificates.rules import Status
 from trace_service.certificates.standing import status_of
 from trace_service.labels import payload
-from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.services import claims_for
 from trace_service.signing.keystore import KeyStore, Verdict
 from trace_service.trace.models import Recall
@@ -59,6 +59,50 @@ class Verification:
     recalls: list[Recall] = field(default_factory=list)
 
     @property
+    def state(self) -> LabelState | None:
+        """What happened to the stamp since printing (None: nothing yet)."""
+        return self.label.state if self.label is not None else None
+
+    @property
+    def voided(self) -> bool:
+        return self.state is not None and self.state.voided_at is not None
+
+    @property
+    def possibly_copied(self) -> bool:
+        return self.state is not None and self.state.flagged_at is not None
+
+    @property
+    def label_state(self) -> str | None:
+        """``issued`` | ``voided`` | ``possibly_copied`` (the offline snapshot's words), or
+        None when the label is not ours."""
+        if self.label is None:
+            return None
+        return "voided" if self.voided else "possibly_copied" if self.possibly_copied else "issued"
+
+    @property
+    def scan_count(self) -> int:
+        """Views of the stamp's page, reloads included (0 for a stamp not ours)."""
+        return self.state.scan_count if self.state is not None else 0
+
+    @property
+    def first_scanned_at(self) -> datetime | None:
+        return self.state.first_scanned_at if self.state is not None else None
+
+    @property
+    def flagged_at(self) -> datetime | None:
+        """When the stamp was flagged as possibly copied."""
+        return self.state.flagged_at if self.state is not None else None
+
+    @property
+    def voided_at(self) -> datetime | None:
+        return self.state.voided_at if self.state is not None else None
+
+    @property
+    def scratch_checked_at(self) -> datetime | None:
+        """When its scratch code was first entered right (None: never)."""
+        return self.state.scratch_checked_at if self.state is not None else None
+
+    @property
     def message(self) -> str:
         return MESSAGES[self.verdict][0]
 
@@ -83,7 +127,10 @@ def as_printed(url: str) -> str:
 
 
 def find_label(session: Session, serial: str) -> Label | None:
-    return session.scalar(select(Label).where(Label.serial == serial))
+    """The label with ``serial`` and what happened to it since (one query)."""
+    return session.scalar(
+        select(Label).where(Label.serial == serial).options(joinedload(Label.state))
+    )
 
 
 def verify_url(

@@ -1,0 +1,106 @@
+"""The scratch code under the stamp's layer, entered on the stamp's page: right the first
+time says "first check"; right again says when it was first checked (amber); wrong entries
+are counted and rate-limited per stamp and per client."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from tests.labels.conftest import P
+from trace_service.clock import today_vn
+from trace_service.labels import serials
+from trace_service.labels.models import LabelState
+from trace_service.labels.scratch import normalise_code
+from trace_service.ratelimit import rate_limits
+from trace_service.signing.service import get_keystore, scratch_secret
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(app):
+    rate_limits(app).reset()
+    yield
+    rate_limits(app).reset()
+
+
+def _stamps(client, packed, scratch=True, quantity=3):
+    run = client.post(
+        f"{P}/print-runs",
+        headers=packed.account.headers,
+        json={
+            "product_id": packed.product.id,
+            "lot_id": packed.bags,
+            "quantity": quantity,
+            "scratch_code": scratch,
+        },
+    ).json
+    items = client.get(f"{P}/print-runs/{run['id']}/labels", headers=packed.account.headers)
+    return items.json["items"]
+
+
+def _path(label) -> str:
+    parts = urlsplit(label["url"])
+    return f"{parts.path}?{parts.query}"
+
+
+def _code(app, label) -> str:
+    return serials.scratch_code(scratch_secret(get_keystore(app)), label["serial"])
+
+
+def _enter(client, label, code, address="203.0.113.9", **headers):
+    return client.post(
+        _path(label), data={"code": code}, environ_base={"REMOTE_ADDR": address}, headers=headers
+    )
+
+
+def test_the_first_right_code_says_first_check_and_the_second_says_when(client, packed, app):
+    label = _stamps(client, packed)[0]
+    page = client.get(_path(label)).get_data(as_text=True)
+    assert 'name="code"' in page and 'method="post"' in page
+    code = _code(app, label)
+    typed = f"{code[:5].lower()}-{code[5:]}"  # lower case and a hyphen, as people type
+
+    first = _enter(client, label, typed)
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    assert "đây là lần kiểm tra đầu tiên" in html and 'class="verdict v-green"' in html
+
+    second = _enter(client, label, code, address="198.51.100.4").get_data(as_text=True)
+    assert f"Mã này đã được kiểm tra ngày {today_vn():%d/%m/%Y}" in second
+    assert 'class="verdict v-amber"' in second and "v-green" not in second
+
+
+def test_wrong_codes_are_counted_and_limited_per_stamp(client, packed, app, db_session):
+    label = _stamps(client, packed)[0]
+    for n in range(5):
+        wrong = _enter(client, label, "0000000000", address=f"192.0.2.{n}")
+        assert wrong.status_code == 200 and "Mã cào không đúng" in wrong.get_data(as_text=True)
+    assert db_session.scalar(select(LabelState.scratch_failures)) == 5
+    limited = _enter(client, label, _code(app, label), address="192.0.2.200")
+    assert limited.status_code == 429 and limited.headers["Retry-After"]
+
+
+def test_wrong_codes_are_limited_per_client_across_stamps(client, packed):
+    stamps = _stamps(client, packed, quantity=3)
+    answers = [_enter(client, stamps[n % 3], "ABCDEFGHJK").status_code for n in range(11)]
+    assert answers[:10] == [200] * 10 and answers[10] == 429
+
+
+def test_a_stamp_without_a_scratch_layer_has_no_form(client, packed):
+    label = _stamps(client, packed, scratch=False)[0]
+    assert 'name="code"' not in client.get(_path(label)).get_data(as_text=True)
+
+
+def test_another_site_cannot_post_the_form(client, packed, app):
+    label = _stamps(client, packed)[0]
+    answer = _enter(client, label, _code(app, label), Origin="https://evil.example")
+    assert answer.status_code == 403
+    same = _enter(client, label, _code(app, label), Origin="http://localhost")
+    assert same.status_code == 200
+
+
+def test_typed_codes_tolerate_case_spaces_and_look_alikes():
+    assert normalise_code("ab1o2 - il3xz") == "AB102113XZ"
+    assert normalise_code("short") is None and normalise_code("UUUUUUUUUU") is None

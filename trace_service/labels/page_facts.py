@@ -1,0 +1,141 @@
+"""What a label page shows of a genuine stamp's product: producer, certificate, packing and
+the chain from each raw-material area through processing to packing (no quantities: volumes
+are the producer's business)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from trace_service.clock import today_vn
+from trace_service.labels import serials
+from trace_service.labels.models import PrintRun
+from trace_service.labels.verify import Verification
+from trace_service.registry.models import RawMaterialArea
+from trace_service.trace.models import TraceEvent
+from trace_service.trace.rules import EventKind
+from trace_service.trace.services import backward_trace
+
+# Processing steps in words (trace/schemas.py lists what may be recorded).
+PROCESSES: dict[str, tuple[str, str]] = {
+    "drying": ("Phơi, sấy", "Drying"),
+    "pulping": ("Xát vỏ quả", "Pulping"),
+    "fermenting": ("Lên men", "Fermenting"),
+    "hulling": ("Xát vỏ trấu", "Hulling"),
+    "cherry_to_green": ("Sơ chế thành nhân xanh", "Processing to green beans"),
+    "sorting": ("Phân loại", "Sorting"),
+    "roasting": ("Rang", "Roasting"),
+    "grinding": ("Xay", "Grinding"),
+    "blending": ("Phối trộn", "Blending"),
+    "extraction": ("Chiết xuất", "Extraction"),
+}
+PACKING = ("Đóng gói", "Packing")
+PROCESSING = ("Chế biến", "Processing")
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # area | process | packing
+    day: date
+    name: tuple[str, str]  # (vi, en)
+    place: str | None = None  # the commune, for an area
+    hectares: Decimal | None = None
+    map_url: str | None = None  # a plain link to the coordinates on a map site
+
+
+def _centre(geometry: dict[str, Any] | None) -> tuple[float, float] | None:
+    """A point to link to: the Point itself, or the mean of a polygon's outer ring."""
+    if not geometry:
+        return None
+    coordinates = geometry.get("coordinates")
+    kind = geometry.get("type")
+    try:
+        if kind == "Point":
+            return float(coordinates[1]), float(coordinates[0])  # type: ignore[index]
+        ring = coordinates[0] if kind == "Polygon" else coordinates[0][0]  # type: ignore[index]
+        points = ring[:-1] or ring
+        return (
+            sum(float(p[1]) for p in points) / len(points),
+            sum(float(p[0]) for p in points) / len(points),
+        )
+    except (TypeError, IndexError, ValueError, ZeroDivisionError):
+        return None
+
+
+def map_link(geometry: dict[str, Any] | None) -> str | None:
+    centre = _centre(geometry)
+    if centre is None:
+        return None
+    lat, lon = centre
+    query = urlencode({"mlat": f"{lat:.5f}", "mlon": f"{lon:.5f}"})
+    return f"https://www.openstreetmap.org/?{query}#map=15/{lat:.5f}/{lon:.5f}"
+
+
+def _day(event: TraceEvent) -> date:
+    return today_vn(event.event_time)
+
+
+def _area_step(event: TraceEvent, area: RawMaterialArea) -> Step:
+    return Step(
+        "area",
+        event.harvest_end or _day(event),
+        (area.name, area.name),
+        place=area.commune.name if area.commune else None,
+        hectares=area.area_ha,
+        map_url=map_link(area.geometry),
+    )
+
+
+def chain(session: Session, run: PrintRun) -> list[Step]:
+    """The lot's history in order: harvests at each area, processing steps, packing."""
+    trace = backward_trace(session, run.lot)
+    areas = {area.id: area for area in trace.areas}
+    corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
+    steps: list[Step] = []
+    for event in trace.events:
+        if event.id in corrected or event.kind == EventKind.CORRECTION:
+            continue
+        if event.kind == EventKind.HARVEST and event.area_id in areas:
+            steps.append(_area_step(event, areas[event.area_id]))
+        elif event.kind == EventKind.TRANSFORMATION:
+            name = PROCESSES.get(event.process or "", PROCESSING)
+            steps.append(Step("process", _day(event), name))
+        elif event.kind == EventKind.PACKING:
+            steps.append(Step("packing", _day(event), PACKING))
+    return steps
+
+
+def packed_on(run: PrintRun) -> date | None:
+    event = run.packing_event
+    return _day(event) if event is not None else None
+
+
+def page_facts(session: Session, result: Verification) -> dict[str, Any]:
+    """Everything the page shows below the verdict; empty when the stamp is not ours."""
+    run = result.run
+    if run is None or result.label is None:
+        return {}
+    certificate, producer = run.certificate, run.producer
+    return {
+        "product": certificate.product_name,
+        "producer": producer.name,
+        "address": producer.address,
+        "phone": producer.phone,
+        "star": run.star,
+        "lot": run.lot_code,
+        "certificate": certificate,
+        "packed_on": packed_on(run),
+        "chain": chain(session, run),
+        "code": serials.grouped(result.label.serial),
+        "recalls": result.recalls,
+    }
+
+
+def first_seen(result: Verification) -> datetime | None:
+    state = result.state
+    return state.first_scanned_at if state is not None else None

@@ -1,0 +1,106 @@
+"""Voiding stamps: a spoiled or lost stamp of a run is declared void, for good, with a reason.
+
+A voided stamp's page says "Tem đã hủy" in red from then on. Voiding cannot be undone, and
+voiding a stamp again is harmless (idempotent): the first voiding's time and reason stay, and
+the answer counts the stamps that were void already. So a producer may send the same list
+twice (a retry, a second sheet of the same spoiled batch) without an error or a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from trace_service.audit.services import record_event
+from trace_service.audit.tags import EventTag
+from trace_service.errors import field_error
+from trace_service.labels.models import Label, LabelState, PrintRun
+from trace_service.labels.services import get_run
+from trace_service.labels.states import ensure_states
+from trace_service.principal import Principal
+
+
+class VoidTag(EventTag):
+    STAMPS_VOIDED = "label:stamp:voided"
+
+
+@dataclass(frozen=True)
+class VoidOrder:
+    sequences: list[int]  # single stamps, by their place on the sheet (1..quantity)
+    ranges: list[tuple[int, int]]  # first..last, both included
+    reason: str
+
+
+@dataclass(frozen=True)
+class VoidResult:
+    run_id: int
+    voided: int  # stamps voided by this request
+    already_voided: int  # asked for, but void before: left as they were
+    voided_at: datetime
+    reason: str
+
+
+def _check(run: PrintRun, order: VoidOrder) -> None:
+    for seq in order.sequences:
+        if not 1 <= seq <= run.quantity:
+            raise field_error(
+                "sequences",
+                vi=f"Đợt in có các tem số 1 đến {run.quantity}; không có tem số {seq}.",
+                en=f"The run's stamps are numbered 1 to {run.quantity}; there is no {seq}.",
+            )
+    for first, last in order.ranges:
+        if not 1 <= first <= last <= run.quantity:
+            raise field_error(
+                "ranges",
+                vi=f"Khoảng {first}–{last} không nằm trong 1–{run.quantity} hoặc bị ngược.",
+                en=f"The range {first}–{last} is not within 1–{run.quantity}, or is reversed.",
+            )
+
+
+def _chosen(run: PrintRun, order: VoidOrder) -> Any:
+    """SELECT of the ids of the run's labels the order names."""
+    picks: list[ColumnElement[bool]] = [Label.seq.in_(order.sequences)] if order.sequences else []
+    picks += [and_(Label.seq >= first, Label.seq <= last) for first, last in order.ranges]
+    return select(Label.id).where(Label.run_id == run.id, or_(*picks))
+
+
+def void_stamps(
+    session: Session, actor: Principal, run_id: int, order: VoidOrder, now: datetime
+) -> VoidResult:
+    """Void the stamps of the actor's run (404 for another producer's) that ``order`` names."""
+    run = get_run(session, actor, run_id)
+    _check(run, order)
+    ids = list(session.scalars(_chosen(run, order)))
+    already = session.scalar(
+        select(func.count())
+        .select_from(LabelState)
+        .where(LabelState.label_id.in_(_chosen(run, order)), LabelState.voided_at.is_not(None))
+    )
+    ensure_states(session, ids)
+    done = session.execute(
+        update(LabelState)
+        .where(LabelState.label_id.in_(_chosen(run, order)), LabelState.voided_at.is_(None))
+        .values(voided_at=now, void_reason=order.reason, voided_by=actor.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    voided = int(done.rowcount or 0)  # type: ignore[attr-defined]
+    session.expire_all()  # states loaded before are stale now
+    record_event(
+        session,
+        actor,
+        VoidTag.STAMPS_VOIDED,
+        "print_run",
+        run.id,
+        {
+            "sequences": order.sequences,
+            "ranges": [list(r) for r in order.ranges],
+            "reason": order.reason,
+            "voided": voided,
+            "already_voided": int(already or 0),
+        },
+    )
+    return VoidResult(run.id, voided, int(already or 0), now, order.reason)
