@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from tests.labels.conftest import P
 from trace_service.clock import today_vn
+from trace_service.labels.serials import grouped
+from trace_service.reports.models import ConsumerReport
 
 
 def _stamps(client, packed, quantity=2):
@@ -25,7 +29,7 @@ def _page(client, url):
     return client.get(f"{parts.path}?{parts.query}")
 
 
-def test_a_signature_copied_from_another_stamp_could_not_be_confirmed(client, packed):
+def test_a_signature_copied_from_another_stamp_could_not_be_confirmed(client, packed, db_session):
     first, second = _stamps(client, packed)
     copied = f"{first['url'].split('?S=')[0]}?S={second['url'].split('?S=')[1]}"
     page = _page(client, copied)
@@ -33,7 +37,25 @@ def test_a_signature_copied_from_another_stamp_could_not_be_confirmed(client, pa
     assert page.status_code == 404
     assert "Không xác nhận được tem này" in html and 'class="verdict v-red"' in html
     assert "Cà phê bột" not in html and "v-green" not in html
-    assert 'id="bao-cao"' in html  # the place of the report form
+    assert html.count('id="bao-cao"') == 1  # the report form, once
+    # It records the code as scanned and the verdict's key with the report.
+    serial = urlsplit(first["url"]).path.rsplit("/", 1)[1]
+    assert f'name="code" value="{serial}"' in html
+    assert 'name="verdict" value="not_confirmed"' in html
+    sent = client.post(
+        "/bao-cao",
+        data={
+            "code": serial,
+            "verdict": "not_confirmed",
+            "problem": "fake",
+            "details": "Tem dán lệch, in mờ",
+            "place": "Chợ Gia Nghĩa",
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:300]
+    report = db_session.scalars(select(ConsumerReport)).one()
+    assert (report.code, report.verdict) == (grouped(serial), "not_confirmed")
 
 
 def test_an_expiring_certificate_stays_green_and_says_until_when(client, packed, db_session):
