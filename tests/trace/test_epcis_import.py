@@ -138,3 +138,24 @@ def test_a_harvest_at_someone_elses_area_is_refused(client, partner, db_session)
     response = client.post(f"{P}/trace/epcis", headers=other.headers, json=_document(partner))
     assert response.status_code == 422
     assert "area" in response.json["errors"]["events"][0]["problems"][0]
+
+
+def test_a_document_of_more_events_than_one_import_takes_is_refused_before_any_work(
+    client, partner, db_session
+):
+    # Attack finding F2: a megabyte of small events was thousands of savepoints under the
+    # write lock, a dry run too.
+    from trace_service.trace.epcis_import import MAX_EVENTS
+
+    document = _document(partner)
+    events = document["epcisBody"]["eventList"]
+    document["epcisBody"]["eventList"] = (events * (MAX_EVENTS // len(events) + 1))[
+        : MAX_EVENTS + 1
+    ]
+    for dry_run in (True, False):
+        response = _import(client, partner, document, dry_run=dry_run)
+        assert response.status_code == 422
+        assert response.json["message_en"].startswith(
+            f"One EPCIS document holds at most {MAX_EVENTS}"
+        )
+    assert client.get(f"{P}/lots", headers=partner["account"].headers).json["total"] == 0

@@ -393,6 +393,25 @@ def _record(
         raise _Refused(found) from None
 
 
+# One import is one transaction (a dry run too: it writes, then rolls back), and on SQLite it
+# holds the write lock throughout: a partner sends a day's or a batch's events, not a year's.
+# A megabyte of minimal events would otherwise be thousands of savepoints under that lock.
+MAX_EVENTS = 500
+
+
+def _refuse_too_many_events(document: Any) -> None:
+    listed = document.get("epcisBody", {}) if isinstance(document, dict) else None
+    listed = listed.get("eventList") if isinstance(listed, dict) else None
+    if isinstance(listed, list) and len(listed) > MAX_EVENTS:
+        raise InvalidInput(
+            f"Một tài liệu EPCIS có tối đa {MAX_EVENTS} sự kiện (tài liệu này có "
+            f"{len(listed)}); hãy chia thành nhiều lần nhập.",
+            f"One EPCIS document holds at most {MAX_EVENTS} events (this one has "
+            f"{len(listed)}); split it into several imports.",
+            errors={"json": {"$.epcisBody.eventList": [f"At most {MAX_EVENTS} events."]}},
+        )
+
+
 def import_epcis(
     session: Session,
     actor: Principal,
@@ -404,6 +423,7 @@ def import_epcis(
 ) -> EpcisImportReport:
     """Record every event of ``document`` or none; the report names each refused event and
     its fields."""
+    _refuse_too_many_events(document)
     try:
         problems = schema_errors(document, schema_file)
     except FileNotFoundError as missing:
