@@ -248,6 +248,9 @@ def _take_inputs(
                 en=f"Lot {lot.code} is counted in {lot.unit}.",
             )
         amount = Decimal(str(item["quantity"]))
+        # Two steps taking from one lot at once must see each other's take (PostgreSQL reads
+        # committed; SQLite's write lock serialises already): the lot's row is locked first.
+        session.refresh(lot, with_for_update=True)
         left = lot.quantity - _consumed(session, lot.id)
         if amount > left:
             raise InvalidInput(
@@ -455,6 +458,7 @@ def record_correction(session: Session, actor: Principal, data: dict[str, Any]) 
             vi="Không thể đính chính một lần đính chính.",
             en="A correction cannot itself be corrected (EPCIS error declarations are final).",
         )
+    session.refresh(wrong, with_for_update=True)  # two corrections at once: one wins
     if session.scalar(select(TraceEvent.id).where(TraceEvent.corrects_event_id == wrong.id)):
         raise Conflict("Sự kiện này đã được đính chính.", "This event is already corrected.")
     event = _event(
