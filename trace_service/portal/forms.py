@@ -76,7 +76,7 @@ def show_refusal(
     service's field to the form's where they differ), else beside ``fallback``, else at the
     top of the form; in the page's language."""
     message = t(error.message, error.message_en)
-    name = error.field if isinstance(error, InvalidInput) and error.field else None
+    name = _field_of(error)
     name = (names or {}).get(name or "", name)
     field: Any = getattr(form, name, None) if name else None
     if not isinstance(field, Field) and fallback:
@@ -85,6 +85,16 @@ def show_refusal(
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+def _field_of(error: DomainError) -> str | None:
+    """The one field a refusal names: ``field_error``'s, else the only key of its errors."""
+    if isinstance(error, InvalidInput) and error.field:
+        return error.field
+    named = (error.errors or {}).get("json")
+    if isinstance(named, dict) and len(named) == 1:
+        return str(next(iter(named)))
+    return None
 
 
 def render_input(field: Field, described_by: str, **attrs: Any) -> Markup:
