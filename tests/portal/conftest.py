@@ -54,6 +54,7 @@ class Certified:
     product: Any
     certificate: Any
     harvest_lot: Any
+    area: Any
 
 
 def make_certified(session, name: str = "Hợp tác xã Nông nghiệp Dịch vụ Thuận An") -> Certified:
@@ -84,7 +85,7 @@ def make_certified(session, name: str = "Hợp tác xã Nông nghiệp Dịch v�
             },
         },
     )
-    return Certified(user, product, certificate, harvest.lots[0].lot)
+    return Certified(user, product, certificate, harvest.lots[0].lot, area)
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ def served(tmp_path_factory):
                 "user": ours.user.username,
                 "product": ours.product.name_vi,
                 "other_product": theirs.product.id,
+                "harvest_lot": ours.harvest_lot.id,
             }
         with live_server(app) as base:
             app.config["LABEL_BASE_URL"] = base  # http is allowed for 127.0.0.1 only
@@ -168,16 +169,22 @@ def test_another_producers_pages_are_404_and_a_form_without_csrf_is_refused(serv
         assert forged.status == 400
 
 
-def test_the_producer_pages_at_desktop_size(served):
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, size):
     _app, base, names = served
     with chromium() as browser:
-        page = browser.new_page(viewport=DESKTOP, locale="vi-VN")
+        page = browser.new_page(viewport=size, locale="vi-VN")
         sign_in(page, base, names["user"])
         for name, path in (
             ("home", "/chu-the/"),
             ("runs", "/chu-the/dot-in/"),
             ("packing", "/chu-the/dong-goi"),
+            ("lots", "/chu-the/lo/"),
+            ("lot-chain", f"/chu-the/lo/{names['harvest_lot']}"),
+            ("harvest", "/chu-the/thu-hoach"),
+            ("process", "/chu-the/che-bien"),
         ):
-            page.goto(f"{base}{path}")
+            answer = page.goto(f"{base}{path}")
+            assert answer is not None and answer.status == 200, name
             assert serious_accessibility_problems(page) == [], name
-            screenshot(page, f"portal-producer-{name}-1280x800")
+            screenshot(page, f"portal-producer-{name}-{size['width']}x{size['height']}")

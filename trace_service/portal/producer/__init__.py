@@ -8,7 +8,7 @@ producer's product, lot or print run answers 404 as if it did not exist.
 
 from __future__ import annotations
 
-from trace_service.portal.producer import home, lots, stamps  # noqa: F401 - registers pages
+from trace_service.portal.producer import events, home, lots, stamps  # noqa: F401 - pages
 from trace_service.portal.producer.blueprint import producer
 
 __all__ = ["producer"]

@@ -3,6 +3,7 @@ that is not one); every rule of ordering stamps and of packing is the services'.
 
 from __future__ import annotations
 
+import re
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,14 +20,18 @@ from wtforms import (
 )
 from wtforms.validators import Optional, ValidationError
 
+from trace_service.clock import today_vn
 from trace_service.portal.forms import MaxLength, Required
 from trace_service.web.i18n import t
 
+THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+
 
 def parse_amount(text: str) -> Decimal:
-    """An amount as people type it here: "2,5" or "2.5"; "1.234,5" too."""
+    """An amount as written in Vietnam: "12,5", "1.250" (a thousand two hundred and fifty),
+    "1.234,5"; "12.5" (one dot, not three digits after it) is read as 12.5 too."""
     cleaned = text.strip().replace(" ", "")
-    if "," in cleaned:
+    if "," in cleaned or THOUSANDS.fullmatch(cleaned):
         cleaned = cleaned.replace(".", "").replace(",", ".")
     value = Decimal(cleaned)
     if not value.is_finite():
@@ -48,6 +53,14 @@ class Amount:
             ) from None
         if value <= 0:
             raise ValidationError(t("Số lượng phải lớn hơn 0.", "The amount must be above 0."))
+
+
+class NotAfterToday:
+    """A day that has come: events are recorded after they happen."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data and field.data > today_vn():
+            raise ValidationError(t("Ngày này chưa đến.", "This day has not come yet."))
 
 
 def _id(value: Any) -> int | None:
@@ -88,7 +101,34 @@ class PackingForm(FlaskForm):
     input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
     quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     unit_count = WholeNumber(validators=[Required()])
-    packed_on = DateField(validators=[Required()])
+    packed_on = DateField(validators=[Required(), NotAfterToday()])
+    code = StringField(validators=[MaxLength(20)])
+
+    def validate_input_quantity_2(self, field: Field) -> None:
+        if self.input_lot_2.data and not field.data:
+            raise ValidationError(t("Hãy điền lượng lấy từ lô này.", "Fill in the amount taken."))
+
+
+class HarvestForm(FlaskForm):
+    area = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    harvest_start = DateField(validators=[Required(), NotAfterToday()])
+    harvest_end = DateField(validators=[Required(), NotAfterToday()])
+    material = StringField(validators=[Required(), MaxLength(120)])
+    quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    unit = SelectField(validators=[Required()])
+    code = StringField(validators=[MaxLength(20)])
+
+
+class ProcessForm(FlaskForm):
+    step = SelectField(validators=[Required()])  # not "process": a method of every form
+    input_lot = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    input_quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    input_lot_2 = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
+    input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
+    done_on = DateField(validators=[Required(), NotAfterToday()])
+    material = StringField(validators=[Required(), MaxLength(120)])
+    quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    unit = SelectField(validators=[Required()])
     code = StringField(validators=[MaxLength(20)])
 
     def validate_input_quantity_2(self, field: Field) -> None:

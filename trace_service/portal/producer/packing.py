@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from trace_service.portal.producer.forms import PackingForm, parse_amount
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.registry.services import product_query
-from trace_service.trace.models import Lot, TraceEvent
+from trace_service.trace.models import EventLot, Lot, TraceEvent
 from trace_service.trace.services import lot_query, record_packing
 from trace_service.trace.units import UNIT_VI, Unit
 from trace_service.web.i18n import t
@@ -45,24 +46,34 @@ def _lot_label(lot: Lot) -> str:
     return f"{lot.code} · {lot.material} · {amount} {UNIT_VI[lot.unit]}"
 
 
-def fill_choices(session: Session, actor: Principal, form: PackingForm) -> None:
-    """The producer's own products, and its lots that are not yet a product's (inputs)."""
-    products = session.scalars(product_query(actor, {}))
-    form.product.choices = [(p.id, p.name_vi) for p in products]
+def fill_inputs(session: Session, actor: Principal, form: Any) -> None:
+    """The producer's lots that are not yet a product's, as the inputs to choose from."""
     inputs = [lot for lot in session.scalars(lot_query(actor, {})) if lot.product_id is None]
     choices = [(lot.id, _lot_label(lot)) for lot in inputs]
     form.input_lot.choices = [("", t("— Chọn lô —", "— Choose a lot —")), *choices]
     form.input_lot_2.choices = [("", t("— Không —", "— None —")), *choices]
 
 
-def _event_time(day: date) -> datetime:
+def fill_choices(session: Session, actor: Principal, form: PackingForm) -> None:
+    """The producer's own products, and its lots that are not yet a product's (inputs)."""
+    products = session.scalars(product_query(actor, {}))
+    form.product.choices = [(p.id, p.name_vi) for p in products]
+    fill_inputs(session, actor, form)
+
+
+def new_lot_code(typed: str | None, day: date) -> str:
+    """The lot code typed, or one made from the day: L261204-3FA2 (fits on a label)."""
+    return ((typed or "").strip() or f"L{day:%y%m%d}-{secrets.token_hex(2)}").upper()
+
+
+def event_time(day: date) -> datetime:
     """Today: now; a past day: its last minute (after whatever the inputs went through)."""
     if day == today_vn():
         return utcnow()
     return datetime.combine(day, time(23, 59), tzinfo=VIETNAM)
 
 
-def _inputs(form: PackingForm) -> list[dict[str, object]]:
+def inputs_of(form: Any) -> list[dict[str, object]]:
     inputs = [{"lot_id": form.input_lot.data, "quantity": parse_amount(form.input_quantity.data)}]
     if form.input_lot_2.data:
         second = parse_amount(form.input_quantity_2.data)
@@ -72,13 +83,12 @@ def _inputs(form: PackingForm) -> list[dict[str, object]]:
 
 def _packing_body(session: Session, form: PackingForm) -> dict[str, object]:
     product = session.get(Product, form.product.data)
-    code = (form.code.data or "").strip() or f"L{form.packed_on.data:%y%m%d}-{secrets.token_hex(2)}"
     return {
-        "event_time": _event_time(form.packed_on.data),
-        "inputs": _inputs(form),
+        "event_time": event_time(form.packed_on.data),
+        "inputs": inputs_of(form),
         "outputs": [
             {
-                "code": code.upper(),
+                "code": new_lot_code(form.code.data, form.packed_on.data),
                 "material": (product.name_vi if product else "")[:120] or "-",
                 "quantity": parse_amount(form.quantity.data),
                 "unit": Unit.KG,
@@ -91,11 +101,6 @@ def _packing_body(session: Session, form: PackingForm) -> dict[str, object]:
 
 def record_from_form(session: Session, actor: Principal, form: PackingForm) -> Lot | None:
     """The packed lot, or None when the form or a rule refused it (messages on the form)."""
-    if form.packed_on.data and form.packed_on.data > today_vn():
-        form.packed_on.errors = [
-            t("Ngày đóng gói không thể sau hôm nay.", "The packing cannot be after today.")
-        ]
-        return None
     try:
         with session.begin_nested():  # a refusal leaves nothing half-written
             event = record_packing(session, actor, _packing_body(session, form))
@@ -105,12 +110,11 @@ def record_from_form(session: Session, actor: Principal, form: PackingForm) -> L
     except DomainError as refused:
         show_refusal(form, refused, names=FIELDS)
         return None
-    return _output_lot(session, event)
+    return output_lot(session, event)
 
 
-def _output_lot(session: Session, event: TraceEvent) -> Lot | None:
-    from trace_service.trace.models import EventLot
-
-    return session.scalar(
+def output_lot(session: Session, event: TraceEvent) -> Lot:
+    """The lot an event made (harvests, processing steps and packings make one here)."""
+    return session.scalars(
         select(Lot).join(EventLot).where(EventLot.event_id == event.id, EventLot.role == "output")
-    )
+    ).one()
