@@ -77,11 +77,11 @@ def sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/chu-the/", wait_until="load")
 
 
-def fill_packing(page, amount: str) -> None:
+def fill_packing(page, amount: str, units: str = "100") -> None:
     page.get_by_label("Lô nguyên liệu", exact=True).select_option(index=1)
     page.get_by_label("Lượng lấy từ lô này").fill(amount)
     page.get_by_label("Khối lượng thành phẩm (kg)").fill("25")
-    page.get_by_label("Số gói, chai… đã đóng").fill("100")
+    page.get_by_label("Số gói, chai… đã đóng").fill(units)
     page.get_by_label("Ngày đóng gói").fill(today_vn().isoformat())
     page.get_by_role("button", name="Ghi nhận đóng gói").click()
 
@@ -135,6 +135,30 @@ def test_a_producer_packs_and_orders_100_stamps_in_five_screens(served, tmp_path
         assert elsewhere == [] and errors == []
         context.close()
     assert qr_texts(pdf) == run_urls(app)
+
+
+def test_the_run_page_follows_a_background_build_without_reloading(served):
+    app, base, names = served
+    app.config["LABEL_BUILD"] = "background"
+    try:
+        with chromium() as browser:
+            page = browser.new_page(viewport=PHONE, locale="vi-VN")
+            sign_in(page, base, names["user"])
+            page.get_by_role("link", name=f"Đặt in tem {names['product']}").click()
+            page.locator("details").evaluate("details => { details.open = true; }")
+            fill_packing(page, "25", units="5000")
+            page.get_by_label("Số tem").fill("5000")
+            page.get_by_role("button", name="Đặt in tem").click()
+            page.wait_for_url("**/chu-the/dot-in/*", wait_until="load")
+            started = page.locator("#run-progress").get_attribute("data-done")
+            reloads: list[str] = []
+            page.on("load", lambda: reloads.append(page.url))
+            ready = page.get_by_role("link", name="Tải PDF tờ A4")
+            ready.wait_for(timeout=120_000)
+            assert reloads == []  # the script swapped the progress in, no page load
+    finally:
+        app.config["LABEL_BUILD"] = "inline"
+    assert started == "0", "the build finished before the page showed it: nothing was followed"
 
 
 def test_a_refused_packing_shows_its_message_beside_the_field(served):
