@@ -64,4 +64,8 @@ def test_an_officer_finds_what_expires_next_month_in_dak_mil_in_one_click(served
         assert "Huyện Đắk Mil" in page.locator("main").inner_text()
         assert serious_accessibility_problems(page) == []
         screenshot(page, f"portal-office-board-dak-mil-{width}x{height}")
+        for name in ("chu-the", "san-pham"):
+            page.goto(f"{base}/van-phong/{name}/")
+            assert serious_accessibility_problems(page) == [], name
+            screenshot(page, f"portal-office-{name}-{width}x{height}")
         assert elsewhere == []
