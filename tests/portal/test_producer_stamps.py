@@ -4,6 +4,7 @@ packing recorded on the spot, an order, the run's files through the session."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from trace_service.clock import today_vn
@@ -140,3 +141,40 @@ def test_is_the_stamp_preview_an_image(client, certified):
     sign_in(client, certified.user.username)
     png = client.get(f"/chu-the/san-pham/{certified.product.id}/mau-tem.png", headers=BROWSER)
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_is_a_product_without_a_certificate_in_force_refused_with_its_reason(
+    client, certified, db_session
+):
+    certified.certificate.valid_until = today_vn() - timedelta(days=1)
+    db_session.flush()
+    sign_in(client, certified.user.username)
+    home = client.get("/chu-the/", headers=BROWSER).get_data(as_text=True)
+    assert "đã hết hiệu lực" in home and "/dat-in-tem" not in home
+    html = order_page(client, certified.product.id)
+    assert "cần đánh giá, công nhận lại" in html and 'name="order-quantity"' not in html
+    png = client.get(f"/chu-the/san-pham/{certified.product.id}/mau-tem.png", headers=BROWSER)
+    assert png.status_code == 404
+
+
+def test_is_a_date_that_is_not_one_refused_in_words(client, certified):
+    sign_in(client, certified.user.username)
+    refused = packing(
+        client,
+        certified,
+        order_page(client, certified.product.id),
+        **{"packing-packed_on": "31/02/2026"},
+    )
+    html = refused.get_data(as_text=True)
+    assert 'id="packing-packed_on-error"' in html and "Hãy chọn một ngày." in html
+    assert 'href="#packing-packed_on"' in html  # the summary links to the field itself
+
+
+def test_is_the_same_form_sent_with_another_quantity_another_order(client, certified):
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    html = order_page(client, certified.product.id)
+    first = order(client, html, quantity="10")
+    second = order(client, html, quantity="20")  # the back button, then another number
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] != second.headers["Location"]

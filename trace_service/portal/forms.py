@@ -26,8 +26,12 @@ class Required:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         data = field.data
         if data is None or (isinstance(data, str) and not data.strip()) or data == []:
+            # A value typed but unreadable (a date that is not one) says so, not "fill in".
+            unreadable = [str(message) for message in field.process_errors]
             field.errors = []
-            raise StopValidation(t("Hãy điền mục này.", "Fill in this field."))
+            raise StopValidation(
+                unreadable[0] if unreadable else t("Hãy điền mục này.", "Fill in this field.")
+            )
 
 
 class MaxLength:

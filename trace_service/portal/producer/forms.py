@@ -86,6 +86,16 @@ class WholeNumber(IntegerField):
             raise ValueError(_number_message()) from None
 
 
+class Day(DateField):
+    """A date field whose "not a date" message speaks the page's language."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(t("Hãy chọn một ngày.", "Choose a date.")) from None
+
+
 class OrderForm(FlaskForm):
     lot = RadioField(coerce=_id, validate_choice=False, validators=[Required()])
     quantity = WholeNumber(validators=[Required()])
@@ -101,7 +111,7 @@ class PackingForm(FlaskForm):
     input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
     quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     unit_count = WholeNumber(validators=[Required()])
-    packed_on = DateField(validators=[Required(), NotAfterToday()])
+    packed_on = Day(validators=[Required(), NotAfterToday()])
     code = StringField(validators=[MaxLength(20)])
 
     def validate_input_quantity_2(self, field: Field) -> None:
@@ -111,8 +121,8 @@ class PackingForm(FlaskForm):
 
 class HarvestForm(FlaskForm):
     area = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
-    harvest_start = DateField(validators=[Required(), NotAfterToday()])
-    harvest_end = DateField(validators=[Required(), NotAfterToday()])
+    harvest_start = Day(validators=[Required(), NotAfterToday()])
+    harvest_end = Day(validators=[Required(), NotAfterToday()])
     material = StringField(validators=[Required(), MaxLength(120)])
     quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     unit = SelectField(validators=[Required()])
@@ -125,7 +135,7 @@ class ProcessForm(FlaskForm):
     input_quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     input_lot_2 = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
     input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
-    done_on = DateField(validators=[Required(), NotAfterToday()])
+    done_on = Day(validators=[Required(), NotAfterToday()])
     material = StringField(validators=[Required(), MaxLength(120)])
     quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     unit = SelectField(validators=[Required()])

@@ -102,7 +102,9 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
         product_id=product_id,
         lot_id=form.lot.data,
         quantity=form.quantity.data or 0,
-        idempotency_key=f"portal-{form.key.data}"[:64],
+        # The form's key with what it orders: the same form sent twice gives back its run,
+        # the same form sent again with another lot or quantity is another order.
+        idempotency_key=f"portal-{form.key.data[:32]}-{form.lot.data}-{form.quantity.data}",
     )
     try:
         with session.begin_nested():
