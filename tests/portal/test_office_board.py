@@ -85,3 +85,19 @@ def test_is_a_board_without_letters_a_404_not_an_empty_pdf(client, office_user, 
 def test_does_a_producer_get_403_on_the_board(client, producer_user):
     sign_in(client, producer_user.username)
     assert client.get("/van-phong/", headers=BROWSER).status_code == 403
+
+
+def test_does_the_board_narrow_a_district_to_one_of_its_communes(client, office_user, board):
+    units, near, later, far = board
+    sign_in(client, office_user.username)
+    base = f"/van-phong/?trong=90&huyen={units['dn.dakmil'].id}"
+    page = client.get(base, headers=BROWSER).get_data(as_text=True)
+    assert "Xã Đức Lập" in page and "Xã Đắk Mil" in page  # communes formed in 2025 offered
+    duc_lap = client.get(f"{base}&xa={units['ld.duclap'].id}", headers=BROWSER).get_data(True)
+    assert near.number in duc_lap and far.number in duc_lap and later.number not in duc_lap
+    other = client.get(f"{base}&xa={units['ld.dakmil'].id}", headers=BROWSER).get_data(True)
+    assert near.number not in other and "Không có giấy chứng nhận nào" in other
+    # A commune of another district is not one of Đắk Mil's: the whole district is shown.
+    cujut = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
+    stray = client.get(f"{base}&xa={units[cujut].id}", headers=BROWSER).get_data(True)
+    assert near.number in stray and later.number not in stray

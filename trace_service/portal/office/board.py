@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pypdf import PdfWriter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trace_service.certificates.models import ExpiryNotice
@@ -19,7 +20,7 @@ from trace_service.certificates.standing import AsOf, CertificateView
 from trace_service.principal import Principal
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit
-from trace_service.registry.services import unit_query
+from trace_service.registry.services import communes_of_district, unit_query
 
 WINDOWS = (30, 60, 90)
 
@@ -44,18 +45,40 @@ def districts(session: Session) -> list[AdministrativeUnit]:
     return sorted(by_name.values(), key=lambda unit: unit.name)
 
 
+def communes(session: Session, district: AdministrativeUnit) -> list[AdministrativeUnit]:
+    """The district's communes, and the communes that took their place in 2025, by name."""
+    found = session.scalars(
+        select(AdministrativeUnit).where(
+            AdministrativeUnit.id.in_(communes_of_district(district.id))
+        )
+    )
+    return sorted(found, key=lambda unit: (unit.valid_to is not None, unit.name))
+
+
+def commune_of(
+    session: Session, district: AdministrativeUnit | None, asked: str | None
+) -> AdministrativeUnit | None:
+    """The commune asked for, if it is one of the district's (else none: the whole district)."""
+    if district is None or not asked or not asked.isdigit():
+        return None
+    return next((c for c in communes(session, district) if c.id == int(asked)), None)
+
+
 def expiry_board(
     session: Session,
     actor: Principal,
     as_of: AsOf,
     within: int,
     district_id: int | None = None,
+    commune_id: int | None = None,
 ) -> list[BoardRow]:
     args: dict[str, int] = {"expiring_within_days": within}
     if district_id is not None:
         args["district_id"] = district_id
     rows = []
     for cert in session.scalars(certificate_query(actor, args, as_of)):
+        if commune_id is not None and cert.product.producer.commune_id != commune_id:
+            continue  # the district's list, narrowed to the producers of one commune
         notices = sorted(cert.notices, key=lambda n: (n.swept_on, n.id))
         days = (cert.valid_until - as_of.day).days
         rows.append(BoardRow(as_of.show(cert), days, notices))

@@ -3,6 +3,7 @@ one click, who was notified and when; every written notice of the board in one P
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Response, current_app, render_template, request
@@ -17,6 +18,8 @@ from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.board import (
     WINDOWS,
     BoardRow,
+    commune_of,
+    communes,
     district_of,
     districts,
     expiry_board,
@@ -27,29 +30,46 @@ from trace_service.principal import Role, current_principal
 from trace_service.registry.models import AdministrativeUnit
 
 
-def _board() -> tuple[int, AdministrativeUnit | None, list[BoardRow]]:
+@dataclass(frozen=True)
+class BoardView:
+    within: int
+    district: AdministrativeUnit | None
+    commune: AdministrativeUnit | None
+    rows: list[BoardRow]
+
+
+def _board() -> BoardView:
     session = get_session()
     within = within_days(request.args.get("trong"))
     district = district_of(session, request.args.get("huyen"))
+    commune = commune_of(session, district, request.args.get("xa"))
     as_of = AsOf(today_vn(), current_app.config["EXPIRY_WINDOW_DAYS"])
     rows = expiry_board(
-        session, current_principal(), as_of, within, district.id if district else None
+        session,
+        current_principal(),
+        as_of,
+        within,
+        district.id if district else None,
+        commune.id if commune else None,
     )
-    return within, district, rows
+    return BoardView(within, district, commune, rows)
 
 
 @office.route("/")
 @page_roles(Role.ADMIN)
 def home() -> str:
-    within, district, rows = _board()
+    board = _board()
+    session = get_session()
     return render_template(
         "portal/office/home.html",
-        within=within,
-        district=district,
-        rows=rows,
+        within=board.within,
+        district=board.district,
+        commune=board.commune,
+        communes=communes(session, board.district) if board.district else [],
+        rows=board.rows,
         windows=WINDOWS,
-        districts=districts(get_session()),
-        until=today_vn() + timedelta(days=within),
+        districts=districts(session),
+        until=today_vn() + timedelta(days=board.within),
     )
 
 
@@ -57,9 +77,8 @@ def home() -> str:
 @page_roles(Role.ADMIN)
 def notice_letters() -> Response:
     """The board's written 30-day notices, in one PDF to print."""
-    _, _, rows = _board()
     settings = DeliverySettings.from_config(current_app.config)
-    pdf = letters_pdf(get_session(), current_principal(), rows, settings.office)
+    pdf = letters_pdf(get_session(), current_principal(), _board().rows, settings.office)
     if pdf is None:
         raise NotFound(
             "Chưa có thư thông báo nào cho các giấy chứng nhận này.",
