@@ -90,7 +90,10 @@ def test_does_a_producer_pack_then_order_100_stamps_and_download_the_pdf(client,
     assert download(client, pdf_url.group(1)).startswith(b"%PDF")
     zpl = re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop-203dpi\.zpl)"', run_page)
     assert zpl and download(client, zpl.group(1)).startswith(b"~DG")
+    home = client.get("/chu-the/", headers=BROWSER).get_data(as_text=True)
+    assert pdf_url.group(1) in home  # the latest runs' files are a click away from home
     # Sent twice (a double click): the same run, not a second one.
+
     again = order(client, html)
     assert again.headers["Location"] == ordered.headers["Location"]
 
