@@ -24,7 +24,7 @@ from trace_service.clock import today_vn
 from trace_service.db import get_session
 from trace_service.errors import DomainError, NotFound
 from trace_service.labels import jobs, run_files, services
-from trace_service.labels.build import stamp_facts
+from trace_service.labels.art import StampFacts
 from trace_service.labels.models import RunStatus, stamps_ordered
 from trace_service.portal.access import page_roles
 from trace_service.portal.forms import show_refusal
@@ -143,17 +143,16 @@ def stamp_preview(product_id: int) -> Response:
     verdict = label_status(session, actor, product_id, today_vn())
     if not verdict.allowed or verdict.certificate is None:
         raise NotFound(verdict.message, verdict.message_en)
-    run_like = _PreviewRun(verdict.certificate, get_product(session, actor, product_id))
-    png = stamp_preview_png(stamp_facts(run_like))  # type: ignore[arg-type]
+    cert = verdict.certificate
+    facts = StampFacts(
+        star=cert.star,
+        product_name=cert.product_name,  # as the run's stamps print it (build.stamp_facts)
+        producer_name=get_product(session, actor, product_id).producer.name,
+        certificate_number=cert.number,
+        valid_until=cert.valid_until,
+    )
+    png = stamp_preview_png(facts)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
-
-
-class _PreviewRun:
-    """What ``build.stamp_facts`` reads of a run, for a run not yet ordered."""
-
-    def __init__(self, certificate: Any, product: Any) -> None:
-        self.certificate, self.producer = certificate, product.producer
-        self.star, self.valid_until = certificate.star, certificate.valid_until
 
 
 @producer.route("/dot-in/")
