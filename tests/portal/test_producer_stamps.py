@@ -181,3 +181,15 @@ def test_is_the_same_form_sent_with_another_quantity_another_order(client, certi
     second = order(client, html, quantity="20")  # the back button, then another number
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] != second.headers["Location"]
+
+
+def test_is_another_producers_lot_refused_as_an_input_beside_its_field(
+    client, certified, db_session
+):
+    other = make_certified(db_session, "Hợp tác xã Khác")
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    refused = packing(client, certified, html, **{"packing-input_lot": str(other.harvest_lot.id)})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and 'id="packing-input_lot-error"' in page
+    assert "Không có lô hàng này của bạn." in page and other.harvest_lot.code not in page
