@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from tests import factories
 from trace_service.auth.passwords import hash_password
-from trace_service.principal import Role
+from trace_service.clock import today_vn
+from trace_service.principal import Role, system_principal
+from trace_service.trace.services import record_harvest
 
 PASSWORD = "một mật khẩu dài đủ 10"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -39,3 +44,50 @@ def producer_user(db_session):
 @pytest.fixture
 def office_user(db_session):
     return factories.UserFactory(role=Role.ADMIN, password_hash=hash_password(PASSWORD))
+
+
+@dataclass
+class Certified:
+    """A producer who can sign in, with a certified product and a harvested lot to pack."""
+
+    user: Any
+    product: Any
+    certificate: Any
+    harvest_lot: Any
+    area: Any
+
+
+def make_certified(session, name: str = "Hợp tác xã Nông nghiệp Dịch vụ Thuận An") -> Certified:
+    producer = factories.ProducerFactory(name=name)
+    user = factories.UserFactory(
+        role=Role.PRODUCER, producer_id=producer.id, password_hash=hash_password(PASSWORD)
+    )
+    product = factories.ProductFactory(
+        producer=producer, name_vi="Cà phê bột Robusta Đắk Mil – rang mộc"
+    )
+    certificate = factories.CertificateFactory(
+        product=product, issue_date=today_vn() - timedelta(days=200)
+    )
+    area = factories.AreaFactory(producer=producer, name="Vườn cà phê Thuận An 1")
+    harvest = record_harvest(
+        session,
+        system_principal("test"),
+        {
+            "area_id": area.id,
+            "harvest_start": date(2025, 11, 1),
+            "harvest_end": date(2025, 11, 20),
+            "event_time": datetime(2025, 11, 20, 10, 0, tzinfo=UTC),
+            "lot": {
+                "code": f"H-{producer.id}-1",
+                "material": "Cà phê nhân",
+                "quantity": 500,
+                "unit": "kg",
+            },
+        },
+    )
+    return Certified(user, product, certificate, harvest.lots[0].lot, area)
+
+
+@pytest.fixture
+def certified(db_session) -> Certified:
+    return make_certified(db_session)

@@ -26,8 +26,12 @@ class Required:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         data = field.data
         if data is None or (isinstance(data, str) and not data.strip()) or data == []:
+            # A value typed but unreadable (a date that is not one) says so, not "fill in".
+            unreadable = [str(message) for message in field.process_errors]
             field.errors = []
-            raise StopValidation(t("Hãy điền mục này.", "Fill in this field."))
+            raise StopValidation(
+                unreadable[0] if unreadable else t("Hãy điền mục này.", "Fill in this field.")
+            )
 
 
 class MaxLength:
@@ -76,7 +80,7 @@ def show_refusal(
     service's field to the form's where they differ), else beside ``fallback``, else at the
     top of the form; in the page's language."""
     message = t(error.message, error.message_en)
-    name = error.field if isinstance(error, InvalidInput) and error.field else None
+    name = _field_of(error)
     name = (names or {}).get(name or "", name)
     field: Any = getattr(form, name, None) if name else None
     if not isinstance(field, Field) and fallback:
@@ -85,6 +89,16 @@ def show_refusal(
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+def _field_of(error: DomainError) -> str | None:
+    """The one field a refusal names: ``field_error``'s, else the only key of its errors."""
+    if isinstance(error, InvalidInput) and error.field:
+        return error.field
+    named = (error.errors or {}).get("json")
+    if isinstance(named, dict) and len(named) == 1:
+        return str(next(iter(named)))
+    return None
 
 
 def render_input(field: Field, described_by: str, **attrs: Any) -> Markup:

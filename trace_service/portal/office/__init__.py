@@ -1,17 +1,10 @@
-"""Pages of the province OCOP office, under ``/van-phong/``: the registry, evaluations and
-certificates, the expiry board, the plan board, imports and exports, inspections and reports."""
+"""Pages of the province OCOP office, under ``/van-phong/``: the expiry board (what expires
+in 30, 60 or 90 days, by district; who was notified and when; the written notices in one
+PDF). Everything is read through the certificates and registry services the API uses."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from trace_service.portal.office import expiry, registry  # noqa: F401 - registers pages
+from trace_service.portal.office.blueprint import office
 
-from trace_service.portal.access import page_roles
-from trace_service.principal import Role
-
-office = Blueprint("office", __name__, url_prefix="/van-phong", template_folder="../templates")
-
-
-@office.route("/")
-@page_roles(Role.ADMIN)
-def home() -> str:
-    return render_template("portal/office/home.html")
+__all__ = ["office"]

@@ -1,17 +1,14 @@
 """Pages of a producer (chủ thể OCOP), under ``/chu-the/``: their products and certificates,
-ordering and printing stamps, lots and events, raw-material areas, scans."""
+ordering and printing stamps, lots and events.
+
+Every page reads and writes through the services the API uses (registry, certificates,
+trace, labels), with the signed-in producer as the actor, so scoping is theirs: another
+producer's product, lot or print run answers 404 as if it did not exist.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from trace_service.portal.producer import events, home, lots, stamps  # noqa: F401 - pages
+from trace_service.portal.producer.blueprint import producer
 
-from trace_service.portal.access import page_roles
-from trace_service.principal import Role
-
-producer = Blueprint("producer", __name__, url_prefix="/chu-the", template_folder="../templates")
-
-
-@producer.route("/")
-@page_roles(Role.PRODUCER)
-def home() -> str:
-    return render_template("portal/producer/home.html")
+__all__ = ["producer"]

@@ -1,0 +1,103 @@
+"""The office's expiry board: what expires in 30/60/90 days, Đắk Mil in one click (a
+commune formed in 2025 counts in the district its predecessors belonged to), who was
+notified and when, and every written notice in one PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from tests import factories
+from tests.portal.conftest import BROWSER, sign_in
+from trace_service.certificates.expiry import sweep
+from trace_service.clock import today_vn
+from trace_service.db import utcnow
+from trace_service.principal import system_principal
+from trace_service.registry.units import UNITS, seed_units
+
+
+def certificate_expiring_in(days: int, commune, name: str):
+    producer = factories.ProducerFactory(name=name, commune=commune, email=None)
+    product = factories.ProductFactory(producer=producer, name_vi=f"Sản phẩm của {name}")
+    return factories.CertificateFactory(
+        product=product,
+        issue_date=today_vn() - timedelta(days=3 * 365 - days),
+        valid_until=today_vn() + timedelta(days=days),
+    )
+
+
+@pytest.fixture
+def board(db_session):
+    units = seed_units(db_session, system_principal("test"))
+    cujut_commune = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
+    near = certificate_expiring_in(20, units["ld.duclap"], "HTX Đức Lập")
+    later = certificate_expiring_in(45, units[cujut_commune], "HTX Cư Jút")
+    far = certificate_expiring_in(80, units["ld.duclap"], "HTX Đắk Mil Xa")
+    sweep(db_session, system_principal("test"), today_vn(), now=utcnow())
+    return units, near, later, far
+
+
+def test_does_the_board_show_what_expires_in_30_days_with_its_notice(client, office_user, board):
+    _, near, later, far = board
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/", headers=BROWSER).get_data(as_text=True)
+    assert near.number in html and later.number not in html and far.number not in html
+    assert "còn 20 ngày" in html
+    assert "Mốc 30 ngày" in html and "chủ thể chưa có địa chỉ" in html
+    wider = client.get("/van-phong/?trong=90", headers=BROWSER).get_data(as_text=True)
+    assert all(cert.number in wider for cert in (near, later, far))
+
+
+def test_does_one_click_show_dak_mil_with_its_2025_communes(client, office_user, board):
+    _, near, later, far = board
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/?trong=90", headers=BROWSER).get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">Đắk Mil</a>', html)
+    assert link, "no Đắk Mil filter on the board"
+    dak_mil = client.get(link.group(1).replace("&amp;", "&"), headers=BROWSER)
+    page = dak_mil.get_data(as_text=True)
+    assert near.number in page and far.number in page and later.number not in page
+    assert "Huyện Đắk Mil" in page
+
+
+def test_are_the_written_notices_printed_in_one_pdf(client, office_user, board):
+    _, near, _, _ = board
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/?trong=90", headers=BROWSER).get_data(as_text=True)
+    assert "In thư thông báo 30 ngày" in html
+    answer = client.get("/van-phong/thu-thong-bao.pdf?trong=90", headers=BROWSER)
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(answer.data))
+    assert len(reader.pages) == 1  # only the 20-day certificate has crossed 30 days
+    assert near.number in reader.pages[0].extract_text()
+
+
+def test_is_a_board_without_letters_a_404_not_an_empty_pdf(client, office_user, db_session):
+    sign_in(client, office_user.username)
+    answer = client.get("/van-phong/thu-thong-bao.pdf", headers=BROWSER)
+    assert answer.status_code == 404 and "Chưa có thư thông báo" in answer.get_data(True)
+
+
+def test_does_a_producer_get_403_on_the_board(client, producer_user):
+    sign_in(client, producer_user.username)
+    assert client.get("/van-phong/", headers=BROWSER).status_code == 403
+
+
+def test_does_the_board_narrow_a_district_to_one_of_its_communes(client, office_user, board):
+    units, near, later, far = board
+    sign_in(client, office_user.username)
+    base = f"/van-phong/?trong=90&huyen={units['dn.dakmil'].id}"
+    page = client.get(base, headers=BROWSER).get_data(as_text=True)
+    assert "Xã Đức Lập" in page and "Xã Đắk Mil" in page  # communes formed in 2025 offered
+    duc_lap = client.get(f"{base}&xa={units['ld.duclap'].id}", headers=BROWSER).get_data(True)
+    assert near.number in duc_lap and far.number in duc_lap and later.number not in duc_lap
+    other = client.get(f"{base}&xa={units['ld.dakmil'].id}", headers=BROWSER).get_data(True)
+    assert near.number not in other and "Không có giấy chứng nhận nào" in other
+    # A commune of another district is not one of Đắk Mil's: the whole district is shown.
+    cujut = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
+    stray = client.get(f"{base}&xa={units[cujut].id}", headers=BROWSER).get_data(True)
+    assert near.number in stray and later.number not in stray

@@ -1,0 +1,224 @@
+"""A producer on a phone (390 × 844) in a real browser: records a packing and orders 100
+stamps in at most 5 screens from home, downloads the PDF, and its QR codes decode to the
+run's label URLs. Also: a refusal beside its field, 404 on another producer's pages, a
+form without its CSRF token refused, no serious accessibility problem, screenshots."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from tests import factories
+from tests.browser import chromium, live_server, screenshot, serious_accessibility_problems
+from tests.databases import fresh_database
+from tests.decode import read_qr_codes
+from tests.portal.conftest import PASSWORD, make_certified
+from trace_service import create_app
+from trace_service.clock import today_vn
+from trace_service.db import get_db, session_scope
+from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.schemas import label_url
+from trace_service.migrate import upgrade
+from trace_service.signing.service import init_keys
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("producer-portal")
+    with fresh_database("sqlite", tmp) as url:
+        upgrade(url)
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "test secret key, long enough",
+                "KEYS_DIR": str(tmp / "keys"),
+                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
+                "LABEL_FILES_DIR": str(tmp / "files"),
+                "LABEL_BUILD": "inline",
+            }
+        )
+        init_keys(app)
+        with app.app_context(), session_scope(app) as session:
+            factories.bind(session)
+            ours = make_certified(session)
+            theirs = make_certified(session, "Hợp tác xã Khác")
+            names = {
+                "user": ours.user.username,
+                "product": ours.product.name_vi,
+                "other_product": theirs.product.id,
+                "harvest_lot": ours.harvest_lot.id,
+            }
+        with live_server(app) as base:
+            app.config["LABEL_BASE_URL"] = base  # http is allowed for 127.0.0.1 only
+            yield app, base, names
+        get_db(app).engine.dispose()
+
+
+def check(page, name: str) -> None:
+    """Every screen: no serious accessibility problem; a screenshot at phone size."""
+    assert serious_accessibility_problems(page) == [], name
+    screenshot(page, f"portal-{name}-390x844")
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{base}/chu-the/", wait_until="load")
+
+
+def fill_packing(page, amount: str, units: str = "100") -> None:
+    page.get_by_label("Lô nguyên liệu", exact=True).select_option(index=1)
+    page.get_by_label("Lượng lấy từ lô này").fill(amount)
+    page.get_by_label("Khối lượng thành phẩm (kg)").fill("25")
+    page.get_by_label("Số gói, chai… đã đóng").fill(units)
+    page.get_by_label("Ngày đóng gói").fill(today_vn().isoformat())
+    page.get_by_role("button", name="Ghi nhận đóng gói").click()
+
+
+def qr_texts(pdf: Path) -> set[str]:
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", pdf, pdf.with_suffix("")], check=True)
+    found: set[str] = set()
+    for png in sorted(pdf.parent.glob(f"{pdf.stem}-*.png")):
+        found |= {code.text for code in read_qr_codes(np.asarray(Image.open(png)))}
+    return found
+
+
+def run_urls(app) -> set[str]:
+    with app.app_context(), session_scope(app, writes=False) as session:
+        run = session.scalars(select(PrintRun).order_by(PrintRun.id.desc())).first()
+        assert run is not None and run.quantity == 100
+        labels = session.scalars(select(Label).where(Label.run_id == run.id))
+        return {label_url(label) for label in labels}
+
+
+def test_a_producer_packs_and_orders_100_stamps_in_five_screens(served, tmp_path):
+    app, base, names = served
+    with chromium() as browser:
+        context = browser.new_context(viewport=PHONE, locale="vi-VN", accept_downloads=True)
+        page = context.new_page()
+        elsewhere: list[str] = []
+        page.on("request", lambda r: r.url.startswith(base) or elsewhere.append(r.url))
+        errors: list[str] = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        sign_in(page, base, names["user"])
+        screens: list[str] = [page.url]  # screen 1: the home page
+        page.on("load", lambda: screens.append(page.url))
+        check(page, "producer-home")
+        page.get_by_role("link", name=f"Đặt in tem {names['product']}").click()
+        page.wait_for_load_state()
+        check(page, "producer-order-empty")
+        fill_packing(page, "25")
+        page.wait_for_load_state()
+        assert page.get_by_label("Số tem").is_visible()
+        page.get_by_label("Số tem").fill("100")
+        check(page, "producer-order")
+        page.get_by_role("button", name="Đặt in tem").click()
+        page.wait_for_load_state()
+        assert "/chu-the/dot-in/" in page.url
+        check(page, "producer-run")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Tải PDF tờ A4").click()
+        pdf = tmp_path / "tem.pdf"
+        download.value.save_as(pdf)
+        assert len(screens) <= 5, screens
+        assert elsewhere == [] and errors == []
+        context.close()
+    assert qr_texts(pdf) == run_urls(app)
+
+
+def order_in_background(browser, base: str, names: dict, scripts: bool) -> tuple[str | None, list]:
+    """Order 5,000 stamps with a background build; wait on the run's page for the PDF link.
+    Returns whether the page first showed the build unfinished, and the page loads after."""
+    page = browser.new_page(viewport=PHONE, locale="vi-VN", java_script_enabled=scripts)
+    sign_in(page, base, names["user"])
+    page.get_by_role("link", name=f"Đặt in tem {names['product']}").click()
+    page.locator("details").first.evaluate("details => { details.open = true; }")
+    fill_packing(page, "25", units="5000")
+    page.get_by_label("Số tem").fill("5000")
+    page.get_by_role("button", name="Đặt in tem").click()
+    page.wait_for_url("**/chu-the/dot-in/*", wait_until="load")
+    started = page.locator("#run-progress").get_attribute("data-done")
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    page.get_by_role("link", name="Tải PDF tờ A4").wait_for(timeout=120_000)
+    return started, loads
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["script", "no-script"])
+def test_the_run_page_follows_a_background_build(served, scripts):
+    app, base, names = served
+    app.config["LABEL_BUILD"] = "background"
+    try:
+        with chromium() as browser:
+            started, loads = order_in_background(browser, base, names, scripts)
+    finally:
+        app.config["LABEL_BUILD"] = "inline"
+    assert started == "0", "the build finished before the page showed it: nothing was followed"
+    if scripts:
+        assert loads == []  # the script swapped the progress in, no page load
+    else:
+        assert loads  # without scripts the page refreshed itself until the files were ready
+
+
+def test_a_refused_packing_shows_its_message_beside_the_field(served):
+    _app, base, names = served
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE, locale="vi-VN")
+        sign_in(page, base, names["user"])
+        page.goto(f"{base}/chu-the/dong-goi")
+        check(page, "producer-packing")
+        fill_packing(page, "9000")
+        page.wait_for_load_state()
+        message = page.locator("#packing-input_quantity-error")
+        assert "chỉ còn" in message.inner_text()
+        described = page.get_by_label("Lượng lấy từ lô này").get_attribute("aria-describedby")
+        assert "packing-input_quantity-error" in (described or "")
+        check(page, "producer-packing-refused")
+
+
+def test_another_producers_pages_are_404_and_a_form_without_csrf_is_refused(served):
+    _app, base, names = served
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE, locale="vi-VN")
+        sign_in(page, base, names["user"])
+        theirs = f"{base}/chu-the/san-pham/{names['other_product']}/dat-in-tem"
+        answer = page.goto(theirs)
+        assert answer is not None and answer.status == 404
+        forged = page.request.post(
+            f"{base}/chu-the/dong-goi",
+            form={"packing-quantity": "1", "packing-submit": "1"},
+            headers={"Accept": "text/html"},
+        )
+        assert forged.status == 400
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, size):
+    _app, base, names = served
+    with chromium() as browser:
+        page = browser.new_page(viewport=size, locale="vi-VN")
+        sign_in(page, base, names["user"])
+        for name, path in (
+            ("home", "/chu-the/"),
+            ("runs", "/chu-the/dot-in/"),
+            ("packing", "/chu-the/dong-goi"),
+            ("lots", "/chu-the/lo/"),
+            ("lot-chain", f"/chu-the/lo/{names['harvest_lot']}"),
+            ("harvest", "/chu-the/thu-hoach"),
+            ("process", "/chu-the/che-bien"),
+        ):
+            answer = page.goto(f"{base}{path}")
+            assert answer is not None and answer.status == 200, name
+            assert serious_accessibility_problems(page) == [], name
+            screenshot(page, f"portal-producer-{name}-{size['width']}x{size['height']}")

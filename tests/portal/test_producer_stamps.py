@@ -1,0 +1,195 @@
+"""A producer orders stamps through the portal's pages, with the API's services and scoping:
+packing recorded on the spot, an order, the run's files through the session."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
+from trace_service.clock import today_vn
+
+
+def order_page(client, product_id: int) -> str:
+    page = client.get(f"/chu-the/san-pham/{product_id}/dat-in-tem", headers=BROWSER)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def packing(client, certified, html: str, **changes: str):
+    data = {
+        "csrf_token": csrf_of(html),
+        "packing-product": str(certified.product.id),
+        "packing-input_lot": str(certified.harvest_lot.id),
+        "packing-input_quantity": "25",
+        "packing-input_lot_2": "",
+        "packing-input_quantity_2": "",
+        "packing-quantity": "25",
+        "packing-unit_count": "100",
+        "packing-packed_on": today_vn().isoformat(),
+        "packing-code": "DM2612-RB1",
+        "packing-submit": "1",
+        **changes,
+    }
+    url = f"/chu-the/san-pham/{certified.product.id}/dat-in-tem"
+    return client.post(url, data=data, headers=BROWSER)
+
+
+def order(client, html: str, quantity: str = "100"):
+    lot = re.search(r'name="order-lot" id="order-lot-1" value="(\d+)"', html)
+    key = re.search(r'name="order-key" type="hidden" value="([0-9a-f]+)"', html)
+    assert lot and key
+    data = {
+        "csrf_token": csrf_of(html),
+        "order-lot": lot.group(1),
+        "order-quantity": quantity,
+        "order-key": key.group(1),
+        "order-submit": "1",
+    }
+    action = re.search(r'<form method="post" novalidate>', html)
+    assert action
+    url = re.search(r"/chu-the/san-pham/\d+/dat-in-tem", html)
+    assert url
+    return client.post(url.group(0), data=data, headers=BROWSER)
+
+
+def download(client, url: str) -> bytes:
+    answer = client.get(url, headers=BROWSER)
+    try:
+        assert answer.status_code == 200
+        return answer.data
+    finally:
+        answer.close()
+
+
+def test_does_the_home_show_each_product_with_its_certificate(client, certified):
+    sign_in(client, certified.user.username)
+    html = client.get("/chu-the/", headers=BROWSER).get_data(as_text=True)
+    assert "Cà phê bột Robusta Đắk Mil – rang mộc" in html
+    assert certified.certificate.number in html and "Còn hiệu lực" in html
+    left = (certified.certificate.valid_until - today_vn()).days
+    assert f"còn {left:,} ngày".replace(",", ".") in html
+    assert f"/chu-the/san-pham/{certified.product.id}/dat-in-tem" in html
+    assert '"id"' not in html and "Bearer" not in html
+
+
+def test_does_a_producer_pack_then_order_100_stamps_and_download_the_pdf(client, certified):
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    assert "chưa có lô đã đóng gói" in html  # nothing to stamp yet: the packing form is open
+    packed = packing(client, certified, html)
+    assert packed.status_code == 302
+    html = order_page(client, certified.product.id)
+    assert "DM2612-RB1" in html and "còn 100 đơn vị" in html
+    ordered = order(client, html)
+    assert ordered.status_code == 302 and "/chu-the/dot-in/" in ordered.headers["Location"]
+    run_page = client.get(ordered.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "Sẵn sàng" in run_page and 'data-done="1"' in run_page
+    pdf_url = re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop\.pdf)"', run_page)
+    assert pdf_url
+    assert download(client, pdf_url.group(1)).startswith(b"%PDF")
+    zpl = re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop-203dpi\.zpl)"', run_page)
+    assert zpl and download(client, zpl.group(1)).startswith(b"~DG")
+    home = client.get("/chu-the/", headers=BROWSER).get_data(as_text=True)
+    assert pdf_url.group(1) in home  # the latest runs' files are a click away from home
+    # Sent twice (a double click): the same run, not a second one.
+
+    again = order(client, html)
+    assert again.headers["Location"] == ordered.headers["Location"]
+
+
+def test_is_a_refused_packing_explained_beside_its_field(client, certified):
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    refused = packing(client, certified, html, **{"packing-input_quantity": "9000"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'id="packing-input_quantity-error"' in page and "chỉ còn 500 kg" in page
+    assert 'value="DM2612-RB1"' in page  # nothing typed is lost
+
+
+def test_is_an_order_over_the_lots_units_refused_beside_the_quantity(client, certified):
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    refused = order(client, order_page(client, certified.product.id), quantity="101")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'id="order-quantity-error"' in page and "chỉ đặt thêm tối đa 100 tem" in page
+
+
+def test_does_a_producer_get_404_on_another_producers_pages(client, certified, db_session):
+    other = make_certified(db_session, "Hợp tác xã Khác")
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    ordered = order(client, order_page(client, certified.product.id), quantity="3")
+    run_url = ordered.headers["Location"]
+    for page in ("dat-in-tem", "mau-tem.png"):
+        url = f"/chu-the/san-pham/{other.product.id}/{page}"
+        assert client.get(url, headers=BROWSER).status_code == 404
+    theirs = other.user.username
+    other_client = client.application.test_client()
+    sign_in(other_client, theirs)
+    assert other_client.get(run_url, headers=BROWSER).status_code == 404
+    assert other_client.get(f"{run_url}/tem-ocop.pdf", headers=BROWSER).status_code == 404
+
+
+def test_is_an_order_posted_without_its_csrf_token_refused(client, certified):
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    forged = packing(client, certified, html, csrf_token="")
+    assert forged.status_code == 400
+
+
+def test_is_the_stamp_preview_an_image(client, certified):
+    sign_in(client, certified.user.username)
+    png = client.get(f"/chu-the/san-pham/{certified.product.id}/mau-tem.png", headers=BROWSER)
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_is_a_product_without_a_certificate_in_force_refused_with_its_reason(
+    client, certified, db_session
+):
+    certified.certificate.valid_until = today_vn() - timedelta(days=1)
+    db_session.flush()
+    sign_in(client, certified.user.username)
+    home = client.get("/chu-the/", headers=BROWSER).get_data(as_text=True)
+    assert "đã hết hiệu lực" in home and "/dat-in-tem" not in home
+    html = order_page(client, certified.product.id)
+    assert "cần đánh giá, công nhận lại" in html and 'name="order-quantity"' not in html
+    png = client.get(f"/chu-the/san-pham/{certified.product.id}/mau-tem.png", headers=BROWSER)
+    assert png.status_code == 404
+
+
+def test_is_a_date_that_is_not_one_refused_in_words(client, certified):
+    sign_in(client, certified.user.username)
+    refused = packing(
+        client,
+        certified,
+        order_page(client, certified.product.id),
+        **{"packing-packed_on": "31/02/2026"},
+    )
+    html = refused.get_data(as_text=True)
+    assert 'id="packing-packed_on-error"' in html and "Hãy chọn một ngày." in html
+    assert 'href="#packing-packed_on"' in html  # the summary links to the field itself
+
+
+def test_is_the_same_form_sent_with_another_quantity_another_order(client, certified):
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    html = order_page(client, certified.product.id)
+    first = order(client, html, quantity="10")
+    second = order(client, html, quantity="20")  # the back button, then another number
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] != second.headers["Location"]
+
+
+def test_is_another_producers_lot_refused_as_an_input_beside_its_field(
+    client, certified, db_session
+):
+    other = make_certified(db_session, "Hợp tác xã Khác")
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    refused = packing(client, certified, html, **{"packing-input_lot": str(other.harvest_lot.id)})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and 'id="packing-input_lot-error"' in page
+    assert "Không có lô hàng này của bạn." in page and other.harvest_lot.code not in page

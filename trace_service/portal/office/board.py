@@ -1,0 +1,117 @@
+"""What the expiry board shows, read through the services the API uses: the certificates in
+force whose last valid day is within 30, 60 or 90 days (``certificate_query``'s
+``expiring_within_days``), by district (``district_id``: a commune formed in 2025 counts
+in the district its predecessors belonged to), each with the notices sent about it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pypdf import PdfWriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trace_service.certificates.models import ExpiryNotice
+from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, Office
+from trace_service.certificates.services import certificate_query, expiry_letter
+from trace_service.certificates.standing import AsOf, CertificateView
+from trace_service.principal import Principal
+from trace_service.registry.enums import UnitLevel
+from trace_service.registry.models import AdministrativeUnit
+from trace_service.registry.services import communes_of_district, unit_query
+
+WINDOWS = (30, 60, 90)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    certificate: CertificateView
+    days_left: int
+    notices: list[ExpiryNotice]  # oldest first, each with its deliveries
+
+    @property
+    def letter(self) -> ExpiryNotice | None:
+        """The written 30-day notice, once the daily sweep has made it."""
+        return next((n for n in self.notices if n.threshold_days == LETTER_THRESHOLD_DAYS), None)
+
+
+def districts(session: Session) -> list[AdministrativeUnit]:
+    """Every district the registry knows, by name, those closed in 2025 included (a name
+    once: the newest unit of that name)."""
+    units = session.scalars(unit_query({"level": UnitLevel.DISTRICT}))
+    by_name = {unit.name: unit for unit in units}
+    return sorted(by_name.values(), key=lambda unit: unit.name)
+
+
+def communes(session: Session, district: AdministrativeUnit) -> list[AdministrativeUnit]:
+    """The district's communes, and the communes that took their place in 2025, by name."""
+    found = session.scalars(
+        select(AdministrativeUnit).where(
+            AdministrativeUnit.id.in_(communes_of_district(district.id))
+        )
+    )
+    return sorted(found, key=lambda unit: (unit.valid_to is not None, unit.name))
+
+
+def commune_of(
+    session: Session, district: AdministrativeUnit | None, asked: str | None
+) -> AdministrativeUnit | None:
+    """The commune asked for, if it is one of the district's (else none: the whole district)."""
+    if district is None or not asked or not asked.isdigit():
+        return None
+    return next((c for c in communes(session, district) if c.id == int(asked)), None)
+
+
+def expiry_board(
+    session: Session,
+    actor: Principal,
+    as_of: AsOf,
+    within: int,
+    district_id: int | None = None,
+    commune_id: int | None = None,
+) -> list[BoardRow]:
+    args: dict[str, int] = {"expiring_within_days": within}
+    if district_id is not None:
+        args["district_id"] = district_id
+    rows = []
+    for cert in session.scalars(certificate_query(actor, args, as_of)):
+        if commune_id is not None and cert.product.producer.commune_id != commune_id:
+            continue  # the district's list, narrowed to the producers of one commune
+        notices = sorted(cert.notices, key=lambda n: (n.swept_on, n.id))
+        days = (cert.valid_until - as_of.day).days
+        rows.append(BoardRow(as_of.show(cert), days, notices))
+    return rows
+
+
+def letters_pdf(
+    session: Session, actor: Principal, rows: Iterable[BoardRow], office: Office
+) -> bytes | None:
+    """Every written notice of the board in one PDF (one letter a page), or None if the
+    board has none yet. Each letter is the one the API gives (``expiry_letter``)."""
+    merged = PdfWriter()
+    count = 0
+    for row in rows:
+        if row.letter is None:
+            continue
+        letter = expiry_letter(session, actor, row.letter.id, office)
+        merged.append(io.BytesIO(letter.pdf))
+        count += 1
+    if not count:
+        return None
+    out = io.BytesIO()
+    merged.write(out)
+    return out.getvalue()
+
+
+def within_days(asked: str | None) -> int:
+    """The window asked for (30, 60 or 90 days), else 30."""
+    return int(asked) if asked in {str(w) for w in WINDOWS} else WINDOWS[0]
+
+
+def district_of(session: Session, asked: str | None) -> AdministrativeUnit | None:
+    if not asked or not asked.isdigit():
+        return None
+    unit = session.get(AdministrativeUnit, int(asked))
+    return unit if unit is not None and unit.level is UnitLevel.DISTRICT else None

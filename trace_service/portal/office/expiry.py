@@ -1,0 +1,91 @@
+"""The office's home, the expiry board: what expires in 30, 60 or 90 days, by district in
+one click, who was notified and when; every written notice of the board in one PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Response, current_app, render_template, request
+
+from trace_service.certificates.delivery import DeliverySettings
+from trace_service.certificates.standing import AsOf
+from trace_service.clock import today_vn
+from trace_service.db import get_session
+from trace_service.errors import NotFound
+from trace_service.portal.access import page_roles
+from trace_service.portal.office.blueprint import office
+from trace_service.portal.office.board import (
+    WINDOWS,
+    BoardRow,
+    commune_of,
+    communes,
+    district_of,
+    districts,
+    expiry_board,
+    letters_pdf,
+    within_days,
+)
+from trace_service.principal import Role, current_principal
+from trace_service.registry.models import AdministrativeUnit
+
+
+@dataclass(frozen=True)
+class BoardView:
+    within: int
+    district: AdministrativeUnit | None
+    commune: AdministrativeUnit | None
+    rows: list[BoardRow]
+
+
+def _board() -> BoardView:
+    session = get_session()
+    within = within_days(request.args.get("trong"))
+    district = district_of(session, request.args.get("huyen"))
+    commune = commune_of(session, district, request.args.get("xa"))
+    as_of = AsOf(today_vn(), current_app.config["EXPIRY_WINDOW_DAYS"])
+    rows = expiry_board(
+        session,
+        current_principal(),
+        as_of,
+        within,
+        district.id if district else None,
+        commune.id if commune else None,
+    )
+    return BoardView(within, district, commune, rows)
+
+
+@office.route("/")
+@page_roles(Role.ADMIN)
+def home() -> str:
+    board = _board()
+    session = get_session()
+    return render_template(
+        "portal/office/home.html",
+        within=board.within,
+        district=board.district,
+        commune=board.commune,
+        communes=communes(session, board.district) if board.district else [],
+        rows=board.rows,
+        windows=WINDOWS,
+        districts=districts(session),
+        until=today_vn() + timedelta(days=board.within),
+    )
+
+
+@office.route("/thu-thong-bao.pdf")
+@page_roles(Role.ADMIN)
+def notice_letters() -> Response:
+    """The board's written 30-day notices, in one PDF to print."""
+    settings = DeliverySettings.from_config(current_app.config)
+    pdf = letters_pdf(get_session(), current_principal(), _board().rows, settings.office)
+    if pdf is None:
+        raise NotFound(
+            "Chưa có thư thông báo nào cho các giấy chứng nhận này.",
+            "No written notice exists yet for these certificates.",
+        )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="thu-thong-bao-het-han.pdf"'},
+    )

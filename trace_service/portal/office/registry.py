@@ -1,0 +1,68 @@
+"""The registry for the office: producers and products, searched by name (accents or not,
+as the API's ``q``) and filtered by district (a commune formed in 2025 counts in the
+district its predecessors belonged to) and, for products, by OCOP product group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+
+from trace_service.api import paginate
+from trace_service.db import get_session
+from trace_service.portal.access import page_roles
+from trace_service.portal.office.blueprint import office
+from trace_service.portal.office.board import district_of, districts
+from trace_service.principal import Role, current_principal
+from trace_service.registry.enums import PRODUCER_KIND_VI, PRODUCT_GROUP_VI, ProductGroup
+from trace_service.registry.services import producer_query, product_query
+
+PAGE_SIZE = 50
+
+
+def _filters(with_group: bool) -> dict[str, Any]:
+    """The list's arguments from the query string; anything unknown is left out."""
+    args: dict[str, Any] = {}
+    q = request.args.get("q", "").strip()[:100]
+    if q:
+        args["q"] = q
+    district = district_of(get_session(), request.args.get("huyen"))
+    if district is not None:
+        args["district_id"] = district.id
+    group = request.args.get("nhom", "")
+    if with_group and group in {g.value for g in ProductGroup}:
+        args["product_group"] = ProductGroup(group)
+    return args
+
+
+def _page() -> dict[str, int]:
+    asked = request.args.get("trang", "1")
+    return {"page": int(asked) if asked.isdigit() and int(asked) > 0 else 1, "page_size": PAGE_SIZE}
+
+
+@office.route("/chu-the/")
+@page_roles(Role.ADMIN)
+def producers() -> str:
+    session, args = get_session(), _filters(with_group=False)
+    found = paginate(session, producer_query(current_principal(), args), _page())
+    return render_template(
+        "portal/office/producers.html",
+        found=found,
+        args=args,
+        districts=districts(session),
+        kinds=PRODUCER_KIND_VI,
+    )
+
+
+@office.route("/san-pham/")
+@page_roles(Role.ADMIN)
+def products() -> str:
+    session, args = get_session(), _filters(with_group=True)
+    found = paginate(session, product_query(current_principal(), args), _page())
+    return render_template(
+        "portal/office/products.html",
+        found=found,
+        args=args,
+        districts=districts(session),
+        groups=PRODUCT_GROUP_VI,
+    )

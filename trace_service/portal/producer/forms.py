@@ -1,0 +1,146 @@
+"""The producer's forms. They only check what a form can know (a field left empty, a number
+that is not one); every rule of ordering stamps and of packing is the services'."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    Field,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import Optional, ValidationError
+
+from trace_service.clock import today_vn
+from trace_service.portal.forms import MaxLength, Required
+from trace_service.web.i18n import t
+
+THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount as written in Vietnam: "12,5", "1.250" (a thousand two hundred and fifty),
+    "1.234,5"; "12.5" (one dot, not three digits after it) is read as 12.5 too."""
+    cleaned = text.strip().replace(" ", "")
+    if "," in cleaned or THOUSANDS.fullmatch(cleaned):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    value = Decimal(cleaned)
+    if not value.is_finite():
+        raise InvalidOperation(text)
+    return value
+
+
+class Amount:
+    """A positive amount (kg…), typed with a comma or a dot."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            value = parse_amount(field.data)
+        except InvalidOperation:
+            raise ValidationError(
+                t("Hãy nhập một số, ví dụ 12,5.", "Type a number, e.g. 12.5.")
+            ) from None
+        if value <= 0:
+            raise ValidationError(t("Số lượng phải lớn hơn 0.", "The amount must be above 0."))
+
+
+class NotAfterToday:
+    """A day that has come: events are recorded after they happen."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data and field.data > today_vn():
+            raise ValidationError(t("Ngày này chưa đến.", "This day has not come yet."))
+
+
+def _id(value: Any) -> int | None:
+    """A choice's id, or None for the empty choice."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+def _number_message() -> str:
+    return t("Hãy nhập một số nguyên, ví dụ 100.", "Type a whole number, e.g. 100.")
+
+
+class WholeNumber(IntegerField):
+    """An integer field whose "not a number" message speaks the page's language."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip().replace(".", ""))
+        except ValueError:
+            self.data = None
+            raise ValueError(_number_message()) from None
+
+
+class Day(DateField):
+    """A date field whose "not a date" message speaks the page's language."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(t("Hãy chọn một ngày.", "Choose a date.")) from None
+
+
+class OrderForm(FlaskForm):
+    lot = RadioField(coerce=_id, validate_choice=False, validators=[Required()])
+    quantity = WholeNumber(validators=[Required()])
+    # One key per form shown: a second click or a resent form gives back the same run.
+    key = HiddenField(default=lambda: secrets.token_hex(16))
+
+
+class PackingForm(FlaskForm):
+    product = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    input_lot = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    input_quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    input_lot_2 = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
+    input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
+    quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    unit_count = WholeNumber(validators=[Required()])
+    packed_on = Day(validators=[Required(), NotAfterToday()])
+    code = StringField(validators=[MaxLength(20)])
+
+    def validate_input_quantity_2(self, field: Field) -> None:
+        if self.input_lot_2.data and not field.data:
+            raise ValidationError(t("Hãy điền lượng lấy từ lô này.", "Fill in the amount taken."))
+
+
+class HarvestForm(FlaskForm):
+    area = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    harvest_start = Day(validators=[Required(), NotAfterToday()])
+    harvest_end = Day(validators=[Required(), NotAfterToday()])
+    material = StringField(validators=[Required(), MaxLength(120)])
+    quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    unit = SelectField(validators=[Required()])
+    code = StringField(validators=[MaxLength(20)])
+
+
+class ProcessForm(FlaskForm):
+    step = SelectField(validators=[Required()])  # not "process": a method of every form
+    input_lot = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    input_quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    input_lot_2 = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
+    input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
+    done_on = Day(validators=[Required(), NotAfterToday()])
+    material = StringField(validators=[Required(), MaxLength(120)])
+    quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
+    unit = SelectField(validators=[Required()])
+    code = StringField(validators=[MaxLength(20)])
+
+    def validate_input_quantity_2(self, field: Field) -> None:
+        if self.input_lot_2.data and not field.data:
+            raise ValidationError(t("Hãy điền lượng lấy từ lô này.", "Fill in the amount taken."))

@@ -1,0 +1,120 @@
+"""Recording a packing from the short form: the form's fields become the body the API's
+``record_packing`` takes, and its refusals go back beside the fields they name."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trace_service.clock import VIETNAM, today_vn
+from trace_service.db import utcnow
+from trace_service.errors import Conflict, DomainError
+from trace_service.portal.forms import show_refusal
+from trace_service.portal.producer.forms import PackingForm, parse_amount
+from trace_service.principal import Principal
+from trace_service.registry.models import Product
+from trace_service.registry.services import product_query
+from trace_service.trace.models import EventLot, Lot, TraceEvent
+from trace_service.trace.services import lot_query, record_packing
+from trace_service.trace.units import UNIT_VI, Unit
+from trace_service.web.i18n import t
+
+# The service's field names, as the form calls them.
+FIELDS = {
+    "inputs": "input_lot",
+    "inputs.0.lot_id": "input_lot",
+    "inputs.0.quantity": "input_quantity",
+    "inputs.0.unit": "input_quantity",
+    "inputs.1.lot_id": "input_lot_2",
+    "inputs.1.quantity": "input_quantity_2",
+    "inputs.1.unit": "input_quantity_2",
+    "event_time": "packed_on",
+    "outputs": "quantity",
+    "outputs.0": "code",
+    "outputs.0.code": "code",
+    "outputs.0.product_id": "product",
+    "outputs.0.unit_count": "unit_count",
+}
+
+
+def _lot_label(lot: Lot) -> str:
+    amount = f"{lot.quantity.normalize():f}".replace(".", ",")
+    return f"{lot.code} · {lot.material} · {amount} {UNIT_VI[lot.unit]}"
+
+
+def fill_inputs(session: Session, actor: Principal, form: Any) -> None:
+    """The producer's lots that are not yet a product's, as the inputs to choose from."""
+    inputs = [lot for lot in session.scalars(lot_query(actor, {})) if lot.product_id is None]
+    choices = [(lot.id, _lot_label(lot)) for lot in inputs]
+    form.input_lot.choices = [("", t("— Chọn lô —", "— Choose a lot —")), *choices]
+    form.input_lot_2.choices = [("", t("— Không —", "— None —")), *choices]
+
+
+def fill_choices(session: Session, actor: Principal, form: PackingForm) -> None:
+    """The producer's own products, and its lots that are not yet a product's (inputs)."""
+    products = session.scalars(product_query(actor, {}))
+    form.product.choices = [(p.id, p.name_vi) for p in products]
+    fill_inputs(session, actor, form)
+
+
+def new_lot_code(typed: str | None, day: date) -> str:
+    """The lot code typed, or one made from the day: L261204-3FA2 (fits on a label)."""
+    return ((typed or "").strip() or f"L{day:%y%m%d}-{secrets.token_hex(2)}").upper()
+
+
+def event_time(day: date) -> datetime:
+    """Today: now; a past day: its last minute (after whatever the inputs went through)."""
+    if day == today_vn():
+        return utcnow()
+    return datetime.combine(day, time(23, 59), tzinfo=VIETNAM)
+
+
+def inputs_of(form: Any) -> list[dict[str, object]]:
+    inputs = [{"lot_id": form.input_lot.data, "quantity": parse_amount(form.input_quantity.data)}]
+    if form.input_lot_2.data:
+        second = parse_amount(form.input_quantity_2.data)
+        inputs.append({"lot_id": form.input_lot_2.data, "quantity": second})
+    return inputs
+
+
+def _packing_body(session: Session, form: PackingForm) -> dict[str, object]:
+    product = session.get(Product, form.product.data)
+    return {
+        "event_time": event_time(form.packed_on.data),
+        "inputs": inputs_of(form),
+        "outputs": [
+            {
+                "code": new_lot_code(form.code.data, form.packed_on.data),
+                "material": (product.name_vi if product else "")[:120] or "-",
+                "quantity": parse_amount(form.quantity.data),
+                "unit": Unit.KG,
+                "product_id": form.product.data,
+                "unit_count": form.unit_count.data,
+            }
+        ],
+    }
+
+
+def record_from_form(session: Session, actor: Principal, form: PackingForm) -> Lot | None:
+    """The packed lot, or None when the form or a rule refused it (messages on the form)."""
+    try:
+        with session.begin_nested():  # a refusal leaves nothing half-written
+            event = record_packing(session, actor, _packing_body(session, form))
+    except Conflict as refused:
+        show_refusal(form, refused, fallback="code", names=FIELDS)
+        return None
+    except DomainError as refused:
+        show_refusal(form, refused, names=FIELDS)
+        return None
+    return output_lot(session, event)
+
+
+def output_lot(session: Session, event: TraceEvent) -> Lot:
+    """The lot an event made (harvests, processing steps and packings make one here)."""
+    return session.scalars(
+        select(Lot).join(EventLot).where(EventLot.event_id == event.id, EventLot.role == "output")
+    ).one()

@@ -1,0 +1,208 @@
+"""Ordering stamps in few screens: the home's "Đặt in tem" opens a product's order page
+(lot, or a packing recorded on the spot; quantity; a preview of one stamp); the order
+leads to the run's page, which follows the build and offers the PDF and ZPL; every
+earlier run stays there to download again. Files go through the signed-in session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    after_this_request,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.wrappers import Response as WResponse
+
+from trace_service.certificates.services import label_status
+from trace_service.clock import today_vn
+from trace_service.db import get_session
+from trace_service.errors import DomainError, NotFound
+from trace_service.labels import jobs, run_files, services
+from trace_service.labels.art import StampFacts
+from trace_service.labels.models import RunStatus, stamps_ordered
+from trace_service.portal.access import page_roles
+from trace_service.portal.forms import show_refusal
+from trace_service.portal.producer.blueprint import producer
+from trace_service.portal.producer.forms import OrderForm, PackingForm
+from trace_service.portal.producer.packing import fill_choices, record_from_form
+from trace_service.portal.stamp_preview import stamp_preview_png
+from trace_service.principal import Principal, Role, current_principal
+from trace_service.registry.services import get_product
+from trace_service.signing.service import get_keystore
+from trace_service.trace.services import lot_query
+
+Page = str | WResponse
+ORDER_FIELDS = {"lot_id": "lot", "quantity": "quantity"}
+
+
+def _open_lots(product_id: int) -> list[tuple[Any, int]]:
+    """The product's packed lots that still have units without a stamp, with how many."""
+    session = get_session()
+    lots = session.scalars(lot_query(current_principal(), {"product_id": product_id}))
+    open_lots = []
+    for lot in lots:
+        if lot.units is None:
+            continue
+        left = lot.units - stamps_ordered(session, lot.id)
+        if left > 0:
+            open_lots.append((lot, left))
+    return sorted(open_lots, key=lambda pair: pair[0].id, reverse=True)
+
+
+def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: Any) -> str:
+    verdict = label_status(get_session(), current_principal(), product.id, today_vn())
+    lots = _open_lots(product.id)
+    order.lot.choices = [(lot.id, lot.code) for lot, _ in lots]
+    if order.lot.data is None and lots:
+        order.lot.data = lots[0][0].id
+    return render_template(
+        "portal/producer/order.html",
+        product=product,
+        verdict=verdict,
+        lots=lots,
+        order=order,
+        packing=packing,
+        **extra,
+    )
+
+
+@producer.route("/san-pham/<id:product_id>/dat-in-tem", methods=["GET", "POST"])
+@page_roles(Role.PRODUCER)
+def order_stamps(product_id: int) -> Page:
+    session, actor = get_session(), current_principal()
+    product = get_product(session, actor, product_id)
+    order, packing = OrderForm(prefix="order"), PackingForm(prefix="packing")
+    fill_choices(session, actor, packing)
+    if request.method == "GET":
+        packing.product.data = product.id
+    if "packing-submit" in request.form and packing.validate_on_submit():
+        lot = record_from_form(session, actor, packing)
+        if lot is not None:
+            return redirect(url_for(".order_stamps", product_id=lot.product_id or product.id))
+        return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
+    if "packing-submit" in request.form:
+        return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
+    if "order-submit" in request.form and order.validate_on_submit():
+        run = _place_order(actor, product.id, order)
+        if run is not None:
+            return redirect(url_for(".print_run", run_id=run))
+    return _order_page(product, order, packing)
+
+
+def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | None:
+    """The new (or replayed) run's id, or None with the refusal beside its field."""
+    session = get_session()
+    order = services.RunOrder(
+        product_id=product_id,
+        lot_id=form.lot.data,
+        quantity=form.quantity.data or 0,
+        # The form's key with what it orders: the same form sent twice gives back its run,
+        # the same form sent again with another lot or quantity is another order.
+        idempotency_key=f"portal-{form.key.data[:32]}-{form.lot.data}-{form.quantity.data}",
+    )
+    try:
+        with session.begin_nested():
+            run, created = services.order_print_run(
+                session, actor, order, get_keystore(), jobs.label_base_url()
+            )
+    except DomainError as refused:
+        show_refusal(form, refused, names=ORDER_FIELDS)
+        return None
+    if created:
+        _build_after_commit(run.id, actor)
+    return run.id
+
+
+def _build_after_commit(run_id: int, actor: Principal) -> None:
+    """As the API does: inline when so configured, else queued once the order committed
+    (the builders' own connections must see the run's labels)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["LABEL_BUILD"] == "inline":
+        get_session().flush()
+        jobs.start_build(run_id, actor, app)
+        return
+
+    @after_this_request
+    def _later(response: Response) -> Response:
+        if response.status_code < 400:
+            response.call_on_close(lambda: jobs.start_build(run_id, actor, app))
+        return response
+
+
+@producer.route("/san-pham/<id:product_id>/mau-tem.png")
+@page_roles(Role.PRODUCER)
+def stamp_preview(product_id: int) -> Response:
+    """One stamp as it will print, with a specimen code (no label is issued for it)."""
+    session, actor = get_session(), current_principal()
+    verdict = label_status(session, actor, product_id, today_vn())
+    if not verdict.allowed or verdict.certificate is None:
+        raise NotFound(verdict.message, verdict.message_en)
+    cert = verdict.certificate
+    facts = StampFacts(
+        star=cert.star,
+        product_name=cert.product_name,  # as the run's stamps print it (build.stamp_facts)
+        producer_name=get_product(session, actor, product_id).producer.name,
+        certificate_number=cert.number,
+        valid_until=cert.valid_until,
+    )
+    png = stamp_preview_png(facts)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@producer.route("/dot-in/")
+@page_roles(Role.PRODUCER)
+def print_runs() -> str:
+    runs = get_session().scalars(services.run_query(current_principal(), {}).limit(200))
+    return render_template("portal/producer/runs.html", runs=list(runs))
+
+
+@producer.route("/dot-in/<id:run_id>")
+@page_roles(Role.PRODUCER)
+def print_run(run_id: int) -> str:
+    run = services.get_run(get_session(), current_principal(), run_id)
+    done = run.status in (RunStatus.READY, RunStatus.FAILED)
+    return render_template("portal/producer/run.html", run=run, done=done)
+
+
+@producer.route("/dot-in/<id:run_id>/dung-lai", methods=["POST"])
+@page_roles(Role.PRODUCER)
+def rebuild_run(run_id: int) -> WResponse:
+    actor = current_principal()
+    run = run_files.resume_print_run(get_session(), actor, run_id, jobs.files_root())
+    _build_after_commit(run.id, actor)
+    return redirect(url_for(".print_run", run_id=run.id))
+
+
+def _download(file: run_files.RunFile, mimetype: str) -> Response:
+    return send_file(
+        file.path,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=file.download_name,
+        etag=file.sha256,
+    )
+
+
+@producer.route("/dot-in/<id:run_id>/tem-ocop.pdf")
+@page_roles(Role.PRODUCER)
+def run_pdf(run_id: int) -> Response:
+    part = request.args.get("phan", default=1, type=int) or 1
+    file = run_files.sheet_file(
+        get_session(), current_principal(), run_id, max(part, 1), jobs.files_root()
+    )
+    return _download(file, "application/pdf")
+
+
+@producer.route("/dot-in/<id:run_id>/tem-ocop-<int:dpi>dpi.zpl")
+@page_roles(Role.PRODUCER)
+def run_zpl(run_id: int, dpi: int) -> Response:
+    if dpi not in (203, 300):
+        raise NotFound("Không có tệp này.", "No such file.")
+    file = run_files.zpl_file(get_session(), current_principal(), run_id, dpi, jobs.files_root())
+    return _download(file, "application/zpl")
