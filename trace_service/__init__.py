@@ -12,7 +12,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
 from trace_service.config import load_settings
-from trace_service.db import Database, default_database_url, get_session, has_session, make_engine
+from trace_service.db import (
+    Database,
+    default_database_url,
+    get_session,
+    has_session,
+    make_engine,
+    request_reads_only,
+)
 from trace_service.errors import (
     conflict_response,
     database_busy_response,
@@ -138,6 +145,10 @@ def _register_unit_of_work(app: Flask) -> None:
             return conflict_response()
         except OperationalError:
             session.rollback()
+            if request_reads_only():
+                # Only bookkeeping was lost (a token's last use): the answer stands.
+                log.warning("commit of a read-only request failed", exc_info=True)
+                return response
             log.exception("commit failed")
             return database_busy_response()
         return response
