@@ -1,0 +1,7 @@
+"""Audit tags of offline verification, for ``record_event``."""
+
+from trace_service.audit.tags import EventTag
+
+
+class VerifyTag(EventTag):
+    SNAPSHOT_SIGNED = "verify:snapshot:signed"
