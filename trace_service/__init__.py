@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
+    from trace_service.verify.page import page as offline_page
     from trace_service.verify.routes import blp as offline_blp
     from trace_service.verify.snapshot_store import watch_certificates
 
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
     app.register_blueprint(offline_blp)
+    app.register_blueprint(offline_page)
     watch_certificates()
     init_portal(app)
 
