@@ -1,11 +1,12 @@
 """The inspectors' offline page in headless Chromium: installable, then, with the server
 stopped (no network at all, service worker and kept data only), the right verdict for a
-genuine stamp from pasted text and from a photo, a tampered one, one signed by a compromised
-key, one whose certificate expired after the snapshot, and amber for old data or a clock
-earlier than the data."""
+genuine stamp from pasted text, from a photo and from the camera, a tampered one, one signed
+by a compromised key, one whose certificate expired after the snapshot, and amber for old
+data or a clock earlier than the data."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import threading
 from collections.abc import Iterator
@@ -108,10 +109,27 @@ def _stamps(app: Any) -> Stamps:
     return stamps
 
 
+def _camera_video(path: Path, text: str) -> Path:
+    """A few seconds of a camera filming the stamp's QR code, as Chromium's fake camera reads
+    it (YUV4MPEG2, 4:2:0, grey: the QR drawn as we print it, on white)."""
+    from PIL import Image
+
+    width, height = 800, 600
+    code = Image.open(io.BytesIO(qr_png(encode(text)))).convert("L").resize((560, 560))
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(code, ((width - 560) // 2, (height - 560) // 2))
+    chroma = bytes([128]) * (width * height // 2)
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(20):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma)
+    return path
+
+
 @contextmanager
-def _phone(profile: Path) -> Iterator[Any]:
-    """A browser with a profile on disk, as a phone's is: Chromium offers to install no page
-    in an incognito context (what ``new_context`` makes)."""
+def _phone(profile: Path, video: Path) -> Iterator[Any]:
+    """A browser with a profile on disk, as a phone's is (Chromium offers to install no page
+    in an incognito context, what ``new_context`` makes), and a camera filming ``video``."""
     if not shutil.which(CHROMIUM):
         pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     playwright_api = pytest.importorskip("playwright.sync_api")
@@ -120,7 +138,13 @@ def _phone(profile: Path) -> Iterator[Any]:
             str(profile),
             executable_path=CHROMIUM,
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+            permissions=["camera"],
             viewport={"width": 360, "height": 640},
             locale="vi-VN",
         )
@@ -166,7 +190,8 @@ def test_an_inspector_installs_the_page_goes_offline_and_checks_stamps(tmp_path)
         thread.start()
         base = f"http://127.0.0.1:{server.server_port}"
         try:
-            with _phone(tmp_path / "profile") as context:
+            video = _camera_video(tmp_path / "camera.y4m", stamps.genuine)
+            with _phone(tmp_path / "profile", video) as context:
                 page = context.pages[0] if context.pages else context.new_page()
                 problems: list[str] = []
                 page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
@@ -218,6 +243,10 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     )
     from_photo = _verdict(page, keep="kiem-tra-vien-offline-photo-360x640")
     assert (from_photo["verdict"], from_photo["colour"]) == ("genuine", "green")
+    page.get_by_role("button", name="Bật máy ảnh để quét tem").click()
+    from_camera = _verdict(page)
+    assert (from_camera["verdict"], from_camera["colour"]) == ("genuine", "green")
+    assert page.locator("#camera").is_hidden()  # the camera is turned off once it read a code
     _with_clock(page, base, stamps)
 
 
