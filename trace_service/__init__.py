@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
+    from trace_service.verify.inspection_routes import blp as inspections_blp
     from trace_service.verify.page import page as offline_page
     from trace_service.verify.routes import blp as offline_blp
     from trace_service.verify.snapshot_store import watch_certificates
@@ -105,7 +106,15 @@ def _register_blueprints(app: Flask) -> None:
     init_access(app)
     init_web_sessions(app)  # after the API's principal: a page's comes from its session
     api = init_api(app)
-    api_blueprints = (auth_blp, *registry_blps, certificates_blp, trace_blp, labels_blp, audit_blp)
+    api_blueprints = (
+        auth_blp,
+        *registry_blps,
+        certificates_blp,
+        trace_blp,
+        labels_blp,
+        inspections_blp,
+        audit_blp,
+    )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

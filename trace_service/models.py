@@ -19,6 +19,7 @@ from trace_service.registry.models import (
     RawMaterialArea,
 )
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
+from trace_service.verify.models import FieldInspection
 
 __all__ = [
     "AdministrativeUnit",
@@ -31,6 +32,7 @@ __all__ = [
     "Evaluation",
     "EventLot",
     "ExpiryNotice",
+    "FieldInspection",
     "Label",
     "Listing",
     "Lot",

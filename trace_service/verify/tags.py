@@ -5,3 +5,4 @@ from trace_service.audit.tags import EventTag
 
 class VerifyTag(EventTag):
     SNAPSHOT_SIGNED = "verify:snapshot:signed"
+    INSPECTION_RECORDED = "verify:inspection:recorded"

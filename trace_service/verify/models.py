@@ -1,0 +1,44 @@
+"""Field inspections: what an inspector found when checking a stamp or a product in a shop,
+recorded on the device (often with no network) and sent later, each exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+
+
+class InspectionResult(StrEnum):
+    PASSED = "passed"  # nothing wrong found
+    DOUBTFUL = "doubtful"  # to look into (a sample taken, an amber verdict)
+    FAILED = "failed"  # a fake, expired or recalled product on sale
+
+
+class FieldInspection(Base):
+    __tablename__ = "field_inspections"
+    __table_args__ = (
+        # The id the device made: a retried send finds the record it already made.
+        UniqueConstraint("inspector_id", "client_id"),
+        CheckConstraint(
+            "(latitude IS NULL) = (longitude IS NULL)", name="position_whole_or_absent"
+        ),
+    )
+
+    id: Mapped[IntPk]
+    client_id: Mapped[str] = mapped_column(String(64))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    serial: Mapped[str | None] = mapped_column(String(15), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    place: Mapped[str | None] = mapped_column(String(255))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[InspectionResult] = mapped_column(value_enum(InspectionResult, 16))
+    verdict: Mapped[str | None] = mapped_column(String(32))  # the stamp's, as the device saw it
+    notes: Mapped[str | None] = mapped_column(Text)
+    sample_taken: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[Created]
