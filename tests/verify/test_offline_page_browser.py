@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests import factories
@@ -25,6 +26,7 @@ from tests.conftest import Account
 from tests.databases import fresh_database
 from tests.labels.conftest import pack
 from trace_service import create_app
+from trace_service.auth.passwords import hash_password
 from trace_service.auth.services import issue_token
 from trace_service.clock import today_vn
 from trace_service.db import get_db, session_scope
@@ -33,9 +35,11 @@ from trace_service.labels.render.qr_image import qr_png
 from trace_service.migrate import upgrade
 from trace_service.principal import Role, system_principal
 from trace_service.signing.service import get_keystore, init_keys, publish_trust_list
+from trace_service.verify.models import FieldInspection
 
 pytestmark = pytest.mark.browser
 PAGE = "/kiem-tra-vien/"
+INSPECTOR, PASSWORD = "kiemtra.gianghia", "mật khẩu đủ dài 2026"
 
 
 @dataclass
@@ -66,6 +70,9 @@ def _seed(app: Any) -> tuple[Account, list[tuple[int, Any]]]:
         factories.bind(session)
         producer = factories.ProducerFactory(name="Hợp tác xã Nông nghiệp Dịch vụ Thuận An")
         user = factories.UserFactory(role=Role.PRODUCER, producer_id=producer.id)
+        factories.UserFactory(
+            username=INSPECTOR, role=Role.INSPECTOR, password_hash=hash_password(PASSWORD)
+        )
         token = issue_token(session, system_principal("test"), user, "test", ttl_days=30).token
         area = factories.AreaFactory(producer=producer, name="Vườn cà phê Thuận An 1")
         coffee = factories.ProductFactory(producer=producer, name_vi="Cà phê bột Robusta Đắk Mil")
@@ -180,15 +187,35 @@ def _open(page: Any, url: str) -> None:
     page.wait_for_selector("#app[data-ready=yes]", timeout=20_000)
 
 
+class _Server:
+    """The app on a real socket, stopped and started again on the same port (the page's
+    origin, which its service worker and kept data belong to)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.port, self.server, self.thread = app, 0, None, None
+
+    def start(self) -> str:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)  # type: ignore[union-attr]
+            self.server = None
+
+
 def test_an_inspector_installs_the_page_goes_offline_and_checks_stamps(tmp_path):
     with fresh_database("sqlite", tmp_path) as url:
         upgrade(url)
         app = _app(tmp_path, url)
         stamps = _stamps(app)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{server.server_port}"
+        server = _Server(app)
+        base = server.start()
         try:
             video = _camera_video(tmp_path / "camera.y4m", stamps.genuine)
             with _phone(tmp_path / "profile", video) as context:
@@ -199,16 +226,14 @@ def test_an_inspector_installs_the_page_goes_offline_and_checks_stamps(tmp_path)
                 elsewhere: list[str] = []
                 page.on("request", lambda r: r.url.startswith(base) or elsewhere.append(r.url))
                 _online(page, context, base)
-                server.shutdown()
-                server.server_close()
-                thread.join(timeout=5)
+                server.stop()
                 _offline(page, base, stamps)
+                server.start()
+                _sent_once(page, app, base)
                 assert elsewhere == []
                 assert [p for p in problems if "Failed to load resource" not in p] == []
         finally:
-            if thread.is_alive():
-                server.shutdown()
-                server.server_close()
+            server.stop()
             get_db(app).engine.dispose()
 
 
@@ -219,6 +244,11 @@ def _online(page: Any, context: Any, base: str) -> None:
     assert page.evaluate("navigator.serviceWorker.ready.then((r) => Boolean(r.active))")
     cdp = context.new_cdp_session(page)
     assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    page.fill("#username", INSPECTOR)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Đăng nhập thiết bị").click()
+    page.wait_for_selector("#device-signout", state="visible")
+    assert INSPECTOR in page.inner_text("#queue-status")
     assert serious_accessibility_problems(page) == []
     screenshot(page, "kiem-tra-vien-online-360x640")
 
@@ -229,6 +259,7 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     genuine = _check(page, stamps.genuine)
     assert (genuine["verdict"], genuine["colour"]) == ("genuine", "green")
     assert "Tem chính hãng" in genuine["text"] and "Dữ liệu lúc" in genuine["text"]
+    _record_inspection(page)
     head, data = stamps.genuine.split("?S=")
     tampered = _check(page, f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}")
     assert tampered["colour"] == "red" and tampered["verdict"] != "genuine"
@@ -248,6 +279,31 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     assert (from_camera["verdict"], from_camera["colour"]) == ("genuine", "green")
     assert page.locator("#camera").is_hidden()  # the camera is turned off once it read a code
     _with_clock(page, base, stamps)
+
+
+def _record_inspection(page: Any) -> None:
+    """Recorded with no network: kept on the device, waiting."""
+    page.get_by_label("Không đạt").check()
+    page.fill("#place", "Chợ Gia Nghĩa, quầy 12")
+    page.fill("#notes", "Tem nghi giả, đã lấy mẫu")
+    page.check("#sample")
+    page.get_by_role("button", name="Lưu biên bản").click()
+    page.wait_for_selector("#app[data-queued='1']")
+    assert "Biên bản chờ gửi: 1" in page.inner_text("#queue-status")
+
+
+def _sent_once(page: Any, app: Any, base: str) -> None:
+    """The server is back: the waiting record is sent, and stored once however often the
+    page is opened again."""
+    for _ in range(2):
+        _open(page, f"{base}{PAGE}")
+        page.wait_for_selector("#app[data-queued='0']")
+    with app.app_context(), session_scope(app) as session:
+        stored = session.scalars(select(FieldInspection)).all()
+        assert [(i.result.value, i.place, i.sample_taken) for i in stored] == [
+            ("failed", "Chợ Gia Nghĩa, quầy 12", True)
+        ]
+        assert stored[0].serial is not None and stored[0].verdict == "genuine"
 
 
 def _with_clock(page: Any, base: str, stamps: Stamps) -> None:

@@ -22,7 +22,7 @@ from trace_service.web import STATIC_DIR, static_url
 
 PATH = "/kiem-tra-vien"
 HERE = Path(__file__).parent
-PAGE_FILES = ("app.js", "icon-192.png", "icon-512.png")
+PAGE_FILES = ("app.js", "inspections.js", "icon-192.png", "icon-512.png")
 page = Blueprint(
     "offline_page",
     __name__,

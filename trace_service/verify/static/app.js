@@ -7,6 +7,7 @@ import { loadTrustList, parseRootKey } from "/static/verify/trustlist.js";
 import { applyDelta, loadSnapshot } from "/static/verify/snapshot.js";
 import { verify } from "/static/verify/verdict.js";
 import { decodeQr } from "/static/verify/qr.js";
+import { deviceUser, keep as keepRecord, queued, sendQueued, signIn, signOut } from "./inspections.js";
 
 // The last trust list and snapshot that checked (not named "ocop-kiem-tra-vien-…": the
 // service worker clears those when a new release comes).
@@ -19,7 +20,7 @@ const texts = {};
 for (const span of document.getElementById("texts").content.querySelectorAll("[data-key]")) {
   texts[span.dataset.key] = span.textContent;
 }
-const state = { root: null, trustList: null, snapshot: null, online: false };
+const state = { root: null, trustList: null, snapshot: null, last: null };
 
 // --- keeping and updating the data ------------------------------------------------------
 
@@ -164,6 +165,8 @@ function show(answer) {
   // What a stamp claims is shown only when its signature holds: a forgery's claims are no facts.
   const shown = answer.verdict === "genuine" ? [facts(answer), details(answer)] : [details(answer)];
   result.replaceChildren(verdict, element("div", { className: "card" }, shown));
+  state.last = answer;
+  document.getElementById("record").hidden = false;
   result.focus();
 }
 
@@ -236,6 +239,93 @@ async function startCamera() {
   scanFrame(video, document.createElement("canvas"));
 }
 
+// --- inspection records ------------------------------------------------------------------
+
+function showQueue() {
+  const waiting = queued().length;
+  const user = deviceUser();
+  const lines = [user ? texts.signed_in.replace("%s", user) : texts.not_signed_in];
+  lines.push(waiting ? texts.queued.replace("%s", String(waiting)) : texts.sent);
+  document.getElementById("queue-status").textContent = lines.join(" ");
+  document.getElementById("device-form").hidden = Boolean(user);
+  document.getElementById("device-signout").hidden = !user;
+  app.dataset.queued = String(waiting);
+}
+
+async function send() {
+  await sendQueued();
+  showQueue();
+}
+
+function position() {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) {
+      resolve({});
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude }),
+      () => resolve({}),
+      { timeout: 5000, maximumAge: 60000 },
+    );
+  });
+}
+
+async function record(event) {
+  event.preventDefault();
+  const form = event.target;
+  const result = form.querySelector("input[name=result]:checked")?.value;
+  if (!result) {
+    document.getElementById("queue-status").textContent = texts.pick_result;
+    return;
+  }
+  const serial = state.last?.claims?.serial;
+  keepRecord({
+    result,
+    serial: /^[0-9A-Z]{15}$/.test(serial ?? "") ? serial : null,
+    verdict: state.last?.verdict ?? null,
+    place: form.place.value.trim() || null,
+    notes: form.notes.value.trim() || null,
+    sample_taken: form.sample.checked,
+    ...(form.position.checked ? await position() : {}),
+  });
+  form.reset();
+  document.getElementById("record").hidden = true;
+  showQueue();
+  await send();
+}
+
+async function signInDevice(event) {
+  event.preventDefault();
+  const form = event.target;
+  const message = document.getElementById("device-message");
+  message.textContent = "";
+  try {
+    const refused = await signIn(form.username.value.trim(), form.password.value);
+    if (refused) {
+      message.textContent = refused;
+      return;
+    }
+  } catch {
+    message.textContent = texts.offline;
+    return;
+  }
+  form.reset();
+  await send();
+}
+
+function wireInspections() {
+  document.getElementById("record-form").addEventListener("submit", record);
+  document.getElementById("device-form").addEventListener("submit", signInDevice);
+  document.getElementById("device-signout").addEventListener("click", () => {
+    signOut();
+    showQueue();
+  });
+  window.addEventListener("online", send);
+  showQueue();
+  send();
+}
+
 // --- start -------------------------------------------------------------------------------
 
 async function start() {
@@ -246,6 +336,7 @@ async function start() {
   document.getElementById("photo").addEventListener("change", fromPhoto);
   document.getElementById("camera-start").addEventListener("click", startCamera);
   document.getElementById("camera-stop").addEventListener("click", stopCamera);
+  wireInspections();
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/kiem-tra-vien/sw.js", { scope: "/kiem-tra-vien/" });
   }
