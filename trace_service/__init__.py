@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
+    from trace_service.verify.device_routes import blp as devices_blp
+    from trace_service.verify.devices import init_devices
     from trace_service.verify.inspection_routes import blp as inspections_blp
     from trace_service.verify.page import page as offline_page
     from trace_service.verify.routes import blp as offline_blp
@@ -104,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
 
     _register_layer_rules()
     init_access(app)
+    init_devices(app)  # after the principal: a device's token is limited
     init_web_sessions(app)  # after the API's principal: a page's comes from its session
     api = init_api(app)
     api_blueprints = (
@@ -113,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         trace_blp,
         labels_blp,
         inspections_blp,
+        devices_blp,
         audit_blp,
     )
     for blueprint in api_blueprints:

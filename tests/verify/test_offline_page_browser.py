@@ -35,7 +35,7 @@ from trace_service.labels.render.qr_image import qr_png
 from trace_service.migrate import upgrade
 from trace_service.principal import Role, system_principal
 from trace_service.signing.service import get_keystore, init_keys, publish_trust_list
-from trace_service.verify.models import FieldInspection
+from trace_service.verify.models import FieldInspection, InspectorDevice
 
 pytestmark = pytest.mark.browser
 PAGE = "/kiem-tra-vien/"
@@ -304,6 +304,8 @@ def _sent_once(page: Any, app: Any, base: str) -> None:
             ("failed", "Chợ Gia Nghĩa, quầy 12", True)
         ]
         assert stored[0].serial is not None and stored[0].verdict == "genuine"
+        devices = session.scalars(select(InspectorDevice)).all()
+        assert len(devices) == 1 and devices[0].user_id == stored[0].inspector_id
 
 
 def _with_clock(page: Any, base: str, stamps: Stamps) -> None:

@@ -42,3 +42,17 @@ class FieldInspection(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     sample_taken: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[Created]
+
+
+class InspectorDevice(Base):
+    """A phone or tablet an inspector signed in on: its own token, limited to checking stamps
+    and recording inspections; the office lists and revokes them."""
+
+    __tablename__ = "inspector_devices"
+
+    id: Mapped[IntPk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[Created]
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -6,3 +6,5 @@ from trace_service.audit.tags import EventTag
 class VerifyTag(EventTag):
     SNAPSHOT_SIGNED = "verify:snapshot:signed"
     INSPECTION_RECORDED = "verify:inspection:recorded"
+    DEVICE_REGISTERED = "verify:device:registered"
+    DEVICE_REVOKED = "verify:device:revoked"

@@ -1,8 +1,10 @@
 // Inspection records made on the device: kept in a queue on it (localStorage), sent to
 // POST /api/v1/inspections with the device's bearer token whenever the network is there, each
 // with the id the device made for it (client_id), so a send repeated after a lost answer is
-// recorded once. The device signs in once with the API's throttled sign-in (HTTP Basic on
-// /api/v1/auth/tokens); a bearer token needs no CSRF token for queued requests.
+// recorded once. The device signs in once with the inspector's password (HTTP Basic on
+// /api/v1/inspector-devices, throttled as every sign-in): it gets its own bearer token, which
+// may only check stamps and record inspections, needs no CSRF token for queued requests, and
+// the office can revoke.
 
 const QUEUE = "ocop-inspection-queue";
 const TOKEN = "ocop-device-token";
@@ -15,10 +17,10 @@ export const deviceUser = () => localStorage.getItem(USER);
 /** Sign the device in; the API's Vietnamese message when refused. */
 export async function signIn(username, password) {
   const basic = btoa(String.fromCodePoint(...new TextEncoder().encode(`${username}:${password}`)));
-  const response = await fetch("/api/v1/auth/tokens", {
+  const response = await fetch("/api/v1/inspector-devices", {
     method: "POST",
     headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ name: "Thiết bị kiểm tra viên (/kiem-tra-vien)" }),
+    body: JSON.stringify({ name: `Trang kiểm tra viên, ${new Date().toISOString().slice(0, 10)}` }),
   });
   const answer = await response.json();
   if (!response.ok) return answer.message ?? String(response.status);
