@@ -251,6 +251,10 @@ def _online(page: Any, context: Any, base: str) -> None:
     assert INSPECTOR in page.inner_text("#queue-status")
     assert serious_accessibility_problems(page) == []
     screenshot(page, "kiem-tra-vien-online-360x640")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "kiem-tra-vien-online-1280x800")
+    page.set_viewport_size({"width": 360, "height": 640})
 
 
 def _offline(page: Any, base: str, stamps: Stamps) -> None:

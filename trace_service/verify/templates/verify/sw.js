@@ -34,14 +34,14 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-async function networkFirst(request, key) {
+async function networkFirst(request, key, fallback = key) {
   const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
     if (response.ok) await cache.put(key, response.clone());
     return response;
   } catch (error) {
-    const kept = await cache.match(key);
+    const kept = (await cache.match(key)) ?? (await cache.match(fallback));
     if (kept) return kept;
     throw error;
   }
@@ -57,7 +57,8 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && url.pathname === PAGE) {
-    event.respondWith(networkFirst(request, PAGE));
+    // Kept by its address (?lang=en is the English page); the Vietnamese one otherwise.
+    event.respondWith(networkFirst(request, url.pathname + url.search, PAGE));
   } else if (DATA.includes(url.pathname)) {
     event.respondWith(networkFirst(request, url.pathname));
   } else if (ASSETS.includes(url.pathname + url.search) || url.pathname.startsWith("/static/")) {
