@@ -58,3 +58,33 @@ def test_what_is_not_an_inspection_is_refused(client, inspector, admin, producer
     assert sent(inspector.headers, product_id=999999).status_code == 422
     assert sent(producer_account.headers).status_code == 403
     assert sent(admin.headers).status_code == 403  # the office decides; inspectors record
+
+
+def test_a_failed_check_proposes_a_recall_and_the_office_decides_once(
+    client, inspector, admin, db_session
+):
+    proposed = {**FOUND, "proposal": "recall"}
+    sent = client.post(f"{P}/inspections", headers=inspector.headers, json=proposed)
+    assert sent.status_code == 201 and sent.json["proposal"] == "recall"
+    assert sent.json["decision"] is None
+    passed = {**FOUND, "client_id": "another-id-1234", "result": "passed", "proposal": "recall"}
+    assert (
+        client.post(f"{P}/inspections", headers=inspector.headers, json=passed).status_code == 422
+    )
+    url = f"{P}/inspections/{sent.json['id']}/decision"
+    decision = {"accepted": True, "reason": "Mẫu xét nghiệm vượt ngưỡng"}
+    assert client.post(url, headers=inspector.headers, json=decision).status_code == 403
+    decided = client.post(url, headers=admin.headers, json=decision)
+    assert decided.status_code == 200, decided.json
+    assert decided.json["decision"] == "accepted"
+    assert decided.json["decision_reason"] == "Mẫu xét nghiệm vượt ngưỡng"
+    assert client.post(url, headers=admin.headers, json=decision).status_code == 409
+    audited = db_session.query(AuditEvent).filter_by(tag="verify:inspection:decided").one()
+    assert audited.details["decision"] == "accepted"
+    plain = client.post(
+        f"{P}/inspections", headers=inspector.headers, json={**FOUND, "client_id": "plain-12345"}
+    ).json
+    no_proposal = client.post(
+        f"{P}/inspections/{plain['id']}/decision", headers=admin.headers, json=decision
+    )
+    assert no_proposal.status_code == 409

@@ -287,7 +287,8 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
 
 def _record_inspection(page: Any) -> None:
     """Recorded with no network: kept on the device, waiting."""
-    page.get_by_label("Không đạt").check()
+    page.get_by_role("radio", name="Không đạt").check()
+    page.select_option("#proposal", "recall")
     page.fill("#place", "Chợ Gia Nghĩa, quầy 12")
     page.fill("#notes", "Tem nghi giả, đã lấy mẫu")
     page.check("#sample")
@@ -304,8 +305,8 @@ def _sent_once(page: Any, app: Any, base: str) -> None:
         page.wait_for_selector("#app[data-queued='0']")
     with app.app_context(), session_scope(app) as session:
         stored = session.scalars(select(FieldInspection)).all()
-        assert [(i.result.value, i.place, i.sample_taken) for i in stored] == [
-            ("failed", "Chợ Gia Nghĩa, quầy 12", True)
+        assert [(i.result.value, i.place, i.sample_taken, i.proposal) for i in stored] == [
+            ("failed", "Chợ Gia Nghĩa, quầy 12", True, "recall")
         ]
         assert stored[0].serial is not None and stored[0].verdict == "genuine"
         devices = session.scalars(select(InspectorDevice)).all()

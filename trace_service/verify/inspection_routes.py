@@ -9,11 +9,11 @@ from flask import url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from trace_service.api import API_PREFIX, ApiBlueprint, PageArgs, page_schema, paginate
-from trace_service.db import get_session
+from trace_service.db import get_session, utcnow
 from trace_service.fields import Id, StrictBoolean, StrictFloat, Text
 from trace_service.principal import Role, current_principal, require_roles
-from trace_service.verify.inspections import inspection_query, record_inspection
-from trace_service.verify.models import FieldInspection, InspectionResult
+from trace_service.verify.inspections import decide_proposal, inspection_query, record_inspection
+from trace_service.verify.models import FieldInspection, InspectionResult, Proposal
 
 blp = ApiBlueprint(
     "inspections",
@@ -22,6 +22,12 @@ blp = ApiBlueprint(
     description="Field inspections recorded on inspectors' devices (offline, sent once)",
 )
 RESULTS = [r.value for r in InspectionResult]
+PROPOSALS = [p.value for p in Proposal]
+
+
+class DecisionSchema(Schema):
+    accepted = StrictBoolean(required=True)
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class InspectionSchema(Schema):
@@ -49,6 +55,14 @@ class InspectionSchema(Schema):
     verdict = fields.String(allow_none=True, validate=validate.Length(max=32))
     notes = Text(multiline=True, allow_none=True, validate=validate.Length(max=4000))
     sample_taken = StrictBoolean(load_default=False)
+    proposal = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(PROPOSALS),
+        metadata={"description": "A failed check may propose: revocation or recall"},
+    )
+    decision = fields.String(dump_only=True, metadata={"description": "accepted or rejected"})
+    decision_reason = fields.String(dump_only=True)
+    decided_at = fields.AwareDateTime(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
 
     @validates_schema
@@ -80,3 +94,22 @@ def record(data: dict[str, Any]) -> tuple[FieldInspection, int, dict[str, str]]:
 def list_inspections(args: dict[str, Any]) -> dict[str, Any]:
     """Field inspections, newest first (an inspector sees their own)."""
     return paginate(get_session(), inspection_query(current_principal()), args)
+
+
+@blp.route("/inspections/<id:inspection_id>/decision", methods=["POST"])
+@require_roles(Role.ADMIN)
+@blp.arguments(DecisionSchema)
+@blp.response(200, InspectionSchema)
+def decide(data: dict[str, Any], inspection_id: int) -> FieldInspection:
+    """Accept or reject an inspection's proposal (a revocation or a recall), with a reason.
+
+    Accepting records the office's agreement; the revocation or recall itself is then made
+    through its own endpoint, with its decision number."""
+    return decide_proposal(
+        get_session(),
+        current_principal(),
+        inspection_id,
+        data["accepted"],
+        data["reason"],
+        utcnow(),
+    )

@@ -18,6 +18,16 @@ class InspectionResult(StrEnum):
     FAILED = "failed"  # a fake, expired or recalled product on sale
 
 
+class Proposal(StrEnum):
+    REVOCATION = "revocation"  # of the product's certificate
+    RECALL = "recall"  # of the lot
+
+
+class Decision(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 class FieldInspection(Base):
     __tablename__ = "field_inspections"
     __table_args__ = (
@@ -26,6 +36,8 @@ class FieldInspection(Base):
         CheckConstraint(
             "(latitude IS NULL) = (longitude IS NULL)", name="position_whole_or_absent"
         ),
+        CheckConstraint("proposal IS NULL OR result = 'failed'", name="proposal_when_failed"),
+        CheckConstraint("decision IS NULL OR proposal IS NOT NULL", name="decision_of_proposal"),
     )
 
     id: Mapped[IntPk]
@@ -41,6 +53,13 @@ class FieldInspection(Base):
     verdict: Mapped[str | None] = mapped_column(String(32))  # the stamp's, as the device saw it
     notes: Mapped[str | None] = mapped_column(Text)
     sample_taken: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A failed check may propose a revocation or a recall; the office decides, with a reason
+    # (then revokes or recalls through their own procedures, with their decision numbers).
+    proposal: Mapped[Proposal | None] = mapped_column(value_enum(Proposal, 16))
+    decision: Mapped[Decision | None] = mapped_column(value_enum(Decision, 16))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Created]
 
 

@@ -8,3 +8,4 @@ class VerifyTag(EventTag):
     INSPECTION_RECORDED = "verify:inspection:recorded"
     DEVICE_REGISTERED = "verify:device:registered"
     DEVICE_REVOKED = "verify:device:revoked"
+    PROPOSAL_DECIDED = "verify:inspection:decided"

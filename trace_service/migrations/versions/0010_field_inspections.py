@@ -8,6 +8,7 @@ Inspectors' devices (each with its own token, limited to checking stamps and rec
 inspections), and what inspectors found in the field, recorded on their devices (often
 offline) and sent later: ``client_id`` is the id the device made, unique per inspector, so a
 send retried after a lost answer finds the record it already made instead of making another.
+A failed check may propose a revocation or a recall, which the office accepts or rejects.
 """
 
 from collections.abc import Sequence
@@ -53,10 +54,48 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(length=32), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("sample_taken", sa.Boolean(), nullable=False),
+        sa.Column(
+            "proposal",
+            sa.Enum(
+                "revocation",
+                "recall",
+                name="proposal",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "decision",
+            sa.Enum(
+                "accepted",
+                "rejected",
+                name="decision",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=True,
+        ),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
+        sa.Column("decided_by", ID, nullable=True),
+        sa.Column("decided_at", trace_service.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", trace_service.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(latitude IS NULL) = (longitude IS NULL)",
             name=op.f("ck_field_inspections_position_whole_or_absent"),
+        ),
+        sa.CheckConstraint(
+            "proposal IS NULL OR result = 'failed'",
+            name=op.f("ck_field_inspections_proposal_when_failed"),
+        ),
+        sa.CheckConstraint(
+            "decision IS NULL OR proposal IS NOT NULL",
+            name=op.f("ck_field_inspections_decision_of_proposal"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_field_inspections_decided_by_users")
         ),
         sa.ForeignKeyConstraint(
             ["inspector_id"], ["users.id"], name=op.f("fk_field_inspections_inspector_id_users")

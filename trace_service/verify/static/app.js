@@ -287,6 +287,7 @@ async function record(event) {
     place: form.place.value.trim() || null,
     notes: form.notes.value.trim() || null,
     sample_taken: form.sample.checked,
+    proposal: result === "failed" && form.proposal.value ? form.proposal.value : null,
     ...(form.position.checked ? await position() : {}),
   });
   form.reset();
