@@ -12,7 +12,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
 from trace_service.config import load_settings
-from trace_service.db import Database, default_database_url, get_session, has_session, make_engine
+from trace_service.db import (
+    Database,
+    default_database_url,
+    get_session,
+    has_session,
+    make_engine,
+    request_reads_only,
+)
 from trace_service.errors import (
     conflict_response,
     database_busy_response,
@@ -94,9 +101,16 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.reports.routes import blp as reports_blp
     from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
+    from trace_service.verify.device_routes import blp as devices_blp
+    from trace_service.verify.devices import init_devices
+    from trace_service.verify.inspection_routes import blp as inspections_blp
+    from trace_service.verify.page import page as offline_page
+    from trace_service.verify.routes import blp as offline_blp
+    from trace_service.verify.snapshot_store import watch_certificates
 
     _register_layer_rules()
     init_access(app)
+    init_devices(app)  # after the principal: a device's token is limited
     init_web_sessions(app)  # after the API's principal: a page's comes from its session
     api = init_api(app)
     api_blueprints = (
@@ -105,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
         certificates_blp,
         trace_blp,
         labels_blp,
+        inspections_blp,
+        devices_blp,
         audit_blp,
         reports_blp,
     )
@@ -117,6 +133,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(label_lookup)
     app.register_blueprint(reports_page)
     init_resolver(app)
+    app.register_blueprint(offline_blp)
+    app.register_blueprint(offline_page)
+    watch_certificates()
     init_portal(app)
 
 
@@ -153,6 +172,10 @@ def _register_unit_of_work(app: Flask) -> None:
             return conflict_response()
         except OperationalError:
             session.rollback()
+            if request_reads_only():
+                # Only bookkeeping was lost (a token's last use): the answer stands.
+                log.warning("commit of a read-only request failed", exc_info=True)
+                return response
             log.exception("commit failed")
             return database_busy_response()
         return response

@@ -211,6 +211,33 @@ SETTINGS: tuple[Setting, ...] = (
         "stale. The service signs the next version once half of it has passed.",
     ),
     Setting(
+        "OFFLINE_STALE_AFTER_DAYS",
+        7,
+        _positive_int,
+        "Days after which the inspectors' offline page shows its data in amber as old.",
+    ),
+    Setting(
+        "OFFLINE_SNAPSHOT_TTL_DAYS",
+        30,
+        _positive_int,
+        "Days an offline snapshot stays valid (`expires_at`); a new version is signed once "
+        "half of it has passed, or sooner when the data changed.",
+    ),
+    Setting(
+        "OFFLINE_SNAPSHOT_CHECK_SECONDS",
+        60,
+        _non_negative_int,
+        "How often (at most) serving the offline snapshot looks for changed data; 0: at "
+        "every request. A certificate decision in this process is seen at once.",
+    ),
+    Setting(
+        "OFFLINE_SNAPSHOT_DIR",
+        "",
+        str,
+        "Where signed offline snapshots are kept, one file per version (deltas are made "
+        "between them); empty: `instance/offline/`.",
+    ),
+    Setting(
         "LABEL_BASE_URL",
         "",
         str,

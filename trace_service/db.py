@@ -159,10 +159,24 @@ def _new_session(app: Flask | None, *, writes: bool) -> Session:
     return session
 
 
+def reads_only(view: Any) -> Any:
+    """Mark a POST route that writes nothing (the verify API): its session begins as a
+    plain read, so on SQLite it never waits for the write lock."""
+    view.reads_only = True
+    return view
+
+
+def request_reads_only() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "reads_only", False))
+
+
 def get_session() -> Session:
     """The session of the current request (or app context), created on first use."""
     if "db_session" not in g:
-        writes = has_request_context() and request.method in WRITE_METHODS
+        writes = (
+            has_request_context() and request.method in WRITE_METHODS and not request_reads_only()
+        )
         g.db_session = _new_session(None, writes=writes)
     return g.db_session
 

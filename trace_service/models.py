@@ -20,6 +20,7 @@ from trace_service.registry.models import (
 )
 from trace_service.reports.models import ConsumerReport
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
+from trace_service.verify.models import FieldInspection
 
 __all__ = [
     "AdministrativeUnit",
@@ -33,6 +34,7 @@ __all__ = [
     "Evaluation",
     "EventLot",
     "ExpiryNotice",
+    "FieldInspection",
     "Label",
     "Listing",
     "Lot",

@@ -18,7 +18,7 @@ from trace_service.api import (
     takes_no_body,
 )
 from trace_service.clock import today_vn
-from trace_service.db import get_session, utcnow
+from trace_service.db import get_session, reads_only, utcnow
 from trace_service.errors import InvalidInput
 from trace_service.labels import jobs, run_files, scans, services, voids
 from trace_service.labels.export import label_epcis as label_epcis_document
@@ -33,14 +33,19 @@ from trace_service.labels.schemas import (
     PrintRunQuerySchema,
     PrintRunSchema,
     SheetQuerySchema,
-    VerificationSchema,
-    VerifyRequestSchema,
     VoidRequestSchema,
     VoidResultSchema,
     ZplQuerySchema,
     label_url,
 )
-from trace_service.labels.verify import Verification, verify_url
+from trace_service.labels.verify_response import (
+    MAX_VERIFY_BODY_BYTES,
+    FullVerification,
+    FullVerificationSchema,
+    VerifyQuerySchema,
+    small_body,
+    verify_scanned,
+)
 from trace_service.principal import ALL_ROLES, Principal, Role, current_principal, require_roles
 from trace_service.signing.service import get_keystore
 from trace_service.trace.schemas import TraceSchema
@@ -264,15 +269,24 @@ def label_qr_png(serial: str) -> Response:
 
 
 @blp.route("/labels/verify", methods=["POST"])
+@reads_only
+@small_body(MAX_VERIFY_BODY_BYTES)
 @require_roles(*ALL_ROLES)
-@blp.arguments(VerifyRequestSchema)
-@blp.response(200, VerificationSchema)
-def verify_label(data: dict[str, Any]) -> Verification:
-    """Verify a scanned label URL: signature, record, certificate status today, recalls."""
-    return verify_url(
+@blp.arguments(VerifyQuerySchema)
+@blp.response(200, FullVerificationSchema)
+@blp.alt_response(413, description="A body over 4 KiB (a stamp is a few hundred characters)")
+def verify_label(data: dict[str, Any]) -> FullVerification:
+    """Verify a scanned stamp.
+
+    Give the stamp as scanned (`url`, or the QR's raw `text`): the signature and the key's
+    status (a key retired after signing still verifies), the record, the label's state, the
+    certificate's status on `as_of` (default today, Vietnam), recalls, product and producer.
+    The verdict names keep their meaning: genuine, invalid_signature, unknown_key,
+    compromised_key, not_issued, malformed. Writes nothing and takes no write lock."""
+    return verify_scanned(
         get_session(),
         get_keystore(),
-        data["url"],
-        today_vn(),
+        data.get("url", data.get("text", "")),
+        data.get("as_of") or today_vn(),
         current_app.config["EXPIRY_WINDOW_DAYS"],
     )

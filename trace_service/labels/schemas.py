@@ -144,14 +144,6 @@ class LabelSchema(Schema):
     qr_png = fields.Function(lambda label: url_for("labels.label_qr_png", serial=label.serial))
 
 
-class VerifyRequestSchema(Schema):
-    url = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=600),
-        metadata={"description": "As scanned"},
-    )
-
-
 class VerificationSchema(Schema):
     verdict = fields.String(
         metadata={

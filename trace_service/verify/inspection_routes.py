@@ -1,0 +1,115 @@
+"""Field inspections API: an inspector's device sends what was found (once, by its own id for
+the record), the inspector and the office list them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from trace_service.api import API_PREFIX, ApiBlueprint, PageArgs, page_schema, paginate
+from trace_service.db import get_session, utcnow
+from trace_service.fields import Id, StrictBoolean, StrictFloat, Text
+from trace_service.principal import Role, current_principal, require_roles
+from trace_service.verify.inspections import decide_proposal, inspection_query, record_inspection
+from trace_service.verify.models import FieldInspection, InspectionResult, Proposal
+
+blp = ApiBlueprint(
+    "inspections",
+    __name__,
+    url_prefix=API_PREFIX,
+    description="Field inspections recorded on inspectors' devices (offline, sent once)",
+)
+RESULTS = [r.value for r in InspectionResult]
+PROPOSALS = [p.value for p in Proposal]
+
+
+class DecisionSchema(Schema):
+    accepted = StrictBoolean(required=True)
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
+
+
+class InspectionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    client_id = Text(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9._:-]{8,64}$"),
+        metadata={
+            "description": "The device's own id for this record (a UUID): a retried "
+            "send answers the first record"
+        },
+    )
+    inspector_id = fields.Integer(dump_only=True)
+    serial = Text(allow_none=True, validate=validate.Regexp(r"^[0-9A-Z]{15}$"))
+    product_id = Id(allow_none=True)
+    checked_at = fields.AwareDateTime(required=True)
+    place = Text(allow_none=True, validate=validate.Length(max=255))
+    latitude = StrictFloat(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = StrictFloat(allow_none=True, validate=validate.Range(min=-180, max=180))
+    result = fields.String(
+        required=True,
+        validate=validate.OneOf(RESULTS),
+        metadata={"description": "passed, doubtful or failed"},
+    )
+    verdict = fields.String(allow_none=True, validate=validate.Length(max=32))
+    notes = Text(multiline=True, allow_none=True, validate=validate.Length(max=4000))
+    sample_taken = StrictBoolean(load_default=False)
+    proposal = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(PROPOSALS),
+        metadata={"description": "A failed check may propose: revocation or recall"},
+    )
+    decision = fields.String(dump_only=True, metadata={"description": "accepted or rejected"})
+    decision_reason = fields.String(dump_only=True)
+    decided_at = fields.AwareDateTime(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    @validates_schema
+    def _position(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError("Give both latitude and longitude, or neither.", "latitude")
+
+
+@blp.route("/inspections", methods=["POST"])
+@require_roles(Role.INSPECTOR)
+@blp.arguments(InspectionSchema)
+@blp.response(201, InspectionSchema)
+@blp.alt_response(200, schema=InspectionSchema, description="Sent before: the same record")
+def record(data: dict[str, Any]) -> tuple[FieldInspection, int, dict[str, str]]:
+    """Record a field inspection.
+
+    Devices queue inspections made with no network and send them when it returns: send each
+    with the same `client_id` until an answer comes; the first send makes the record (201),
+    any later one answers it (200)."""
+    inspection, created = record_inspection(get_session(), current_principal(), data)
+    location = {"Location": url_for("inspections.list_inspections")}
+    return inspection, 201 if created else 200, location
+
+
+@blp.route("/inspections")
+@require_roles(Role.INSPECTOR, Role.ADMIN)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(InspectionSchema))
+def list_inspections(args: dict[str, Any]) -> dict[str, Any]:
+    """Field inspections, newest first (an inspector sees their own)."""
+    return paginate(get_session(), inspection_query(current_principal()), args)
+
+
+@blp.route("/inspections/<id:inspection_id>/decision", methods=["POST"])
+@require_roles(Role.ADMIN)
+@blp.arguments(DecisionSchema)
+@blp.response(200, InspectionSchema)
+def decide(data: dict[str, Any], inspection_id: int) -> FieldInspection:
+    """Accept or reject an inspection's proposal (a revocation or a recall), with a reason.
+
+    Accepting records the office's agreement; the revocation or recall itself is then made
+    through its own endpoint, with its decision number."""
+    return decide_proposal(
+        get_session(),
+        current_principal(),
+        inspection_id,
+        data["accepted"],
+        data["reason"],
+        utcnow(),
+    )
