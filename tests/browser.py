@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -37,6 +38,53 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+
+
+def keep_to_this_server(page: Any) -> tuple[list[str], list[str]]:
+    """Refuse and record every request ``page`` makes to another host, and record its console
+    errors: (outside requests, console errors), filled as the page works."""
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def only_this_server(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return outside, errors
+
+
+@contextmanager
+def served_app(tmp: Path, **config: Any) -> Iterator[tuple[Flask, str]]:
+    """The app on a fresh migrated SQLite database with its keys, served live; stamps link to
+    the live server (http is allowed for 127.0.0.1 only). ``config`` adds or overrides."""
+    from tests.databases import fresh_database
+    from trace_service import create_app
+    from trace_service.db import get_db
+    from trace_service.migrate import upgrade
+    from trace_service.signing.service import init_keys
+
+    with fresh_database("sqlite", tmp) as url:
+        upgrade(url)
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "KEYS_DIR": str(tmp / "keys"),
+                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
+                "LABEL_FILES_DIR": str(tmp / "files"),
+                "LABEL_BUILD": "inline",
+                **config,
+            }
+        )
+        init_keys(app)
+        with live_server(app) as base:
+            app.config["LABEL_BASE_URL"] = base
+            yield app, base
+        get_db(app).engine.dispose()
 
 
 @contextmanager

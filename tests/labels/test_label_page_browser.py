@@ -9,37 +9,17 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from tests.browser import chromium, live_server
-from tests.databases import fresh_database
+from tests.browser import chromium, served_app
 from tests.decode import read_qr_codes
 from tests.labels.conftest import P, seed_committed
-from trace_service import create_app
-from trace_service.db import get_db
-from trace_service.migrate import upgrade
-from trace_service.signing.service import init_keys
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("label-page")
-    with fresh_database("sqlite", tmp) as url:
-        upgrade(url)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "KEYS_DIR": str(tmp / "keys"),
-                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
-                "LABEL_FILES_DIR": str(tmp / "files"),
-                "LABEL_BUILD": "inline",
-            }
-        )
-        init_keys(app)
-        with live_server(app) as base:
-            app.config["LABEL_BASE_URL"] = base  # http is allowed for 127.0.0.1 only
-            yield app, base
-        get_db(app).engine.dispose()
+    with served_app(tmp_path_factory.mktemp("label-page")) as (app, base):
+        yield app, base
 
 
 def _scanned_url(app) -> str:

@@ -7,38 +7,23 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import chromium, live_server, screenshot, serious_accessibility_problems
-from tests.databases import fresh_database
+from tests.browser import (
+    chromium,
+    keep_to_this_server,
+    screenshot,
+    serious_accessibility_problems,
+    served_app,
+)
 from tests.labels.conftest import P, seed_committed
-from trace_service import create_app
-from trace_service.db import get_db
 from trace_service.labels import serials
-from trace_service.migrate import upgrade
-from trace_service.signing.service import init_keys
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("front-door")
-    with fresh_database("sqlite", tmp) as url:
-        upgrade(url)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "KEYS_DIR": str(tmp / "keys"),
-                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
-                "LABEL_FILES_DIR": str(tmp / "files"),
-                "LABEL_BUILD": "inline",
-                "HOTLINE": "0263 3822 000",
-            }
-        )
-        init_keys(app)
-        with live_server(app) as base:
-            app.config["LABEL_BASE_URL"] = base
-            yield app, base
-        get_db(app).engine.dispose()
+    with served_app(tmp_path_factory.mktemp("front-door"), HOTLINE="0263 3822 000") as (app, base):
+        yield app, base
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +42,7 @@ def issued_url(served) -> str:
 
 def _phone(browser, width: int, height: int):
     page = browser.new_page(viewport={"width": width, "height": height}, locale="vi-VN")
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def only_this_server(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_this_server)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside, errors = keep_to_this_server(page)
     return page, outside, errors
 
 

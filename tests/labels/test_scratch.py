@@ -78,8 +78,13 @@ def test_wrong_codes_are_counted_and_limited_per_stamp(client, packed, app, db_s
         wrong = _enter(client, label, "0000000000", address=f"192.0.2.{n}")
         assert wrong.status_code == 200 and "Mã cào không đúng" in wrong.get_data(as_text=True)
     assert db_session.scalar(select(LabelState.scratch_failures)) == 5
-    limited = _enter(client, label, _code(app, label), address="192.0.2.200")
+    limited = _enter(client, label, "1111111111", address="192.0.2.200")
     assert limited.status_code == 429 and limited.headers["Retry-After"]
+    # Wrong codes sent first never lock the buyer out: the right code is still answered
+    # (the reviewer's finding 3: ten wrong posts used to lock a stamp for an hour).
+    right = _enter(client, label, _code(app, label), address="192.0.2.201")
+    assert right.status_code == 200
+    assert "đây là lần kiểm tra đầu tiên" in right.get_data(as_text=True)
 
 
 def test_wrong_codes_are_limited_per_client_across_stamps(client, packed):
@@ -97,6 +102,8 @@ def test_another_site_cannot_post_the_form(client, packed, app):
     label = _stamps(client, packed)[0]
     answer = _enter(client, label, _code(app, label), Origin="https://evil.example")
     assert answer.status_code == 403
+    # A sandboxed frame on any site sends "Origin: null".
+    assert _enter(client, label, _code(app, label), Origin="null").status_code == 403
     same = _enter(client, label, _code(app, label), Origin="http://localhost")
     assert same.status_code == 200
 

@@ -12,16 +12,18 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.browser import chromium, live_server, screenshot, serious_accessibility_problems
-from tests.databases import fresh_database
+from tests.browser import (
+    chromium,
+    keep_to_this_server,
+    screenshot,
+    serious_accessibility_problems,
+    served_app,
+)
 from tests.labels.conftest import P, seed_committed
-from trace_service import create_app
 from trace_service.certificates.models import Certificate
 from trace_service.clock import today_vn
-from trace_service.db import get_db, session_scope
+from trace_service.db import session_scope
 from trace_service.labels.models import PrintRun
-from trace_service.migrate import upgrade
-from trace_service.signing.service import init_keys
 from trace_service.trace.models import Recall
 
 pytestmark = pytest.mark.browser
@@ -32,23 +34,8 @@ GREEN_BUTTON = "rgb(29, 95, 47)"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("verdict-pages")
-    with fresh_database("sqlite", tmp) as url:
-        upgrade(url)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "KEYS_DIR": str(tmp / "keys"),
-                "KEYS_PASSPHRASE": "a passphrase for this test only, long and random",
-                "LABEL_FILES_DIR": str(tmp / "files"),
-                "LABEL_BUILD": "inline",
-            }
-        )
-        init_keys(app)
-        with live_server(app) as base:
-            app.config["LABEL_BASE_URL"] = base  # http is allowed for 127.0.0.1 only
-            yield app, base
-        get_db(app).engine.dispose()
+    with served_app(tmp_path_factory.mktemp("verdict-pages")) as (app, base):
+        yield app, base
 
 
 def order_stamp(app, base: str, scratch: bool = False) -> tuple[str, dict, object]:
@@ -183,18 +170,7 @@ VERDICTS = {
 def check_page(browser, url: str, name: str, colour: str, words: str, size) -> None:
     width, height = size
     page = browser.new_page(viewport={"width": width, "height": height}, locale="vi-VN")
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def only_this_server(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_this_server)
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    outside, errors = keep_to_this_server(page)
     response = page.goto(url)
     if response is not None and response.status == 404:
         # Chromium logs the document's own 404 (an unknown stamp is "not found" to HTTP)

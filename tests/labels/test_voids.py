@@ -92,6 +92,11 @@ def test_the_office_voids_and_a_number_outside_the_run_is_refused(client, packed
     assert reversed_range.status_code == 422
     nothing = client.post(url, headers=admin.headers, json={"reason": "Mất"})
     assert nothing.status_code == 422
+    # A reason is one line of text: no NUL, no other control character (reviewer's finding 10).
+    hostile = client.post(
+        url, headers=admin.headers, json={"sequences": [3], "reason": "Mất\u0000 tem"}
+    )
+    assert hostile.status_code == 422 and "reason" in hostile.json["errors"]["json"]
     ok = client.post(url, headers=admin.headers, json={"sequences": [3], "reason": "Mất"})
     assert ok.status_code == 200 and ok.json["voided"] == 1
     assert "Tem đã hủy" in _page(client, labels[2])

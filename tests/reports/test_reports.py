@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import make_account
@@ -17,6 +17,7 @@ from trace_service.audit.models import AuditEvent
 from trace_service.clock import today_vn
 from trace_service.labels import serials
 from trace_service.principal import Role
+from trace_service.reports.models import ConsumerReport
 
 
 def _jpeg() -> bytes:
@@ -168,3 +169,16 @@ def test_one_client_cannot_flood_the_office(client):
 
 def test_reports_need_a_signed_in_reader(client):
     assert client.get(f"{P}/reports").status_code == 401
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+def test_another_site_cannot_post_a_report(client, db_session, origin):
+    # The reviewer's finding 7: any site could make its visitors file reports.
+    response = client.post(
+        "/bao-cao",
+        data={"code": "", "verdict": "not_confirmed", "problem": "fake", "place": "Chợ"},
+        content_type="multipart/form-data",
+        headers={"Origin": origin},
+    )
+    assert response.status_code == 403
+    assert db_session.scalar(select(func.count()).select_from(ConsumerReport)) == 0

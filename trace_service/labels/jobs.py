@@ -12,7 +12,7 @@ import queue
 import threading
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, Response, after_this_request, current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -176,3 +176,20 @@ def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> N
             build.mark_failed(session, actor, run, outcome)
         else:
             build.mark_ready(session, actor, run, outcome)
+
+
+def build_after_commit(run_id: int, actor: Principal) -> None:
+    """Start building a run a request just ordered: inline when so configured, else once the
+    response is closed, after the unit of work committed the run, so the builder's own
+    connection sees its labels."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["LABEL_BUILD"] == "inline":
+        get_session().flush()
+        start_build(run_id, actor, app)
+        return
+
+    @after_this_request
+    def _later(response: Response) -> Response:
+        if response.status_code < 400:
+            response.call_on_close(lambda: start_build(run_id, actor, app))
+        return response

@@ -107,11 +107,11 @@ def _answer(serial: str) -> Answer:
     return render(result)
 
 
-def _same_origin() -> None:
+def same_origin_only() -> None:
     """A browser names the page a form was posted from (``Origin``); refuse another site's
     (a public form has no session to protect, but no other site should post it)."""
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+    if origin and (origin == "null" or urlsplit(origin).netloc != request.host):
         raise Forbidden(
             "Biểu mẫu phải được gửi từ trang của tem.",
             "The form must be sent from the stamp's own page.",
@@ -119,7 +119,7 @@ def _same_origin() -> None:
 
 
 def _check_scratch(serial: str) -> Answer:
-    _same_origin()
+    same_origin_only()
     result = _verify(serial)
     if result.label is None or _scratch_form(result) is None:
         return render(result)

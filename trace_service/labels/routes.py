@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from flask import Response, after_this_request, current_app, request, send_file, url_for
+from flask import Response, current_app, request, send_file, url_for
 
 from trace_service.api import (
     API_PREFIX,
@@ -46,7 +46,7 @@ from trace_service.labels.verify_response import (
     small_body,
     verify_scanned,
 )
-from trace_service.principal import ALL_ROLES, Principal, Role, current_principal, require_roles
+from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
 from trace_service.signing.service import get_keystore
 from trace_service.trace.schemas import TraceSchema
 from trace_service.trace.services import Trace
@@ -98,23 +98,8 @@ def order_print_run(data: dict[str, Any]) -> tuple[PrintRun, int, dict[str, str]
     location = {"Location": url_for("labels.get_print_run", run_id=run.id)}
     if not created:
         return run, 200, location
-    _build_after_commit(run.id, actor)
+    jobs.build_after_commit(run.id, actor)
     return run, 202, location
-
-
-def _build_after_commit(run_id: int, actor: Principal) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["LABEL_BUILD"] == "inline":
-        jobs.start_build(run_id, actor, app)
-        return
-
-    @after_this_request
-    def _later(response: Response) -> Response:
-        # Runs once the response is closed, after the unit of work committed the run, so
-        # the builder's own connection sees its labels.
-        if response.status_code < 400:
-            response.call_on_close(lambda: jobs.start_build(run_id, actor, app))
-        return response
 
 
 @blp.route("/print-runs")
@@ -143,7 +128,7 @@ def resume_print_run(run_id: int) -> PrintRun:
     whose files are missing on the server."""
     actor = current_principal()
     run = run_files.resume_print_run(get_session(), actor, run_id, jobs.files_root())
-    _build_after_commit(run.id, actor)
+    jobs.build_after_commit(run.id, actor)
     return run
 
 

@@ -8,7 +8,7 @@ from flask import url_for
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from trace_service.api import PageArgs
-from trace_service.fields import Id, StrictBoolean
+from trace_service.fields import Id, StrictBoolean, Text
 from trace_service.labels import payload, serials
 from trace_service.labels.build import lease_expired
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
@@ -229,7 +229,7 @@ class VoidRequestSchema(Schema):
         validate=validate.Length(max=1000),
         metadata={"description": "Ranges of stamp numbers, `first` to `last` included"},
     )
-    reason = fields.String(
+    reason = Text(
         required=True,
         validate=validate.Length(min=3, max=500),
         metadata={"description": "Why (spoiled in printing, lost, stolen…): kept and audited"},

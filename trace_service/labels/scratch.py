@@ -5,10 +5,11 @@ entry answers "genuine, first check" and records when; any later correct entry a
 code was already checked on DATE" (amber: a second buyer of the "same" stamp learns it was
 sold before). Only the code's hash is stored (``labels.serials.scratch_hash``).
 
-Wrong entries are counted on the stamp and rate-limited per stamp and per client, so the
-50-bit code cannot be guessed: ``WRONG_PER_LABEL`` wrong codes a stamp an hour and
-``WRONG_PER_CLIENT`` a client an hour; a client also gets at most ``TRIES_PER_CLIENT`` checks
-an hour, right or wrong.
+Wrong entries are counted on the stamp and rate-limited per client, so the 50-bit code cannot
+be guessed: ``WRONG_PER_CLIENT`` wrong codes a client an hour, and at most
+``TRIES_PER_CLIENT`` checks an hour, right or wrong. Past ``WRONG_PER_LABEL`` wrong codes on one
+stamp in an hour, further wrong ones answer 429; a right code is always answered, so no one can
+lock the buyer out of their own stamp by sending wrong codes first.
 """
 
 from __future__ import annotations
@@ -54,14 +55,12 @@ def _right(label: Label, code: str | None) -> bool:
     return hmac.compare_digest(serials.scratch_hash(label.serial, code), label.scratch_hash)
 
 
-def _check_limits(limits: RateLimits, label: Label, client: str) -> None:
-    """429 before any comparison when the stamp or the client has had too many tries."""
-    for rate, key in (
-        (WRONG_PER_LABEL, ("scratch-wrong-label", label.serial)),
-        (WRONG_PER_CLIENT, ("scratch-wrong-client", client)),
-    ):
-        if not limits.test(rate, *key):
-            raise too_many_requests(limits.retry_after(rate, *key))
+def _check_client_limits(limits: RateLimits, client: str) -> None:
+    """429 before any comparison when the client has had too many tries."""
+    if not limits.test(WRONG_PER_CLIENT, "scratch-wrong-client", client):
+        raise too_many_requests(
+            limits.retry_after(WRONG_PER_CLIENT, "scratch-wrong-client", client)
+        )
     if not limits.hit(TRIES_PER_CLIENT, "scratch-tries", client):
         raise too_many_requests(limits.retry_after(TRIES_PER_CLIENT, "scratch-tries", client))
 
@@ -70,7 +69,7 @@ def check_scratch(
     session: Session, label: Label, typed: str, client: str, limits: RateLimits, now: datetime
 ) -> ScratchAnswer:
     """Check ``typed`` against ``label``'s scratch code for the client ``client``."""
-    _check_limits(limits, label, client)
+    _check_client_limits(limits, client)
     state = locked_state(session, label)
     if _right(label, normalise_code(typed)):
         if state.scratch_checked_at is None:
@@ -79,7 +78,10 @@ def check_scratch(
             return ScratchAnswer("first", now)
         return ScratchAnswer("reused", state.scratch_checked_at)
     state.scratch_failures += 1
-    limits.hit(WRONG_PER_LABEL, "scratch-wrong-label", label.serial)
     limits.hit(WRONG_PER_CLIENT, "scratch-wrong-client", client)
     session.flush()
+    if not limits.hit(WRONG_PER_LABEL, "scratch-wrong-label", label.serial):
+        raise too_many_requests(
+            limits.retry_after(WRONG_PER_LABEL, "scratch-wrong-label", label.serial)
+        )
     return ScratchAnswer("wrong")

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers.response import Response
 
 from trace_service.db import get_session
+from trace_service.labels.public import same_origin_only
 from trace_service.ratelimit import Rate, check_client_limit
 from trace_service.reports.models import Problem
 from trace_service.reports.services import ReportForm, ReportRefused, submit_report
@@ -81,9 +82,11 @@ def report_form() -> str:
 @reports_page.post("/bao-cao")
 @csrf_exempt(
     "a shopper's report, sent without signing in from pages served to anyone: it acts for "
-    "no signed-in user and changes nothing of theirs (rate-limited per client instead)"
+    "no signed-in user and changes nothing of theirs (rate-limited per client, and another "
+    "site's Origin refused, instead)"
 )
 def submit() -> Response | tuple[str, int]:
+    same_origin_only()  # no other site makes its visitors report a competitor's stamp
     check_client_limit("consumer_report", REPORT_RATE)
     form = _form_from_request()
     try:

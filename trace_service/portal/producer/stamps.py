@@ -9,8 +9,6 @@ from typing import Any
 
 from flask import (
     Response,
-    after_this_request,
-    current_app,
     redirect,
     render_template,
     request,
@@ -115,24 +113,8 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
         show_refusal(form, refused, names=ORDER_FIELDS)
         return None
     if created:
-        _build_after_commit(run.id, actor)
+        jobs.build_after_commit(run.id, actor)
     return run.id
-
-
-def _build_after_commit(run_id: int, actor: Principal) -> None:
-    """As the API does: inline when so configured, else queued once the order committed
-    (the builders' own connections must see the run's labels)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["LABEL_BUILD"] == "inline":
-        get_session().flush()
-        jobs.start_build(run_id, actor, app)
-        return
-
-    @after_this_request
-    def _later(response: Response) -> Response:
-        if response.status_code < 400:
-            response.call_on_close(lambda: jobs.start_build(run_id, actor, app))
-        return response
 
 
 @producer.route("/san-pham/<id:product_id>/mau-tem.png")
@@ -175,7 +157,7 @@ def print_run(run_id: int) -> str:
 def rebuild_run(run_id: int) -> WResponse:
     actor = current_principal()
     run = run_files.resume_print_run(get_session(), actor, run_id, jobs.files_root())
-    _build_after_commit(run.id, actor)
+    jobs.build_after_commit(run.id, actor)
     return redirect(url_for(".print_run", run_id=run.id))
 
 
