@@ -141,3 +141,24 @@ def test_head_and_a_cors_preflight_are_answered_as_gs1_asks(client, packed):
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+
+
+def test_hostile_paths_get_a_clean_answer_and_no_forged_header(client, packed):
+    # The reviewer's findings 4 and 5: a CR/LF or NUL in the path was a 500, a '>' forged the
+    # Link header, and a product id beyond 64 bits overflowed the database's integer.
+    gtin = packed.product.gtin14
+    for path in (
+        f"/01/{gtin}/10/a%0d%0aX-Evil:%201/21/84T3K19JFG5N0CH",
+        f"/01/{gtin}/10/a%00b/21/84T3K19JFG5N0CH",
+        f"/01/{gtin}/10/a%3E%3B%20rel%3D%22x/21/84T3K19JFG5N0CH",
+        "/P/99999999999999999999999",
+        "/P/9223372036854775808",
+        "/P/99999999999999999999999/10/x",
+        "/P/0",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+        assert "X-Evil" not in response.headers
+        for link in response.headers.getlist("Link"):
+            assert "\r" not in link and "\n" not in link and "\x00" not in link
+            assert link.count(">;") == 1 and 'rel="x' not in link

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from trace_service.certificates.standing import status_of
 from trace_service.clock import today_vn
 from trace_service.db import get_session
 from trace_service.errors import error_response
+from trace_service.fields import MAX_ID
 from trace_service.labels.lookup import signed_path
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.services import claims_for
@@ -105,6 +107,12 @@ class Resolution:
 
 
 # -- what each identifier links to ----------------------------------------------------------
+
+
+def _is_id(text: str) -> bool:
+    """A record id as a path writes it: digits, 1 to 2⁶³−1 (a larger one would overflow the
+    database's integer, a 500)."""
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ID
 
 
 def _host() -> str:
@@ -316,9 +324,10 @@ def _advertise(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language"
     elif response.mimetype == "text/html":
-        response.headers.add(
-            "Link", f'<{request.path}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"'
-        )
+        # The path as sent, encoded again: a decoded CR, LF, NUL or '>' would break or forge
+        # the header.
+        path = quote(request.path, safe="/")
+        response.headers.add("Link", f'<{path}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"')
         response.vary.add("Accept")
     return response
 
@@ -374,7 +383,7 @@ def product_page(**args: str) -> Response | tuple[str, int]:
     """A product's public page: the product, its producer, its OCOP certificate today."""
     if "gtin" in args and not _valid_gtin(args["gtin"]):
         return _bad_identifier() if wants_resolver() else _not_found()
-    if "product" in args and not (args["product"].isascii() and args["product"].isdigit()):
+    if "product" in args and not _is_id(args["product"]):
         return _not_found()
     session = get_session()
     product = find_product(session, args)
@@ -418,7 +427,7 @@ def lot_page(**args: str) -> Response | tuple[str, int]:
     """A stamped lot's public chain: from each raw-material area through each step."""
     if "gtin" in args and not _valid_gtin(args["gtin"]):
         return _bad_identifier() if wants_resolver() else _not_found()
-    if "product" in args and not (args["product"].isascii() and args["product"].isdigit()):
+    if "product" in args and not _is_id(args["product"]):
         return _not_found()
     session = get_session()
     run = find_lot_run(session, args)
