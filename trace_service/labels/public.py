@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, current_app, render_template, request
 
 from trace_service.clock import today_vn
-from trace_service.db import get_session, utcnow
+from trace_service.db import get_session, utcnow, writes_on_read
 from trace_service.errors import Forbidden
 from trace_service.labels import payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
@@ -135,11 +135,13 @@ def _check_scratch(serial: str) -> Answer:
 
 
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
+@writes_on_read  # each view is counted beside the stamp
 def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
 
 @page.get("/P/<product>/10/<lot>/21/<serial>")
+@writes_on_read
 def product_label(product: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
