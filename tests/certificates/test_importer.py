@@ -60,12 +60,21 @@ def row(product: Product, number: str, issued: Any = "15/03/2024", **changes: An
     }
     cells.update(changes)
     if "Cơ quan cấp" not in changes:  # an authority that could certify the row's star
-        cells["Cơ quan cấp"] = authority_for(cells["Số sao"], cells["Cơ quan cấp"])
+        decided = cells["Ngày quyết định"]
+        cells["Cơ quan cấp"] = authority_for(cells["Số sao"], cells["Cơ quan cấp"], decided)
     return [cells[h] for h in HEADERS]
 
 
-def authority_for(star: Any, default: str) -> str:
+def authority_for(star: Any, default: str, decided: Any = None) -> str:
+    """Decision 148/QĐ-TTg: a district 3★, the province 4★, the ministry 5★; before it
+    (Decision 1048/QĐ-TTg, to 23 Feb 2023) the province certified 3★ too."""
     digits = "".join(ch for ch in str(star).split(".")[0] if ch.isdigit())
+    text = str(decided)
+    year = (
+        decided.year if isinstance(decided, date) else int(text[-4:]) if text[-4:].isdigit() else 0
+    )
+    if digits == "3" and 0 < year < 2023:
+        return "UBND tỉnh Đắk Nông"
     return {"4": "UBND tỉnh Đắk Nông", "5": "Bộ Nông nghiệp và Phát triển nông thôn"}.get(
         digits, default
     )

@@ -163,6 +163,33 @@ def council_may_certify(
     )
 
 
+def scores_within(day: date, a: int, b: int, c: int) -> Problem | None:
+    """Each part is within the caps of the decision in force on the evaluation's day
+    (1048: A 35, B 25, C 40; 148 and 1489: A 40, B 25, C 35)."""
+    period = period_on(day)
+    caps = period.scores
+    over = [
+        (name, given, cap)
+        for name, given, cap in (
+            ("score_a", a, caps.a),
+            ("score_b", b, caps.b),
+            ("score_c", c, caps.c),
+        )
+        if given > cap
+    ]
+    if not over:
+        return None
+    name, given, cap = over[0]
+    part = name[-1].upper()
+    return Problem(
+        name,
+        f"Phần {part} tối đa {cap} điểm theo {period.source} (ngày {vn_date(day)}), "
+        f"không phải {given}",
+        f"Part {part} is at most {cap} points under {period.source_en} (on {day.isoformat()}), "
+        f"not {given}",
+    )
+
+
 def newer_certificate(open_one: Certificate | None, issue_date: date) -> Problem | None:
     """A new certificate (the API) is not older than the product's open one."""
     if open_one is None or open_one.issue_date <= issue_date:

@@ -103,6 +103,9 @@ def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]
             vi="Ngày đánh giá không được ở tương lai.",
             en="An evaluation cannot be in the future.",
         )
+    problem = checks.scores_within(data["evaluated_on"], a, b, c)
+    if problem is not None:
+        raise problem.error()
     return total, star_for(total, data["mandatory_met"])
 
 
