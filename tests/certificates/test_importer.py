@@ -28,8 +28,11 @@ from trace_service.certificates.models import Certificate
 from trace_service.clock import today_vn
 from trace_service.errors import DomainError, InvalidInput
 from trace_service.principal import Principal, Role, system_principal
-from trace_service.registry.models import Product
+from trace_service.registry.models import AdministrativeUnit, Product
 from trace_service.spreadsheets import SpreadsheetTooLarge
+
+# Every import matches its issuing authorities to the seeded administrative units.
+pytestmark = pytest.mark.usefixtures("units")
 
 HEADERS = [
     "STT",
@@ -129,7 +132,11 @@ def problems_of(report: ImportReport) -> dict[int, list[str]]:
 
 
 def test_does_a_clean_csv_import_every_row_valid_for_36_months(
-    db_session: Session, actor: Principal, coffee: Product, pepper: Product
+    db_session: Session,
+    units: dict[str, AdministrativeUnit],
+    actor: Principal,
+    coffee: Product,
+    pepper: Product,
 ) -> None:
     content = csv_file(
         [
@@ -149,7 +156,8 @@ def test_does_a_clean_csv_import_every_row_valid_for_36_months(
     assert first.decision_number == "0001/QĐ-UBND"
     assert first.decision_date == date(2024, 3, 10)
     assert first.issuing_authority == "UBND tỉnh Đắk Nông"
-    assert (first.evaluation_id, first.issuing_unit_id) == (None, None)
+    # The authority is linked to the unit that existed that day (Đắk Nông until 30 Jun 2025).
+    assert (first.evaluation_id, first.issuing_unit_id) == (None, units["dn"].id)
     assert second.valid_until == date(2027, 2, 28)  # 29 Feb + 36 months
 
 
@@ -179,7 +187,7 @@ def test_is_one_audit_event_recorded_for_the_whole_import(
 
 
 def test_does_a_dry_run_report_and_write_nothing(
-    db_session: Session, actor: Principal, coffee: Product
+    db_session: Session, units: dict[str, AdministrativeUnit], actor: Principal, coffee: Product
 ) -> None:
     before = db_session.scalar(select(func.count()).select_from(AuditEvent))
     content = xlsx_file([HEADERS, row(coffee, "0001/GCN-OCOP")])
@@ -195,6 +203,7 @@ def test_does_a_dry_run_report_and_write_nothing(
         "product_id": coffee.id,
         "star": 3,
         "issue_date": date(2024, 3, 15),
+        "issuing_unit_id": units["dn.krongno"].id,
     }
     assert certificates(db_session, "0001/GCN-OCOP") == []
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before

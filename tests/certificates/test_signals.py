@@ -90,7 +90,7 @@ def _xlsx(rows: list[list]) -> bytes:
     return out.getvalue()
 
 
-def test_does_an_import_announce_each_certificate_and_each_it_supersedes(db_session, heard):
+def test_does_an_import_announce_each_certificate_and_each_it_supersedes(db_session, heard, units):
     product = factories.ProductFactory()
     old = factories.CertificateFactory(product=product, issue_date=date(2021, 6, 1))
     header = ["Số GCN", "Số QĐ", "Ngày QĐ", "Cơ quan cấp", "MST", "Tên sản phẩm", "GTIN"]

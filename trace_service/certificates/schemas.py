@@ -219,6 +219,7 @@ class ImportValuesSchema(Schema):
     product_id = fields.Integer(allow_none=True)
     star = fields.Integer(allow_none=True)
     issue_date = fields.Date(allow_none=True)
+    issuing_unit_id = fields.Integer(allow_none=True)
 
 
 class ImportRowSchema(Schema):

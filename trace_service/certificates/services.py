@@ -27,6 +27,7 @@ from trace_service.certificates.rules import (
     COUNCIL_LEVEL_VI,
     CouncilLevel,
     Status,
+    central_authority_on,
     star_for,
     valid_until,
 )
@@ -79,12 +80,9 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
             f"{'cấp huyện' if wanted is UnitLevel.DISTRICT else 'cấp tỉnh'} của mình.",
             en=f"A {level} council needs the {wanted} it belongs to.",
         )
-    if not unit.is_valid_on(day):
-        raise field_error(
-            "council_unit_id",
-            vi=f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
-            en=f"{unit.name} did not exist on {day.isoformat()}.",
-        )
+    problem = checks.authority_existed("council_unit_id", unit, day)
+    if problem is not None:
+        raise problem.error()
 
 
 def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]:
@@ -191,9 +189,9 @@ def _open_certificate(session: Session, product_id: int) -> Certificate | None:
     )
 
 
-def _default_authority(evaluation: Evaluation) -> str:
+def _default_authority(evaluation: Evaluation, day: date) -> str:
     if evaluation.council_level is CouncilLevel.CENTRAL:
-        return "Bộ Nông nghiệp và Môi trường"
+        return central_authority_on(day).name
     unit = evaluation.council_unit
     return f"UBND {unit.name[0].lower()}{unit.name[1:]}" if unit else "UBND tỉnh"
 
@@ -206,12 +204,9 @@ def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
             vi="Không có huyện hoặc tỉnh với mã này.",
             en="No district or province has this id.",
         )
-    if not unit.is_valid_on(day):
-        raise field_error(
-            "issuing_unit_id",
-            vi=f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
-            en=f"{unit.name} did not exist on {day.isoformat()}.",
-        )
+    problem = checks.authority_existed("issuing_unit_id", unit, day)
+    if problem is not None:
+        raise problem.error()
 
 
 def _check_issue(
@@ -269,7 +264,8 @@ def issue_certificate(
     issue_date: date = data["issue_date"]
     issuing_unit_id = data.get("issuing_unit_id", evaluation.council_unit_id)
     if issuing_unit_id is not None:
-        _check_issuing_unit(session, issuing_unit_id, issue_date)
+        for day in (data["decision_date"], issue_date):
+            _check_issuing_unit(session, issuing_unit_id, day)
     # Two issues for one product at once must not both supersede the same certificate.
     session.get(Product, evaluation.product_id, with_for_update=True)
     previous = _open_certificate(session, evaluation.product_id)
@@ -281,7 +277,8 @@ def issue_certificate(
         decision_number=data["decision_number"],
         decision_date=data["decision_date"],
         issuing_unit_id=issuing_unit_id,
-        issuing_authority=data.get("issuing_authority") or _default_authority(evaluation),
+        issuing_authority=data.get("issuing_authority")
+        or _default_authority(evaluation, issue_date),
         product_id=evaluation.product_id,
         product_name=evaluation.product.name_vi,
         evaluation_id=evaluation.id,
