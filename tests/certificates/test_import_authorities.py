@@ -175,3 +175,25 @@ def test_the_api_and_the_importer_refuse_an_abolished_issuer_in_the_same_words(
     error = caught.value
     said = f"{error.message.removesuffix('.')} / {error.message_en.removesuffix('.')}"
     assert said in report.rows[0].problems
+
+
+def test_the_api_counts_validity_from_the_decision_and_shows_it(
+    client, admin, db_session: Session, units: dict[str, AdministrativeUnit]
+) -> None:
+    """Đắk Nông's decisions: valid "ba năm kể từ ngày Quyết định được ký ban hành"."""
+    evaluation = factories.EvaluationFactory(
+        evaluated_on=date(2024, 3, 1), council_unit=units["dn"], council_level="province"
+    )
+    data = {
+        "evaluation_id": evaluation.id,
+        "number": "API-2",
+        "decision_number": "12/QĐ-UBND",
+        "decision_date": date(2024, 3, 10),
+        "issue_date": date(2024, 3, 15),
+    }
+    cert = services.issue_certificate(db_session, ACTOR, data, today_vn())
+
+    assert cert.valid_until == date(2027, 3, 10)
+    shown = client.get(f"/api/v1/certificates/{cert.id}", headers=admin.headers).json
+    assert shown["validity_counted_from"] == "2024-03-10"
+    assert shown["valid_until"] == "2027-03-10"

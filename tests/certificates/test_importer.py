@@ -142,7 +142,7 @@ def test_does_a_clean_csv_import_every_row_valid_for_36_months(
         [
             HEADERS,
             row(coffee, "0001/GCN-OCOP", "15/03/2024", **{"Số sao": "4"}),
-            row(pepper, "0002/GCN-OCOP", "2024-02-29", **{"Ngày quyết định": "2024-02-20"}),
+            row(pepper, "0002/GCN-OCOP", "2024-02-29", **{"Ngày quyết định": "2024-02-29"}),
         ]
     )
 
@@ -152,7 +152,9 @@ def test_does_a_clean_csv_import_every_row_valid_for_36_months(
     assert [r.line for r in report.rows] == [2, 3]
     first, second = certificates(db_session, "0001/GCN-OCOP", "0002/GCN-OCOP")
     assert (first.product_id, first.star, first.issue_date) == (coffee.id, 4, date(2024, 3, 15))
-    assert first.valid_until == date(2027, 3, 15)
+    # Đắk Nông counts the 36 months from the decision (10/03/2024), not the issue (15/03).
+    assert first.valid_until == date(2027, 3, 10)
+    assert first.validity_counted_from == date(2024, 3, 10)
     assert first.decision_number == "0001/QĐ-UBND"
     assert first.decision_date == date(2024, 3, 10)
     assert first.issuing_authority == "UBND tỉnh Đắk Nông"

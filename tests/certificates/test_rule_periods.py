@@ -16,9 +16,13 @@ from trace_service.certificates.rules import (
     MAX_C,
     PERIODS,
     CouncilLevel,
+    ValidityFrom,
     central_authority_on,
     period_on,
     stars_council_may_certify,
+    valid_until,
+    validity_from,
+    validity_start,
 )
 
 DISTRICT, PROVINCE, CENTRAL = CouncilLevel.DISTRICT, CouncilLevel.PROVINCE, CouncilLevel.CENTRAL
@@ -138,3 +142,27 @@ def test_score_parts_are_capped_by_the_decision_of_the_day(day, parts, field):
 def test_the_central_authority_is_the_ministry_of_the_day(day, ministry):
     """Resolution 176/2025/QH15: the Ministry of Agriculture and Environment from 1 Mar 2025."""
     assert central_authority_on(day).name == ministry
+
+
+@pytest.mark.parametrize(
+    "code, issued, decided, last_day",
+    [
+        # Đắk Nông (67): "ba năm kể từ ngày Quyết định được ký ban hành".
+        ("67", date(2024, 3, 15), date(2024, 3, 10), date(2027, 3, 10)),
+        # A province not listed takes the default, Đắk Nông's.
+        ("99", date(2024, 3, 15), date(2024, 3, 10), date(2027, 3, 10)),
+        # A decision dated after the issue never lengthens the validity.
+        ("67", date(2024, 3, 15), date(2024, 3, 20), date(2027, 3, 15)),
+    ],
+)
+def test_validity_counts_from_the_decision_where_the_province_says_so(
+    code, issued, decided, last_day
+):
+    counts_from = validity_from(code)
+    assert valid_until(validity_start(counts_from, issued, decided)) == last_day
+
+
+def test_a_province_that_counts_from_the_issue_date_can_say_so():
+    assert validity_start(ValidityFrom.ISSUE, date(2024, 3, 15), date(2024, 3, 10)) == date(
+        2024, 3, 15
+    )

@@ -29,9 +29,10 @@ from trace_service.audit.tags import Tag
 from trace_service.certificates import checks
 from trace_service.certificates.checks import TEXT_LIMITS
 from trace_service.certificates.models import Certificate
-from trace_service.certificates.rules import COUNCIL_LEVEL_VI, CouncilLevel, valid_until
+from trace_service.certificates.rules import COUNCIL_LEVEL_VI, CouncilLevel
 from trace_service.certificates.signals import CertificateChange, announce
 from trace_service.certificates.standing import is_open
+from trace_service.certificates.validity import certificate_valid_until
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import InvalidInput
 from trace_service.principal import Principal
@@ -903,7 +904,13 @@ def _new_certificate(session: Session, values: dict[str, Any]) -> Certificate:
         evaluation_id=None,
         star=values["star"],
         issue_date=values["issue_date"],
-        valid_until=valid_until(values["issue_date"]),
+        valid_until=certificate_valid_until(
+            session.get(AdministrativeUnit, values["issuing_unit_id"])
+            if values["issuing_unit_id"]
+            else None,
+            values["issue_date"],
+            values["decision_date"],
+        ),
     )
 
 

@@ -252,8 +252,40 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+class ValidityFrom(StrEnum):
+    """The day a certificate's 36 months count from, as the province's decisions say."""
+
+    # Đắk Nông: "ba năm kể từ ngày Quyết định được ký ban hành".
+    DECISION = "decision"
+    ISSUE = "issue"
+
+
+VALIDITY_FROM_TEXT: dict[ValidityFrom, tuple[str, str]] = {
+    ValidityFrom.DECISION: ("kể từ ngày ký quyết định công nhận", "from the day of the decision"),
+    ValidityFrom.ISSUE: ("kể từ ngày cấp", "from the issue date"),
+}
+
+# Each province's setting, by its GSO code; a province not listed takes the default, which is
+# Đắk Nông's (the province this service grew from). Lâm Đồng (68) has not been checked.
+VALIDITY_FROM_BY_PROVINCE: Mapping[str, ValidityFrom] = {"67": ValidityFrom.DECISION}
+VALIDITY_FROM_DEFAULT = ValidityFrom.DECISION
+
+
+def validity_from(province_code: str | None) -> ValidityFrom:
+    """Which day a certificate of the province with GSO code ``province_code`` counts from."""
+    return VALIDITY_FROM_BY_PROVINCE.get(province_code or "", VALIDITY_FROM_DEFAULT)
+
+
+def validity_start(counts_from: ValidityFrom, issue_date: date, decision_date: date) -> date:
+    """The day the 36 months start: the decision's (never after the issue) or the issue's."""
+    if counts_from is ValidityFrom.DECISION:
+        return min(decision_date, issue_date)
+    return issue_date
+
+
 def valid_until(issue_date: date) -> date:
-    """Last day a certificate issued on ``issue_date`` is valid, inclusive.
+    """Last day a certificate issued (or decided, ``validity_start``) on ``issue_date`` is
+    valid, inclusive.
 
     The 36 months start the day after issue (Art. 147) and end at the end of the
     corresponding day of the last month (Art. 148): issued 15 Mar 2022, valid through

@@ -29,7 +29,6 @@ from trace_service.certificates.rules import (
     Status,
     central_authority_on,
     star_for,
-    valid_until,
 )
 from trace_service.certificates.signals import CertificateChange, announce
 from trace_service.certificates.standing import (
@@ -40,6 +39,7 @@ from trace_service.certificates.standing import (
     status_of,
     statuses_clause,
 )
+from trace_service.certificates.validity import certificate_valid_until
 from trace_service.clock import vn_date
 from trace_service.errors import Conflict, NotFound, field_error
 from trace_service.principal import Principal
@@ -284,7 +284,11 @@ def issue_certificate(
         evaluation_id=evaluation.id,
         star=evaluation.star,
         issue_date=issue_date,
-        valid_until=valid_until(issue_date),
+        valid_until=certificate_valid_until(
+            session.get(AdministrativeUnit, issuing_unit_id) if issuing_unit_id else None,
+            issue_date,
+            data["decision_date"],
+        ),
     )
     session.add(cert)
     session.flush()
