@@ -18,7 +18,9 @@ from trace_service.certificates.rules import (
     CouncilLevel,
     ValidityFrom,
     central_authority_on,
+    council_total,
     period_on,
+    star_with_criteria,
     stars_council_may_certify,
     valid_until,
     validity_from,
@@ -166,3 +168,36 @@ def test_a_province_that_counts_from_the_issue_date_can_say_so():
     assert validity_start(ValidityFrom.ISSUE, date(2024, 3, 15), date(2024, 3, 10)) == date(
         2024, 3, 15
     )
+
+
+@pytest.mark.parametrize(
+    "average, published, star",
+    [
+        ("69.67", "69.7", 3),  # rounding to a whole 70 would make it 4★
+        ("69.95", "70.0", 4),  # one decimal place, half up, as councils publish
+        ("49.94", "49.9", 2),
+        (89.96, "90.0", 5),
+    ],
+)
+def test_a_councils_average_total_keeps_one_decimal_place(average, published, star):
+    """Decision 148/QĐ-TTg: the star follows the council's average total ("tổng điểm trung
+    bình"), published to one decimal place."""
+    assert str(council_total(average)) == published
+    assert star_with_criteria(average) == star
+
+
+@pytest.mark.parametrize(
+    "average, unmet, star",
+    [
+        ("75", {4}, 3),  # fails a 4★ mandatory criterion, keeps 3★
+        ("95", {5}, 4),
+        ("95", {4, 5}, 3),
+        ("75", {3}, 2),  # a 3★ criterion failed: below certification
+        ("75", {1}, None),
+        ("60", {4}, 3),  # a 4★ criterion does not matter to a 3★ total
+    ],
+)
+def test_mandatory_criteria_refuse_only_their_star_and_above(average, unmet, star):
+    """Decision 148/QĐ-TTg: each rank has its mandatory criteria; the product takes the
+    highest rank whose criteria it meets."""
+    assert star_with_criteria(average, unmet) == star

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import calendar
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum, StrEnum
 from typing import Any, Literal
 
@@ -71,6 +72,30 @@ def star_for(total: int, mandatory_met: bool) -> int | None:
     if not mandatory_met:
         return None
     return next(star for star, floor in STAR_BANDS if total >= floor)
+
+
+def council_total(average: Decimal | float | str) -> Decimal:
+    """A council's average total as councils publish it, to one decimal place, half up:
+    69.67 → 69.7 (still 3★; rounding to a whole number would make it 70, 4★)."""
+    return Decimal(str(average)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def star_with_criteria(average: Decimal | float | str, unmet: Collection[int] = ()) -> int | None:
+    """The star of a council's average total when the mandatory criteria are kept per star:
+    the highest band the total reaches whose mandatory criteria (and those of every lower
+    star) are all met. ``unmet``: the stars whose mandatory criteria the product fails, so a
+    75-point product failing a 4★ criterion keeps 3★. ``None``: not even 1★'s are met.
+
+    Not yet stored: evaluations keep a whole total and one flag (``star_for``) until a
+    migration moves them over without changing any star.
+    """
+    total = council_total(average)
+    if not 0 <= total <= MAX_TOTAL:
+        raise ValueError(f"total {total} is outside 0..{MAX_TOTAL}")
+    band = next(star for star, floor in STAR_BANDS if total >= floor)
+    ceiling = min((star - 1 for star in unmet), default=band)
+    star = min(band, ceiling)
+    return star if star >= 1 else None
 
 
 # -- who certifies what, by period -------------------------------------------------------------
