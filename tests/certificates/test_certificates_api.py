@@ -190,7 +190,13 @@ def test_revoking_stops_labels_at_once_and_cannot_be_repeated(client, admin):
 
 def test_a_re_evaluation_supersedes_the_old_certificate_and_keeps_the_history(client, admin):
     old = factories.CertificateFactory(issue_date=date(2021, 10, 1))
-    evaluation = factories.EvaluationFactory(product=old.product, evaluated_on=date(2024, 9, 1))
+    # Decision 148/QĐ-TTg: a 3★ certificate of 2024 is a district's.
+    evaluation = factories.EvaluationFactory(
+        product=old.product,
+        evaluated_on=date(2024, 9, 1),
+        council_level="district",
+        council_unit=factories.DistrictFactory(),
+    )
     new = client.post(
         f"{P}/certificates",
         headers=admin.headers,
@@ -618,7 +624,10 @@ def test_do_the_certificates_routes_leave_queries_and_scoping_to_the_services():
 def test_a_certificate_older_than_the_products_open_one_is_refused_naming_it(client, admin):
     open_one = factories.CertificateFactory(number="GCN-2024", issue_date=date(2024, 9, 1))
     evaluation = factories.EvaluationFactory(
-        product=open_one.product, evaluated_on=date(2023, 5, 1)
+        product=open_one.product,
+        evaluated_on=date(2023, 5, 1),
+        council_level="district",  # Decision 148/QĐ-TTg: 3★ is a district's
+        council_unit=factories.DistrictFactory(),
     )
     response = client.post(
         f"{P}/certificates",

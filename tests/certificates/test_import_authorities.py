@@ -182,7 +182,12 @@ def test_the_api_counts_validity_from_the_decision_and_shows_it(
 ) -> None:
     """Đắk Nông's decisions: valid "ba năm kể từ ngày Quyết định được ký ban hành"."""
     evaluation = factories.EvaluationFactory(
-        evaluated_on=date(2024, 3, 1), council_unit=units["dn"], council_level="province"
+        evaluated_on=date(2024, 3, 1),
+        council_unit=units["dn"],
+        council_level="province",
+        score_a=40,  # 75 points: 4★, the province's under Decision 148/QĐ-TTg
+        score_b=20,
+        score_c=15,
     )
     data = {
         "evaluation_id": evaluation.id,
@@ -197,3 +202,37 @@ def test_the_api_counts_validity_from_the_decision_and_shows_it(
     shown = client.get(f"/api/v1/certificates/{cert.id}", headers=admin.headers).json
     assert shown["validity_counted_from"] == "2024-03-10"
     assert shown["valid_until"] == "2027-03-10"
+
+
+def test_the_api_and_the_importer_refuse_a_province_3_star_of_2024_in_the_same_words(
+    db_session: Session, units: dict[str, AdministrativeUnit]
+) -> None:
+    """Decision 148/QĐ-TTg: in 2024 a 3★ certificate was the district's, not the province's."""
+    evaluation = factories.EvaluationFactory(
+        evaluated_on=date(2024, 3, 1), council_unit=units["dn"], council_level="province"
+    )
+    data = {
+        "evaluation_id": evaluation.id,
+        "number": "API-3",
+        "decision_number": "1/QĐ-UBND",
+        "decision_date": date(2024, 3, 10),
+        "issue_date": date(2024, 3, 10),
+    }
+    with pytest.raises(DomainError) as caught:
+        services.issue_certificate(db_session, ACTOR, data, today_vn())
+    product = factories.ProductFactory()
+    cells = {
+        "number": "X-3",
+        "decision_number": "1/QĐ",
+        "decision_date": "10/03/2024",
+        "issuing_authority": "UBND tỉnh Đắk Nông",
+        "gtin": product.gtin,
+        "star": 3,
+        "issue_date": "10/03/2024",
+    }
+    report = check_rows(db_session, [(2, cells)])
+
+    error = caught.value
+    assert "Decision 148/QĐ-TTg" in error.message_en
+    said = f"{error.message.removesuffix('.')} / {error.message_en.removesuffix('.')}"
+    assert said in report.rows[0].problems

@@ -45,7 +45,13 @@ def _issue(db_session, evaluation, number="GCN-1", day=date(2024, 9, 20)):
 
 def test_is_a_new_certificate_announced_with_the_one_it_supersedes(db_session, heard):
     old = factories.CertificateFactory(issue_date=date(2021, 10, 1))
-    evaluation = factories.EvaluationFactory(product=old.product, evaluated_on=date(2024, 9, 1))
+    # Decision 148/QĐ-TTg: a 3★ certificate of 2024 is a district's.
+    evaluation = factories.EvaluationFactory(
+        product=old.product,
+        evaluated_on=date(2024, 9, 1),
+        council_level="district",
+        council_unit=factories.DistrictFactory(),
+    )
 
     old_when_new_heard = []
 

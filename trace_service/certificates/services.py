@@ -209,6 +209,37 @@ def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
         raise problem.error()
 
 
+_UNIT_COUNCIL_LEVEL = {
+    UnitLevel.DISTRICT: CouncilLevel.DISTRICT,
+    UnitLevel.PROVINCE: CouncilLevel.PROVINCE,
+}
+
+
+def _check_issuer(
+    session: Session, evaluation: Evaluation, unit_id: int | None, data: dict[str, Any]
+) -> None:
+    """The importer's rules for the issuer, on the decision's day: its level could certify
+    the star (``checks.council_may_certify``) and a ministry is the one of that day."""
+    decided: date = data["decision_date"]
+    unit = session.get(AdministrativeUnit, unit_id) if unit_id is not None else None
+    if unit is not None:
+        level = _UNIT_COUNCIL_LEVEL[unit.level]
+        printed = data.get("issuing_authority") or f"UBND {unit.name[0].lower()}{unit.name[1:]}"
+    elif evaluation.council_level is CouncilLevel.CENTRAL:
+        level = CouncilLevel.CENTRAL
+        printed = data.get("issuing_authority") or central_authority_on(decided).name
+    else:
+        return
+    # Worded as the importer words it, so one rule reads the same from both.
+    who = (f"«{printed}»", f"'{printed}' ({level} level)")
+    problems = [checks.council_may_certify(level, evaluation.star or 0, decided, *who)]
+    if level is CouncilLevel.CENTRAL and data.get("issuing_authority"):
+        problems.append(checks.central_authority(data["issuing_authority"], decided))
+    for problem in problems:
+        if problem is not None:
+            raise problem.error("issuing_unit_id" if unit is not None else None)
+
+
 def _check_issue(
     session: Session, evaluation: Evaluation, data: dict[str, Any], today: date
 ) -> None:
@@ -266,6 +297,7 @@ def issue_certificate(
     if issuing_unit_id is not None:
         for day in (data["decision_date"], issue_date):
             _check_issuing_unit(session, issuing_unit_id, day)
+    _check_issuer(session, evaluation, issuing_unit_id, data)
     # Two issues for one product at once must not both supersede the same certificate.
     session.get(Product, evaluation.product_id, with_for_update=True)
     previous = _open_certificate(session, evaluation.product_id)
