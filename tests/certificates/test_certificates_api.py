@@ -190,7 +190,13 @@ def test_revoking_stops_labels_at_once_and_cannot_be_repeated(client, admin):
 
 def test_a_re_evaluation_supersedes_the_old_certificate_and_keeps_the_history(client, admin):
     old = factories.CertificateFactory(issue_date=date(2021, 10, 1))
-    evaluation = factories.EvaluationFactory(product=old.product, evaluated_on=date(2024, 9, 1))
+    # Decision 148/QĐ-TTg: a 3★ certificate of 2024 is a district's.
+    evaluation = factories.EvaluationFactory(
+        product=old.product,
+        evaluated_on=date(2024, 9, 1),
+        council_level="district",
+        council_unit=factories.DistrictFactory(),
+    )
     new = client.post(
         f"{P}/certificates",
         headers=admin.headers,
@@ -300,15 +306,15 @@ def test_the_plan_report_sets_2025_targets_beside_actual_figures(client, inspect
     assert (dak_mil["products_certified"], dak_mil["met"]) == (1, False)
 
 
-def test_an_import_is_checked_then_made_whole(client, admin):
+def test_an_import_is_checked_then_made_whole(client, admin, units):
     producer = factories.ProducerFactory(registration_code="6400123456")
     factories.ProductFactory(producer=producer, name_vi="Mật ong hoa cà phê")
     good = (
         "Số GCN,Số QĐ,Ngày QĐ,Cơ quan cấp,MST,Tên sản phẩm,Số sao,Ngày cấp\n"
-        "DNO-2023-001,12/QĐ-UBND,10/05/2023,UBND huyện Krông Nô,6400123456,"
+        "DNO-2023-001,12/QĐ-UBND,10/05/2023,UBND huyện Đắk Mil,6400123456,"
         "Mật ong hoa cà phê,3,10/05/2023\n"
     )
-    bad = good + "DNO-2023-001,13/QĐ-UBND,11/05/2023,UBND huyện Krông Nô,6400123456,Không có,3,x\n"
+    bad = good + "DNO-2023-001,13/QĐ-UBND,11/05/2023,UBND huyện Đắk Mil,6400123456,Không có,3,x\n"
 
     def upload(text, dry_run):
         return client.post(
@@ -326,7 +332,8 @@ def test_an_import_is_checked_then_made_whole(client, admin):
     assert [row["line"] for row in refused.json["errors"]["rows"]] == [2, 3]
     assert client.get(f"{P}/certificates", headers=admin.headers).json["total"] == 0
     done = upload(good, False)
-    assert done.status_code == 200 and done.json["imported"] == 1
+    assert done.status_code == 200, done.json
+    assert done.json["imported"] == 1
     listed = client.get(f"{P}/certificates", headers=admin.headers).json["items"]
     assert listed[0]["valid_until"] == "2026-05-10"
 
@@ -617,7 +624,10 @@ def test_do_the_certificates_routes_leave_queries_and_scoping_to_the_services():
 def test_a_certificate_older_than_the_products_open_one_is_refused_naming_it(client, admin):
     open_one = factories.CertificateFactory(number="GCN-2024", issue_date=date(2024, 9, 1))
     evaluation = factories.EvaluationFactory(
-        product=open_one.product, evaluated_on=date(2023, 5, 1)
+        product=open_one.product,
+        evaluated_on=date(2023, 5, 1),
+        council_level="district",  # Decision 148/QĐ-TTg: 3★ is a district's
+        council_unit=factories.DistrictFactory(),
     )
     response = client.post(
         f"{P}/certificates",

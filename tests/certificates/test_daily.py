@@ -65,7 +65,7 @@ def test_certs_sweep_takes_a_day(app, db_session):
     assert "2025-12-20: 1 new notices" in result.output
 
 
-def test_certs_import_checks_then_imports(app, db_session, tmp_path):
+def test_certs_import_checks_then_imports(app, db_session, tmp_path, units):
     producer = factories.ProducerFactory(registration_code="6400123456")
     factories.ProductFactory(producer=producer, name_vi="Tiêu đen Đắk Song")
     sheet = tmp_path / "ds.csv"

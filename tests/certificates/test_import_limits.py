@@ -103,7 +103,7 @@ def _upload(client, account: Account, content: bytes, name: str, *, dry_run: boo
 
 
 def test_is_a_workbook_that_unpacks_past_the_limit_refused_with_413_before_parsing(
-    app, client, admin, workbook, monkeypatch
+    app, client, admin, workbook, monkeypatch, units
 ):
     bomb = repack(workbook, {SHEET: padded(3 * 1024 * 1024)})
     assert len(bomb) < 40_000  # small on the wire: 3 MiB once unpacked
@@ -274,7 +274,7 @@ FORMULAS = {
 
 
 def test_are_formula_looking_identifiers_refused_row_by_row_in_the_dry_run(
-    client, admin, coffee, db_session
+    client, admin, coffee, db_session, units
 ):
     rows = [HEADERS, row(coffee, "1/GCN", issued="15/03/2024")]
     for n, (header, (value, _)) in enumerate(FORMULAS.items(), start=2):

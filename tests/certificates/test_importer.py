@@ -28,8 +28,11 @@ from trace_service.certificates.models import Certificate
 from trace_service.clock import today_vn
 from trace_service.errors import DomainError, InvalidInput
 from trace_service.principal import Principal, Role, system_principal
-from trace_service.registry.models import Product
+from trace_service.registry.models import AdministrativeUnit, Product
 from trace_service.spreadsheets import SpreadsheetTooLarge
+
+# Every import matches its issuing authorities to the seeded administrative units.
+pytestmark = pytest.mark.usefixtures("units")
 
 HEADERS = [
     "STT",
@@ -60,12 +63,21 @@ def row(product: Product, number: str, issued: Any = "15/03/2024", **changes: An
     }
     cells.update(changes)
     if "Cơ quan cấp" not in changes:  # an authority that could certify the row's star
-        cells["Cơ quan cấp"] = authority_for(cells["Số sao"], cells["Cơ quan cấp"])
+        decided = cells["Ngày quyết định"]
+        cells["Cơ quan cấp"] = authority_for(cells["Số sao"], cells["Cơ quan cấp"], decided)
     return [cells[h] for h in HEADERS]
 
 
-def authority_for(star: Any, default: str) -> str:
+def authority_for(star: Any, default: str, decided: Any = None) -> str:
+    """Decision 148/QĐ-TTg: a district 3★, the province 4★, the ministry 5★; before it
+    (Decision 1048/QĐ-TTg, to 23 Feb 2023) the province certified 3★ too."""
     digits = "".join(ch for ch in str(star).split(".")[0] if ch.isdigit())
+    text = str(decided)
+    year = (
+        decided.year if isinstance(decided, date) else int(text[-4:]) if text[-4:].isdigit() else 0
+    )
+    if digits == "3" and 0 < year < 2023:
+        return "UBND tỉnh Đắk Nông"
     return {"4": "UBND tỉnh Đắk Nông", "5": "Bộ Nông nghiệp và Phát triển nông thôn"}.get(
         digits, default
     )
@@ -120,13 +132,17 @@ def problems_of(report: ImportReport) -> dict[int, list[str]]:
 
 
 def test_does_a_clean_csv_import_every_row_valid_for_36_months(
-    db_session: Session, actor: Principal, coffee: Product, pepper: Product
+    db_session: Session,
+    units: dict[str, AdministrativeUnit],
+    actor: Principal,
+    coffee: Product,
+    pepper: Product,
 ) -> None:
     content = csv_file(
         [
             HEADERS,
             row(coffee, "0001/GCN-OCOP", "15/03/2024", **{"Số sao": "4"}),
-            row(pepper, "0002/GCN-OCOP", "2024-02-29", **{"Ngày quyết định": "2024-02-20"}),
+            row(pepper, "0002/GCN-OCOP", "2024-02-29", **{"Ngày quyết định": "2024-02-29"}),
         ]
     )
 
@@ -136,11 +152,14 @@ def test_does_a_clean_csv_import_every_row_valid_for_36_months(
     assert [r.line for r in report.rows] == [2, 3]
     first, second = certificates(db_session, "0001/GCN-OCOP", "0002/GCN-OCOP")
     assert (first.product_id, first.star, first.issue_date) == (coffee.id, 4, date(2024, 3, 15))
-    assert first.valid_until == date(2027, 3, 15)
+    # Đắk Nông counts the 36 months from the decision (10/03/2024), not the issue (15/03).
+    assert first.valid_until == date(2027, 3, 10)
+    assert first.validity_counted_from == date(2024, 3, 10)
     assert first.decision_number == "0001/QĐ-UBND"
     assert first.decision_date == date(2024, 3, 10)
     assert first.issuing_authority == "UBND tỉnh Đắk Nông"
-    assert (first.evaluation_id, first.issuing_unit_id) == (None, None)
+    # The authority is linked to the unit that existed that day (Đắk Nông until 30 Jun 2025).
+    assert (first.evaluation_id, first.issuing_unit_id) == (None, units["dn"].id)
     assert second.valid_until == date(2027, 2, 28)  # 29 Feb + 36 months
 
 
@@ -170,7 +189,7 @@ def test_is_one_audit_event_recorded_for_the_whole_import(
 
 
 def test_does_a_dry_run_report_and_write_nothing(
-    db_session: Session, actor: Principal, coffee: Product
+    db_session: Session, units: dict[str, AdministrativeUnit], actor: Principal, coffee: Product
 ) -> None:
     before = db_session.scalar(select(func.count()).select_from(AuditEvent))
     content = xlsx_file([HEADERS, row(coffee, "0001/GCN-OCOP")])
@@ -186,6 +205,7 @@ def test_does_a_dry_run_report_and_write_nothing(
         "product_id": coffee.id,
         "star": 3,
         "issue_date": date(2024, 3, 15),
+        "issuing_unit_id": units["dn.krongno"].id,
     }
     assert certificates(db_session, "0001/GCN-OCOP") == []
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before

@@ -97,6 +97,23 @@ def test_it_is_a_pdf_and_the_same_data_gives_the_same_bytes():
 
 
 @needs_pdftotext
+def test_a_letter_says_the_36_months_count_from_the_decision_where_the_province_counts_so(
+    tmp_path,
+):
+    """Đắk Nông: "ba năm kể từ ngày Quyết định được ký ban hành" (DOMAIN.md, Certificates)."""
+    data = letter(
+        decision_number="1032/QĐ-UBND",
+        validity_counted_from=date(2022, 3, 10),
+        valid_until=date(2025, 3, 10),
+    )
+    text = pdf_text(render_expiry_letter(data), tmp_path)
+    assert (
+        "có hiệu lực 36 tháng kể từ ngày ký Quyết định công nhận số 1032/QĐ-UBND ngày "
+        "10/03/2022, đến hết ngày 10/03/2025"
+    ) in text
+
+
+@needs_pdftotext
 def test_what_was_drawn_reads_back_exactly(tmp_path):
     text = pdf_text(render_expiry_letter(letter()), tmp_path)
     for expected in [
@@ -113,7 +130,7 @@ def test_what_was_drawn_reads_back_exactly(tmp_path):
         "công nhận đạt 4 sao",
         "Giấy chứng nhận số 152/GCN-UBND cấp ngày 15/03/2022",
         "UBND tỉnh Đắk Nông",
-        "có hiệu lực đến hết ngày 15/03/2025",
+        "có hiệu lực 36 tháng kể từ ngày cấp, đến hết ngày 15/03/2025",
         "còn 30 ngày hiệu lực",
         "chậm nhất ngày 15/03/2025",
         "Phiếu đăng ký sản phẩm tham gia Chương trình OCOP",

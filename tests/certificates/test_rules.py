@@ -43,15 +43,16 @@ def test_a_total_outside_0_to_100_is_an_error(total):
 @pytest.mark.parametrize(
     "level, day, stars",
     [
-        (CouncilLevel.DISTRICT, date(2025, 7, 5), {3}),
-        (CouncilLevel.PROVINCE, date(2025, 7, 5), {4}),
-        (CouncilLevel.CENTRAL, date(2025, 7, 5), {5}),
+        (CouncilLevel.DISTRICT, date(2025, 6, 30), {3}),
+        (CouncilLevel.PROVINCE, date(2025, 6, 30), {4}),
+        (CouncilLevel.CENTRAL, date(2025, 6, 30), {5}),
         (CouncilLevel.DISTRICT, date(2025, 7, 6), set()),
         (CouncilLevel.PROVINCE, date(2025, 7, 6), {3, 4}),
         (CouncilLevel.CENTRAL, date(2025, 7, 6), {5}),
     ],
 )
 def test_councils_certify_what_decision_148_then_1489_allowed(level, day, stars):
+    """Decision 148/QĐ-TTg to 30 Jun 2025, Decision 1489/QĐ-TTg from 6 Jul 2025."""
     assert stars_council_may_certify(level, day) == stars
 
 
@@ -125,6 +126,8 @@ def test_what_was_an_evaluation_entered_for(level, day, total, star):
 
 
 def test_are_the_rules_of_a_day_those_of_its_period():
+    assert period_on(date(2023, 2, 23)).source == "Quyết định 1048/QĐ-TTg"
+    assert period_on(date(2023, 2, 24)).source == "Quyết định 148/QĐ-TTg"
     assert period_on(date(2025, 7, 5)).source == "Quyết định 148/QĐ-TTg"
     assert period_on(date(2025, 7, 6)).source == "Quyết định 1489/QĐ-TTg"
     assert [p.starts for p in PERIODS] == sorted(p.starts for p in PERIODS)

@@ -45,7 +45,13 @@ def _issue(db_session, evaluation, number="GCN-1", day=date(2024, 9, 20)):
 
 def test_is_a_new_certificate_announced_with_the_one_it_supersedes(db_session, heard):
     old = factories.CertificateFactory(issue_date=date(2021, 10, 1))
-    evaluation = factories.EvaluationFactory(product=old.product, evaluated_on=date(2024, 9, 1))
+    # Decision 148/QĐ-TTg: a 3★ certificate of 2024 is a district's.
+    evaluation = factories.EvaluationFactory(
+        product=old.product,
+        evaluated_on=date(2024, 9, 1),
+        council_level="district",
+        council_unit=factories.DistrictFactory(),
+    )
 
     old_when_new_heard = []
 
@@ -90,7 +96,7 @@ def _xlsx(rows: list[list]) -> bytes:
     return out.getvalue()
 
 
-def test_does_an_import_announce_each_certificate_and_each_it_supersedes(db_session, heard):
+def test_does_an_import_announce_each_certificate_and_each_it_supersedes(db_session, heard, units):
     product = factories.ProductFactory()
     old = factories.CertificateFactory(product=product, issue_date=date(2021, 6, 1))
     header = ["Số GCN", "Số QĐ", "Ngày QĐ", "Cơ quan cấp", "MST", "Tên sản phẩm", "GTIN"]

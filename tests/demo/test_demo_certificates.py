@@ -110,7 +110,8 @@ def test_every_certificate_obeys_the_rules_of_its_day(db_session):
         assert cert.issue_date <= date(2025, 12, 31)
         assert (cert.issue_date - ev.evaluated_on).days <= 31
         assert cert.issue_date.weekday() < 5 and ev.evaluated_on.weekday() < 5
-        assert cert.valid_until == rules.valid_until(cert.issue_date)
+        # Đắk Nông counts the 36 months from the decision ("kể từ ngày Quyết định được ký").
+        assert cert.valid_until == rules.valid_until(cert.decision_date)
         assert ev.evaluated_on >= cert.product.created_at.date()
         unit = ev.council_unit
         assert unit is not None and cert.issuing_unit_id == unit.id

@@ -27,11 +27,14 @@ from trace_service.certificates.models import Certificate
 from trace_service.certificates.rules import (
     CERTIFIED_STARS,
     CouncilLevel,
+    central_authority_on,
     period_on,
     stars_council_may_certify,
 )
 from trace_service.clock import vn_date
 from trace_service.errors import Conflict, DomainError, field_error
+from trace_service.registry.models import AdministrativeUnit
+from trace_service.text import fold
 
 
 def _length(column: str) -> int:
@@ -160,6 +163,67 @@ def council_may_certify(
         f"{who_vi} không được công nhận {star} sao vào ngày {vn_date(day)} ({period.summary_vi})",
         f"{who_en} could not certify {star}★ on {day.isoformat()} "
         f"(it could certify {can}; {period.summary_en})",
+    )
+
+
+def authority_existed(field: str, unit: AdministrativeUnit, day: date) -> Problem | None:
+    """A council's or issuer's unit existed on ``day`` (districts end on 30 Jun 2025, Đắk
+    Nông merged into Lâm Đồng on 1 Jul 2025): an abolished body certifies nothing."""
+    if unit.is_valid_on(day):
+        return None
+    if day < unit.valid_from:
+        return Problem(
+            field,
+            f"{unit.name} chưa tồn tại vào ngày {vn_date(day)}",
+            f"{unit.name} did not exist on {day.isoformat()}",
+        )
+    heir = unit.successor
+    return Problem(
+        field,
+        f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}"
+        + (f", thay bằng {heir.name}" if heir is not None else ""),
+        f"{unit.name} did not exist on {day.isoformat()}"
+        + (f", succeeded by {heir.name}" if heir is not None else ""),
+    )
+
+
+def central_authority(name: str, day: date) -> Problem | None:
+    """A 5★ certificate names the ministry of its day (the Ministry of Agriculture and
+    Environment only from 1 Mar 2025)."""
+    ministry = central_authority_on(day)
+    if fold(name) == fold(ministry.name):
+        return None
+    return Problem(
+        "issuing_authority",
+        f"Ngày {vn_date(day)} cơ quan trung ương là {ministry.name}, không phải «{name}»",
+        f"On {day.isoformat()} the central authority was {ministry.name}, not '{name}'",
+    )
+
+
+def scores_within(day: date, a: int, b: int, c: int) -> Problem | None:
+    """Each part is within the caps of the decision in force on the evaluation's day
+    (1048: A 35, B 25, C 40; 148 and 1489: A 40, B 25, C 35)."""
+    period = period_on(day)
+    caps = period.scores
+    over = [
+        (name, given, cap)
+        for name, given, cap in (
+            ("score_a", a, caps.a),
+            ("score_b", b, caps.b),
+            ("score_c", c, caps.c),
+        )
+        if given > cap
+    ]
+    if not over:
+        return None
+    name, given, cap = over[0]
+    part = name[-1].upper()
+    return Problem(
+        name,
+        f"Phần {part} tối đa {cap} điểm theo {period.source} (ngày {vn_date(day)}), "
+        f"không phải {given}",
+        f"Part {part} is at most {cap} points under {period.source_en} (on {day.isoformat()}), "
+        f"not {given}",
     )
 
 

@@ -29,13 +29,15 @@ from trace_service.audit.tags import Tag
 from trace_service.certificates import checks
 from trace_service.certificates.checks import TEXT_LIMITS
 from trace_service.certificates.models import Certificate
-from trace_service.certificates.rules import CouncilLevel, valid_until
+from trace_service.certificates.rules import COUNCIL_LEVEL_VI, CouncilLevel
 from trace_service.certificates.signals import CertificateChange, announce
 from trace_service.certificates.standing import is_open
+from trace_service.certificates.validity import certificate_valid_until
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import InvalidInput
 from trace_service.principal import Principal
-from trace_service.registry.models import Producer, Product
+from trace_service.registry.enums import UnitLevel
+from trace_service.registry.models import AdministrativeUnit, Producer, Product
 from trace_service.registry.validators import normalise_registration_code, validate_gtin
 from trace_service.spreadsheets import SpreadsheetTooLarge, check_xlsx, looks_like_formula
 from trace_service.text import fold
@@ -78,6 +80,7 @@ VALUE_KEYS = (
     "product_id",
     "star",
     "issue_date",
+    "issuing_unit_id",  # the district or province of the issuing authority, when matched
 )
 
 Table = list[tuple[int, dict[str, Any]]]
@@ -781,10 +784,86 @@ def _check_across(session: Session, rows: list[_Row]) -> None:
     _check_history(session, rows)
 
 
+# -- the issuing authority's unit --------------------------------------------------------------
+
+_UNIT_LEVEL = {CouncilLevel.DISTRICT: UnitLevel.DISTRICT, CouncilLevel.PROVINCE: UnitLevel.PROVINCE}
+MAX_CANDIDATES = 8
+
+
+def _unit_key(name: str) -> str:
+    """ "UBND huyện Đắk Mil" and "Huyện Đắk Mil" alike: "huyen dak mil"."""
+    folded = fold(name.split(",")[0])  # "UBND huyện Đắk Mil, tỉnh Đắk Nông"
+    for prefix in ("uy ban nhan dan ", "ubnd "):
+        folded = folded.removeprefix(prefix)
+    return " ".join(folded.split())
+
+
+def _row_days(values: dict[str, Any]) -> list[date]:
+    return [d for d in (values["decision_date"], values["issue_date"]) if d is not None]
+
+
+def _unmatched(
+    authority: str, level: CouncilLevel, units: list[AdministrativeUnit], day: date
+) -> str:
+    """No unit has the authority's name: say which units of its level existed that day."""
+    near = [u.name for u in units if _UNIT_LEVEL[level] is u.level and u.is_valid_on(day)]
+    shown = ", ".join(f"UBND {n[0].lower()}{n[1:]}" for n in near[:MAX_CANDIDATES]) or "—"
+    return _problem(
+        f"Không tìm thấy đơn vị hành chính của «{authority}» ({COUNCIL_LEVEL_VI[level]}); "
+        f"có thể là: {shown}",
+        f"'{authority}' matches no administrative unit ({level} level); candidates: {shown}",
+    )
+
+
+def _match_unit(row: _Row, units: list[AdministrativeUnit]) -> None:
+    """Link the row to its issuing authority's unit, which must have existed on the
+    decision and issue dates (``checks.authority_existed``, as the API checks it); a 5★
+    certificate names the ministry of its day (``checks.central_authority``)."""
+    values = row.result.values
+    authority, days = values["issuing_authority"], _row_days(values)
+    level = council_level_of(authority) if authority else None
+    if level is None or not days:
+        return
+    if level is CouncilLevel.CENTRAL:
+        found = [checks.central_authority(authority, day) for day in days[:1]]
+        row.result.problems.extend(p.text() for p in found if p is not None)
+        return
+    named = [
+        u
+        for u in units
+        if u.level is _UNIT_LEVEL[level] and _unit_key(u.name) == _unit_key(authority)
+    ]
+    if not named:
+        row.result.problems.append(_unmatched(authority, level, units, days[0]))
+        return
+    unit = next((u for u in named if all(u.is_valid_on(d) for d in days)), None)
+    if unit is not None:
+        values["issuing_unit_id"] = unit.id
+        return
+    day = next(d for d in days if not named[-1].is_valid_on(d))
+    problem = checks.authority_existed("issuing_unit_id", named[-1], day)
+    if problem is not None:
+        row.result.problems.append(problem.text())
+
+
+def _match_authorities(session: Session, rows: list[_Row]) -> None:
+    units = list(
+        session.scalars(
+            select(AdministrativeUnit)
+            .where(AdministrativeUnit.level.in_(list(_UNIT_LEVEL.values())))
+            .options(selectinload(AdministrativeUnit.successor))
+            .order_by(AdministrativeUnit.valid_from, AdministrativeUnit.id)
+        )
+    )
+    for row in rows:
+        _match_unit(row, units)
+
+
 def check_rows(session: Session, table: Table) -> ImportReport:
     """Check every row of ``table`` (from ``read_table``) without writing anything."""
     today = today_vn()
     rows = [_parse_row(line, cells, today) for line, cells in table]
+    _match_authorities(session, rows)
     _find_products(session, rows)
     _check_across(session, rows)
     return ImportReport(rows=[row.result for row in rows], imported=0)
@@ -818,14 +897,20 @@ def _new_certificate(session: Session, values: dict[str, Any]) -> Certificate:
         number=values["number"],
         decision_number=values["decision_number"],
         decision_date=values["decision_date"],
-        issuing_unit_id=None,
+        issuing_unit_id=values["issuing_unit_id"],
         issuing_authority=values["issuing_authority"],
         product_id=values["product_id"],
         product_name=_product_name(session, values["product_id"]),
         evaluation_id=None,
         star=values["star"],
         issue_date=values["issue_date"],
-        valid_until=valid_until(values["issue_date"]),
+        valid_until=certificate_valid_until(
+            session.get(AdministrativeUnit, values["issuing_unit_id"])
+            if values["issuing_unit_id"]
+            else None,
+            values["issue_date"],
+            values["decision_date"],
+        ),
     )
 
 

@@ -62,6 +62,9 @@ class LetterData:
     valid_until: date  # last valid day, inclusive
     days_left: int
     certificate_url: str | None = None
+    # The decision its 36 months count from, when the province counts from the decision.
+    decision_number: str | None = None
+    validity_counted_from: date | None = None
     # Who gets a copy: the authority that holds the issuer's powers today (an abolished
     # district's successor), which may differ from the issuer named in the body.
     copy_to: str | None = None
@@ -198,6 +201,15 @@ def _closing(data: LetterData, s: dict[str, ParagraphStyle], width: float) -> Ta
     return table
 
 
+def _counted_from(data: LetterData) -> str:
+    """ "kể từ ngày ký Quyết định số 12/QĐ-UBND ngày 10/03/2024" or "kể từ ngày cấp"."""
+    start = data.validity_counted_from
+    if start is None or start == data.issue_date:
+        return "kể từ ngày cấp"
+    decision = f"số {_text(data.decision_number)} " if data.decision_number else ""
+    return f"kể từ ngày ký Quyết định công nhận {decision}ngày {vn_date(start)}"
+
+
 def _body(data: LetterData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
     producer = _text(data.producer_name)
     product = _text(data.product_name)
@@ -219,15 +231,14 @@ def _body(data: LetterData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
         Paragraph(
             "Căn cứ Quyết định số 148/QĐ-TTg ngày 24/02/2023 của Thủ tướng Chính phủ ban hành "
             "Bộ tiêu chí và Quy trình đánh giá, phân hạng sản phẩm Chương trình Mỗi xã một sản "
-            "phẩm (OCOP), theo đó Giấy chứng nhận sản phẩm OCOP có thời hạn 36 tháng kể từ ngày "
-            "cấp;",
+            "phẩm (OCOP), theo đó Giấy chứng nhận sản phẩm OCOP có thời hạn 36 tháng;",
             body,
         ),
         Paragraph(
             f"Sản phẩm <b>{product}</b> của {producer} đã được {_text(data.issuing_authority)} "
             f"công nhận đạt <b>{data.star} sao</b> theo Giấy chứng nhận số <b>{number}</b> cấp "
-            f"ngày {vn_date(data.issue_date)}. Giấy chứng nhận có hiệu lực đến hết ngày "
-            f"<b>{last_day}</b>. {remaining}",
+            f"ngày {vn_date(data.issue_date)}. Giấy chứng nhận có hiệu lực 36 tháng "
+            f"{_counted_from(data)}, đến hết ngày <b>{last_day}</b>. {remaining}",
             body,
         ),
         Paragraph(

@@ -6,7 +6,7 @@ from typing import ClassVar
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trace_service.certificates.rules import CouncilLevel
+from trace_service.certificates.rules import CouncilLevel, valid_until
 from trace_service.db import Base, Created, IntPk, UtcDateTime, utcnow, value_enum
 from trace_service.registry.models import AdministrativeUnit, Product
 
@@ -71,6 +71,15 @@ class Certificate(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
     superseded_on: Mapped[date | None]
     created_at: Mapped[Created]
+
+    @property
+    def validity_counted_from(self) -> date:
+        """The day its 36 months count from: the decision's, when they were counted so
+        (``rules.ValidityFrom``), else the issue's."""
+        decided = self.decision_date
+        if decided < self.issue_date and valid_until(decided) == self.valid_until:
+            return decided
+        return self.issue_date
 
     product: Mapped[Product] = relationship()
     evaluation: Mapped[Evaluation | None] = relationship()

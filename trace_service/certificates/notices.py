@@ -147,6 +147,8 @@ def letter_pdf(notice: ExpiryNotice, office: Office) -> bytes:
             issuing_authority=cert.issuing_authority,
             issue_date=cert.issue_date,
             valid_until=cert.valid_until,
+            decision_number=cert.decision_number,
+            validity_counted_from=cert.validity_counted_from,
             days_left=days_left(notice),
             copy_to=current_authority(cert, letter_date(notice)),
         )

@@ -125,6 +125,13 @@ class CertificateSchema(Schema):
     product = fields.Nested(ProductRefSchema, dump_only=True)
     star = fields.Integer(dump_only=True)
     valid_until = fields.Date(dump_only=True, metadata={"description": "Last valid day"})
+    validity_counted_from = fields.Date(
+        dump_only=True,
+        metadata={
+            "description": "The day its 36 months count from: the decision's where the "
+            "province counts so (Đắk Nông), else the issue's"
+        },
+    )
     status = fields.Enum(
         Status,
         by_value=True,
@@ -219,6 +226,7 @@ class ImportValuesSchema(Schema):
     product_id = fields.Integer(allow_none=True)
     star = fields.Integer(allow_none=True)
     issue_date = fields.Date(allow_none=True)
+    issuing_unit_id = fields.Integer(allow_none=True)
 
 
 class ImportRowSchema(Schema):

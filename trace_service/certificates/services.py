@@ -27,8 +27,8 @@ from trace_service.certificates.rules import (
     COUNCIL_LEVEL_VI,
     CouncilLevel,
     Status,
+    central_authority_on,
     star_for,
-    valid_until,
 )
 from trace_service.certificates.signals import CertificateChange, announce
 from trace_service.certificates.standing import (
@@ -39,6 +39,7 @@ from trace_service.certificates.standing import (
     status_of,
     statuses_clause,
 )
+from trace_service.certificates.validity import certificate_valid_until
 from trace_service.clock import vn_date
 from trace_service.errors import Conflict, NotFound, field_error
 from trace_service.principal import Principal
@@ -79,12 +80,9 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
             f"{'cấp huyện' if wanted is UnitLevel.DISTRICT else 'cấp tỉnh'} của mình.",
             en=f"A {level} council needs the {wanted} it belongs to.",
         )
-    if not unit.is_valid_on(day):
-        raise field_error(
-            "council_unit_id",
-            vi=f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
-            en=f"{unit.name} did not exist on {day.isoformat()}.",
-        )
+    problem = checks.authority_existed("council_unit_id", unit, day)
+    if problem is not None:
+        raise problem.error()
 
 
 def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]:
@@ -103,6 +101,9 @@ def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]
             vi="Ngày đánh giá không được ở tương lai.",
             en="An evaluation cannot be in the future.",
         )
+    problem = checks.scores_within(data["evaluated_on"], a, b, c)
+    if problem is not None:
+        raise problem.error()
     return total, star_for(total, data["mandatory_met"])
 
 
@@ -188,9 +189,9 @@ def _open_certificate(session: Session, product_id: int) -> Certificate | None:
     )
 
 
-def _default_authority(evaluation: Evaluation) -> str:
+def _default_authority(evaluation: Evaluation, day: date) -> str:
     if evaluation.council_level is CouncilLevel.CENTRAL:
-        return "Bộ Nông nghiệp và Môi trường"
+        return central_authority_on(day).name
     unit = evaluation.council_unit
     return f"UBND {unit.name[0].lower()}{unit.name[1:]}" if unit else "UBND tỉnh"
 
@@ -203,12 +204,40 @@ def _check_issuing_unit(session: Session, unit_id: int, day: date) -> None:
             vi="Không có huyện hoặc tỉnh với mã này.",
             en="No district or province has this id.",
         )
-    if not unit.is_valid_on(day):
-        raise field_error(
-            "issuing_unit_id",
-            vi=f"{unit.name} không còn tồn tại vào ngày {vn_date(day)}.",
-            en=f"{unit.name} did not exist on {day.isoformat()}.",
-        )
+    problem = checks.authority_existed("issuing_unit_id", unit, day)
+    if problem is not None:
+        raise problem.error()
+
+
+_UNIT_COUNCIL_LEVEL = {
+    UnitLevel.DISTRICT: CouncilLevel.DISTRICT,
+    UnitLevel.PROVINCE: CouncilLevel.PROVINCE,
+}
+
+
+def _check_issuer(
+    session: Session, evaluation: Evaluation, unit_id: int | None, data: dict[str, Any]
+) -> None:
+    """The importer's rules for the issuer, on the decision's day: its level could certify
+    the star (``checks.council_may_certify``) and a ministry is the one of that day."""
+    decided: date = data["decision_date"]
+    unit = session.get(AdministrativeUnit, unit_id) if unit_id is not None else None
+    if unit is not None:
+        level = _UNIT_COUNCIL_LEVEL[unit.level]
+        printed = data.get("issuing_authority") or f"UBND {unit.name[0].lower()}{unit.name[1:]}"
+    elif evaluation.council_level is CouncilLevel.CENTRAL:
+        level = CouncilLevel.CENTRAL
+        printed = data.get("issuing_authority") or central_authority_on(decided).name
+    else:
+        return
+    # Worded as the importer words it, so one rule reads the same from both.
+    who = (f"«{printed}»", f"'{printed}' ({level} level)")
+    problems = [checks.council_may_certify(level, evaluation.star or 0, decided, *who)]
+    if level is CouncilLevel.CENTRAL and data.get("issuing_authority"):
+        problems.append(checks.central_authority(data["issuing_authority"], decided))
+    for problem in problems:
+        if problem is not None:
+            raise problem.error("issuing_unit_id" if unit is not None else None)
 
 
 def _check_issue(
@@ -266,7 +295,9 @@ def issue_certificate(
     issue_date: date = data["issue_date"]
     issuing_unit_id = data.get("issuing_unit_id", evaluation.council_unit_id)
     if issuing_unit_id is not None:
-        _check_issuing_unit(session, issuing_unit_id, issue_date)
+        for day in (data["decision_date"], issue_date):
+            _check_issuing_unit(session, issuing_unit_id, day)
+    _check_issuer(session, evaluation, issuing_unit_id, data)
     # Two issues for one product at once must not both supersede the same certificate.
     session.get(Product, evaluation.product_id, with_for_update=True)
     previous = _open_certificate(session, evaluation.product_id)
@@ -278,13 +309,18 @@ def issue_certificate(
         decision_number=data["decision_number"],
         decision_date=data["decision_date"],
         issuing_unit_id=issuing_unit_id,
-        issuing_authority=data.get("issuing_authority") or _default_authority(evaluation),
+        issuing_authority=data.get("issuing_authority")
+        or _default_authority(evaluation, issue_date),
         product_id=evaluation.product_id,
         product_name=evaluation.product.name_vi,
         evaluation_id=evaluation.id,
         star=evaluation.star,
         issue_date=issue_date,
-        valid_until=valid_until(issue_date),
+        valid_until=certificate_valid_until(
+            session.get(AdministrativeUnit, issuing_unit_id) if issuing_unit_id else None,
+            issue_date,
+            data["decision_date"],
+        ),
     )
     session.add(cert)
     session.flush()
