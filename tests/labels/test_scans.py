@@ -61,11 +61,28 @@ def test_the_page_counts_every_view_and_says_when_it_was_first_checked(client, p
 def test_a_stamp_viewed_past_the_threshold_turns_amber(client, packed, app, monkeypatch):
     monkeypatch.setitem(app.config, "LABEL_COPY_MAX_SCANS", 3)
     _, (label, _other) = _labels(client, packed)
-    for _ in range(3):
-        assert "v-green" in _view(client, label)
-    html = _view(client, label)
+    for n in range(3):
+        assert "v-green" in _view(client, label, address=f"192.0.2.{n}")
+    html = _view(client, label, address="192.0.2.50")
     assert "Tem có thể bị sao chép" in html and 'class="verdict v-amber"' in html
     assert "v-green" not in html and "Đã kiểm tra 4 lần" in html
+
+
+def test_reloads_and_pages_loaded_by_another_site_do_not_flag_a_genuine_stamp(
+    client, packed, app, monkeypatch, db_session
+):
+    # The reviewer's finding 2: 305 reloads from one address, or an <img> of the stamp's URL
+    # on a busy page, flagged a genuine stamp for good.
+    monkeypatch.setitem(app.config, "LABEL_COPY_MAX_SCANS", 3)
+    _, (label, _other) = _labels(client, packed)
+    for _ in range(6):
+        html = _view(client, label)  # one visitor reloading
+    for n in range(6):
+        _view(client, label, address=f"198.51.100.{n}", **{"Sec-Fetch-Dest": "image"})
+    assert "v-green" in html and "Đã kiểm tra 6 lần" in html  # every view shown, reloads too
+    state = db_session.scalar(select(LabelState))
+    assert (state.scan_count, state.counted_views, state.flagged_at) == (6, 1, None)
+    assert db_session.scalar(select(func.count()).select_from(label_scans)) == 12  # all logged
 
 
 def test_a_stamp_seen_by_too_many_clients_is_flagged_and_listed(

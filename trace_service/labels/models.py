@@ -122,6 +122,9 @@ class LabelState(Base):
 
     label_id: Mapped[int] = mapped_column(ForeignKey("labels.id"), primary_key=True)
     scan_count: Mapped[int] = mapped_column(default=0)
+    # Views that count towards the copy rule: a client's reloads within REPEAT_WINDOW count
+    # once (labels/scans.py), so one visitor reloading cannot flag a genuine stamp.
+    counted_views: Mapped[int] = mapped_column(default=0, server_default="0")
     first_scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     recent_clients: Mapped[list[Any]] = mapped_column(default=list)

@@ -95,6 +95,8 @@ def _seen() -> scans.Seen:
         scans.client_hash(secret, client_key(client_address()), now),
         scans.device_class(request.headers.get("User-Agent", "")),
         scans.source_of(request.args.get("src"), request.referrer, request.host),
+        # A browser says what loads the page; absent (older browsers, apps): a visit.
+        counted=request.headers.get("Sec-Fetch-Dest", "document") == "document",
     )
 
 

@@ -12,6 +12,10 @@ the month. A hash cannot be tied back to an address without the key, nor across 
 A stamp is flagged as possibly copied, for good, when it was viewed more than
 ``LABEL_COPY_MAX_SCANS`` times, or by more than ``LABEL_COPY_MAX_CLIENTS`` distinct clients
 within ``LABEL_COPY_WINDOW_HOURS`` (counted among the last ``MAX_CLIENTS + 1`` clients kept).
+Towards the first rule a client's reloads within ``REPEAT_WINDOW`` count once, and a page
+loaded by another site (an image or a frame: ``Sec-Fetch-Dest`` not ``document``) or by a
+robot is logged but not counted at all: no one checked a stamp, and no visitor should be
+able to make a genuine stamp look copied by reloading or embedding its page.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
 from trace_service.labels.states import locked_state
 from trace_service.principal import Principal
 
+REPEAT_WINDOW = timedelta(minutes=10)  # a client's reloads within it are one view for the rule
 _BOT = re.compile(r"bot|crawl|spider|slurp|preview|curl|wget|python|http", re.IGNORECASE)
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|android(?!.*mobile)", re.IGNORECASE)
 _PHONE = re.compile(r"mobi|iphone|ipod|android|windows phone|zalo", re.IGNORECASE)
@@ -65,6 +70,7 @@ class Seen:
     client_hash: str
     device: str  # phone | tablet | desktop | bot | other
     source: str  # scan | typed
+    counted: bool = True  # False: loaded by another page (an image, a frame), not opened
 
 
 def client_hash(secret: str, client_key: str, now: datetime) -> str:
@@ -104,7 +110,7 @@ def _flag(state: LabelState, rule: CopyRule, now: datetime) -> None:
         return  # once flagged, flagged for good: a copy does not become genuine again
     since = now - rule.window
     recent = sum(1 for _, at in state.recent_clients if datetime.fromisoformat(at) >= since)
-    if state.scan_count > rule.max_scans:
+    if state.counted_views > rule.max_scans:
         state.flagged_at, state.flag_reason = now, "scans"
     elif recent > rule.max_clients:
         state.flagged_at, state.flag_reason = now, "clients"
@@ -128,11 +134,14 @@ def record_scan(
     """Count one view of ``label``'s page, log it, and flag the stamp if it looks copied.
     A robot's view (a chat app previewing a shared link, a crawler) is logged but not
     counted: it is no one checking a stamp, and must not make a genuine stamp look copied."""
-    if seen.device == "bot":
+    if seen.device == "bot" or not seen.counted:
         _log(session, label, seen, now)
         return label.state
     state = locked_state(session, label)
     state.scan_count += 1
+    last = dict(state.recent_clients or []).get(seen.client_hash)
+    if last is None or now - datetime.fromisoformat(last) >= REPEAT_WINDOW:
+        state.counted_views += 1
     state.first_scanned_at = state.first_scanned_at or now
     state.last_scanned_at = now
     state.recent_clients = _recent(state, seen, now, rule.kept)

@@ -21,7 +21,13 @@ def ensure_states(session: Session, label_ids: list[int]) -> None:
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     for start in range(0, len(label_ids), CHUNK):
         rows = [
-            {"label_id": i, "scan_count": 0, "recent_clients": [], "scratch_failures": 0}
+            {
+                "label_id": i,
+                "scan_count": 0,
+                "counted_views": 0,
+                "recent_clients": [],
+                "scratch_failures": 0,
+            }
             for i in label_ids[start : start + CHUNK]
         ]
         session.execute(module.insert(LabelState).on_conflict_do_nothing(), rows)

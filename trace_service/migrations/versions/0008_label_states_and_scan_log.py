@@ -78,6 +78,7 @@ def upgrade() -> None:
         "label_states",
         sa.Column("label_id", BIG, nullable=False),
         sa.Column("scan_count", BIG, nullable=False),
+        sa.Column("counted_views", BIG, nullable=False, server_default="0"),
         sa.Column("first_scanned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_scanned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recent_clients", JSON, nullable=False),
