@@ -90,6 +90,20 @@ def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, 
         get_db(app).engine.dispose()
 
 
+def test_keys_made_with_another_passphrase_stop_the_setup_and_say_what_to_do(tmp_path):
+    # A new user's review: moving instance/ aside made a new passphrase for the old keys/;
+    # the setup went on, printed no stamps and said nothing but a log line.
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    upgrade(url)
+    assert _app(url, tmp_path).test_cli_runner().invoke(args=["keys", "init"]).exit_code == 0
+    other = _app(url, tmp_path, KEYS_PASSPHRASE="another passphrase, long and random too")
+    result = other.test_cli_runner().invoke(args=["keys", "init"])
+    assert result.exit_code != 0
+    assert "made with another passphrase" in result.output
+    assert "move that directory aside" in result.output
+    get_db(other).engine.dispose()
+
+
 def test_without_a_passphrase_key_commands_explain_what_to_set(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
     result = app.test_cli_runner().invoke(args=["keys", "list"])

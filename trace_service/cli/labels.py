@@ -15,7 +15,7 @@ from trace_service.errors import DomainError
 from trace_service.labels import jobs, services
 from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.principal import Principal, system_principal
-from trace_service.signing.keystore import KeyInfo, KeyRole
+from trace_service.signing.keystore import KeyInfo, KeyRole, KeyStoreLocked
 from trace_service.signing.service import (
     get_keystore,
     init_keys,
@@ -58,6 +58,16 @@ def keys_init() -> None:
     """Make the signing and root keys a new installation needs, once; safe to run again."""
     try:
         report = init_keys()
+        get_keystore().signer()  # the passphrase opens the key that signs stamps
+    except KeyStoreLocked:
+        raise click.ClickException(
+            f"The keys in {current_app.config['KEYS_DIR']} were made with another passphrase: "
+            "give the one that made them (OCOP_KEYS_PASSPHRASE, or instance/keys-passphrase "
+            "as scripts/run keeps it), or move that directory aside to make new keys (stamps "
+            "signed by the old keys then verify only with their trust list). (Kho khóa được tạo "
+            "bằng mật khẩu khác: hãy dùng lại mật khẩu cũ, hoặc chuyển thư mục khóa đi để tạo "
+            "khóa mới.)"
+        ) from None
     except DomainError as error:
         _fail(error)
         return
