@@ -263,6 +263,13 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     genuine = _check(page, stamps.genuine)
     assert (genuine["verdict"], genuine["colour"]) == ("genuine", "green")
     assert "Tem chính hãng" in genuine["text"] and "Dữ liệu lúc" in genuine["text"]
+    assert "Genuine" not in genuine["text"]  # one language, the page's
+    # The code printed under the QR, typed as a new user would: no signature is in it, and
+    # the page says so (amber) instead of calling a genuine stamp fake (a new user's review).
+    serial = stamps.genuine.split("?")[0].rsplit("/", 1)[1]
+    printed = _check(page, f"{serial[:5]}-{serial[5:10]}-{serial[10:]}".lower())
+    assert (printed["verdict"], printed["colour"]) == ("printed_code", "amber")
+    assert "mã in dưới mã QR" in printed["text"]
     _record_inspection(page)
     head, data = stamps.genuine.split("?S=")
     tampered = _check(page, f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}")

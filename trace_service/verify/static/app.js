@@ -154,8 +154,11 @@ function show(answer) {
   const verdict = element("div", { className: `verdict v-${answer.colour}`, role: "alert" }, [
     element("span", { className: "icon", textContent: ICONS[answer.colour], ariaHidden: "true" }),
     element("div", {}, [
-      element("p", { className: "title", textContent: answer.message }),
-      element("p", { lang: "en", textContent: answer.message_en }),
+      // One language, the page's: the verdict is read in a second.
+      element("p", {
+        className: "title",
+        textContent: document.documentElement.lang === "en" ? answer.message_en : answer.message,
+      }),
       element("p", { textContent: texts[`next_${answer.colour}`] }),
       element("p", { className: "data-at", textContent: dataLine(answer.stale) }),
     ]),
@@ -167,10 +170,31 @@ function show(answer) {
   result.replaceChildren(verdict, element("div", { className: "card" }, shown));
   state.last = answer;
   document.getElementById("record").hidden = false;
-  result.focus();
+  result.focus({ preventScroll: true });
+  result.scrollIntoView({ block: "start" });
+}
+
+// The code printed under the QR (three groups of five): no signature is in it.
+const PRINTED_CODE = /^[0-9A-Z]{5}[\s-]?[0-9A-Z]{5}[\s-]?[0-9A-Z]{5}$/i;
+
+function showPrintedCode() {
+  const result = document.getElementById("result");
+  const note = element("div", { className: "verdict v-amber", role: "alert" }, [
+    element("span", { className: "icon", textContent: ICONS.amber, ariaHidden: "true" }),
+    element("div", {}, [element("p", { className: "title", textContent: texts.printed_code })]),
+  ]);
+  note.dataset.verdict = "printed_code";
+  note.dataset.colour = "amber";
+  result.replaceChildren(note);
+  result.focus({ preventScroll: true });
+  result.scrollIntoView({ block: "start" });
 }
 
 async function check(text) {
+  if (PRINTED_CODE.test(text.trim())) {
+    showPrintedCode();
+    return;
+  }
   if (!state.trustList) {
     showDataStatus(state.root ? texts.no_data : texts.no_root);
     return;
