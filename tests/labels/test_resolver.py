@@ -120,6 +120,20 @@ def test_the_lots_public_chain_shows_places_and_steps_but_no_quantities(client, 
     assert "06/01/2026" in html  # the packing day
     assert "2000" not in html and "2.000" not in html  # how many bags is the producer's
     assert client.get(f"/01/{gtin}/10/NO-SUCH-LOT").status_code == 404
+    # Where the goods went after packing is the producer's business (reviewer's finding 8).
+    shipped = client.post(
+        f"{P}/trace/observations",
+        headers=packed.account.headers,
+        json={
+            "kind": "shipping",
+            "event_time": "2026-01-08T08:00:00+07:00",
+            "lots": [{"lot_id": packed.bags}],
+            "location": "Kho của khách hàng Siêu thị ABC",
+        },
+    )
+    assert shipped.status_code == 201, shipped.json
+    html = client.get(f"/01/{gtin}/10/DM2601-RB1").get_data(as_text=True)
+    assert "Siêu thị ABC" not in html and "Vận chuyển" not in html and "Đóng gói" in html
 
 
 def test_the_resolver_describes_itself_at_the_well_known_address(client):

@@ -334,14 +334,12 @@ def _advertise(response: Response) -> Response:
 
 # -- the resolver's own pages ---------------------------------------------------------------
 
+# The chain stops at packing, as on the stamp's page: where the goods went after it (shipping,
+# receiving: the producer's customers) and official checks are not a shopper's to read.
 KIND_TEXT: dict[str, tuple[str, str]] = {
     EventKind.HARVEST: ("Thu hoạch", "Harvest"),
     EventKind.TRANSFORMATION: ("Chế biến", "Processing"),
     EventKind.PACKING: ("Đóng gói", "Packing"),
-    EventKind.SHIPPING: ("Vận chuyển đi", "Shipped"),
-    EventKind.RECEIVING: ("Nhận hàng", "Received"),
-    EventKind.INSPECTION: ("Kiểm tra của cơ quan chức năng", "Official inspection"),
-    EventKind.SAMPLING: ("Lấy mẫu kiểm nghiệm", "Sampled for testing"),
 }
 
 
