@@ -815,6 +815,11 @@ BAD_PRODUCT_VALUES = [
     ("listings", [{"platform": "shopee", "url": "shopee.vn/x"}]),
     ("listings", [{"platform": "shopee", "url": "https://shopee.vn/" + "a" * 2000}]),
     ("listings", [{"platform": "shopee"}]),
+    # A marketplace's listing on another host, or over plain http: the resolver would send
+    # shoppers there from the province's domain (an attacker's review, finding 6).
+    ("listings", [{"platform": "shopee", "url": "https://phish.example/login"}]),
+    ("listings", [{"platform": "shopee", "url": "https://shopee.vn.phish.example/x"}]),
+    ("listings", [{"platform": "lazada", "url": "http://www.lazada.vn/x"}]),
     ("listings", [{"platform": "other", "url": f"https://x.vn/{i}"} for i in range(51)]),
     (
         "listings",
@@ -1032,7 +1037,7 @@ def test_does_a_listing_url_given_twice_name_the_url(client, admin, unchanged, p
         response = client.patch(
             f"{API}/products/{product.id}",
             json={
-                "listings": [{"platform": "shopee", "url": url}, {"platform": "tiki", "url": url}]
+                "listings": [{"platform": "shopee", "url": url}, {"platform": "other", "url": url}]
             },
             headers=admin.headers,
         )

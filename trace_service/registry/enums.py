@@ -60,6 +60,21 @@ class Platform(StrEnum):
     OTHER = "other"
 
 
+# The hosts a marketplace's own listings live on: a listing named for one must point there (a
+# public page and the GS1 resolver send shoppers to it from the province's own domain).
+PLATFORM_HOSTS: dict[Platform, tuple[str, ...]] = {
+    Platform.SHOPEE: ("shopee.vn",),
+    Platform.LAZADA: ("lazada.vn",),
+    Platform.TIKI: ("tiki.vn",),
+    Platform.TIKTOK_SHOP: ("tiktok.com",),
+    Platform.SENDO: ("sendo.vn",),
+    Platform.POSTMART: ("postmart.vn",),
+    Platform.VOSO: ("voso.vn",),
+    Platform.FACEBOOK: ("facebook.com", "fb.com"),
+    Platform.ZALO: ("zalo.me", "zalo.vn"),
+}
+
+
 class CertificationScheme(StrEnum):
     VIETGAP = "vietgap"
     GLOBALGAP = "globalgap"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import (
     Schema,
@@ -13,11 +14,13 @@ from marshmallow import (
     pre_dump,
     validate,
     validates,
+    validates_schema,
 )
 
 from trace_service.api import PageArgs
 from trace_service.fields import Id, StrictFloat, Text
 from trace_service.registry.enums import (
+    PLATFORM_HOSTS,
     CertificationScheme,
     Platform,
     ProducerKind,
@@ -109,7 +112,16 @@ class ProducerQuerySchema(PageArgs):
 
 class ListingSchema(Schema):
     platform = fields.Enum(Platform, by_value=True, required=True)
-    url = fields.URL(required=True, schemes={"http", "https"}, validate=validate.Length(max=2000))
+    url = fields.URL(required=True, schemes={"https"}, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _on_the_platforms_own_host(self, data: dict[str, Any], **_: Any) -> None:
+        hosts = PLATFORM_HOSTS.get(data.get("platform"))  # type: ignore[arg-type]
+        host = (urlsplit(data.get("url", "")).hostname or "").lower()
+        if hosts and not any(host == h or host.endswith(f".{h}") for h in hosts):
+            raise ValidationError(
+                f"A {data['platform'].value} listing is on {' or '.join(hosts)}.", "url"
+            )
 
 
 class ImageSchema(Schema):
