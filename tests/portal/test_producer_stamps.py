@@ -71,6 +71,7 @@ def test_does_the_home_show_each_product_with_its_certificate(client, certified)
     assert f"còn {left:,} ngày".replace(",", ".") in html
     assert f"/chu-the/san-pham/{certified.product.id}/dat-in-tem" in html
     assert '"id"' not in html and "Bearer" not in html
+    assert '<a class="brand" href="/chu-the/">' in html  # the brand leads home, not to sign-in
 
 
 def test_does_a_producer_pack_then_order_100_stamps_and_download_the_pdf(client, certified):

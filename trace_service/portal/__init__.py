@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from trace_service.portal.access import home_url
 from trace_service.portal.forms import render_input
 from trace_service.principal import current_principal
 from trace_service.web.formatting import vn_number
@@ -25,6 +26,7 @@ def init_portal(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.globals["render_input"] = render_input
+    app.jinja_env.globals["portal_home_url"] = home_url
     app.jinja_env.filters["vn_amount"] = vn_amount
 
 
