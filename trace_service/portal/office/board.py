@@ -21,6 +21,7 @@ from trace_service.principal import Principal
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit
 from trace_service.registry.services import communes_of_district, unit_query
+from trace_service.text import sort_key
 
 WINDOWS = (30, 60, 90)
 
@@ -42,7 +43,7 @@ def districts(session: Session) -> list[AdministrativeUnit]:
     once: the newest unit of that name)."""
     units = session.scalars(unit_query({"level": UnitLevel.DISTRICT}))
     by_name = {unit.name: unit for unit in units}
-    return sorted(by_name.values(), key=lambda unit: unit.name)
+    return sorted(by_name.values(), key=lambda unit: sort_key(unit.name))
 
 
 def communes(session: Session, district: AdministrativeUnit) -> list[AdministrativeUnit]:
@@ -52,7 +53,7 @@ def communes(session: Session, district: AdministrativeUnit) -> list[Administrat
             AdministrativeUnit.id.in_(communes_of_district(district.id))
         )
     )
-    return sorted(found, key=lambda unit: (unit.valid_to is not None, unit.name))
+    return sorted(found, key=lambda unit: (unit.valid_to is not None, sort_key(unit.name)))
 
 
 def commune_of(
