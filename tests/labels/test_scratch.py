@@ -66,6 +66,7 @@ def test_the_first_right_code_says_first_check_and_the_second_says_when(client, 
     assert first.status_code == 200
     html = first.get_data(as_text=True)
     assert "đây là lần kiểm tra đầu tiên" in html and 'class="verdict v-green"' in html
+    assert 'name="code"' not in html  # answered: no form inviting another try
 
     second = _enter(client, label, code, address="198.51.100.4").get_data(as_text=True)
     assert f"Mã này đã được kiểm tra ngày {today_vn():%d/%m/%Y}" in second

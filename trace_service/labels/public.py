@@ -79,7 +79,8 @@ def render(result: Verification, answer: scratch.ScratchAnswer | None = None) ->
         verdict=verdict,
         facts=page_facts(get_session(), result),
         scratch=answer,
-        scratch_form=_scratch_form(result),
+        # Once a right code was answered there is nothing more to try on this page.
+        scratch_form=None if answer and answer.answer != "wrong" else _scratch_form(result),
         checked_at=utcnow(),
     )
     status = 200 if result.run is not None else 404
