@@ -158,3 +158,18 @@ def test_pruning_deletes_views_older_than_the_retention(client, packed, db_sessi
         # partitioned by month: the migration made this month and the next; pruning adds
         # the one after, so a month never starts without its partition
         assert len(pruned.created) == 1 and pruned.created[0].startswith("label_scans_")
+
+
+def test_one_client_opening_a_page_hundreds_of_times_a_minute_is_slowed(client, packed):
+    from trace_service.labels.public import PAGE_RATE
+
+    _, (label, _other) = _labels(client, packed)
+    parts = urlsplit(label["url"])
+    path = f"{parts.path}?{parts.query}"
+    answers = [
+        client.get(path, environ_base={"REMOTE_ADDR": "192.0.2.77"}).status_code
+        for _ in range(PAGE_RATE.amount + 1)
+    ]
+    assert answers[:-1] == [200] * PAGE_RATE.amount and answers[-1] == 429
+    other = client.get(path, environ_base={"REMOTE_ADDR": "192.0.2.78"})
+    assert other.status_code == 200  # another shopper is not held up

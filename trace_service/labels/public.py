@@ -21,7 +21,13 @@ from trace_service.labels.models import Label
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
 from trace_service.labels.verify import Verification, find_label, verify_url
-from trace_service.ratelimit import client_address, client_key, rate_limits
+from trace_service.ratelimit import (
+    Rate,
+    check_client_limit,
+    client_address,
+    client_key,
+    rate_limits,
+)
 from trace_service.signing.service import get_keystore
 from trace_service.web.security import csrf_exempt
 
@@ -101,7 +107,13 @@ def _seen() -> scans.Seen:
     )
 
 
+# A shopper opens a stamp's page a few times; a script opening it hundreds of times a minute
+# costs every other shopper's wait (each view takes SQLite's write lock to be counted).
+PAGE_RATE = Rate(120, 60)
+
+
 def _answer(serial: str) -> Answer:
+    check_client_limit("label_page", PAGE_RATE)
     result = _verify(serial)
     # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
     if result.label is not None and request.method == "GET":
