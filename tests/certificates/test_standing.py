@@ -201,7 +201,12 @@ def test_does_the_table_give_every_status_its_row_and_its_words_in_both_language
 
 
 def test_do_the_label_page_and_the_verifier_use_the_one_rule_and_its_words():
-    from trace_service.labels import public, verify
+    import ocop_verify.verdict as composition
+    from trace_service.labels import resolver, verdict, verify
 
-    assert public.STATUS_TEXT is STATUS_TEXT
+    # The rule: the stamp's page and the verify API judge by the one standing rule.
     assert verify.status_of is standing.status_of
+    # The words: the product page shows the table's; the stamp's page says what the offline
+    # verifier says, through the one composition they share.
+    assert resolver.STATUS_TEXT is STATUS_TEXT
+    assert verdict.sum_up is composition.sum_up

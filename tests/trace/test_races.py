@@ -5,13 +5,14 @@ corrections could both declare one event wrong. The rows they depend on are lock
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
 from tests.databases import fresh_database
 from tests.labels.conftest import P, seed_committed
 from tests.labels.test_concurrency import _app, _together
-from trace_service.db import session_scope
+from trace_service.db import get_db, session_scope
 from trace_service.migrate import upgrade
 from trace_service.signing.service import init_keys
 from trace_service.trace.models import TraceEvent
@@ -28,15 +29,26 @@ def _post(app, path, body, headers):
     return response
 
 
+@contextmanager
+def _served(backend, tmp_path):
+    """The app on a fresh committed database, its connections closed after the test (a
+    connection left to the garbage collector warns in whichever test runs next)."""
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path)
+        try:
+            yield app
+        finally:
+            get_db(app).engine.dispose()
+
+
 def _harvested_lot(app, headers) -> dict:
     found = app.test_client().get(f"{P}/lots?code=H-C", headers=headers).json["items"]
     return found[0]
 
 
 def test_two_steps_taking_the_last_of_a_lot_at_once_leave_one_refused(backend, tmp_path):
-    with fresh_database(backend, tmp_path) as url:
-        upgrade(url)
-        app = _app(url, tmp_path)
+    with _served(backend, tmp_path) as app:
         seed = seed_committed(app)  # 10,000 kg harvested, 2,500 kg packed: 7,500 kg left
         init_keys(app)
         lot = _harvested_lot(app, seed.headers)
@@ -64,9 +76,7 @@ def test_two_steps_taking_the_last_of_a_lot_at_once_leave_one_refused(backend, t
 
 
 def test_two_corrections_of_one_event_at_once_leave_one(backend, tmp_path):
-    with fresh_database(backend, tmp_path) as url:
-        upgrade(url)
-        app = _app(url, tmp_path)
+    with _served(backend, tmp_path) as app:
         seed = seed_committed(app)
         init_keys(app)
         lot = _harvested_lot(app, seed.headers)
