@@ -48,6 +48,16 @@ def test_is_an_unknown_filter_ignored_not_a_500(client, office_user, registry):
     sign_in(client, office_user.username)
     answer = client.get("/van-phong/san-pham/?nhom=x&huyen=abc&trang=-3", headers=BROWSER)
     assert answer.status_code == 200
+    # Numbers past a database integer, and digits of other scripts, are no page or id either.
+    for query in (
+        "huyen=99999999999999999999999",
+        "trang=99999999999999999999999",
+        "trang=%D9%A3",
+        "huyen=9223372036854775808",
+    ):
+        for path in ("/van-phong/san-pham/", "/van-phong/chu-the/", "/van-phong/"):
+            answer = client.get(f"{path}?{query}", headers=BROWSER)
+            assert answer.status_code == 200, (path, query)
 
 
 def test_may_a_producer_not_open_the_registry(client, producer_user):

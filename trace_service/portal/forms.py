@@ -15,6 +15,7 @@ from wtforms import Field, PasswordField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
 from trace_service.errors import DomainError, InvalidInput
+from trace_service.fields import MAX_ID
 from trace_service.web.i18n import t
 
 
@@ -109,3 +110,12 @@ def render_input(field: Field, described_by: str, **attrs: Any) -> Markup:
     if field.errors:
         clean["aria-invalid"] = "true"
     return Markup(field(**clean))  # noqa: S704 - WTForms escapes every value it renders
+
+
+def query_id(text: str | None) -> int | None:
+    """A record id or page number from a query string (ASCII digits, 1 to 2⁶³−1), else None:
+    a longer number would overflow the database's integer (a 500), a sign or letter is no id."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None

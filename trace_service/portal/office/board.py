@@ -17,6 +17,7 @@ from trace_service.certificates.models import ExpiryNotice
 from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, Office
 from trace_service.certificates.services import certificate_query, expiry_letter
 from trace_service.certificates.standing import AsOf, CertificateView
+from trace_service.portal.forms import query_id
 from trace_service.principal import Principal
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit
@@ -60,9 +61,10 @@ def commune_of(
     session: Session, district: AdministrativeUnit | None, asked: str | None
 ) -> AdministrativeUnit | None:
     """The commune asked for, if it is one of the district's (else none: the whole district)."""
-    if district is None or not asked or not asked.isdigit():
+    wanted = query_id(asked)
+    if district is None or wanted is None:
         return None
-    return next((c for c in communes(session, district) if c.id == int(asked)), None)
+    return next((c for c in communes(session, district) if c.id == wanted), None)
 
 
 def expiry_board(
@@ -112,7 +114,8 @@ def within_days(asked: str | None) -> int:
 
 
 def district_of(session: Session, asked: str | None) -> AdministrativeUnit | None:
-    if not asked or not asked.isdigit():
+    wanted = query_id(asked)
+    if wanted is None:
         return None
-    unit = session.get(AdministrativeUnit, int(asked))
+    unit = session.get(AdministrativeUnit, wanted)
     return unit if unit is not None and unit.level is UnitLevel.DISTRICT else None

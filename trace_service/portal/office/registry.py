@@ -11,6 +11,7 @@ from flask import render_template, request
 from trace_service.api import paginate
 from trace_service.db import get_session
 from trace_service.portal.access import page_roles
+from trace_service.portal.forms import query_id
 from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.board import district_of, districts
 from trace_service.principal import Role, current_principal
@@ -18,6 +19,7 @@ from trace_service.registry.enums import PRODUCER_KIND_VI, PRODUCT_GROUP_VI, Pro
 from trace_service.registry.services import producer_query, product_query
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000
 
 
 def _filters(with_group: bool) -> dict[str, Any]:
@@ -36,8 +38,9 @@ def _filters(with_group: bool) -> dict[str, Any]:
 
 
 def _page() -> dict[str, int]:
-    asked = request.args.get("trang", "1")
-    return {"page": int(asked) if asked.isdigit() and int(asked) > 0 else 1, "page_size": PAGE_SIZE}
+    # Past the last page is an empty page; the cap keeps the offset a database integer.
+    asked = min(query_id(request.args.get("trang")) or 1, MAX_PAGE)
+    return {"page": asked, "page_size": PAGE_SIZE}
 
 
 @office.route("/chu-the/")

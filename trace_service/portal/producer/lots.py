@@ -11,6 +11,7 @@ from trace_service.certificates.services import expiry_letter
 from trace_service.db import get_session
 from trace_service.labels.models import stamps_ordered
 from trace_service.portal.access import page_roles
+from trace_service.portal.forms import query_id
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.events import EVENT_KINDS, PROCESSES
 from trace_service.portal.producer.forms import PackingForm
@@ -29,8 +30,8 @@ def record_packing_page() -> Page:
     form = PackingForm(prefix="packing")
     fill_choices(session, actor, form)
     chosen = request.args.get("san-pham", "")
-    if request.method == "GET" and chosen.isdigit():
-        form.product.data = int(chosen)
+    if request.method == "GET" and query_id(chosen) is not None:
+        form.product.data = query_id(chosen)
     if form.validate_on_submit():
         lot = record_from_form(session, actor, form)
         if lot is not None and lot.product_id is not None:
