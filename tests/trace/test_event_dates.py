@@ -47,7 +47,7 @@ def _count(db_session) -> int:
         "0001-01-01T00:00:00+14:00",
         "1999-12-31T23:59:59+00:00",
         "3000-01-01T00:00:00+07:00",
-        (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+        pytest.param((datetime.now(UTC) + timedelta(days=3)).isoformat(), id="in-3-days"),
     ],
 )
 def test_an_event_time_out_of_range_is_refused_naming_the_field(client, db_session, producer, time):
