@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
@@ -22,7 +22,8 @@ from trace_service.db import (
 )
 from trace_service.errors import (
     conflict_response,
-    database_busy_response,
+    database_fault,
+    database_fault_response,
     register_error_handlers,
 )
 from trace_service.ratelimit import init_rate_limits
@@ -170,14 +171,17 @@ def _register_unit_of_work(app: Flask) -> None:
             session.rollback()
             log.info("integrity error at commit: %s", error.orig)
             return conflict_response()
-        except OperationalError:
+        except DBAPIError as error:
+            fault = database_fault(error)
+            if fault is None:
+                raise
             session.rollback()
             if request_reads_only():
                 # Only bookkeeping was lost (a token's last use): the answer stands.
                 log.warning("commit of a read-only request failed", exc_info=True)
                 return response
             log.exception("commit failed")
-            return database_busy_response()
+            return database_fault_response(fault)
         return response
 
 
