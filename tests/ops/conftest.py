@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import make_url
 
 from tests.databases import fresh_database
-from tests.labels.conftest import P, Committed, seed_committed
+from tests.labels.conftest import Committed, P, seed_committed
 from tests.ops.tcp_proxy import TcpProxy
 from trace_service import create_app
 from trace_service.db import get_db
