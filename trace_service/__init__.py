@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -37,6 +37,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
+
+HSTS = "max-age=31536000"
 
 
 # The wiring below imports every package inside its function, not at the top: any
@@ -192,4 +194,9 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.is_secure:
+            # Served over HTTPS (directly, or behind the proxies OCOP_TRUSTED_PROXIES names,
+            # whose X-Forwarded-Proto says https): browsers keep to HTTPS for a year. Never
+            # over plain HTTP, where a development machine would be locked out of itself.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
