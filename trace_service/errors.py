@@ -239,11 +239,6 @@ def database_fault_response(fault: DatabaseFault = BUSY) -> Response:
     )
 
 
-def database_busy_response() -> Response:
-    """The database was too busy (a lock); retry at once."""
-    return database_fault_response(BUSY)
-
-
 def http_error_response(error: HTTPException) -> Response:
     status = error.code or 500
     code, message, message_en = _HTTP_MESSAGES.get(
