@@ -220,7 +220,10 @@ def database_fault(error: BaseException) -> DatabaseFault | None:
         return None
     if error.connection_invalidated or "unable to open database" in text:
         return UNREACHABLE
-    if state is None and "sqlite" not in type(error.orig).__module__:
+    sqlite = "sqlite" in type(error.orig).__module__
+    if sqlite and ("no such " in text or "syntax error" in text):
+        return None  # a schema or statement of ours is wrong: retrying will not help
+    if state is None and not sqlite:
         return UNREACHABLE  # psycopg names no state when no server answered
     if state and state.startswith(_UNREACHABLE_STATES):
         return UNREACHABLE
