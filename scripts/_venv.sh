@@ -1,4 +1,7 @@
-# Sourced by scripts/run and scripts/test: make .venv with Python >= 3.11 and install $1 into it.
+# Sourced by scripts/run and scripts/test: make .venv with Python >= 3.11 and install the lock
+# file of $1 into it (requirements.txt -> requirements.lock): every package, transitive ones
+# too, at its locked version, and only files whose hash the lock lists (--require-hashes).
+# The .txt files are the inputs people edit; ./scripts/lock makes the locks from them.
 set -euo pipefail
 python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
@@ -9,11 +12,12 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
 fi
-# Install only when the requirements changed since the last install (a second start takes
-# seconds): the stamp is the hash of the file and of the files it includes with -r.
-stamp=".venv/.installed-$(basename "$1").sha256"
-wanted=$(cat "$1" $(sed -n 's/^-r[[:space:]]*//p' "$1") | sha256sum | cut -d' ' -f1)
+lock="${1%.txt}.lock"
+# Install only when the lock changed since the last install (a second start takes seconds).
+stamp=".venv/.installed-$(basename "$lock").sha256"
+wanted=$(sha256sum "$lock" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r "$lock"
     echo "$wanted" > "$stamp"
 fi

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from flask import Flask, Response, request
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
@@ -22,7 +22,8 @@ from trace_service.db import (
 )
 from trace_service.errors import (
     conflict_response,
-    database_busy_response,
+    database_fault,
+    database_fault_response,
     register_error_handlers,
 )
 from trace_service.ratelimit import init_rate_limits
@@ -36,6 +37,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
+
+HSTS = "max-age=31536000"
 
 
 # The wiring below imports every package inside its function, not at the top: any
@@ -170,14 +173,17 @@ def _register_unit_of_work(app: Flask) -> None:
             session.rollback()
             log.info("integrity error at commit: %s", error.orig)
             return conflict_response()
-        except OperationalError:
+        except DBAPIError as error:
+            fault = database_fault(error)
+            if fault is None:
+                raise
             session.rollback()
             if request_reads_only():
                 # Only bookkeeping was lost (a token's last use): the answer stands.
                 log.warning("commit of a read-only request failed", exc_info=True)
                 return response
             log.exception("commit failed")
-            return database_busy_response()
+            return database_fault_response(fault)
         return response
 
 
@@ -188,4 +194,9 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.is_secure:
+            # Served over HTTPS (directly, or behind the proxies OCOP_TRUSTED_PROXIES names,
+            # whose X-Forwarded-Proto says https): browsers keep to HTTPS for a year. Never
+            # over plain HTTP, where a development machine would be locked out of itself.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response

@@ -100,6 +100,7 @@ def _json_serializer(value: Any) -> str:
 
 
 IMMEDIATE_OPTION = "ocop_sqlite_begin_immediate"
+CONNECT_TIMEOUT_SECONDS = 5
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -110,7 +111,16 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=_json_serializer)
+    # A server that went away is found at checkout (pre-ping) and the pool reconnects by
+    # itself once it is back; a connection attempt gives up after a few seconds, so a request
+    # answers 503 rather than waiting on an unreachable host.
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        json_serializer=_json_serializer,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

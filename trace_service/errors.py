@@ -9,10 +9,11 @@ Services raise these exceptions; they never build HTTP responses themselves.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, has_request_context, jsonify, render_template, request
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -161,14 +162,83 @@ def conflict_response() -> Response:
     )
 
 
-def database_busy_response() -> Response:
-    """The database could not be reached or was too busy (a lock, a lost connection)."""
+@dataclass(frozen=True)
+class DatabaseFault:
+    """Why the database refused a request, in words for the client, and when to retry."""
+
+    kind: str  # busy | unreachable | read_only | storage
+    message: str
+    message_en: str
+    retry_after: int  # seconds
+
+
+BUSY = DatabaseFault(
+    "busy",
+    "Cơ sở dữ liệu đang bận, vui lòng thử lại.",
+    "The database is busy; retry.",
+    1,
+)
+UNREACHABLE = DatabaseFault(
+    "unreachable",
+    "Tạm thời không kết nối được cơ sở dữ liệu; không có thay đổi nào được lưu. "
+    "Vui lòng thử lại sau ít phút.",
+    "The database cannot be reached for now; nothing was changed. Retry in a few minutes.",
+    10,
+)
+READ_ONLY = DatabaseFault(
+    "read_only",
+    "Cơ sở dữ liệu đang ở chế độ chỉ đọc (bảo trì); không có thay đổi nào được lưu. "
+    "Vui lòng thử lại sau.",
+    "The database is read-only for now (maintenance); nothing was changed. Retry later.",
+    60,
+)
+STORAGE = DatabaseFault(
+    "storage",
+    "Không ghi được dữ liệu (ổ đĩa đầy hoặc lỗi ghi); không có thay đổi nào được lưu. "
+    "Vui lòng thử lại sau.",
+    "The database cannot write (disk full or a write error); nothing was changed. Retry later.",
+    60,
+)
+
+# PostgreSQL's SQLSTATE classes: 08 connection exceptions, 57P operator intervention (a
+# shutdown, "cannot connect now"); 25006 a write in a read-only transaction
+# (default_transaction_read_only, a hot standby); 53100 disk full.
+_UNREACHABLE_STATES = ("08", "57P")
+
+
+def database_fault(error: BaseException) -> DatabaseFault | None:
+    """What a database error means to the client, or None for a fault of ours (a bug)."""
+    if not isinstance(error, DBAPIError):
+        return None
+    state = getattr(error.orig, "sqlstate", None)
+    text = str(error.orig).lower()
+    if state == "25006" or "readonly database" in text:
+        return READ_ONLY
+    if state == "53100" or "disk is full" in text or "disk i/o error" in text:
+        return STORAGE
+    if not isinstance(error, OperationalError):
+        return None
+    if error.connection_invalidated or "unable to open database" in text:
+        return UNREACHABLE
+    sqlite = "sqlite" in type(error.orig).__module__
+    if sqlite and ("no such " in text or "syntax error" in text):
+        return None  # a schema or statement of ours is wrong: retrying will not help
+    if state is None and not sqlite:
+        return UNREACHABLE  # psycopg names no state when no server answered
+    if state and state.startswith(_UNREACHABLE_STATES):
+        return UNREACHABLE
+    return BUSY  # a lock, a deadlock, a serialisation failure: retry at once
+
+
+def database_fault_response(fault: DatabaseFault = BUSY) -> Response:
+    """The database could not answer: 503 with when to retry, and nothing changed (the
+    request's unit of work is rolled back)."""
     return error_response(
         503,
         "unavailable",
-        "Cơ sở dữ liệu đang bận, vui lòng thử lại.",
-        "The database is busy or unreachable; retry.",
-        headers={"Retry-After": "1"},
+        fault.message,
+        fault.message_en,
+        headers={"Retry-After": str(fault.retry_after)},
     )
 
 
@@ -218,10 +288,13 @@ def register_error_handlers(app: Flask) -> None:
             "A value is not acceptable to the database.",
         )
 
-    @app.errorhandler(OperationalError)
-    def _operational(error: OperationalError) -> Response:
-        log.warning("database unavailable: %s", error.orig)
-        return database_busy_response()
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError) -> Response:
+        fault = database_fault(error)
+        if fault is None:
+            return _unexpected(error)
+        log.warning("database %s: %s", fault.kind, error.orig)
+        return database_fault_response(fault)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

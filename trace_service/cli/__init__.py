@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from flask import Flask
 
+from trace_service.cli.backup import backup_cli
 from trace_service.cli.commands import audit_cli, certs_cli, db_cli, demo_cli, users_cli
+from trace_service.cli.faults import database_faults_as_messages
 from trace_service.cli.labels import keys_cli, labels_cli
 from trace_service.cli.setup import setup
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, certs_cli, keys_cli, labels_cli, audit_cli):
+    for group in (
+        db_cli,
+        users_cli,
+        demo_cli,
+        certs_cli,
+        keys_cli,
+        labels_cli,
+        audit_cli,
+        backup_cli,
+        setup,
+    ):
+        database_faults_as_messages(group)
         app.cli.add_command(group)
-    app.cli.add_command(setup)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, render_template, request
+from sqlalchemy.exc import DBAPIError
 
 from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow, writes_on_read
 from trace_service.errors import Forbidden
-from trace_service.labels import payload, scans, scratch, serials
+from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
 from trace_service.labels.models import Label
 from trace_service.labels.page_facts import page_facts
@@ -114,12 +115,15 @@ PAGE_RATE = Rate(120, 60)
 
 def _answer(serial: str) -> Answer:
     check_client_limit("label_page", PAGE_RATE)
-    result = _verify(serial)
-    # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
-    if result.label is not None and request.method == "GET":
-        rule = scans.CopyRule.from_config(current_app.config)
-        scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
-    return render(result)
+    try:
+        result = _verify(serial)
+        # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
+        if result.label is not None and request.method == "GET":
+            rule = scans.CopyRule.from_config(current_app.config)
+            scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
+        return render(result)
+    except DBAPIError as error:  # the database cannot answer: what the URL alone proves
+        return offline_verdict.page_without_database(error)
 
 
 def same_origin_only() -> None:
