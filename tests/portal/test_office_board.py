@@ -101,3 +101,29 @@ def test_does_the_board_narrow_a_district_to_one_of_its_communes(client, office_
     cujut = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
     stray = client.get(f"{base}&xa={units[cujut].id}", headers=BROWSER).get_data(True)
     assert near.number in stray and later.number not in stray
+
+
+def test_does_next_month_show_only_what_expires_in_the_next_calendar_month(
+    client, office_user, db_session
+):
+    units = seed_units(db_session, system_principal("test"))
+    today = today_vn()
+    first_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    next_month = certificate_expiring_in((first_next - today).days + 9, units["ld.duclap"], "A")
+    this_month = certificate_expiring_in(0, units["ld.duclap"], "B")  # its last day is today
+    cujut = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
+    elsewhere = certificate_expiring_in((first_next - today).days + 2, units[cujut], "C")
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/?trong=90", headers=BROWSER).get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">Tháng sau</a>', html)
+    assert link, "no next-month filter on the board"
+    page = client.get(link.group(1).replace("&amp;", "&"), headers=BROWSER).get_data(True)
+    assert next_month.number in page and elsewhere.number in page
+    assert this_month.number not in page and "tháng sau" in page
+    # The district's link keeps the month: what expires next month in Đắk Mil, one click.
+    dak_mil = re.search(r'<a href="([^"]+)">Đắk Mil</a>', page)
+    assert dak_mil and "thang=sau" in dak_mil.group(1)
+    narrowed = client.get(dak_mil.group(1).replace("&amp;", "&"), headers=BROWSER).get_data(True)
+    assert next_month.number in narrowed and elsewhere.number not in narrowed
+    now = client.get("/van-phong/?thang=nay", headers=BROWSER).get_data(True)
+    assert this_month.number in now and next_month.number not in now

@@ -4,8 +4,6 @@ one click, who was notified and when; every written notice of the board in one P
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-
 from flask import Response, current_app, render_template, request
 
 from trace_service.certificates.delivery import DeliverySettings
@@ -16,6 +14,8 @@ from trace_service.errors import NotFound
 from trace_service.portal.access import page_roles
 from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.board import (
+    Span,
+    MONTHS,
     WINDOWS,
     BoardRow,
     commune_of,
@@ -24,7 +24,7 @@ from trace_service.portal.office.board import (
     districts,
     expiry_board,
     letters_pdf,
-    within_days,
+    span_of,
 )
 from trace_service.principal import Role, current_principal
 from trace_service.registry.models import AdministrativeUnit
@@ -32,7 +32,7 @@ from trace_service.registry.models import AdministrativeUnit
 
 @dataclass(frozen=True)
 class BoardView:
-    within: int
+    span: Span
     district: AdministrativeUnit | None
     commune: AdministrativeUnit | None
     rows: list[BoardRow]
@@ -40,7 +40,7 @@ class BoardView:
 
 def _board() -> BoardView:
     session = get_session()
-    within = within_days(request.args.get("trong"))
+    span = span_of(today_vn(), request.args.get("trong"), request.args.get("thang"))
     district = district_of(session, request.args.get("huyen"))
     commune = commune_of(session, district, request.args.get("xa"))
     as_of = AsOf(today_vn(), current_app.config["EXPIRY_WINDOW_DAYS"])
@@ -48,11 +48,12 @@ def _board() -> BoardView:
         session,
         current_principal(),
         as_of,
-        within,
+        span.within,
         district.id if district else None,
         commune.id if commune else None,
+        since=span.start if span.month else None,
     )
-    return BoardView(within, district, commune, rows)
+    return BoardView(span, district, commune, rows)
 
 
 @office.route("/")
@@ -62,14 +63,16 @@ def home() -> str:
     session = get_session()
     return render_template(
         "portal/office/home.html",
-        within=board.within,
+        within=board.span.within if board.span.month is None else None,
+        month=board.span.month,
+        span=board.span,
         district=board.district,
         commune=board.commune,
         communes=communes(session, board.district) if board.district else [],
         rows=board.rows,
         windows=WINDOWS,
+        months=MONTHS,
         districts=districts(session),
-        until=today_vn() + timedelta(days=board.within),
     )
 
 
