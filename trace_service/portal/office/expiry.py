@@ -4,6 +4,7 @@ one click, who was notified and when; every written notice of the board in one P
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from flask import Response, current_app, render_template, request
 
 from trace_service.certificates.delivery import DeliverySettings
@@ -14,10 +15,10 @@ from trace_service.errors import NotFound
 from trace_service.portal.access import page_roles
 from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.board import (
-    Span,
     MONTHS,
     WINDOWS,
     BoardRow,
+    Span,
     commune_of,
     communes,
     district_of,
