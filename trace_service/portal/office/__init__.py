@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from trace_service.portal.office import (  # noqa: F401 - registers pages
     certify,
+    consumer,
     expiry,
     plan,
     registry,

@@ -69,3 +69,7 @@ def through_schema(schema: Schema, payload: dict[str, Any]) -> dict[str, Any]:
         refused.field = str(name) if name else None
         raise refused from None
     return loaded
+
+
+class ClearFlagForm(FlaskForm):
+    reason = TextAreaField(validators=[Required(), MaxLength(500)])
