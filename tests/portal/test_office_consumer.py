@@ -77,7 +77,7 @@ def test_are_flagged_stamps_listed(client, office_user, packed, db_session):  # 
     assert first.serial in html and second.serial not in html
     assert "10:00 20/11/2026" in html and "mở quá nhiều lần" in html
     assert packed.product.name_vi in html
-    assert ("/bo-danh-dau\"" in html) is hasattr(scans, "clear_flag")
+    assert ('/bo-danh-dau"' in html) is hasattr(scans, "clear_flag")
 
 
 def test_may_a_producer_open_neither(client, producer_user, report):

@@ -10,6 +10,7 @@ from trace_service.portal.office import (  # noqa: F401 - registers pages
     expiry,
     plan,
     registry,
+    transfer,
 )
 from trace_service.portal.office.blueprint import office
 
