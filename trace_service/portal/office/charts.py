@@ -13,8 +13,8 @@ from markupsafe import Markup, escape
 
 from trace_service.web.formatting import vn_number
 
-WIDTH = 640
-LABEL_WIDTH = 170
+WIDTH = 440  # small enough that 12 px text stays readable on a 390 px phone
+LABEL_WIDTH = 150
 BAR = 14
 GAP = 10
 TOP = 28
@@ -55,7 +55,7 @@ def bar_chart(
         for s in series:
             parts.append(f'<rect class="{s.css}" x="{x}" y="{TOP - 8}" width="12" height="12"/>')
             parts.append(f'<text x="{x + 16}" y="{TOP + 2}">{escape(s.name)}</text>')
-            x += 24 + 8 * len(s.name)
+            x += 24 + 7 * len(s.name)
     y = TOP + legend_height
     for index, category in enumerate(categories):
         parts.append(
@@ -76,9 +76,9 @@ def bar_chart(
             )
         target = (targets or [None] * len(categories))[index]
         if target is not None:
-            x = LABEL_WIDTH + target * scale
+            at = LABEL_WIDTH + target * scale
             parts.append(
-                f'<line class="target" x1="{x:.1f}" x2="{x:.1f}" y1="{y - 2}" '
+                f'<line class="target" x1="{at:.1f}" x2="{at:.1f}" y1="{y - 2}" '
                 f'y2="{y + group - GAP + 2}"/>'
             )
         y += group
@@ -90,5 +90,5 @@ def bar_chart(
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
 
 
-def _short(text: str, most: int = 26) -> str:
+def _short(text: str, most: int = 20) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
