@@ -12,10 +12,11 @@ import pytest
 from pypdf import PdfReader
 
 from tests import factories
-from tests.portal.conftest import BROWSER, sign_in
+from tests.portal.conftest import BROWSER, csrf_of, sign_in
 from trace_service.certificates.expiry import sweep
 from trace_service.clock import today_vn
 from trace_service.db import utcnow
+from trace_service.portal.office import letters
 from trace_service.principal import system_principal
 from trace_service.registry.units import UNITS, seed_units
 
@@ -127,3 +128,31 @@ def test_does_next_month_show_only_what_expires_in_the_next_calendar_month(
     assert next_month.number in narrowed and elsewhere.number not in narrowed
     now = client.get("/van-phong/?thang=nay", headers=BROWSER).get_data(True)
     assert this_month.number in now and next_month.number not in now
+
+
+def test_are_many_letters_drawn_with_progress_then_downloaded(
+    client, office_user, db_session, monkeypatch
+):
+    units = seed_units(db_session, system_principal("test"))
+    for name in ("HTX Một", "HTX Hai"):
+        certificate_expiring_in(10, units["ld.duclap"], name)
+    sweep(db_session, system_principal("test"), today_vn(), now=utcnow())
+    monkeypatch.setattr(letters, "INLINE_LETTERS", 1)  # two letters are "many" here
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/", headers=BROWSER).get_data(as_text=True)
+    assert "In 2 thư thông báo 30 ngày" in html
+    started = client.post(
+        "/van-phong/thu-thong-bao/?trong=30", data={"csrf_token": csrf_of(html)}, headers=BROWSER
+    )
+    assert started.status_code == 303
+    job = client.get(started.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "2 thư trong một tệp PDF" in job  # drawn inline in tests (OCOP_LABEL_BUILD)
+    link = re.search(r'href="(/van-phong/thu-thong-bao/[^"]+\.pdf)"', job).group(1)
+    pdf = client.get(link, headers=BROWSER)
+    assert pdf.mimetype == "application/pdf" and len(PdfReader(io.BytesIO(pdf.data)).pages) == 2
+    # The old link redirects to the same progress, and the job is its officer's only.
+    assert client.get("/van-phong/thu-thong-bao.pdf", headers=BROWSER).status_code == 303
+    other = factories.UserFactory(role=office_user.role, password_hash=office_user.password_hash)
+    client.post("/dang-xuat", data={"csrf_token": csrf_of(job)}, headers=BROWSER)
+    sign_in(client, other.username)
+    assert client.get(link, headers=BROWSER).status_code == 404

@@ -8,6 +8,7 @@ from trace_service.portal.office import (  # noqa: F401 - registers pages
     certify,
     consumer,
     expiry,
+    letters,
     plan,
     registry,
     transfer,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Response, current_app, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from trace_service.certificates.delivery import DeliverySettings
 from trace_service.certificates.standing import AsOf
@@ -13,6 +14,7 @@ from trace_service.clock import today_vn
 from trace_service.db import get_session
 from trace_service.errors import NotFound
 from trace_service.portal.access import page_roles
+from trace_service.portal.office import letters
 from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.board import (
     MONTHS,
@@ -71,16 +73,38 @@ def home() -> str:
         commune=board.commune,
         communes=communes(session, board.district) if board.district else [],
         rows=board.rows,
+        letter_count=sum(1 for row in board.rows if row.letter is not None),
+        inline_letters=letters.INLINE_LETTERS,
         windows=WINDOWS,
         months=MONTHS,
         districts=districts(session),
     )
 
 
+def _letter_ids() -> list[int]:
+    ids = [row.letter.id for row in _board().rows if row.letter is not None]
+    if not ids:
+        raise NotFound(
+            "Chưa có thư thông báo nào cho các giấy chứng nhận này.",
+            "No written notice exists yet for these certificates.",
+        )
+    return ids
+
+
+@office.route("/thu-thong-bao/", methods=["POST"])
+@page_roles(Role.ADMIN)
+def start_letters() -> BaseResponse:
+    """Many letters: drawn in the background, the officer sent to follow the progress."""
+    return letters.start_response(_letter_ids())
+
+
 @office.route("/thu-thong-bao.pdf")
 @page_roles(Role.ADMIN)
-def notice_letters() -> Response:
-    """The board's written 30-day notices, in one PDF to print."""
+def notice_letters() -> Response | BaseResponse:
+    """The board's written 30-day notices, in one PDF to print (many: with progress)."""
+    ids = _letter_ids()
+    if len(ids) > letters.INLINE_LETTERS:
+        return letters.start_response(ids)
     settings = DeliverySettings.from_config(current_app.config)
     pdf = letters_pdf(get_session(), current_principal(), _board().rows, settings.office)
     if pdf is None:
