@@ -126,6 +126,13 @@ def test_does_next_month_show_only_what_expires_in_the_next_calendar_month(
     assert dak_mil and "thang=sau" in dak_mil.group(1)
     narrowed = client.get(dak_mil.group(1).replace("&amp;", "&"), headers=BROWSER).get_data(True)
     assert next_month.number in narrowed and elsewhere.number not in narrowed
+    # And from the board as it opens, one click: next month's expiries by district.
+    landing = client.get("/van-phong/", headers=BROWSER).get_data(as_text=True)
+    shortcut = re.search(r'<a href="([^"]+)">Đắk Mil \(1\)</a>', landing)
+    assert shortcut and "thang=sau" in shortcut.group(1)
+    one_click = client.get(shortcut.group(1).replace("&amp;", "&"), headers=BROWSER)
+    html = one_click.get_data(as_text=True)
+    assert next_month.number in html and elsewhere.number not in html and "tháng sau" in html
     now = client.get("/van-phong/?thang=nay", headers=BROWSER).get_data(True)
     assert this_month.number in now and next_month.number not in now
 

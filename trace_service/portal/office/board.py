@@ -154,3 +154,16 @@ def district_of(session: Session, asked: str | None) -> AdministrativeUnit | Non
         return None
     unit = session.get(AdministrativeUnit, wanted)
     return unit if unit is not None and unit.level is UnitLevel.DISTRICT else None
+
+
+def by_district(session: Session, rows: Iterable[BoardRow]) -> list[tuple[AdministrativeUnit, int]]:
+    """How many of ``rows`` fall in each district (its communes and their 2025 successors),
+    the districts with none left out: the board's one-click shortcuts."""
+    rows = list(rows)
+    counted = []
+    for district in districts(session):
+        ids = {commune.id for commune in communes(session, district)}
+        count = sum(1 for row in rows if row.certificate.product.producer.commune_id in ids)
+        if count:
+            counted.append((district, count))
+    return counted

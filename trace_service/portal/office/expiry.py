@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Response, current_app, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from trace_service.certificates.delivery import DeliverySettings
@@ -21,6 +22,7 @@ from trace_service.portal.office.board import (
     WINDOWS,
     BoardRow,
     Span,
+    by_district,
     commune_of,
     communes,
     district_of,
@@ -59,11 +61,23 @@ def _board() -> BoardView:
     return BoardView(span, district, commune, rows)
 
 
+def _next_month_by_district(session: Session) -> tuple[Span, list[tuple[AdministrativeUnit, int]]]:
+    """Next month's expiries, counted by district: "what expires next month in Đắk Mil" is
+    one click from the board as it opens."""
+    span = span_of(today_vn(), None, "sau")
+    as_of = AsOf(today_vn(), current_app.config["EXPIRY_WINDOW_DAYS"])
+    rows = expiry_board(session, current_principal(), as_of, span.within, since=span.start)
+    return span, by_district(session, rows)
+
+
 @office.route("/")
 @page_roles(Role.ADMIN)
 def home() -> str:
     board = _board()
     session = get_session()
+    shortcut = None
+    if board.span.month is None and board.district is None:
+        shortcut = _next_month_by_district(session)
     return render_template(
         "portal/office/home.html",
         within=board.span.within if board.span.month is None else None,
@@ -75,6 +89,7 @@ def home() -> str:
         rows=board.rows,
         letter_count=sum(1 for row in board.rows if row.letter is not None),
         inline_letters=letters.INLINE_LETTERS,
+        shortcut=shortcut,
         windows=WINDOWS,
         months=MONTHS,
         districts=districts(session),
