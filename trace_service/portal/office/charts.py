@@ -51,43 +51,56 @@ def bar_chart(
         f'<text x="0" y="16" font-weight="700">{escape(title)}</text>',
     ]
     if legend_height:
-        x = 0
-        for s in series:
-            parts.append(f'<rect class="{s.css}" x="{x}" y="{TOP - 8}" width="12" height="12"/>')
-            parts.append(f'<text x="{x + 16}" y="{TOP + 2}">{escape(s.name)}</text>')
-            x += 24 + 7 * len(s.name)
+        parts += _legend(series)
     y = TOP + legend_height
     for index, category in enumerate(categories):
-        parts.append(
-            f'<text x="{LABEL_WIDTH - 6}" y="{y + group / 2}" text-anchor="end">'
-            f"{escape(_short(category))}</text>"
-        )
-        for row, s in enumerate(series):
-            value = s.values[index]
-            top = y + row * BAR
-            length = max(value * scale, 0)
-            parts.append(
-                f'<rect class="{s.css}" x="{LABEL_WIDTH}" y="{top}" '
-                f'width="{length:.1f}" height="{BAR - 2}"/>'
-            )
-            parts.append(
-                f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{top + BAR - 3}">'
-                f"{escape(vn_number(value))}</text>"
-            )
         target = (targets or [None] * len(categories))[index]
-        if target is not None:
-            at = LABEL_WIDTH + target * scale
-            parts.append(
-                f'<line class="target" x1="{at:.1f}" x2="{at:.1f}" y1="{y - 2}" '
-                f'y2="{y + group - GAP + 2}"/>'
-            )
+        parts += _group(y, category, [(s, s.values[index]) for s in series], target, scale)
         y += group
     parts.append(
         f'<line class="axis" x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH}" '
         f'y1="{TOP + legend_height - 4}" y2="{y}"/>'
     )
     parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+    return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
+
+
+def _legend(series: Sequence[Series]) -> list[str]:
+    parts, x = [], 0
+    for s in series:
+        parts.append(f'<rect class="{s.css}" x="{x}" y="{TOP - 8}" width="12" height="12"/>')
+        parts.append(f'<text x="{x + 16}" y="{TOP + 2}">{escape(s.name)}</text>')
+        x += 24 + 7 * len(s.name)
+    return parts
+
+
+def _group(
+    y: int, category: str, bars: list[tuple[Series, float]], target: float | None, scale: float
+) -> list[str]:
+    """One category: its name, a bar per series with its value, and the target's dash."""
+    group = len(bars) * BAR + GAP
+    parts = [
+        f'<text x="{LABEL_WIDTH - 6}" y="{y + group / 2}" text-anchor="end">'
+        f"{escape(_short(category))}</text>"
+    ]
+    for row, (s, value) in enumerate(bars):
+        top = y + row * BAR
+        length = max(value * scale, 0)
+        parts.append(
+            f'<rect class="{s.css}" x="{LABEL_WIDTH}" y="{top}" '
+            f'width="{length:.1f}" height="{BAR - 2}"/>'
+        )
+        parts.append(
+            f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{top + BAR - 3}">'
+            f"{escape(vn_number(value))}</text>"
+        )
+    if target is not None:
+        at = LABEL_WIDTH + target * scale
+        parts.append(
+            f'<line class="target" x1="{at:.1f}" x2="{at:.1f}" y1="{y - 2}" '
+            f'y2="{y + group - GAP + 2}"/>'
+        )
+    return parts
 
 
 def _short(text: str, most: int = 20) -> str:

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import render_template, request
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -101,18 +102,11 @@ def scans_by_week(session: Session, today: date) -> list[tuple[date, int]]:
     return weeks
 
 
-@office.route("/ke-hoach")
-@page_roles(Role.ADMIN)
-def plan() -> str:
-    session, today = get_session(), today_vn()
-    year = plan_year(request.args.get("nam"), today)
-    report = plan_report(session, year, today)
-    units = report["per_district"]
-    stars = stars_by_unit(session, units, today)
-    months = by_month(session, year)
-    weeks = scans_by_week(session, today)
+def unit_charts(
+    year: int, units: list[dict[str, Any]], stars: dict[int, dict[int, int]]
+) -> dict[str, Markup]:
     names = [unit["name"] for unit in units]
-    charts = {
+    return {
         "stars": bar_chart(
             "chart-stars",
             t("Sản phẩm OCOP còn hiệu lực theo hạng sao, từng huyện", "Certified products by star"),
@@ -144,6 +138,11 @@ def plan() -> str:
             ],
             targets=[u["target"] for u in units],
         ),
+    }
+
+
+def time_charts(year: int, months: Months, weeks: list[tuple[date, int]]) -> dict[str, Markup]:
+    return {
         "months": bar_chart(
             "chart-months",
             t(f"Giấy chứng nhận cấp và hết hạn theo tháng, {year}", f"Issued and expiring, {year}"),
@@ -168,6 +167,18 @@ def plan() -> str:
             [Series(t("Lượt quét", "Scans"), "bar3", [count for _, count in weeks])],
         ),
     }
+
+
+@office.route("/ke-hoach")
+@page_roles(Role.ADMIN)
+def plan() -> str:
+    session, today = get_session(), today_vn()
+    year = plan_year(request.args.get("nam"), today)
+    report = plan_report(session, year, today)
+    units = report["per_district"]
+    stars = stars_by_unit(session, units, today)
+    months = by_month(session, year)
+    weeks = scans_by_week(session, today)
     return render_template(
         "portal/office/plan.html",
         report=report,
@@ -177,5 +188,5 @@ def plan() -> str:
         star_list=STARS,
         months=months,
         weeks=weeks,
-        charts=charts,
+        charts={**unit_charts(year, units, stars), **time_charts(year, months, weeks)},
     )
