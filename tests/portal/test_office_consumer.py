@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.labels.conftest import packed  # noqa: F401 - a fixture: a packed lot for stamps
 from tests.portal.conftest import BROWSER, csrf_of, sign_in
 from trace_service.audit.models import AuditEvent
+from trace_service.errors import Conflict
 from trace_service.labels import scans
 from trace_service.labels.models import Label, LabelState
 from trace_service.reports.models import ConsumerReport, Problem, ReportStatus
@@ -88,3 +89,44 @@ def test_may_a_producer_open_neither(client, producer_user, report):
         "/van-phong/tem-nghi-sao-chep/",
     ):
         assert client.get(path, headers=BROWSER).status_code == 403, path
+
+
+def test_is_a_flag_cleared_through_the_labels_service_when_it_offers_it(
+    client,
+    office_user,
+    packed,  # noqa: F811
+    db_session,
+    monkeypatch,
+):
+    run = client.post(
+        "/api/v1/print-runs",
+        headers=packed.account.headers,
+        json={"product_id": packed.product.id, "lot_id": packed.bags, "quantity": 1},
+    ).json
+    label = db_session.scalars(select(Label).where(Label.run_id == run["id"])).one()
+    db_session.add(LabelState(label_id=label.id, flagged_at=datetime.now(UTC), flag_reason="scans"))
+    db_session.flush()
+    calls = []
+
+    def clear_flag(session, actor, serial, reason, now):  # the shape of issue 12's service
+        if len(reason) < 3:
+            raise Conflict("Lý do quá ngắn.", "Too short.")
+        calls.append((actor.user_id, serial, reason))
+        session.get(LabelState, label.id).flagged_at = None
+
+    monkeypatch.setattr(scans, "clear_flag", clear_flag, raising=False)
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/tem-nghi-sao-chep/", headers=BROWSER).get_data(as_text=True)
+    path = f"/van-phong/tem-nghi-sao-chep/{label.serial}/bo-danh-dau"
+    assert f'action="{path}"' in html
+    short = client.post(path, data={"csrf_token": csrf_of(html), "reason": "x"}, headers=BROWSER)
+    assert f'id="reason-{label.serial}-error">Lý do quá ngắn.' in short.get_data(as_text=True)
+    done = client.post(
+        path,
+        data={"csrf_token": csrf_of(html), "reason": "Cửa hàng cho khách quét thử"},
+        headers=BROWSER,
+    )
+    assert done.status_code == 302
+    assert calls == [(office_user.id, label.serial, "Cửa hàng cho khách quét thử")]
+    after = client.get(done.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert f"Đã bỏ đánh dấu tem {label.serial}" in after and "Không có tem nào" in after
