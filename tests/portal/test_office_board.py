@@ -12,10 +12,11 @@ import pytest
 from pypdf import PdfReader
 
 from tests import factories
-from tests.portal.conftest import BROWSER, sign_in
+from tests.portal.conftest import BROWSER, csrf_of, sign_in
 from trace_service.certificates.expiry import sweep
 from trace_service.clock import today_vn
 from trace_service.db import utcnow
+from trace_service.portal.office import letters
 from trace_service.principal import system_principal
 from trace_service.registry.units import UNITS, seed_units
 
@@ -101,3 +102,64 @@ def test_does_the_board_narrow_a_district_to_one_of_its_communes(client, office_
     cujut = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
     stray = client.get(f"{base}&xa={units[cujut].id}", headers=BROWSER).get_data(True)
     assert near.number in stray and later.number not in stray
+
+
+def test_does_next_month_show_only_what_expires_in_the_next_calendar_month(
+    client, office_user, db_session
+):
+    units = seed_units(db_session, system_principal("test"))
+    today = today_vn()
+    first_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    next_month = certificate_expiring_in((first_next - today).days + 9, units["ld.duclap"], "A")
+    this_month = certificate_expiring_in(0, units["ld.duclap"], "B")  # its last day is today
+    cujut = next(u["key"] for u in UNITS if u.get("parent") == "dn.cujut")
+    elsewhere = certificate_expiring_in((first_next - today).days + 2, units[cujut], "C")
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/?trong=90", headers=BROWSER).get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">Tháng sau</a>', html)
+    assert link, "no next-month filter on the board"
+    page = client.get(link.group(1).replace("&amp;", "&"), headers=BROWSER).get_data(True)
+    assert next_month.number in page and elsewhere.number in page
+    assert this_month.number not in page and "tháng sau" in page
+    # The district's link keeps the month: what expires next month in Đắk Mil, one click.
+    dak_mil = re.search(r'<a href="([^"]+)">Đắk Mil</a>', page)
+    assert dak_mil and "thang=sau" in dak_mil.group(1)
+    narrowed = client.get(dak_mil.group(1).replace("&amp;", "&"), headers=BROWSER).get_data(True)
+    assert next_month.number in narrowed and elsewhere.number not in narrowed
+    # And from the board as it opens, one click: next month's expiries by district.
+    landing = client.get("/van-phong/", headers=BROWSER).get_data(as_text=True)
+    shortcut = re.search(r'<a href="([^"]+)">Đắk Mil \(1\)</a>', landing)
+    assert shortcut and "thang=sau" in shortcut.group(1)
+    one_click = client.get(shortcut.group(1).replace("&amp;", "&"), headers=BROWSER)
+    html = one_click.get_data(as_text=True)
+    assert next_month.number in html and elsewhere.number not in html and "tháng sau" in html
+    now = client.get("/van-phong/?thang=nay", headers=BROWSER).get_data(True)
+    assert this_month.number in now and next_month.number not in now
+
+
+def test_are_many_letters_drawn_with_progress_then_downloaded(
+    client, office_user, db_session, monkeypatch
+):
+    units = seed_units(db_session, system_principal("test"))
+    for name in ("HTX Một", "HTX Hai"):
+        certificate_expiring_in(10, units["ld.duclap"], name)
+    sweep(db_session, system_principal("test"), today_vn(), now=utcnow())
+    monkeypatch.setattr(letters, "INLINE_LETTERS", 1)  # two letters are "many" here
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/", headers=BROWSER).get_data(as_text=True)
+    assert "In 2 thư thông báo 30 ngày" in html
+    started = client.post(
+        "/van-phong/thu-thong-bao/?trong=30", data={"csrf_token": csrf_of(html)}, headers=BROWSER
+    )
+    assert started.status_code == 303
+    job = client.get(started.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "2 thư trong một tệp PDF" in job  # drawn inline in tests (OCOP_LABEL_BUILD)
+    link = re.search(r'href="(/van-phong/thu-thong-bao/[^"]+\.pdf)"', job).group(1)
+    pdf = client.get(link, headers=BROWSER)
+    assert pdf.mimetype == "application/pdf" and len(PdfReader(io.BytesIO(pdf.data)).pages) == 2
+    # The old link redirects to the same progress, and the job is its officer's only.
+    assert client.get("/van-phong/thu-thong-bao.pdf", headers=BROWSER).status_code == 303
+    other = factories.UserFactory(role=office_user.role, password_hash=office_user.password_hash)
+    client.post("/dang-xuat", data={"csrf_token": csrf_of(job)}, headers=BROWSER)
+    sign_in(client, other.username)
+    assert client.get(link, headers=BROWSER).status_code == 404

@@ -4,11 +4,13 @@ communes included) and by product group; a producer may not open them."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests import factories
 from tests.portal.conftest import BROWSER, sign_in
 from trace_service.principal import system_principal
 from trace_service.registry.enums import ProductGroup
+from trace_service.registry.models import Product
 from trace_service.registry.units import UNITS, seed_units
 
 
@@ -63,3 +65,26 @@ def test_is_an_unknown_filter_ignored_not_a_500(client, office_user, registry):
 def test_may_a_producer_not_open_the_registry(client, producer_user):
     sign_in(client, producer_user.username)
     assert client.get("/van-phong/chu-the/", headers=BROWSER).status_code == 403
+
+
+def test_does_every_office_page_answer_in_english_too(client, office_user, registry, db_session):
+    product = db_session.scalars(select(Product)).first()
+    sign_in(client, office_user.username)
+    pages = (
+        "/van-phong/",
+        "/van-phong/?thang=sau",
+        "/van-phong/ke-hoach",
+        "/van-phong/chu-the/",
+        "/van-phong/san-pham/",
+        f"/van-phong/san-pham/{product.id}",
+        f"/van-phong/san-pham/{product.id}/danh-gia",
+        "/van-phong/bao-cao/",
+        "/van-phong/tem-nghi-sao-chep/",
+        "/van-phong/nhap/",
+    )
+    for path in pages:
+        sep = "&" if "?" in path else "?"
+        answer = client.get(f"{path}{sep}lang=en", headers=BROWSER)
+        assert answer.status_code == 200, path
+        html = answer.get_data(as_text=True)
+        assert '<html lang="en">' in html and 'aria-current="page"' in html, path

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from pypdf import PdfWriter
 from sqlalchemy import select
@@ -74,7 +75,10 @@ def expiry_board(
     within: int,
     district_id: int | None = None,
     commune_id: int | None = None,
+    since: date | None = None,
 ) -> list[BoardRow]:
+    """The certificates in force whose last valid day is within ``within`` days (and not
+    before ``since``, for a calendar month that starts later than today)."""
     args: dict[str, int] = {"expiring_within_days": within}
     if district_id is not None:
         args["district_id"] = district_id
@@ -82,6 +86,8 @@ def expiry_board(
     for cert in session.scalars(certificate_query(actor, args, as_of)):
         if commune_id is not None and cert.product.producer.commune_id != commune_id:
             continue  # the district's list, narrowed to the producers of one commune
+        if since is not None and cert.valid_until < since:
+            continue
         notices = sorted(cert.notices, key=lambda n: (n.swept_on, n.id))
         days = (cert.valid_until - as_of.day).days
         rows.append(BoardRow(as_of.show(cert), days, notices))
@@ -113,9 +119,51 @@ def within_days(asked: str | None) -> int:
     return int(asked) if asked in {str(w) for w in WINDOWS} else WINDOWS[0]
 
 
+MONTHS = {"nay": 0, "sau": 1}  # ?thang=nay: this calendar month; ?thang=sau: the next
+
+
+@dataclass(frozen=True)
+class Span:
+    """The days the board covers: from ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+    month: str | None  # "nay" | "sau" when a calendar month was asked for
+    within: int  # days from today to ``end``: the services' ``expiring_within_days``
+
+
+def span_of(today: date, within: str | None, month: str | None) -> Span:
+    """A calendar month (``?thang=nay|sau``: "what expires next month" in one click), else
+    the next 30, 60 or 90 days."""
+    if month in MONTHS:
+        first = _add_months(today.replace(day=1), MONTHS[month])
+        last = _add_months(first, 1) - timedelta(days=1)
+        return Span(max(first, today), last, month, (last - today).days)
+    days = within_days(within)
+    return Span(today, today + timedelta(days=days), None, days)
+
+
+def _add_months(first: date, months: int) -> date:
+    index = first.month - 1 + months
+    return date(first.year + index // 12, index % 12 + 1, 1)
+
+
 def district_of(session: Session, asked: str | None) -> AdministrativeUnit | None:
     wanted = query_id(asked)
     if wanted is None:
         return None
     unit = session.get(AdministrativeUnit, wanted)
     return unit if unit is not None and unit.level is UnitLevel.DISTRICT else None
+
+
+def by_district(session: Session, rows: Iterable[BoardRow]) -> list[tuple[AdministrativeUnit, int]]:
+    """How many of ``rows`` fall in each district (its communes and their 2025 successors),
+    the districts with none left out: the board's one-click shortcuts."""
+    rows = list(rows)
+    counted = []
+    for district in districts(session):
+        ids = {commune.id for commune in communes(session, district)}
+        count = sum(1 for row in rows if row.certificate.product.producer.commune_id in ids)
+        if count:
+            counted.append((district, count))
+    return counted

@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 100_000
 
 
-def _filters(with_group: bool) -> dict[str, Any]:
+def filters(with_group: bool) -> dict[str, Any]:
     """The list's arguments from the query string; anything unknown is left out."""
     args: dict[str, Any] = {}
     q = request.args.get("q", "").strip()[:100]
@@ -46,7 +46,7 @@ def _page() -> dict[str, int]:
 @office.route("/chu-the/")
 @page_roles(Role.ADMIN)
 def producers() -> str:
-    session, args = get_session(), _filters(with_group=False)
+    session, args = get_session(), filters(with_group=False)
     found = paginate(session, producer_query(current_principal(), args), _page())
     return render_template(
         "portal/office/producers.html",
@@ -60,7 +60,7 @@ def producers() -> str:
 @office.route("/san-pham/")
 @page_roles(Role.ADMIN)
 def products() -> str:
-    session, args = get_session(), _filters(with_group=True)
+    session, args = get_session(), filters(with_group=True)
     found = paginate(session, product_query(current_principal(), args), _page())
     return render_template(
         "portal/office/products.html",
