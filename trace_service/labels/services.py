@@ -59,7 +59,7 @@ class RunOrder:
 
     def digest(self) -> str:
         """What a retried request must repeat exactly to get the same run back."""
-        body = {
+        body: dict[str, object] = {
             "product_id": self.product_id,
             "lot_id": self.lot_id,
             "quantity": self.quantity,
