@@ -315,15 +315,16 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
     _draw_outline_and_frame(canvas, t, w, h)
     column = t.get("column")
     if column is None:  # a small stamp: the mark and the stars where the template puts them
-        _draw_mark(canvas, t["mark"], sheet.x(t["mark"]["left_mm"]), sheet.y(t["mark"]["top_mm"]))
-        stars = t["stars"]
+        mark, stars = t["mark"], t["stars"]
+        room = (stars["left_mm"] - mark["left_mm"] - stars["gap_mm"]) * mm
+        _draw_mark(canvas, mark, sheet.x(mark["left_mm"]), sheet.y(mark["top_mm"]), room)
         _draw_stars(canvas, stars, facts.star, sheet.x(stars["left_mm"]), sheet.y(stars["top_mm"]))
         canvas.endForm()
         return
     left = sheet.x(column["left_mm"])
     width = sheet.x(column["right_mm"]) - left
     top, bottom = sheet.y(column["top_mm"]), sheet.y(column["bottom_mm"])
-    y = _draw_mark(canvas, t["mark"], left, top)
+    y = _draw_mark(canvas, t["mark"], left, top, width)
     y = _draw_stars(canvas, t["stars"], facts.star, left, y)
     values = {
         "product_name": facts.product_name,
@@ -349,11 +350,15 @@ def _draw_outline_and_frame(canvas: Canvas, t: dict[str, Any], w: float, h: floa
     canvas.roundRect(inset, inset, w - 2 * inset, h - 2 * inset, frame["radius_mm"] * mm)
 
 
-def _draw_mark(canvas: Canvas, mark: dict[str, Any], left: float, top: float) -> float:
-    """The OCOP mark from its artwork file, top-left at (``left``, ``top``); returns the y
-    below it. The file is the office's to replace (label_templates/README.md)."""
-    height = mark["height_mm"] * mm
-    draw_artwork(canvas, load_artwork(mark["artwork"]), left, top, height)
+def _draw_mark(
+    canvas: Canvas, mark: dict[str, Any], left: float, top: float, width: float
+) -> float:
+    """The OCOP mark from its artwork file, top-left at (``left``, ``top``), at most
+    ``width`` wide; returns the y below it. The file is the office's to replace
+    (label_templates/README.md), so a wider artwork is drawn smaller, not past its room."""
+    art = load_artwork(mark["artwork"])
+    height = min(mark["height_mm"] * mm, width * art.height / art.width)
+    draw_artwork(canvas, art, left, top, height)
     return top - height
 
 
