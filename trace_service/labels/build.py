@@ -40,6 +40,7 @@ from trace_service.errors import DomainError
 from trace_service.labels import payload, serials
 from trace_service.labels.art import LabelArt, StampFacts
 from trace_service.labels.models import Label, PrintRun, RunStatus
+from trace_service.labels.print_settings import sheet_options
 from trace_service.labels.qrbatch import encode_batch
 from trace_service.labels.render.sheet_pdf import render_sheet_pdf
 from trace_service.labels.render.zpl import ZplWriter
@@ -264,6 +265,7 @@ def draw_files(
                         out,
                         footer=footer(run, part, parts),
                         progress=partial_progress(progress, offset),
+                        **sheet_options(run, part),
                     )
                     out.flush()
                     os.fsync(out.fileno())

@@ -69,6 +69,14 @@ class PrintRun(Base):
     payload_version: Mapped[int]
     qr_version: Mapped[int]
     scratch: Mapped[bool] = mapped_column(default=False)
+    # The sticker stock and where the run sits on it (migration 0016): a label_templates
+    # sheet, the first free position on the first sheet, and the producer's print offset
+    # when ordered (tenths of a millimetre, + right and + down), kept so that a file drawn
+    # again is the same file.
+    stock: Mapped[str] = mapped_column(String(32), default="a4_sheet", server_default="a4_sheet")
+    start_position: Mapped[int] = mapped_column(default=1, server_default="1")
+    offset_x_tenth_mm: Mapped[int] = mapped_column(default=0, server_default="0")
+    offset_y_tenth_mm: Mapped[int] = mapped_column(default=0, server_default="0")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     request_digest: Mapped[str] = mapped_column(String(64))
     status: Mapped[RunStatus] = mapped_column(value_enum(RunStatus, 16), default=RunStatus.QUEUED)
@@ -137,6 +145,24 @@ class LabelState(Base):
     scratch_failures: Mapped[int] = mapped_column(default=0)
 
     label: Mapped[Label] = relationship()
+
+
+class PrintSettings(Base):
+    """A producer's print calibration: how far their printer puts stamps off the labels,
+    in tenths of a millimetre (+ right, + down), copied into each run they order."""
+
+    __tablename__ = "print_settings"
+    __owner__: ClassVar[tuple[str, ...]] = ("producer_id",)
+    __table_args__ = (
+        CheckConstraint("offset_x_tenth_mm BETWEEN -100 AND 100", name="offset_x_range"),
+        CheckConstraint("offset_y_tenth_mm BETWEEN -100 AND 100", name="offset_y_range"),
+    )
+
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), primary_key=True)
+    offset_x_tenth_mm: Mapped[int] = mapped_column(default=0)
+    offset_y_tenth_mm: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 # The scan log: append-only, never updated, read only by the office's analyses and pruned

@@ -91,6 +91,8 @@ def order_print_run(data: dict[str, Any]) -> tuple[PrintRun, int, dict[str, str]
         scratch=data["scratch_code"],
         certificate_id=data.get("certificate_id"),
         idempotency_key=_idempotency_key(),
+        stock=data["stock"],
+        start_position=data["start_position"],
     )
     run, created = services.order_print_run(
         get_session(), actor, order, get_keystore(), jobs.label_base_url()

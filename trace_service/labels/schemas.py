@@ -12,6 +12,7 @@ from trace_service.fields import Id, StrictBoolean, Text
 from trace_service.labels import payload, serials
 from trace_service.labels.build import lease_expired
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
+from trace_service.labels.render.stocks import DEFAULT_STOCK, stocks
 from trace_service.labels.services import claims_for
 from trace_service.labels.verify import Verification
 
@@ -35,6 +36,20 @@ class PrintRunOrderSchema(Schema):
     certificate_id = Id(
         allow_none=True,
         metadata={"description": "Optional: the certificate the order expects to be in force"},
+    )
+    stock = fields.String(
+        load_default=DEFAULT_STOCK,
+        validate=validate.Length(min=1, max=32),
+        metadata={
+            "description": "The sticker sheet to print on: "
+            + ", ".join(f"`{s.name}` ({s.title_en})" for s in stocks())
+        },
+    )
+    start_position = fields.Integer(
+        strict=True,
+        load_default=1,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "The first free label on the first sheet (1 = top left)"},
     )
 
 
@@ -79,6 +94,11 @@ class PrintRunSchema(Schema):
     gtin = fields.String(allow_none=True)
     quantity = fields.Integer()
     scratch_code = fields.Boolean(attribute="scratch")
+    stock = fields.String(metadata={"description": "The sticker sheet the PDF is drawn for"})
+    start_position = fields.Integer()
+    offset_mm = fields.Method(
+        "_offset", metadata={"description": "The producer's print offset [x, y] when ordered"}
+    )
     kid = fields.String(metadata={"description": "Id of the key that signed the labels"})
     payload_version = fields.Integer()
     qr_version = fields.Integer(metadata={"description": "QR version (size) of every label"})
@@ -93,6 +113,9 @@ class PrintRunSchema(Schema):
     files = fields.Method("_files")
     created_at = fields.DateTime()
     built_at = fields.DateTime(allow_none=True)
+
+    def _offset(self, run: PrintRun) -> list[float]:
+        return [run.offset_x_tenth_mm / 10, run.offset_y_tenth_mm / 10]
 
     def _progress(self, run: PrintRun) -> dict[str, Any]:
         return {

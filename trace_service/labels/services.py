@@ -28,7 +28,9 @@ from trace_service.clock import today_vn, vn_date
 from trace_service.errors import Conflict, Forbidden, NotFound, Unavailable, field_error
 from trace_service.labels import payload, serials
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus, stamps_ordered
+from trace_service.labels.print_settings import check_layout, check_qr_fits, offset_of
 from trace_service.labels.qrbatch import fit_version
+from trace_service.labels.render.stocks import DEFAULT_STOCK
 from trace_service.labels.tags import LabelTag
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
@@ -52,16 +54,20 @@ class RunOrder:
     scratch: bool = False
     certificate_id: int | None = None  # when given, must be the certificate in force
     idempotency_key: str | None = None
+    stock: str = DEFAULT_STOCK  # the sticker sheet (label_templates), see print_settings
+    start_position: int = 1  # the first free position on the first sheet
 
     def digest(self) -> str:
         """What a retried request must repeat exactly to get the same run back."""
-        body = {
+        body: dict[str, object] = {
             "product_id": self.product_id,
             "lot_id": self.lot_id,
             "quantity": self.quantity,
             "scratch": self.scratch,
             "certificate_id": self.certificate_id,
         }
+        if (self.stock, self.start_position) != (DEFAULT_STOCK, 1):  # older digests unchanged
+            body |= {"stock": self.stock, "start_position": self.start_position}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -297,6 +303,8 @@ def _new_run(
         payload_version=payload.PAYLOAD_VERSION,
         qr_version=0,
         scratch=order.scratch,
+        stock=order.stock,
+        start_position=order.start_position,
         idempotency_key=order.idempotency_key,
         request_digest=order.digest(),
         status=RunStatus.QUEUED,
@@ -332,18 +340,22 @@ def order_print_run(
     replayed = _replayed(session, product.producer_id, order)
     if replayed is not None:
         return replayed, False
+    check_layout(order.stock, order.start_position, order.scratch)
     lot, packing = _check_lot(session, product, order.lot_id)
     _check_quantity(session, lot, order.quantity)
     certificate = _label_certificate(session, product, order.certificate_id)
     base = _label_base(base_url)
     signer = store.signer()
     run = _new_run(product, lot, packing, certificate, order, signer.kid, base, actor)
+    offset = offset_of(session, product.producer_id)  # the producer's, whoever orders
+    run.offset_x_tenth_mm, run.offset_y_tenth_mm = int(offset.x_mm * 10), int(offset.y_mm * 10)
     replayed = _save_run(session, run, order)
     if replayed is not None:
         return replayed, False
     scratch_key = scratch_secret(store) if order.scratch else None
     first_url = issue_labels(session, run, range(1, order.quantity + 1), signer, scratch_key)
     run.qr_version = fit_version(first_url)
+    check_qr_fits(order.stock, run.qr_version)  # refused: the caller's transaction rolls back
     details = {
         "product_id": product.id,
         "lot": lot.code,
@@ -351,6 +363,8 @@ def order_print_run(
         "certificate": certificate.number,
         "kid": signer.kid,
         "scratch": order.scratch,
+        "stock": order.stock,
+        "start_position": order.start_position,
     }
     record_event(session, actor, LabelTag.RUN_ORDERED, "print_run", run.id, details)
     return run, True

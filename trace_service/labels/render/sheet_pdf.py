@@ -34,6 +34,7 @@ from reportlab.pdfgen.textobject import PDFTextObject
 from trace_service.clock import vn_date
 from trace_service.fonts import BOLD, BOLD_ITALIC, ITALIC, REGULAR, register_fonts
 from trace_service.labels.art import QUIET_ZONE_MODULES, LabelArt, StampFacts
+from trace_service.labels.render.artwork import draw_artwork, load_artwork
 from trace_service.labels.render.qr_image import qr_path_ops
 from trace_service.labels.templates import load_template
 
@@ -44,6 +45,11 @@ STAMP_FORM = "ocop_stamp"
 SCRATCH_FORM = "ocop_scratch"
 OCOP_STARS = range(3, 6)
 MIN_MARGIN_MM = 10  # desktop printers leave the outer 3-6 mm blank; some drivers shrink more
+PRINTABLE_EDGE_MM = 5  # nearer the edge than this, most desktop printers print nothing
+MAX_OFFSET_MM = 10  # a printer that feeds paper further off than this needs repair, not math
+MIN_TEXT_PT = 5  # nothing smaller is printed: a 4 pt caption does not read on a stamp
+MIN_MODULE_MM = 0.396  # GS1's smallest QR module for retail scanning
+DRIVER_SHRINK = 0.94  # a driver's "fit to page" shrinks A4 to about 94 %
 FONT_DESCENT_EM = 0.265  # Be Vietnam Pro's descender, for checking the footer's clearance
 
 
@@ -135,38 +141,92 @@ class SheetLayout:
     slots: list[tuple[float, float]]  # bottom-left corner of each stamp, reading order
     margins: dict[str, float]
     footer: dict[str, Any]
+    name: str = "a4_sheet"
+    die_cut: dict[str, Any] | None = None  # the sheet's labels are cut already
+    offset: tuple[float, float] = (0.0, 0.0)  # mm, + right and + down, already in ``slots``
 
     @classmethod
-    def load(cls, name: str) -> SheetLayout:
+    def load(cls, name: str, offset: tuple[float, float] = (0.0, 0.0)) -> SheetLayout:
+        """The sheet ``name`` (a ``label_templates`` file of ``"kind": "sheet"``), its stamps
+        moved by ``offset`` (x, y) millimetres, + right and + down, to make up for a
+        printer that feeds the paper a little off."""
         sheet = load_template(name)
+        if sheet.get("kind") != "sheet":
+            raise ValueError(f"template {name!r} is not a sheet layout")
+        if any(abs(v) > MAX_OFFSET_MM for v in offset):
+            raise ValueError(f"a print offset is at most {MAX_OFFSET_MM} mm either way")
         stamp = load_template(sheet["stamp"])
+        check_stamp(sheet["stamp"], stamp)
         page_w = sheet["page"]["width_mm"] * mm
         page_h = sheet["page"]["height_mm"] * mm
-        if min(sheet["margins_mm"].values()) < MIN_MARGIN_MM:
-            raise ValueError(f"template {name!r}: margins under {MIN_MARGIN_MM} mm do not print")
+        edge = sheet.get("edge_mm", MIN_MARGIN_MM)
+        if edge < PRINTABLE_EDGE_MM:
+            raise ValueError(f"template {name!r}: nothing prints within {PRINTABLE_EDGE_MM} mm")
         footer = sheet["footer"]
-        if footer["baseline_mm"] - footer["size_pt"] * FONT_DESCENT_EM / mm < MIN_MARGIN_MM:
+        if footer["min_pt"] < MIN_TEXT_PT:
+            raise ValueError(f"template {name!r}: the footer may not shrink under {MIN_TEXT_PT} pt")
+        if footer["baseline_mm"] - footer["size_pt"] * FONT_DESCENT_EM / mm < edge:
             raise ValueError(f"template {name!r}: the footer is too close to the paper's edge")
-        margins = {side: v * mm for side, v in sheet["margins_mm"].items()}
         grid = sheet["grid"]
         stamp_w, stamp_h = stamp["width_mm"] * mm, stamp["height_mm"] * mm
-        gap_x, gap_y = grid["column_gap_mm"] * mm, grid["row_gap_mm"] * mm
         cols, rows = grid["columns"], grid["rows"]
-        grid_w = cols * stamp_w + (cols - 1) * gap_x
-        grid_h = rows * stamp_h + (rows - 1) * gap_y
-        free_w = page_w - margins["left"] - margins["right"] - grid_w
-        free_h = page_h - margins["top"] - margins["bottom"] - grid_h
-        if free_w < 0 or free_h < 0:
-            raise ValueError(f"template {name!r}: the stamp grid does not fit inside the margins")
-        # Centre the grid in the area the margins leave, so any slack is shared evenly.
-        left = margins["left"] + free_w / 2
-        top = page_h - margins["top"] - free_h / 2
+        if "pitch_x_mm" in grid:  # die-cut: exactly where the sheet's labels are
+            left, top = grid["left_mm"] * mm, page_h - grid["top_mm"] * mm
+            step_x, step_y = grid["pitch_x_mm"] * mm, grid["pitch_y_mm"] * mm
+            if step_x < stamp_w or step_y < stamp_h:
+                raise ValueError(f"template {name!r}: the pitch is smaller than a label")
+            right_edge = left + (cols - 1) * step_x + stamp_w
+            bottom_edge = top - (rows - 1) * step_y - stamp_h
+            if left < 0 or right_edge > page_w or bottom_edge < 0 or top > page_h:
+                raise ValueError(f"template {name!r}: the labels do not fit on the page")
+            margins = {
+                "left": footer.get("left_mm", edge) * mm,
+                "right": footer.get("right_mm", edge) * mm,
+                "top": grid["top_mm"] * mm,
+                "bottom": bottom_edge,
+            }
+        else:
+            if min(sheet["margins_mm"].values()) < MIN_MARGIN_MM:
+                raise ValueError(
+                    f"template {name!r}: margins under {MIN_MARGIN_MM} mm do not print"
+                )
+            margins = {side: v * mm for side, v in sheet["margins_mm"].items()}
+            gap_x, gap_y = grid["column_gap_mm"] * mm, grid["row_gap_mm"] * mm
+            grid_w = cols * stamp_w + (cols - 1) * gap_x
+            grid_h = rows * stamp_h + (rows - 1) * gap_y
+            free_w = page_w - margins["left"] - margins["right"] - grid_w
+            free_h = page_h - margins["top"] - margins["bottom"] - grid_h
+            if free_w < 0 or free_h < 0:
+                raise ValueError(
+                    f"template {name!r}: the stamp grid does not fit inside the margins"
+                )
+            # Centre the grid in the area the margins leave, so any slack is shared evenly.
+            left = margins["left"] + free_w / 2
+            top = page_h - margins["top"] - free_h / 2
+            step_x, step_y = stamp_w + gap_x, stamp_h + gap_y
+        dx, dy = offset[0] * mm, offset[1] * mm
         slots = [
-            (left + c * (stamp_w + gap_x), top - (r + 1) * stamp_h - r * gap_y)
+            (left + c * step_x + dx, top - r * step_y - stamp_h - dy)
             for r in range(rows)
             for c in range(cols)
         ]
-        return cls(page_w, page_h, stamp, stamp_w, stamp_h, slots, margins, footer)
+        return cls(
+            page_w,
+            page_h,
+            stamp,
+            stamp_w,
+            stamp_h,
+            slots,
+            margins,
+            footer,
+            name,
+            sheet.get("die_cut"),
+            (float(offset[0]), float(offset[1])),
+        )
+
+    @property
+    def per_page(self) -> int:
+        return len(self.slots)
 
     def x(self, left_mm: float) -> float:
         """A stamp-template distance from the stamp's left edge, as a PDF x in points."""
@@ -175,6 +235,28 @@ class SheetLayout:
     def y(self, top_mm: float) -> float:
         """A stamp-template distance from the stamp's top edge, as a PDF y in points."""
         return self.stamp_h - top_mm * mm
+
+
+def check_stamp(name: str, t: dict[str, Any]) -> None:
+    """Refuse a stamp template that would print a QR code too fine to scan, or text under
+    5 pt, before a single stamp is drawn with it."""
+    if t["module_mm"] * DRIVER_SHRINK < MIN_MODULE_MM:
+        raise ValueError(
+            f"template {name!r}: {t['module_mm']} mm QR modules fall under GS1's "
+            f"{MIN_MODULE_MM} mm when a printer driver shrinks the page to fit"
+        )
+    sizes = [t["code"]["size_pt"]]
+    sizes += [b["min_pt"] for b in t.get("top_blocks", []) + t.get("bottom_blocks", [])]
+    if "scratch" in t:
+        sizes += [t["scratch"]["caption_pt"], t["scratch"]["code_pt"]]
+    if min(sizes) < MIN_TEXT_PT:
+        raise ValueError(f"template {name!r}: text under {MIN_TEXT_PT} pt does not read")
+
+
+def qr_modules_fit(t: dict[str, Any], modules: int) -> bool:
+    """Whether a QR code of ``modules`` (without its quiet zone) fits the stamp's QR box."""
+    side = (modules + 2 * QUIET_ZONE_MODULES) * t["module_mm"]
+    return side <= t["qr"]["box_mm"] + 1e-6
 
 
 # ---------------------------------------------------------------------------- the stamp form
@@ -231,11 +313,18 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
     w, h = sheet.stamp_w, sheet.stamp_h
     canvas.beginForm(STAMP_FORM, -1, -1, w + 1, h + 1)
     _draw_outline_and_frame(canvas, t, w, h)
-    column = t["column"]
+    column = t.get("column")
+    if column is None:  # a small stamp: the mark and the stars where the template puts them
+        mark, stars = t["mark"], t["stars"]
+        room = (stars["left_mm"] - mark["left_mm"] - stars["gap_mm"]) * mm
+        _draw_mark(canvas, mark, sheet.x(mark["left_mm"]), sheet.y(mark["top_mm"]), room)
+        _draw_stars(canvas, stars, facts.star, sheet.x(stars["left_mm"]), sheet.y(stars["top_mm"]))
+        canvas.endForm()
+        return
     left = sheet.x(column["left_mm"])
     width = sheet.x(column["right_mm"]) - left
     top, bottom = sheet.y(column["top_mm"]), sheet.y(column["bottom_mm"])
-    y = _draw_ocop(canvas, t["ocop"], left, top)
+    y = _draw_mark(canvas, t["mark"], left, top, width)
     y = _draw_stars(canvas, t["stars"], facts.star, left, y)
     values = {
         "product_name": facts.product_name,
@@ -248,10 +337,11 @@ def _draw_stamp_form(canvas: Canvas, sheet: SheetLayout, facts: StampFacts) -> N
 
 
 def _draw_outline_and_frame(canvas: Canvas, t: dict[str, Any], w: float, h: float) -> None:
-    outline = t["outline"]  # where to cut or peel: light so it disappears against the paper
-    canvas.setStrokeGray(outline["gray"])
-    canvas.setLineWidth(outline["width_pt"])
-    canvas.rect(0, 0, w, h, stroke=1, fill=0)
+    outline = t.get("outline")  # where to cut: light so it disappears against the paper
+    if outline is not None:  # (die-cut labels have none: a line just off the cut would show)
+        canvas.setStrokeGray(outline["gray"])
+        canvas.setLineWidth(outline["width_pt"])
+        canvas.rect(0, 0, w, h, stroke=1, fill=0)
 
     frame = t["frame"]
     inset = frame["inset_mm"] * mm
@@ -260,20 +350,22 @@ def _draw_outline_and_frame(canvas: Canvas, t: dict[str, Any], w: float, h: floa
     canvas.roundRect(inset, inset, w - 2 * inset, h - 2 * inset, frame["radius_mm"] * mm)
 
 
-def _draw_ocop(canvas: Canvas, ocop: dict[str, Any], left: float, top: float) -> float:
-    """The "OCOP" word at the top of the column; returns the y below it."""
-    ocop_font = FONTS[ocop["font"]]
-    canvas.setFillColor(HexColor(ocop["color"]))
-    canvas.setFont(ocop_font, ocop["size_pt"])
-    y = top - _ascent(ocop_font, ocop["size_pt"])
-    canvas.drawString(left, y, ocop["text"])
-    return y - _descent(ocop_font, ocop["size_pt"])
+def _draw_mark(
+    canvas: Canvas, mark: dict[str, Any], left: float, top: float, width: float
+) -> float:
+    """The OCOP mark from its artwork file, top-left at (``left``, ``top``), at most
+    ``width`` wide; returns the y below it. The file is the office's to replace
+    (label_templates/README.md), so a wider artwork is drawn smaller, not past its room."""
+    art = load_artwork(mark["artwork"])
+    height = min(mark["height_mm"] * mm, width * art.height / art.width)
+    draw_artwork(canvas, art, left, top, height)
+    return top - height
 
 
 def _draw_stars(canvas: Canvas, stars: dict[str, Any], count: int, left: float, y: float) -> float:
     """The row of ``count`` stars below ``y``; returns the y below it."""
     size, gap = stars["size_mm"] * mm, stars["gap_mm"] * mm
-    y -= stars["space_before_mm"] * mm + size / 2
+    y -= stars.get("space_before_mm", 0) * mm + size / 2
     canvas.setFillColor(HexColor(stars["fill"]))
     canvas.setStrokeColor(HexColor(stars["stroke"]))
     canvas.setLineWidth(stars["width_pt"])
@@ -318,7 +410,9 @@ def _draw_text_blocks(
 
 def _draw_scratch_form(canvas: Canvas, sheet: SheetLayout) -> None:
     """The scratch box and its caption; the code inside is drawn per label."""
-    box = sheet.stamp["scratch"]
+    box = sheet.stamp.get("scratch")
+    if box is None:
+        return
     x, y = sheet.x(box["left_mm"]), sheet.y(box["top_mm"] + box["height_mm"])
     w, h = box["width_mm"] * mm, box["height_mm"] * mm
     canvas.beginForm(SCRATCH_FORM, x - 1, y - 1, x + w + 1, y + h + 1)
@@ -352,11 +446,12 @@ class _Stamper:
         self.slot_cm = [f"q 1 0 0 1 {x:.3f} {y:.3f} cm" for x, y in sheet.slots]
         self.code_font = FONTS[t["code"]["font"]], t["code"]["size_pt"]
         self.code_at = self.qr_left + self.qr_box / 2, sheet.y(t["code"]["baseline_mm"])
-        box = t["scratch"]
-        self.scratch_font = FONTS[box["code_font"]], box["code_pt"]
+        box = t.get("scratch")
+        self.scratch_font = (FONTS[box["code_font"]], box["code_pt"]) if box else self.code_font
         self.scratch_at = (
-            sheet.x(box["left_mm"] + box["width_mm"] / 2),
-            sheet.y(box["code_baseline_mm"]),
+            (sheet.x(box["left_mm"] + box["width_mm"] / 2), sheet.y(box["code_baseline_mm"]))
+            if box
+            else (0.0, 0.0)
         )
         self._insets: dict[int, float] = {}
         self._start_page()
@@ -394,6 +489,8 @@ class _Stamper:
             self.codes, self.code_font, x + self.code_at[0], y + self.code_at[1], label.code
         )
         if label.scratch_code is not None:
+            if "scratch" not in self.sheet.stamp:
+                raise ValueError("this stamp stock has no room for a scratch code")
             canvas.addLiteral(self.slot_cm[slot])
             canvas.doForm(SCRATCH_FORM)
             canvas.addLiteral("Q")
@@ -421,13 +518,21 @@ def render_sheet_pdf(
     footer: str | None = None,
     progress: Callable[[int], None] | None = None,
     template: str = "a4_sheet",
+    start: int = 1,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> SheetInfo:
     """Write an A4 PDF of OCOP stamps, one per label, to ``out``; ``progress(n)`` after each
-    page with the number of labels drawn so far. Nothing is written if there is no label."""
+    page with the number of labels drawn so far. Nothing is written if there is no label.
+
+    ``template`` names the sheet stock; ``start`` is the first free position on the first
+    sheet (1 = top left, reading order), for a sheet partly used before; ``offset`` moves
+    every stamp (x, y) mm, + right and + down, as the producer's calibration found."""
     if facts.star not in OCOP_STARS:
         raise ValueError(f"OCOP stamps carry 3 to 5 stars, not {facts.star}")
     register_fonts()
-    sheet = SheetLayout.load(template)
+    sheet = SheetLayout.load(template, offset)
+    if not 1 <= start <= sheet.per_page:
+        raise ValueError(f"the sheet has positions 1 to {sheet.per_page}, not {start}")
     canvas = Canvas(
         out,
         pagesize=(sheet.page_w, sheet.page_h),
@@ -451,8 +556,9 @@ def render_sheet_pdf(
 
     count = 0
     pages = 0
+    skip = start - 1  # positions used on the first sheet before
     for label in labels:
-        slot = count % per_page
+        slot = (count + skip) % per_page
         if slot == 0 and count:
             pages += 1
             _finish_page(canvas, stamper, pages, footer)

@@ -8,7 +8,15 @@ producer's product, lot or print run answers 404 as if it did not exist.
 
 from __future__ import annotations
 
-from trace_service.portal.producer import events, home, lots, stamps  # noqa: F401 - pages
+from trace_service.portal.producer import (  # noqa: F401 - pages
+    events,
+    home,
+    lots,
+    printing,
+    scans,
+    stamps,
+    voids,
+)
 from trace_service.portal.producer.blueprint import producer
 
 __all__ = ["producer"]

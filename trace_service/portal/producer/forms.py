@@ -99,6 +99,9 @@ class Day(DateField):
 class OrderForm(FlaskForm):
     lot = RadioField(coerce=_id, validate_choice=False, validators=[Required()])
     quantity = WholeNumber(validators=[Required()])
+    # Left out (an older page, a script): today's A4 layout from its first position.
+    stock = RadioField(validate_choice=False, default="a4_sheet")
+    start_position = WholeNumber(default=1, validators=[Optional()])
     # One key per form shown: a second click or a resent form gives back the same run.
     key = HiddenField(default=lambda: secrets.token_hex(16))
 
@@ -144,3 +147,37 @@ class ProcessForm(FlaskForm):
     def validate_input_quantity_2(self, field: Field) -> None:
         if self.input_lot_2.data and not field.data:
             raise ValidationError(t("Hãy điền lượng lấy từ lô này.", "Fill in the amount taken."))
+
+
+class Millimetres(StringField):
+    """A length in millimetres, typed with a comma or a dot, possibly negative."""
+
+    data: Decimal | None  # a number, not the text typed
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.raw = valuelist[0] if valuelist else ""
+        text = str(self.raw).strip().replace(" ", "").replace("−", "-")
+        if not text:
+            self.data = Decimal(0)
+            return
+        try:
+            self.data = parse_amount(text.lstrip("+"))
+        except InvalidOperation:
+            self.data = None
+            message = t("Hãy nhập số mm, ví dụ -1,5.", "Type millimetres, e.g. -1.5.")
+            raise ValueError(message) from None
+
+    def _value(self) -> str:
+        if self.data is None:
+            return str(getattr(self, "raw", ""))
+        return f"{self.data:.1f}".replace(".", ",")
+
+
+class OffsetForm(FlaskForm):
+    offset_x = Millimetres()
+    offset_y = Millimetres()
+
+
+class VoidForm(FlaskForm):
+    sequences = StringField(validators=[Required(), MaxLength(2000)])
+    reason = StringField(validators=[Required(), MaxLength(500)])

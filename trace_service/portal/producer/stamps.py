@@ -5,6 +5,7 @@ earlier run stays there to download again. Files go through the signed-in sessio
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import (
@@ -24,6 +25,8 @@ from trace_service.errors import DomainError, NotFound
 from trace_service.labels import jobs, run_files, services
 from trace_service.labels.art import StampFacts
 from trace_service.labels.models import RunStatus, stamps_ordered
+from trace_service.labels.print_settings import own_offset
+from trace_service.labels.render.stocks import DEFAULT_STOCK, get_stock, stocks
 from trace_service.portal.access import page_roles
 from trace_service.portal.forms import show_refusal
 from trace_service.portal.producer.blueprint import producer
@@ -34,9 +37,15 @@ from trace_service.principal import Principal, Role, current_principal
 from trace_service.registry.services import get_product
 from trace_service.signing.service import get_keystore
 from trace_service.trace.services import lot_query
+from trace_service.web.i18n import t
 
 Page = str | WResponse
-ORDER_FIELDS = {"lot_id": "lot", "quantity": "quantity"}
+ORDER_FIELDS = {
+    "lot_id": "lot",
+    "quantity": "quantity",
+    "stock": "stock",
+    "start_position": "start_position",
+}
 
 
 def _open_lots(product_id: int) -> list[tuple[Any, int]]:
@@ -66,6 +75,8 @@ def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: A
         lots=lots,
         order=order,
         packing=packing,
+        stocks=stocks(),
+        offset=own_offset(get_session(), current_principal()),
         **extra,
     )
 
@@ -96,13 +107,18 @@ def order_stamps(product_id: int) -> Page:
 def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | None:
     """The new (or replayed) run's id, or None with the refusal beside its field."""
     session = get_session()
+    stock, start = form.stock.data or DEFAULT_STOCK, form.start_position.data or 1
+    ordered = f"{form.lot.data}|{form.quantity.data}|{stock}|{start}"
+    what = hashlib.sha256(ordered.encode()).hexdigest()
     order = services.RunOrder(
         product_id=product_id,
         lot_id=form.lot.data,
         quantity=form.quantity.data or 0,
         # The form's key with what it orders: the same form sent twice gives back its run,
-        # the same form sent again with another lot or quantity is another order.
-        idempotency_key=f"portal-{form.key.data[:32]}-{form.lot.data}-{form.quantity.data}",
+        # the same form sent again with another lot, quantity or stock is another order.
+        idempotency_key=f"portal-{form.key.data[:32]}-{what[:16]}",
+        stock=str(stock)[:32],
+        start_position=start,
     )
     try:
         with session.begin_nested():
@@ -149,7 +165,9 @@ def print_runs() -> str:
 def print_run(run_id: int) -> str:
     run = services.get_run(get_session(), current_principal(), run_id)
     done = run.status in (RunStatus.READY, RunStatus.FAILED)
-    return render_template("portal/producer/run.html", run=run, done=done)
+    stock = get_stock(run.stock)
+    title = t(stock.title_vi, stock.title_en) if stock else run.stock
+    return render_template("portal/producer/run.html", run=run, done=done, stock_title=title)
 
 
 @producer.route("/dot-in/<id:run_id>/dung-lai", methods=["POST"])

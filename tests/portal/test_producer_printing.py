@@ -1,0 +1,185 @@
+"""Printing on real stock from the producer's pages: the stock and start position on the
+order form, the sample sheets, the calibration page and its offset, voiding spoiled stamps,
+and the scans by week with the flagged stamps (their own only)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import insert, select
+
+from tests.decode import read_qr_codes
+from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
+from tests.portal.test_producer_stamps import download, order_page, packing
+from trace_service.db import utcnow
+from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
+from trace_service.portal.stamp_preview import SPECIMEN_TEXT
+
+
+def qr_texts(pdf: bytes, tmp_path: Path) -> list[str]:
+    path = tmp_path / "file.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", "-f", "1", "-l", "1", str(path),
+         str(tmp_path / "page")],
+        check=True,
+    )  # fmt: skip
+    page = np.array(Image.open(next(tmp_path.glob("page*.png"))).convert("L"))
+    return [code.text for code in read_qr_codes(Image.fromarray(page))]
+
+
+def place_order(client, certified, html: str, **fields: str):
+    lot = re.search(r'name="order-lot" id="order-lot-1" value="(\d+)"', html)
+    key = re.search(r'name="order-key" type="hidden" value="([0-9a-f]+)"', html)
+    assert lot and key
+    data = {
+        "csrf_token": csrf_of(html),
+        "order-lot": lot.group(1),
+        "order-quantity": "100",
+        "order-key": key.group(1),
+        "order-submit": "1",
+        **fields,
+    }
+    url = f"/chu-the/san-pham/{certified.product.id}/dat-in-tem"
+    return client.post(url, data=data, headers=BROWSER)
+
+
+def packed_order_page(client, certified) -> str:
+    sign_in(client, certified.user.username)
+    assert packing(client, certified, order_page(client, certified.product.id)).status_code == 302
+    return order_page(client, certified.product.id)
+
+
+def test_the_order_form_offers_each_stock_and_prints_on_the_one_chosen(client, certified, tmp_path):
+    html = packed_order_page(client, certified)
+    assert 'value="a4_sheet" checked' in html  # today's layout unless another is chosen
+    for name in ("avery_l7160", "avery_l7120"):
+        assert 'name="order-stock" id="order-stock-' in html and f'value="{name}"' in html
+        assert f"/chu-the/san-pham/{certified.product.id}/to-mau/{name}.pdf" in html
+    assert "Decal A4 cắt sẵn 21 nhãn 63,5 × 38,1 mm" in html
+    assert 'id="order-start_position"' in html
+
+    ordered = place_order(
+        client, certified, html, **{"order-stock": "avery_l7160", "order-start_position": "3"}
+    )
+    assert ordered.status_code == 302, ordered.get_data(as_text=True)
+    run_page = client.get(ordered.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "Decal A4 cắt sẵn 21 nhãn" in run_page and "từ vị trí số 3" in run_page
+    pdf_url = re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop\.pdf)"', run_page)
+    assert pdf_url
+    found = qr_texts(download(client, pdf_url.group(1)), tmp_path)
+    assert len(found) == 19  # positions 3 to 21 of the first sheet
+
+
+def test_a_start_position_off_the_sheet_is_refused_beside_its_field(client, certified, db_session):
+    html = packed_order_page(client, certified)
+    refused = place_order(
+        client, certified, html, **{"order-stock": "avery_l7120", "order-start_position": "36"}
+    )
+    assert refused.status_code == 200
+    page = refused.get_data(as_text=True)
+    error = re.search(r'id="order-start_position-error">([^<]+)<', page)
+    assert error and "vị trí 1 đến 35" in error.group(1)
+    assert db_session.scalar(select(PrintRun.id)) is None
+
+
+def test_a_sample_sheet_fills_every_position_with_a_specimen_code(client, certified, tmp_path):
+    sign_in(client, certified.user.username)
+    url = f"/chu-the/san-pham/{certified.product.id}/to-mau/avery_l7120.pdf"
+    found = qr_texts(download(client, url), tmp_path)
+    assert found == [SPECIMEN_TEXT] * 35
+    missing = client.get(f"/chu-the/san-pham/{certified.product.id}/to-mau/nope.pdf")
+    assert missing.status_code == 404
+
+
+def test_the_calibration_page_keeps_the_offset_and_prints_with_it(client, certified, tmp_path):
+    sign_in(client, certified.user.username)
+    html = client.get("/chu-the/in-tem/can-chinh", headers=BROWSER).get_data(as_text=True)
+    for name in ("a4_sheet", "avery_l7160", "avery_l7120"):
+        assert f"/chu-the/in-tem/can-chinh/{name}.pdf" in html
+    data = {"csrf_token": csrf_of(html), "offset-offset_x": "1,5", "offset-offset_y": "-0,5"}
+    saved = client.post("/chu-the/in-tem/can-chinh", data=data, headers=BROWSER)
+    assert saved.status_code == 302
+    html = client.get(saved.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "Đã lưu độ lệch" in html and "x 1,5 mm, y -0,5 mm" in html
+    pdf = tmp_path / "calibration.pdf"
+    pdf.write_bytes(download(client, "/chu-the/in-tem/can-chinh/avery_l7160.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "x +1,5 mm, y −0,5 mm" in " ".join(text.split())
+
+    data = {"csrf_token": csrf_of(html), "offset-offset_x": "12", "offset-offset_y": "abc"}
+    refused = client.post("/chu-the/in-tem/can-chinh", data=data, headers=BROWSER)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert re.search(r'id="offset-offset_y-error">Hãy nhập số mm', page)
+    data["offset-offset_y"] = "0"
+    refused = client.post("/chu-the/in-tem/can-chinh", data=data, headers=BROWSER)
+    assert re.search(r'id="offset-offset_x-error">Độ lệch tối đa ±10 mm', refused.get_data(True))
+
+
+def test_spoiled_stamps_are_voided_by_number_and_range_with_a_reason(client, certified, db_session):
+    html = packed_order_page(client, certified)
+    run_url = place_order(client, certified, html).headers["Location"]
+    run_page = client.get(run_url, headers=BROWSER).get_data(as_text=True)
+    void_url = re.search(r'href="(/chu-the/dot-in/\d+/huy-tem)"', run_page)
+    assert void_url
+    form = client.get(void_url.group(1), headers=BROWSER).get_data(as_text=True)
+    post = {"csrf_token": csrf_of(form), "void-reason": "kẹt giấy ở tờ 1"}
+    bad = client.post(
+        void_url.group(1), data={**post, "void-sequences": "ba, bốn"}, headers=BROWSER
+    )
+    assert re.search(r'id="void-sequences-error">Hãy ghi số tem', bad.get_data(as_text=True))
+    far = client.post(void_url.group(1), data={**post, "void-sequences": "150"}, headers=BROWSER)
+    assert re.search(r'id="void-sequences-error">[^<]*không có tem số 150', far.get_data(True))
+
+    done = client.post(
+        void_url.group(1), data={**post, "void-sequences": "3, 10 - 12"}, headers=BROWSER
+    )
+    assert "Đã hủy 4 tem" in done.get_data(as_text=True)
+    voided = db_session.scalars(
+        select(Label.seq)
+        .join(LabelState, LabelState.label_id == Label.id)
+        .where(LabelState.voided_at.is_not(None))
+        .order_by(Label.seq)
+    ).all()
+    assert voided == [3, 10, 11, 12]
+
+    stranger = make_certified(db_session, "Hộ kinh doanh Khác")
+    theirs = client.application.test_client()
+    sign_in(theirs, stranger.user.username)
+    assert theirs.get(void_url.group(1), headers=BROWSER).status_code == 404
+
+
+def test_scans_by_week_and_flagged_stamps_are_the_producers_own(client, certified, db_session):
+    html = packed_order_page(client, certified)
+    place_order(client, certified, html)
+    labels = db_session.scalars(select(Label).order_by(Label.seq).limit(2)).all()
+    now = utcnow()
+    rows = [
+        {"label_id": labels[0].id, "scanned_at": now - timedelta(days=d), "client_hash": "c" * 32,
+         "device": "phone", "source": "scan"}
+        for d in (0, 0, 0, 21)
+    ]  # fmt: skip
+    db_session.execute(insert(label_scans), rows)
+    db_session.add(
+        LabelState(label_id=labels[1].id, scan_count=60, flagged_at=now, flag_reason="scans")
+    )
+    db_session.flush()
+    page = client.get("/chu-the/quet-tem", headers=BROWSER).get_data(as_text=True)
+    weeks = re.findall(r"<tr><td>(\d\d/\d\d/\d{4})</td><td>([\d.]+)</td></tr>", page)
+    assert len(weeks) == 12
+    assert weeks[0][1] == "3" and sum(int(n) for _, n in weeks) == 4  # newest week first
+    grouped = f"{labels[1].serial[:5]}-{labels[1].serial[5:10]}-{labels[1].serial[10:]}"
+    assert grouped in page and "quét quá nhiều lần" in page
+
+    other = make_certified(db_session, "Hộ kinh doanh Khác")
+    theirs = client.application.test_client()
+    sign_in(theirs, other.user.username)
+    page = theirs.get("/chu-the/quet-tem", headers=BROWSER).get_data(as_text=True)
+    weeks = re.findall(r"<tr><td>(\d\d/\d\d/\d{4})</td><td>([\d.]+)</td></tr>", page)
+    assert sum(int(n) for _, n in weeks) == 0 and grouped not in page
