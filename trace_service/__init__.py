@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
+    from trace_service.registry.photos import photos_page
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.reports.pages import reports_page
     from trace_service.reports.routes import blp as reports_blp
@@ -132,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(label_page)
     app.register_blueprint(label_lookup)
     app.register_blueprint(reports_page)
+    app.register_blueprint(photos_page)
     init_resolver(app)
     app.register_blueprint(offline_blp)
     app.register_blueprint(offline_page)
