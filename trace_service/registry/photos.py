@@ -113,28 +113,33 @@ def _refuse_foreign(data: bytes) -> None:
         )
 
 
+def _too_many_pixels(size: tuple[int, int] | None = None) -> PhotoRefused:
+    shown = f" ({size[0]}×{size[1]})" if size else ""
+    return PhotoRefused(
+        422,
+        f"Ảnh quá nhiều điểm ảnh{shown}; tối đa {MAX_PIXELS // 1_000_000} triệu điểm ảnh.",
+        f"The image has too many pixels{shown}; at most {MAX_PIXELS // 1_000_000} million.",
+    )
+
+
 def _open(data: bytes, kind: str) -> Image.Image:
     """The image, its header read and its size checked, nothing decoded yet."""
+    unreadable = PhotoRefused(
+        422, "Không đọc được ảnh: tệp hỏng hoặc không phải ảnh.", "The image cannot be read."
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[_FORMATS[kind]])
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        image = None
-    except (OSError, SyntaxError, ValueError):
-        image = None
-    if image is None:
-        raise PhotoRefused(
-            422, "Không đọc được ảnh: tệp hỏng hoặc không phải ảnh.", "The image cannot be read."
-        )
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise unreadable from exc
     width, height = image.size
-    if width < 1 or height < 1 or width * height > MAX_PIXELS:
-        raise PhotoRefused(
-            422,
-            f"Ảnh quá nhiều điểm ảnh ({width}×{height}); tối đa {MAX_PIXELS // 1_000_000} triệu.",
-            f"The image has too many pixels ({width}×{height}); at most "
-            f"{MAX_PIXELS // 1_000_000} million.",
-        )
+    if width < 1 or height < 1:
+        raise unreadable
+    if width * height > MAX_PIXELS:
+        raise _too_many_pixels(image.size)
     return image
 
 
