@@ -169,11 +169,8 @@ def reencode(data: bytes, cap: int, widths: tuple[int, ...] = (PHOTO_WIDTH,)) ->
     if not data:
         raise PhotoRefused(422, "Tệp ảnh rỗng (0 byte).", "The image file is empty (0 bytes).")
     if len(data) > cap:
-        raise PhotoRefused(
-            413,
-            f"Ảnh tối đa {cap / 1_048_576:.0f} MB.",
-            f"A photo may be at most {cap / 1_048_576:.0f} MB.",
-        )
+        most = f"{cap / 1_048_576:.0f} MB" if cap >= 1_048_576 else f"{cap // 1024} KB"
+        raise PhotoRefused(413, f"Ảnh tối đa {most}.", f"A photo may be at most {most}.")
     kind = sniff_image(data)
     if kind is None:
         raise PhotoRefused(
