@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
-from trace_service.config import load_settings
+from trace_service.config import load_settings, trusted_hosts
 from trace_service.db import (
     Database,
     default_database_url,
@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The larger limit for the upload routes; api.py narrows it for every other request.
     app.config["MAX_CONTENT_LENGTH"] = max(settings["MAX_BODY_BYTES"], settings["MAX_UPLOAD_BYTES"])
     app.config["DATABASE_URL"] = settings["DATABASE_URL"] or default_database_url(app.instance_path)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(settings)  # a spoofed Host header gets 400
     app.json = StrictJSONProvider(app)  # no NaN or Infinity, in or out
     app.json.ensure_ascii = False  # Vietnamese stays readable in responses
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
+from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers.response import Response
 
 from trace_service.certificates.models import Certificate
@@ -438,7 +439,29 @@ def lot_page(**args: str) -> Response | tuple[str, int]:
     return html, 200
 
 
+_UNTRUSTED_HOST = (
+    "Địa chỉ máy chủ (Host) trong yêu cầu không phải của dịch vụ này.",
+    "The request's Host is not one this service answers to.",
+)
+
+
+def _untrusted_host(_error: SecurityError) -> Response:
+    """A Host header outside ``OCOP_TRUSTED_HOSTS`` (config.py): refused before any link is
+    built from it, with words saying so rather than a bare "bad request". The page is built
+    here, not from the site's templates: they build URLs, which this request cannot."""
+    vi, en = _UNTRUSTED_HOST
+    accept = request.accept_mimetypes
+    if accept.best_match(["application/json", "text/html"]) == "text/html":
+        html = (
+            '<!doctype html><html lang="vi"><meta charset="utf-8"><title>400</title>'
+            f'<h1>{vi}</h1><p lang="en">{en}</p></html>'
+        )
+        return Response(html, status=400, mimetype="text/html")
+    return error_response(400, "untrusted_host", vi, en)
+
+
 def init_resolver(app: Flask) -> None:
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_blueprint(resolver)
     app.before_request(_negotiate_label)
     app.after_request(_advertise)
