@@ -275,7 +275,6 @@ def _not_found(types: Iterable[str] = ()) -> Response:
 
 def resolve(resolution: Resolution | None) -> Response:
     """The linkset, a 307 to the link type asked for, or 404 (with the types there are)."""
-    check_client_limit("gs1_resolver", RESOLVER_RATE)
     if resolution is None:
         return _not_found()
     link_type = request.args.get("linkType", "all")
@@ -309,16 +308,30 @@ def _negotiate_label() -> Response | None:
         return None
     if request.method not in ("GET", "HEAD") or not wants_resolver():
         return None
+    limit_resolver()
     if "gtin" in args and not _valid_gtin(args["gtin"]):
         return _bad_identifier()
     label = find_label(get_session(), args)
     return resolve(label_resolution(label, _host()) if label else None)
 
 
+@resolver.before_request
+def limit_resolver() -> None:
+    """One limit per client over everything the resolver answers (the linkset and link
+    types of a stamp, ``/.well-known/gs1resolver``, ``/01/{gtin}`` and lot pages), apart
+    from the stamp's page's own and the typed lookup's: counted in Redis when
+    ``OCOP_REDIS_URL`` is set, so every worker shares it."""
+    check_client_limit("gs1_resolver", RESOLVER_RATE)
+
+
 def _advertise(response: Response) -> Response:
     """Every page an identifier opens names its linkset (GS1 Digital Link resolvers do), and
     answers a browser application's CORS preflight."""
     if request.blueprint not in ("label_page", resolver.name):
+        return response
+    if response.status_code == 429 and (request.blueprint == resolver.name or wants_resolver()):
+        _cors(response)  # a browser application may read its 429 and Retry-After
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         return response
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Origin"] = "*"
