@@ -18,7 +18,7 @@ from tests.conftest import make_account
 from trace_service.audit.models import AuditEvent
 from trace_service.principal import Role
 from trace_service.registry.models import Producer
-from trace_service.registry.photos import photo_url
+from trace_service.registry.photos import photo_url, product_photo
 
 P = "/api/v1"
 SECRET = b"GPS-21.0285N-SECRET"
@@ -62,6 +62,9 @@ def test_a_producer_sets_its_products_photo_drawn_again_without_its_metadata(
     assert (answer.json["width"], answer.json["height"]) == (480, 320)
     with app.test_request_context():
         assert photo_url(own.id) == answer.json["url"]
+        ref = product_photo(own.id)
+        assert ref is not None and (ref.width, ref.height) == (480, 320)
+        assert photo_url(own.id, small=True) == ref.small_url == answer.json["small_url"]
     served = client.get(answer.json["url"])
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     assert "immutable" in served.headers["Cache-Control"]
@@ -103,6 +106,7 @@ def test_the_photo_is_removed(client, app, producer_account, own):
     assert client.get(url).status_code == 404
     with app.test_request_context():
         assert photo_url(own.id) is None
+    assert client.get("/anh/san-pham/99999999999999999999999-0123.jpg").status_code == 404
 
 
 def _png_bomb(width: int, height: int) -> bytes:

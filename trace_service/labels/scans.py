@@ -199,7 +199,8 @@ def clear_flag(session: Session, actor: Principal, code: str, reason: str, now: 
         raise Conflict(
             "Tem này không bị đánh dấu nghi sao chép.", "This stamp is not flagged as copied."
         )
-    cleared = {"flagged_at": state.flagged_at.isoformat(), "flag_reason": state.flag_reason}
+    cleared: dict[str, object] = {"flagged_at": state.flagged_at.isoformat()}
+    cleared["flag_reason"] = state.flag_reason
     state.flagged_at, state.flag_reason = None, None
     state.flag_cleared_at, state.flag_cleared_by = now, actor.user_id
     state.flag_clear_reason, state.cleared_views = reason, state.counted_views

@@ -31,6 +31,7 @@ from flask import Blueprint, Response, current_app, request
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ForeignKey, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.wrappers.response import Response as BaseResponse
 
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import EventTag
@@ -249,7 +250,8 @@ def set_photo(
     photo.upload_sha256 = hashlib.sha256(data).hexdigest()
     photo.updated_at, photo.updated_by = utcnow(), actor.user_id
     session.flush()
-    details = {"sha256": photo.sha256, "upload_sha256": photo.upload_sha256, "previous": old}
+    details: dict[str, object] = {"sha256": photo.sha256, "upload_sha256": photo.upload_sha256}
+    details["previous"] = old
     details |= {"width": photo.width, "height": photo.height, "bytes": len(photo.data)}
     record_event(session, actor, PhotoTag.SET, "product", product.id, details)
     _announce(session, actor, product, old, photo.sha256)
@@ -285,13 +287,43 @@ def public_path(product_id: int, sha256: str, *, small: bool = False) -> str:
     return f"/anh/san-pham/{product_id}-{sha256[:_VERSION]}{suffix}.jpg"
 
 
+@dataclass(frozen=True)
+class PhotoRef:
+    """What a page needs to show a product's photo: its URLs and size (for ``width`` and
+    ``height``, so the page does not jump when it arrives)."""
+
+    url: str
+    small_url: str
+    width: int
+    height: int
+
+
+def product_photo(product_id: int) -> PhotoRef | None:
+    """The product's photo as a page links it (one indexed read, never the image), or None."""
+    row = (
+        get_session()
+        .execute(
+            select(ProductPhoto.sha256, ProductPhoto.width, ProductPhoto.height).where(
+                ProductPhoto.product_id == product_id
+            )
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    sha, width, height = row
+    return PhotoRef(
+        public_path(product_id, sha), public_path(product_id, sha, small=True), width, height
+    )
+
+
 def photo_url(product_id: int, *, small: bool = False) -> str | None:
     """The product's photo on our own host (a path, cacheable for a year), or None: for the
     label page, ``<img src="{{ photo_url(product.id) }}" loading="lazy" …>``."""
-    sha = get_session().scalar(
-        select(ProductPhoto.sha256).where(ProductPhoto.product_id == product_id)
-    )
-    return public_path(product_id, sha, small=small) if sha else None
+    photo = product_photo(product_id)
+    if photo is None:
+        return None
+    return photo.small_url if small else photo.url
 
 
 @photos_page.app_template_global("photo_url")
@@ -299,8 +331,13 @@ def _photo_url_global(product_id: int, small: bool = False) -> str | None:
     return photo_url(product_id, small=small)
 
 
+@photos_page.app_template_global("product_photo")
+def _product_photo_global(product_id: int) -> PhotoRef | None:
+    return product_photo(product_id)
+
+
 @photos_page.get("/anh/san-pham/<int:product_id>-<version>.jpg")
-def serve(product_id: int, version: str) -> Response:
+def serve(product_id: int, version: str) -> BaseResponse:
     """A product's photo as we drew it; ``version`` is the start of its hash (an old one is
     gone: 404), ``-nho`` at its end asks for the small one."""
     small = version.endswith("-nho")
