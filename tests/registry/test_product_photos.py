@@ -160,3 +160,13 @@ def test_a_file_over_the_cap_is_refused(client, app, monkeypatch, producer_accou
     assert len(big) > 20_000
     answer = _put(client, producer_account, own.id, big)
     assert answer.status_code == 413 and answer.json["message"]
+
+
+def test_a_field_besides_the_file_is_refused(client, producer_account, own):
+    answer = client.put(
+        f"{P}/products/{own.id}/photo",
+        headers=producer_account.headers,
+        data={"file": (io.BytesIO(_photo()), "a.jpg"), "caption": "x"},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422 and "caption" in answer.json["errors"]["form"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
@@ -17,6 +18,7 @@ from trace_service.api import (
 )
 from trace_service.clock import today_vn
 from trace_service.db import get_session
+from trace_service.errors import InvalidInput
 from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
 from trace_service.registry import photos, services
 from trace_service.registry.models import AdministrativeUnit, Producer, Product, RawMaterialArea
@@ -201,6 +203,13 @@ def put_photo(files: dict[str, Any], product_id: int) -> photos.ProductPhoto:
     """Set the product's photo (multipart `file`: JPEG, PNG or WebP, within the upload cap).
     It is checked and drawn again by us (480 px wide, and 160 px), with none of the file's
     metadata; the label page shows it. Replaces any earlier photo; audited."""
+    extra = [name for name in (*request.form, *request.files) if name != "file"]
+    if extra:
+        raise InvalidInput(
+            "Chỉ gửi một tệp ảnh, trong trường `file`.",
+            "Send only the image, in the field `file`.",
+            errors={"form": {name: ["Unknown field."] for name in extra}},
+        )
     data = files["file"].read()
     return photos.set_photo(
         get_session(), current_principal(), product_id, data, photos.max_photo_bytes()
