@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
-from trace_service.config import load_settings
+from trace_service.config import load_settings, trusted_hosts
 from trace_service.db import (
     Database,
     default_database_url,
@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The larger limit for the upload routes; api.py narrows it for every other request.
     app.config["MAX_CONTENT_LENGTH"] = max(settings["MAX_BODY_BYTES"], settings["MAX_UPLOAD_BYTES"])
     app.config["DATABASE_URL"] = settings["DATABASE_URL"] or default_database_url(app.instance_path)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(settings)  # a spoofed Host header gets 400
     app.json = StrictJSONProvider(app)  # no NaN or Infinity, in or out
     app.json.ensure_ascii = False  # Vietnamese stays readable in responses
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
+    from trace_service.registry.photos import photos_page
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.reports.pages import reports_page
     from trace_service.reports.routes import blp as reports_blp
@@ -135,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(label_page)
     app.register_blueprint(label_lookup)
     app.register_blueprint(reports_page)
+    app.register_blueprint(photos_page)
     init_resolver(app)
     app.register_blueprint(offline_blp)
     app.register_blueprint(offline_page)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "OCOP_"
 
@@ -68,6 +70,36 @@ def _redis_url(raw: str) -> str:
     if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
         raise ValueError(f"expected a redis://, rediss:// or redis+unix:// URL, got {raw!r}")
     return value
+
+
+def _hosts(raw: str) -> list[str]:
+    """``tem.ocop.vn, .ocop.vn``: host names (a leading dot: every subdomain), or ``*``."""
+    names = [name.strip().lower() for name in raw.split(",") if name.strip()]
+    for name in names:
+        if name != "*" and not re.fullmatch(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*", name):
+            raise ValueError(f"expected host names without scheme or port, got {name!r}")
+    return names
+
+
+def trusted_hosts(values: Mapping[str, Any]) -> list[str] | None:
+    """The Host header values requests may carry (Flask's ``TRUSTED_HOSTS``): the setting,
+    or by default the label and public hosts and this machine; None (any) for ``*``.
+
+    URLs the service builds from the request (the resolver's links, the linkset, the typed
+    lookup's redirect) can then never name a host a client chose."""
+    named = values.get("TRUSTED_HOSTS") or []
+    if isinstance(named, str):
+        named = _hosts(named)
+    if "*" in named:
+        return None
+    if named:
+        return list(named)
+    hosts = ["localhost", "127.0.0.1"]
+    for key in ("LABEL_BASE_URL", "PUBLIC_BASE_URL"):
+        host = urlsplit(str(values.get(key) or "")).hostname
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 @dataclass(frozen=True)
@@ -335,6 +367,16 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
         "Number of reverse proxies in front of the service whose `X-Forwarded-For` and "
         "`X-Forwarded-Proto` are believed; 0: the client address is the socket's.",
+    ),
+    Setting(
+        "TRUSTED_HOSTS",
+        "",
+        _hosts,
+        "Host names requests may be addressed to, comma-separated (`.ocop.vn`: every "
+        "subdomain; `*`: any, when a proxy in front checks them); any other `Host` header "
+        "gets 400, so no link the service builds names a host a client chose. Empty: the "
+        "hosts of `OCOP_LABEL_BASE_URL` and `OCOP_PUBLIC_BASE_URL`, `localhost` and "
+        "`127.0.0.1`.",
     ),
     Setting(
         "HOTLINE",

@@ -18,6 +18,7 @@ from trace_service.registry.models import (
     Product,
     RawMaterialArea,
 )
+from trace_service.registry.photos import ProductPhoto
 from trace_service.reports.models import ConsumerReport
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
 from trace_service.verify.models import FieldInspection
@@ -43,6 +44,7 @@ __all__ = [
     "PrintRun",
     "Producer",
     "Product",
+    "ProductPhoto",
     "RawMaterialArea",
     "Recall",
     "TraceEvent",

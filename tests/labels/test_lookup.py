@@ -84,3 +84,20 @@ def test_one_client_typing_codes_in_bulk_is_slowed_down(client):
     refused = client.get("/", query_string={"ma": "AAAAA-AAAAA-AAAAA"})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert client.get("/").status_code == 200  # the empty form is never refused
+
+
+def test_a_short_a_long_and_a_wrongly_lettered_code_each_say_what_to_fix(client):
+    short = client.get("/", query_string={"ma": "7k3m9 qxa2b"}).get_data(as_text=True)
+    assert "Mã còn thiếu ký tự" in short and "Bạn đã gõ 10 ký tự" in short
+    assert "Mã chưa đúng" not in short and "Không tìm thấy tem có mã này" not in short
+    long = client.get("/", query_string={"ma": serials.new_serial() + "7"}).get_data(as_text=True)
+    assert "Mã dài hơn 15 ký tự" in long and "Bạn đã gõ 16 ký tự" in long
+    lettered = client.get("/", query_string={"ma": "7K3M9-QXA2B-CDEU#"}).get_data(as_text=True)
+    assert "Mã có ký tự không in trên tem" in lettered
+    assert '<span class="code">U#</span>' in lettered
+    serial = serials.new_serial()
+    typo = serial[:-1] + next(ch for ch in serials.ALPHABET if ch != serial[-1])
+    wrong = client.get("/", query_string={"ma": typo}).get_data(as_text=True)
+    assert "có một ký tự bị gõ nhầm" in wrong and "không phải tem giả" in wrong
+    for html in (short, long, lettered, wrong):
+        assert 'action="/bao-cao"' not in html  # a typo is no reason to report a fake

@@ -92,6 +92,29 @@ def test_an_unknown_code_leads_to_a_report_the_office_receives(served, size):
         assert outside == [] and errors == []
 
 
+def test_a_short_code_and_a_typo_each_say_what_to_fix_on_a_phone(served, issued_url):
+    _app, base = served
+    serial = urlsplit(issued_url).path.rsplit("/", 1)[1]
+    typo = serial[:3] + next(ch for ch in serials.ALPHABET if ch != serial[3]) + serial[4:]
+    answers = {
+        serial[:10]: "Mã còn thiếu ký tự",
+        typo: "Mã chưa đúng: có một ký tự bị gõ nhầm",
+    }
+    with chromium() as browser:
+        page, outside, errors = _phone(browser, 360, 640)
+        for typed, heading in answers.items():
+            page.goto(f"{base}/")
+            page.fill("#ma", typed)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            assert page.locator("#answer-title").inner_text() == heading
+            assert page.input_value("#ma") == typed  # what was typed stays, to correct
+            assert page.locator("#bao-cao").count() == 0  # a typo is no reason to report
+            assert serious_accessibility_problems(page) == []
+            screenshot(page, f"front-door-{'short' if len(typed) < 15 else 'typo'}-360x640")
+        assert outside == [] and errors == []
+
+
 def test_the_product_and_lot_pages_a_gs1_link_opens_read_well_on_a_phone(served, issued_url):
     _app, base = served
     _, _, gtin, _, lot, _, _serial = urlsplit(issued_url).path.split("/")

@@ -22,7 +22,9 @@ from trace_service.reports.models import ConsumerReport
 
 def _jpeg() -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG")
+    exif = Image.Exif()
+    exif[0x010E] = "SHOPPER-PHONE-METADATA"  # ImageDescription
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG", exif=exif, comment=b"GPS 11.9N")
     return out.getvalue()
 
 
@@ -78,7 +80,11 @@ def test_a_report_about_a_genuine_code_reaches_the_office_with_its_photo(client,
     assert report["details"] == "Tem mờ, <b>giấy</b> khác"  # kept as typed; pages escape it
     photo = client.get(f"{P}/reports/{report['id']}/photo", headers=admin.headers)
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
-    assert photo.data == _jpeg()
+    # Drawn again by the service: the picture without a byte of the file that was sent.
+    assert photo.data != _jpeg() and b"SHOPPER-PHONE" not in photo.data
+    assert b"GPS 11.9N" not in photo.data
+    drawn = Image.open(io.BytesIO(photo.data))
+    assert drawn.size == (40, 30) and not drawn.getexif()
 
 
 def test_the_producer_reads_reports_about_its_own_products_only(client, packed, db_session):
@@ -149,9 +155,11 @@ def test_a_refused_report_says_what_to_fix_beside_each_field_and_keeps_what_was_
 @pytest.mark.parametrize(
     "photo, message",
     [
-        (b"%PDF-1.4 not a photo", "Chỉ nhận ảnh JPEG hoặc PNG."),
-        (b"<svg onload=alert(1)>", "Chỉ nhận ảnh JPEG hoặc PNG."),
+        (b"%PDF-1.4 not a photo", "Chỉ nhận ảnh JPEG, PNG hoặc WebP"),
+        (b"<svg onload=alert(1)>", "Chỉ nhận ảnh JPEG, PNG hoặc WebP"),
         (b"\xff\xd8\xff" + b"0" * 2048, "Ảnh tối đa"),
+        (b"\xff\xd8\xff\xe0<html><script>alert(1)</script>", "chứa nội dung khác"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 100, "Không đọc được ảnh"),
     ],
 )
 def test_a_photo_is_known_by_its_bytes_and_its_size(client, app, monkeypatch, photo, message):

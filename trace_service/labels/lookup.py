@@ -10,6 +10,7 @@ came from typing (the signature check reads only ``S``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, redirect, render_template, request
@@ -29,23 +30,49 @@ lookup = Blueprint("label_lookup", __name__, template_folder="templates")
 LOOKUP_RATE = Rate(30, 60)
 TYPED_MARK = "src=typed"
 _LONGEST_INPUT = 64  # a 15-character code with generous spacing; longer is not a code
+# As serials.py reads a typed code (its own tables are private to it).
+_SEPARATORS = re.compile(r"[\s\-]+")
+_LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 @dataclass(frozen=True)
 class Lookup:
     """What a typed code turned out to be: ``found`` with the label's path and query,
-    ``unknown`` (well formed, never issued) or ``malformed`` (a typo the check caught)."""
+    ``unknown`` (well formed, never issued), or what is wrong with its writing, so the
+    answer can say how to fix it: ``too_short`` / ``too_long`` (``count`` characters read),
+    ``bad_chars`` (``chars``: characters no stamp prints) or ``check`` (15 good characters
+    whose check character does not match: a typo or two swapped characters)."""
 
     outcome: str
     serial: str | None = None
     target: str | None = None
+    count: int = 0
+    chars: str = ""
+
+
+def _as_read(typed: str) -> str:
+    """The code as a stamp would print it: separators dropped, upper case, look-alikes read
+    as ``serials.normalise_typed`` reads them."""
+    return _SEPARATORS.sub("", typed).upper().translate(_LOOK_ALIKES)
+
+
+def _what_is_wrong(typed: str) -> Lookup:
+    read = _as_read(typed)
+    odd = "".join(dict.fromkeys(ch for ch in read if ch not in serials.ALPHABET))
+    if odd:
+        return Lookup("bad_chars", chars=odd[:10])
+    if len(read) < serials.LENGTH:
+        return Lookup("too_short", count=len(read))
+    if len(read) > serials.LENGTH:
+        return Lookup("too_long", count=len(read))
+    return Lookup("check", count=len(read))
 
 
 def find_typed(session: Session, typed: str) -> Lookup:
     """The label a person's typed code names, if it was issued."""
     serial = serials.normalise_typed(typed[:_LONGEST_INPUT])
     if serial is None:
-        return Lookup("malformed")
+        return _what_is_wrong(typed[:_LONGEST_INPUT])
     label = session.scalar(
         select(Label).options(joinedload(Label.run)).where(Label.serial == serial)
     )

@@ -138,6 +138,12 @@ class LabelState(Base):
     recent_clients: Mapped[list[Any]] = mapped_column(default=list)
     flagged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     flag_reason: Mapped[str | None] = mapped_column(String(16))  # "scans" | "clients"
+    # The office's last clearing of a flag (labels/scans.py): the counts stay; the copy rule
+    # counts only views after it (``counted_views - cleared_views``, clients since then).
+    flag_cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    flag_cleared_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    flag_clear_reason: Mapped[str | None] = mapped_column(Text)
+    cleared_views: Mapped[int] = mapped_column(default=0, server_default="0")
     voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     void_reason: Mapped[str | None] = mapped_column(Text)
     voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

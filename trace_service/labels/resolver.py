@@ -27,6 +27,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
+from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers.response import Response
 
 from trace_service.certificates.models import Certificate
@@ -274,7 +275,6 @@ def _not_found(types: Iterable[str] = ()) -> Response:
 
 def resolve(resolution: Resolution | None) -> Response:
     """The linkset, a 307 to the link type asked for, or 404 (with the types there are)."""
-    check_client_limit("gs1_resolver", RESOLVER_RATE)
     if resolution is None:
         return _not_found()
     link_type = request.args.get("linkType", "all")
@@ -308,16 +308,30 @@ def _negotiate_label() -> Response | None:
         return None
     if request.method not in ("GET", "HEAD") or not wants_resolver():
         return None
+    limit_resolver()
     if "gtin" in args and not _valid_gtin(args["gtin"]):
         return _bad_identifier()
     label = find_label(get_session(), args)
     return resolve(label_resolution(label, _host()) if label else None)
 
 
+@resolver.before_request
+def limit_resolver() -> None:
+    """One limit per client over everything the resolver answers (the linkset and link
+    types of a stamp, ``/.well-known/gs1resolver``, ``/01/{gtin}`` and lot pages), apart
+    from the stamp's page's own and the typed lookup's: counted in Redis when
+    ``OCOP_REDIS_URL`` is set, so every worker shares it."""
+    check_client_limit("gs1_resolver", RESOLVER_RATE)
+
+
 def _advertise(response: Response) -> Response:
     """Every page an identifier opens names its linkset (GS1 Digital Link resolvers do), and
     answers a browser application's CORS preflight."""
     if request.blueprint not in ("label_page", resolver.name):
+        return response
+    if response.status_code == 429 and (request.blueprint == resolver.name or wants_resolver()):
+        _cors(response)  # a browser application may read its 429 and Retry-After
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         return response
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Origin"] = "*"
@@ -438,7 +452,29 @@ def lot_page(**args: str) -> Response | tuple[str, int]:
     return html, 200
 
 
+_UNTRUSTED_HOST = (
+    "Địa chỉ máy chủ (Host) trong yêu cầu không phải của dịch vụ này.",
+    "The request's Host is not one this service answers to.",
+)
+
+
+def _untrusted_host(_error: SecurityError) -> Response:
+    """A Host header outside ``OCOP_TRUSTED_HOSTS`` (config.py): refused before any link is
+    built from it, with words saying so rather than a bare "bad request". The page is built
+    here, not from the site's templates: they build URLs, which this request cannot."""
+    vi, en = _UNTRUSTED_HOST
+    accept = request.accept_mimetypes
+    if accept.best_match(["application/json", "text/html"]) == "text/html":
+        html = (
+            '<!doctype html><html lang="vi"><meta charset="utf-8"><title>400</title>'
+            f'<h1>{vi}</h1><p lang="en">{en}</p></html>'
+        )
+        return Response(html, status=400, mimetype="text/html")
+    return error_response(400, "untrusted_host", vi, en)
+
+
 def init_resolver(app: Flask) -> None:
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_blueprint(resolver)
     app.before_request(_negotiate_label)
     app.after_request(_advertise)

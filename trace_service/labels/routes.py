@@ -26,6 +26,7 @@ from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.qrbatch import encode
 from trace_service.labels.render.qr_image import qr_png, qr_svg
 from trace_service.labels.schemas import (
+    ClearFlagSchema,
     FlaggedLabelSchema,
     FlaggedQuerySchema,
     LabelSchema,
@@ -202,8 +203,20 @@ def list_run_labels(args: dict[str, Any], run_id: int) -> dict[str, Any]:
 @blp.response(200, page_schema(FlaggedLabelSchema))
 def list_flagged_labels(args: dict[str, Any]) -> dict[str, Any]:
     """Stamps flagged as possibly copied (seen too often, or in too many places), newest
-    flag first; a producer sees its own. Filters: product, run, when flagged."""
+    flag first; a producer sees its own. Filters: product, run, when flagged, why."""
     return paginate(get_session(), scans.flagged_query(current_principal(), args), args)
+
+
+@blp.route("/labels/<string(maxlength=40):serial>/clear-flag", methods=["POST"])
+@require_roles(Role.ADMIN)
+@blp.arguments(ClearFlagSchema)
+@blp.response(200, FlaggedLabelSchema)
+def clear_label_flag(data: dict[str, Any], serial: str) -> Label:
+    """Clear a stamp's "possibly copied" flag, with the office's reason (audited): its page
+    goes back to its own verdict; its view counts are kept, and the copy rule counts again
+    from now. 409 if the stamp is not flagged."""
+    reason = data["reason"].strip()
+    return scans.clear_flag(get_session(), current_principal(), serial, reason, utcnow())
 
 
 @blp.route("/labels/<string(maxlength=40):serial>")

@@ -9,13 +9,15 @@ its work never grows with the number of scans.
 The salt changes every month and is never stored: an HMAC of the service's secret key and
 the month. A hash cannot be tied back to an address without the key, nor across months.
 
-A stamp is flagged as possibly copied, for good, when it was viewed more than
-``LABEL_COPY_MAX_SCANS`` times, or by more than ``LABEL_COPY_MAX_CLIENTS`` distinct clients
-within ``LABEL_COPY_WINDOW_HOURS`` (counted among the last ``MAX_CLIENTS + 1`` clients kept).
-Towards the first rule a client's reloads within ``REPEAT_WINDOW`` count once, and a page
-loaded by another site (an image or a frame: ``Sec-Fetch-Dest`` not ``document``) or by a
-robot is logged but not counted at all: no one checked a stamp, and no visitor should be
-able to make a genuine stamp look copied by reloading or embedding its page.
+A stamp is flagged as possibly copied (until the office clears the flag with a reason,
+``clear_flag``: the counts stay, the rule starts again from that moment) when it was viewed
+more than ``LABEL_COPY_MAX_SCANS`` times, or by more than ``LABEL_COPY_MAX_CLIENTS``
+distinct clients within ``LABEL_COPY_WINDOW_HOURS`` (counted among the last ``MAX_CLIENTS +
+1`` clients kept). Towards the first rule a client's reloads within ``REPEAT_WINDOW`` count
+once, and a page loaded by another site (an image or a frame: ``Sec-Fetch-Dest`` not
+``document``) or by a robot is logged but not counted at all: no one checked a stamp, and no
+visitor should be able to make a genuine stamp look copied by reloading or embedding its
+page.
 """
 
 from __future__ import annotations
@@ -30,9 +32,13 @@ from typing import Any
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
-from trace_service.auth.scoping import scoped
+from trace_service.audit.services import record_event
+from trace_service.auth.scoping import check_owned, scoped
+from trace_service.errors import Conflict, NotFound
+from trace_service.labels import serials
 from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
 from trace_service.labels.states import locked_state
+from trace_service.labels.tags import LabelTag
 from trace_service.principal import Principal
 
 REPEAT_WINDOW = timedelta(minutes=10)  # a client's reloads within it are one view for the rule
@@ -107,10 +113,14 @@ def _recent(state: LabelState, seen: Seen, now: datetime, kept: int) -> list[lis
 
 def _flag(state: LabelState, rule: CopyRule, now: datetime) -> None:
     if state.flagged_at is not None:
-        return  # once flagged, flagged for good: a copy does not become genuine again
+        return  # flagged until the office clears it (``clear_flag``), not by itself
     since = now - rule.window
+    if state.flag_cleared_at is not None:
+        # After the office cleared a flag, only what came after counts: the same evidence
+        # must not flag the stamp again at its next view.
+        since = max(since, state.flag_cleared_at)
     recent = sum(1 for _, at in state.recent_clients if datetime.fromisoformat(at) >= since)
-    if state.counted_views > rule.max_scans:
+    if state.counted_views - (state.cleared_views or 0) > rule.max_scans:
         state.flagged_at, state.flag_reason = now, "scans"
     elif recent > rule.max_clients:
         state.flagged_at, state.flag_reason = now, "clients"
@@ -170,4 +180,32 @@ def flagged_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
         stmt = stmt.where(LabelState.flagged_at >= args["flagged_from"])
     if args.get("flagged_before") is not None:
         stmt = stmt.where(LabelState.flagged_at < args["flagged_before"])
+    if args.get("reason") is not None:
+        stmt = stmt.where(LabelState.flag_reason == args["reason"])
     return stmt
+
+
+def clear_flag(session: Session, actor: Principal, code: str, reason: str, now: datetime) -> Label:
+    """The office's finding that a flagged stamp is not a copy (a shop showing it to many
+    customers, a test): its page goes back to its own verdict, its counts stay, and the copy
+    rule counts again from now. Audited with the flag it cleared."""
+    serial = serials.normalise_typed(code)
+    label = session.scalar(select(Label).where(Label.serial == serial)) if serial else None
+    label = check_owned(
+        actor, label, lambda: NotFound("Không tìm thấy tem.", "No label has this code.")
+    )
+    state = locked_state(session, label)
+    if state.flagged_at is None:
+        raise Conflict(
+            "Tem này không bị đánh dấu nghi sao chép.", "This stamp is not flagged as copied."
+        )
+    cleared: dict[str, object] = {"flagged_at": state.flagged_at.isoformat()}
+    cleared["flag_reason"] = state.flag_reason
+    state.flagged_at, state.flag_reason = None, None
+    state.flag_cleared_at, state.flag_cleared_by = now, actor.user_id
+    state.flag_clear_reason, state.cleared_views = reason, state.counted_views
+    session.flush()
+    details = {"serial": label.serial, "reason": reason, **cleared}
+    details |= {"scan_count": state.scan_count, "counted_views": state.counted_views}
+    record_event(session, actor, LabelTag.FLAG_CLEARED, "label", label.id, details)
+    return label

@@ -282,6 +282,19 @@ class FlaggedQuerySchema(PageArgs):
     flagged_before = fields.AwareDateTime(
         metadata={"description": "Flagged before this moment (ISO 8601 with its zone)"}
     )
+    reason = fields.String(
+        validate=validate.OneOf(["scans", "clients"]),
+        metadata={"description": "scans (too many views) or clients (too many places)"},
+    )
+
+
+class ClearFlagSchema(Schema):
+    reason = Text(
+        multiline=True,
+        required=True,
+        validate=validate.Length(min=3, max=2000),
+        metadata={"description": "Why the office finds the stamp is not a copy"},
+    )
 
 
 class ScanSummarySchema(Schema):
@@ -295,6 +308,10 @@ class ScanSummarySchema(Schema):
     )
     voided_at = fields.DateTime(allow_none=True)
     void_reason = fields.String(allow_none=True)
+    flag_cleared_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When the office last cleared a flag"}
+    )
+    flag_clear_reason = fields.String(allow_none=True)
 
 
 class FlaggedLabelSchema(LabelSchema):

@@ -8,3 +8,4 @@ class LabelTag(EventTag):
     RUN_BUILT = "label:print_run:built"
     RUN_FAILED = "label:print_run:failed"
     RUN_BUILD_RESUMED = "label:print_run:build_resumed"
+    FLAG_CLEARED = "label:label:flag_cleared"

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from trace_service.api import API_PREFIX, ApiBlueprint, page_schema, paginate, patch_schema
+from flask import request
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from trace_service.api import (
+    API_PREFIX,
+    ApiBlueprint,
+    accepts_files,
+    page_schema,
+    paginate,
+    patch_schema,
+)
 from trace_service.clock import today_vn
 from trace_service.db import get_session
+from trace_service.errors import InvalidInput
 from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
-from trace_service.registry import services
+from trace_service.registry import photos, services
 from trace_service.registry.models import AdministrativeUnit, Producer, Product, RawMaterialArea
 from trace_service.registry.schemas import (
     AdminUnitQuerySchema,
@@ -165,6 +177,59 @@ def delete_product(product_id: int) -> None:
     """Remove a product."""
     session, actor = get_session(), current_principal()
     services.delete_product(session, actor, services.get_product(session, actor, product_id))
+
+
+class PhotoFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP"})
+
+
+class PhotoSchema(Schema):
+    product_id = fields.Integer()
+    url = fields.Function(lambda p: photos.public_path(p.product_id, p.sha256))
+    small_url = fields.Function(lambda p: photos.public_path(p.product_id, p.sha256, small=True))
+    width = fields.Integer()
+    height = fields.Integer()
+    sha256 = fields.String(metadata={"description": "Of the JPEG we serve (its ETag)"})
+    upload_sha256 = fields.String(metadata={"description": "Of the file as it was uploaded"})
+    updated_at = fields.DateTime()
+
+
+@products.route("/products/<id:product_id>/photo", methods=["PUT"])
+@require_roles(*WRITERS)
+@products.arguments(PhotoFileSchema, location="files")
+@products.response(200, PhotoSchema)
+@accepts_files
+def put_photo(files: dict[str, Any], product_id: int) -> photos.ProductPhoto:
+    """Set the product's photo (multipart `file`: JPEG, PNG or WebP, within the upload cap).
+    It is checked and drawn again by us (480 px wide, and 160 px), with none of the file's
+    metadata; the label page shows it. Replaces any earlier photo; audited."""
+    extra = [name for name in (*request.form, *request.files) if name != "file"]
+    if extra:
+        raise InvalidInput(
+            "Chỉ gửi một tệp ảnh, trong trường `file`.",
+            "Send only the image, in the field `file`.",
+            errors={"form": {name: ["Unknown field."] for name in extra}},
+        )
+    data = files["file"].read()
+    return photos.set_photo(
+        get_session(), current_principal(), product_id, data, photos.max_photo_bytes()
+    )
+
+
+@products.route("/products/<id:product_id>/photo")
+@require_roles(*ALL_ROLES)
+@products.response(200, PhotoSchema)
+def get_photo(product_id: int) -> photos.ProductPhoto:
+    """The product's photo: its public URLs and size."""
+    return photos.get_photo(get_session(), current_principal(), product_id)
+
+
+@products.route("/products/<id:product_id>/photo", methods=["DELETE"])
+@require_roles(*WRITERS)
+@products.response(204)
+def delete_photo(product_id: int) -> None:
+    """Remove the product's photo; audited."""
+    photos.delete_photo(get_session(), current_principal(), product_id)
 
 
 @areas.route("/areas")

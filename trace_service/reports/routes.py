@@ -44,7 +44,7 @@ def get_report(report_id: int) -> ConsumerReport:
 @require_roles(*OFFICE)
 @blp.response(200, content_type="image/jpeg")
 def report_photo(report_id: int) -> Response:
-    """The photo the shopper sent with the report (JPEG or PNG), if any."""
+    """The photo the shopper sent with the report, as the service drew it again (JPEG)."""
     photo = services.report_photo(get_session(), current_principal(), report_id)
     return Response(
         photo.data,
