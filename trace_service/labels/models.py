@@ -69,7 +69,7 @@ class PrintRun(Base):
     payload_version: Mapped[int]
     qr_version: Mapped[int]
     scratch: Mapped[bool] = mapped_column(default=False)
-    # The sticker stock and where the run sits on it (migration 0016): a label_templates
+    # The sticker stock and where the run sits on it (migration 0011): a label_templates
     # sheet, the first free position on the first sheet, and the producer's print offset
     # when ordered (tenths of a millimetre, + right and + down), kept so that a file drawn
     # again is the same file.

@@ -1,7 +1,7 @@
 """product photos; the office's clearing of a "possibly copied" flag
 
-Revision ID: 0012_product_photos
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 
 ``product_photos``: one photo per product as the service drew it again (a 480 px JPEG and a
@@ -18,8 +18,8 @@ from alembic import op
 
 import trace_service.db
 
-revision: str = "0012_product_photos"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

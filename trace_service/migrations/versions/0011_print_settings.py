@@ -1,6 +1,6 @@
 """print runs on a chosen sticker stock; producers' print offsets
 
-Revision ID: 0016
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-03
 
@@ -17,7 +17,7 @@ from alembic import op
 
 import trace_service.db
 
-revision: str = "0016"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
