@@ -269,7 +269,7 @@ def stars_council_may_certify(level: CouncilLevel, on: date) -> frozenset[int]:
     return period_on(on).council_stars.get(level, frozenset())
 
 
-def entered_for(level: CouncilLevel, on: date, total: int) -> int | None:
+def entered_for(level: CouncilLevel, on: date, total: int | Decimal) -> int | None:
     """The star an evaluation was entered for: the star its council certifies or, for a
     council that certifies several, the highest of them the total reaches (the lowest if it
     reaches none). ``None``: that council certified nothing on that day."""

@@ -27,6 +27,8 @@ from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
+from sqlalchemy.engine import Connection
 
 import trace_service.db
 
@@ -43,7 +45,7 @@ MONTHS = 36
 PARTS_SUM = "score_a + score_b + score_c"
 
 
-def _checks(batch_op, c_cap: int, new: bool) -> None:
+def _checks(batch_op: BatchOperations, c_cap: int, new: bool) -> None:
     for name in ("score_c_range", "total_adds_up"):
         batch_op.drop_constraint(op.f(f"ck_evaluations_{name}"), type_="check")
     batch_op.create_check_constraint(
@@ -171,7 +173,7 @@ def _downgrade_evaluations() -> None:
         _checks(batch_op, 35, new=False)
 
 
-def _province_codes(connection) -> dict[int, str | None]:
+def _province_codes(connection: Connection) -> dict[int, str | None]:
     """Each unit's province's code, through its parents."""
     units = {
         row.id: (row.level, row.code, row.parent_id)
@@ -186,7 +188,7 @@ def _province_codes(connection) -> dict[int, str | None]:
     return {unit_id: province(unit_id) for unit_id in units}
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
