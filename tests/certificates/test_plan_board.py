@@ -85,3 +85,39 @@ def test_plan_93_e_commerce_counts_marketplaces_by_the_listings_dates(db_session
     assert "1 with undated listings only are not counted" in share["counted_en"]
     assert "facebook" not in report["ecommerce_platforms"]
     assert "shopee" in report["ecommerce_platforms"]
+
+
+def test_plan_93_the_office_records_a_dossier_and_the_board_counts_it(client, admin, inspector):
+    """The board's figures come from records the office keeps through the API, audited; one
+    dossier per product and year, its dates in order, each refusal naming its field."""
+    product = factories.ProductFactory()
+    body = {
+        "product_id": product.id,
+        "year": 2025,
+        "target_star": 5,
+        "registered_on": "2025-03-01",
+        "submitted_on": "2025-10-01",
+        "reference": "HS-2025-0001",
+    }
+    made = client.post("/api/v1/ocop-dossiers", headers=admin.headers, json=body)
+    assert made.status_code == 201, made.json
+    assert made.json["submitted_on"] == "2025-10-01"
+    again = client.post("/api/v1/ocop-dossiers", headers=admin.headers, json=body)
+    assert again.status_code == 409 and "year" in again.json["errors"]["json"]
+    other = factories.ProductFactory()
+    for wrong, field in (
+        ({"submitted_on": "2025-02-01"}, "submitted_on"),
+        ({"registered_on": "2024-12-30"}, "registered_on"),
+        ({"target_star": 2}, "target_star"),
+    ):
+        refused = client.post(
+            "/api/v1/ocop-dossiers",
+            headers=admin.headers,
+            json=body | {"product_id": other.id} | wrong,
+        )
+        assert refused.status_code == 422 and field in refused.json["errors"]["json"], wrong
+    report = client.get("/api/v1/reports/ocop-plan?year=2025", headers=inspector.headers).json
+    national = {t["key"]: t for t in report["targets"]}["national_dossiers"]
+    assert (national["actual"], national["met"]) == (1, True)
+    listed = client.get("/api/v1/ocop-dossiers?year=2025", headers=inspector.headers).json
+    assert [d["product_id"] for d in listed["items"]] == [product.id]

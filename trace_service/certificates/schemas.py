@@ -118,6 +118,33 @@ class EvaluationSchema(Schema):
         )
 
 
+class DossierSchema(Schema):
+    """A product's OCOP dossier for a year's round: registered for a star, submitted on a day
+    (the plan board counts them against the plan's deadlines)."""
+
+    id = fields.Integer(dump_only=True)
+    product_id = Id(required=True)
+    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2019, max=2100))
+    target_star = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=CERTIFIED_MIN_STAR, max=MAX_STAR),
+        metadata={"description": "The star the product is entered for (5: a national dossier)"},
+    )
+    registered_on = fields.Date(required=True, metadata={"description": "Registered that day"})
+    submitted_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "The day it reached the council of its star; null: not yet"},
+    )
+    reference = Text(allow_none=True, validate=validate.Length(max=120))
+    created_at = fields.DateTime(dump_only=True)
+
+
+class DossierQuerySchema(PageArgs):
+    year = fields.Integer(validate=validate.Range(min=2019, max=2100))
+    product_id = Id(strict=False)
+
+
 class EvaluationQuerySchema(PageArgs):
     product_id = Id(strict=False)
 

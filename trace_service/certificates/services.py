@@ -21,7 +21,7 @@ from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.scoping import get_owned, scoped
 from trace_service.certificates import checks
-from trace_service.certificates.models import Certificate, Evaluation, ExpiryNotice
+from trace_service.certificates.models import Certificate, Dossier, Evaluation, ExpiryNotice
 from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, Office, letter_pdf
 from trace_service.certificates.rules import (
     CERTIFIED_STARS,
@@ -187,6 +187,78 @@ def evaluation_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     if "product_id" in args:
         stmt = stmt.where(Evaluation.product_id == args["product_id"])
     return stmt.order_by(Evaluation.id)
+
+
+# -- dossiers ---------------------------------------------------------------------------------
+
+
+def _check_dossier_dates(data: dict[str, Any], today: date) -> None:
+    registered, submitted = data["registered_on"], data.get("submitted_on")
+    if registered.year != data["year"]:
+        raise field_error(
+            "registered_on",
+            vi=f"Hồ sơ của đợt đánh giá năm {data['year']} được đăng ký trong năm đó.",
+            en=f"A dossier of the {data['year']} round is registered in {data['year']}.",
+        )
+    for field, day in (("registered_on", registered), ("submitted_on", submitted)):
+        if day is not None and day > today:
+            raise field_error(
+                field,
+                vi=f"Ngày {vn_date(day)} ở tương lai.",
+                en=f"{day.isoformat()} is in the future.",
+            )
+    if submitted is not None and submitted < registered:
+        raise field_error(
+            "submitted_on",
+            vi=f"Ngày nộp {vn_date(submitted)} trước ngày đăng ký {vn_date(registered)}.",
+            en=f"Submitted {submitted.isoformat()}, before it was registered "
+            f"{registered.isoformat()}.",
+        )
+
+
+def record_dossier(
+    session: Session, actor: Principal, product: Product, data: dict[str, Any], today: date
+) -> Dossier:
+    """A product's dossier for a year's round; one per product and year."""
+    _check_dossier_dates(data, today)
+    taken = session.scalar(
+        select(Dossier.id).where(Dossier.product_id == product.id, Dossier.year == data["year"])
+    )
+    if taken is not None:
+        raise Conflict(
+            f"Sản phẩm đã có hồ sơ OCOP năm {data['year']}.",
+            f"The product already has its {data['year']} dossier (id {taken}).",
+            errors={"json": {"year": ["Already registered for this year."]}},
+        )
+    dossier = Dossier(
+        product_id=product.id,
+        year=data["year"],
+        target_star=data["target_star"],
+        registered_on=data["registered_on"],
+        submitted_on=data.get("submitted_on"),
+        reference=data.get("reference"),
+    )
+    session.add(dossier)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.DOSSIER_RECORDED,
+        "dossier",
+        dossier.id,
+        {k: getattr(dossier, k) for k in ("product_id", "year", "target_star", "registered_on")}
+        | {"submitted_on": dossier.submitted_on},
+    )
+    return dossier
+
+
+def dossier_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    """The dossiers ``actor`` may see (``?year=``, ``?product_id=``), oldest first."""
+    stmt = scoped(select(Dossier), actor, Dossier)
+    for key, column in (("year", Dossier.year), ("product_id", Dossier.product_id)):
+        if key in args:
+            stmt = stmt.where(column == args[key])
+    return stmt.order_by(Dossier.id)
 
 
 # -- certificates -----------------------------------------------------------------------------
