@@ -10,8 +10,8 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
 from trace_service.auth.models import User
-from trace_service.certificates.models import Certificate, Evaluation
-from trace_service.certificates.rules import CouncilLevel, star_for, valid_until
+from trace_service.certificates.models import Certificate, Dossier, Evaluation
+from trace_service.certificates.rules import MAX_STAR, CouncilLevel, star_of_council, valid_until
 from trace_service.principal import Role
 from trace_service.registry.enums import ProducerKind, ProductGroup, UnitLevel
 from trace_service.registry.models import (
@@ -131,31 +131,62 @@ class UserFactory(_Base):
 
 
 class EvaluationFactory(_Base):
+    """A district council's 3★ of Sep 2023 by default: lawful under Decision 148/QĐ-TTg
+    (24 Feb 2023 – 30 Jun 2025: district 3★, province 4★, central 5★). A test that wants
+    another council passes ``council_level`` and ``council_unit`` together.
+
+    ``mandatory_met`` (a parameter): the older flag, every mandatory criterion met or none;
+    ``mandatory_met_through`` sets how far up the stars they are met."""
+
     class Meta:
         model = Evaluation
 
+    class Params:
+        mandatory_met = True
+
     product = factory.SubFactory(ProductFactory)
-    council_level = CouncilLevel.PROVINCE
-    council_unit = factory.SubFactory(ProvinceFactory)
+    council_level = CouncilLevel.DISTRICT
+    council_unit = factory.SubFactory(DistrictFactory)
     evaluated_on = date(2023, 9, 1)
-    score_a, score_b, score_c = 30, 15, 15
+    score_a, score_b, score_c = Decimal(30), Decimal(15), Decimal(15)
     total = factory.LazyAttribute(lambda o: o.score_a + o.score_b + o.score_c)
-    mandatory_met = True
-    star = factory.LazyAttribute(lambda o: star_for(o.total, o.mandatory_met))
+    mandatory_met_through = factory.LazyAttribute(lambda o: MAX_STAR if o.mandatory_met else 0)
+    star = factory.LazyAttribute(lambda o: star_of_council(o.total, o.mandatory_met_through))
     reference = factory.Sequence(lambda n: f"Biên bản {n}/BB-HĐ")
 
 
+def _authority(unit: AdministrativeUnit | None) -> str:
+    return f"UBND {unit.name[0].lower()}{unit.name[1:]}" if unit else "Bộ Nông nghiệp và Môi trường"
+
+
 class CertificateFactory(_Base):
+    """Issued by its evaluation's council's People's Committee (a district's by default)."""
+
     class Meta:
         model = Certificate
 
     number = factory.Sequence(lambda n: f"{n:04d}/GCN-OCOP")
     decision_number = factory.Sequence(lambda n: f"{n}/QĐ-UBND")
     decision_date = factory.SelfAttribute("issue_date")
-    issuing_authority = "UBND tỉnh Đắk Nông"
     product = factory.SubFactory(ProductFactory)
     product_name = factory.SelfAttribute("product.name_vi")
     evaluation = factory.SubFactory(EvaluationFactory, product=factory.SelfAttribute("..product"))
+    issuing_unit = factory.LazyAttribute(lambda o: o.evaluation.council_unit)
+    issuing_authority = factory.LazyAttribute(lambda o: _authority(o.issuing_unit))
     star = factory.LazyAttribute(lambda o: o.evaluation.star)
     issue_date = date(2023, 10, 1)
     valid_until = factory.LazyAttribute(lambda o: valid_until(o.issue_date))
+
+
+class DossierFactory(_Base):
+    """A product registered for 3★ in the 2025 round, not yet submitted."""
+
+    class Meta:
+        model = Dossier
+
+    product = factory.SubFactory(ProductFactory)
+    year = 2025
+    target_star = 3
+    registered_on = date(2025, 3, 1)
+    submitted_on = None
+    reference = factory.Sequence(lambda n: f"HS-2025-{n:04d}")

@@ -434,6 +434,20 @@ ROUTES = [
     ),
     Route("GET", f"{P}/evaluations", lambda w: f"{P}/evaluations", everyone(200)),
     Route(
+        "POST",
+        f"{P}/ocop-dossiers",
+        lambda w: f"{P}/ocop-dossiers",
+        only_admin(201),
+        body=lambda w: {
+            "product_id": w.product_a.id,
+            "year": 2025,
+            "target_star": 4,
+            "registered_on": "2025-03-01",
+            "submitted_on": "2025-09-10",
+        },
+    ),
+    Route("GET", f"{P}/ocop-dossiers", lambda w: f"{P}/ocop-dossiers", everyone(200)),
+    Route(
         "GET",
         f"{P}/evaluations/<id:evaluation_id>",
         lambda w: f"{P}/evaluations/{w.certificate_a.evaluation_id}",

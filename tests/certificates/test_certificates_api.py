@@ -297,6 +297,7 @@ def test_the_plan_report_sets_2025_targets_beside_actual_figures(client, inspect
     factories.CertificateFactory(
         product=product, evaluation=evaluation, issue_date=date(2025, 3, 20)
     )
+    factories.DossierFactory(product=product, registered_on=date(2025, 2, 1))
     report = client.get(f"{P}/reports/ocop-plan?year=2025", headers=inspector.headers).json
     targets = {t["key"]: t for t in report["targets"]}
     assert targets["entered_3_star"]["actual"] == 1 and targets["entered_3_star"]["target"] == 30
@@ -545,9 +546,11 @@ def test_the_issuing_unit_must_exist_be_a_district_or_province_and_exist_that_da
     assert "issuing_unit_id" in response.json["errors"]["json"]
 
 
-def test_the_plan_counts_a_province_rating_after_1489_by_the_4_star_band(client, inspector, units):
-    for total in (69, 70, 85):
-        factories.EvaluationFactory(
+def test_the_plan_counts_entries_by_the_star_registered_for_not_the_total(client, inspector, units):
+    """Issue 16: after 6 Jul 2025 the province rates both 3★ and 4★; a product entered for
+    4★ that scores 69 was still entered for 4★ (the plan counts dossiers, not totals)."""
+    for total, star in ((69, 4), (70, 4), (85, 3)):
+        evaluation = factories.EvaluationFactory(
             council_level=CouncilLevel.PROVINCE,
             council_unit=units["province"],
             evaluated_on=date(2025, 8, 1),
@@ -555,6 +558,7 @@ def test_the_plan_counts_a_province_rating_after_1489_by_the_4_star_band(client,
             score_b=20,
             score_c=total - 55,
         )
+        factories.DossierFactory(product=evaluation.product, target_star=star)
     report = client.get(f"{P}/reports/ocop-plan?year=2025", headers=inspector.headers).json
     targets = {t["key"]: t["actual"] for t in report["targets"]}
     assert (targets["entered_3_star"], targets["entered_4_star"]) == (1, 2)

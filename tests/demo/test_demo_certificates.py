@@ -216,3 +216,24 @@ def test_another_day_keeps_the_registry_and_still_has_certificates_expiring(db_s
     assert 5 <= counts[Status.EXPIRING] <= 10, counts
     assert counts[Status.REVOKED] == 1 and counts[Status.SUPERSEDED] >= 1, counts
     assert counts[Status.EXPIRED] >= 10 and counts[Status.VALID] > 40, counts
+
+
+def test_the_2025_plan_board_reads_the_demos_dossiers_and_dated_listings(db_session):
+    """Kế hoạch 93/KH-UBND: the board counts registered candidates, submitted dossiers and
+    listings by their dates; the demo records each year's first round as a dossier for the
+    star its council certified that day, registered before it sat."""
+    from trace_service.certificates.models import Dossier
+    from trace_service.certificates.reports import plan_report
+    from trace_service.registry.models import Listing
+
+    load_demo(db_session, today=TODAY)
+    dossiers = list(db_session.scalars(select(Dossier)))
+    assert dossiers and all(
+        d.registered_on <= (d.submitted_on or d.registered_on) and d.registered_on.year == d.year
+        for d in dossiers
+    )
+    assert None not in set(db_session.scalars(select(Listing.listed_on)))
+    targets = {t["key"]: t for t in plan_report(db_session, 2025, TODAY)["targets"]}
+    entered = sum(1 for d in dossiers if d.year == 2025 and d.target_star == 3)
+    assert targets["entered_3_star"]["actual"] == entered > 0
+    assert all(t["counted"] and t["counted_en"] for t in targets.values())

@@ -134,6 +134,7 @@ def chain(client, db_session) -> Chain:
             "/trace/packings",
             {
                 "event_time": f"2026-01-06T08:00:00{VN}",
+                "location": "Xưởng HTX, Đức Minh",
                 "inputs": [{"lot_id": ground, "quantity": 84}],
                 "outputs": [
                     {

@@ -26,6 +26,7 @@ class Tag(EventTag):
     AREA_UPDATED = "registry:area:updated"
     AREA_DELETED = "registry:area:deleted"
     EVALUATION_RECORDED = "certificates:evaluation:recorded"
+    DOSSIER_RECORDED = "certificates:dossier:recorded"
     CERTIFICATE_ISSUED = "certificates:certificate:issued"
     CERTIFICATE_SUPERSEDED = "certificates:certificate:superseded"
     CERTIFICATE_REVOKED = "certificates:certificate:revoked"

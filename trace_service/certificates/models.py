@@ -1,26 +1,50 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from decimal import Decimal
+from typing import Annotated, ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trace_service.certificates.rules import CouncilLevel, valid_until
+from trace_service.certificates.rules import CouncilLevel, band_of, valid_until
 from trace_service.db import Base, Created, IntPk, UtcDateTime, utcnow, value_enum
 from trace_service.registry.models import AdministrativeUnit, Product
 
+# A council's scores are its members' averages, published to one decimal place (69.7).
+Score = Annotated[Decimal, mapped_column(Numeric(4, 1))]
+
 
 class Evaluation(Base):
-    """A council's rating of a product (Decision 148: parts A ≤ 40, B ≤ 25, C ≤ 35)."""
+    """A council's rating of a product, as councils publish it: the average of its members'
+    scores to one decimal place, parts A, B, C within the caps of the decision of the day
+    (1048: 35/25/40; 148 and 1489: 40/25/35, ``checks.scores_within``), and how far up the
+    stars the mandatory criteria are met."""
 
     __tablename__ = "evaluations"
     __owner__: ClassVar[tuple[str, ...]] = ("product", "producer_id")  # auth/scoping.py
     __table_args__ = (
+        # The widest caps of any period; each period's own are checked by the service.
         CheckConstraint("score_a BETWEEN 0 AND 40", name="score_a_range"),
         CheckConstraint("score_b BETWEEN 0 AND 25", name="score_b_range"),
-        CheckConstraint("score_c BETWEEN 0 AND 35", name="score_c_range"),
-        CheckConstraint("total = score_a + score_b + score_c", name="total_adds_up"),
+        CheckConstraint("score_c BETWEEN 0 AND 40", name="score_c_range"),
+        CheckConstraint("total BETWEEN 0 AND 100", name="total_range"),
+        # Each average rounded to 0.1 on its own: the total may differ from the parts' sum by
+        # 0.1 (0.15 leaves room for SQLite's binary floats).
+        CheckConstraint(
+            "total BETWEEN score_a + score_b + score_c - 0.15"
+            " AND score_a + score_b + score_c + 0.15",
+            name="total_adds_up",
+        ),
+        CheckConstraint("mandatory_met_through BETWEEN 0 AND 5", name="mandatory_range"),
     )
 
     id: Mapped[IntPk]
@@ -29,12 +53,14 @@ class Evaluation(Base):
     # The unit whose council rated it, as it was then (none for the central council).
     council_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
     evaluated_on: Mapped[date]
-    score_a: Mapped[int]
-    score_b: Mapped[int]
-    score_c: Mapped[int]
-    total: Mapped[int]
-    mandatory_met: Mapped[bool]
-    # Fixed when the council decides; None means "not certified" (a mandatory criterion failed).
+    score_a: Mapped[Score]
+    score_b: Mapped[Score]
+    score_c: Mapped[Score]
+    total: Mapped[Score]
+    # The highest star whose mandatory criteria, and every lower star's, are all met (0-5,
+    # ``rules.met_through``): 3 for a product failing a 4★ criterion.
+    mandatory_met_through: Mapped[int] = mapped_column(SmallInteger)
+    # Fixed when the council decides (``rules.star_of_council``); None: not certified.
     star: Mapped[int | None]
     reference: Mapped[str] = mapped_column(String(120))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -42,6 +68,12 @@ class Evaluation(Base):
 
     product: Mapped[Product] = relationship()
     council_unit: Mapped[AdministrativeUnit | None] = relationship()
+
+    @property
+    def mandatory_met(self) -> bool:
+        """The API's older flag: every mandatory criterion up to the band the total reaches
+        is met, so the star is the band's."""
+        return self.mandatory_met_through >= band_of(self.total)
 
 
 class Certificate(Base):
@@ -88,6 +120,36 @@ class Certificate(Base):
     notices: Mapped[list[ExpiryNotice]] = relationship(
         back_populates="certificate", order_by="ExpiryNotice.threshold_days.desc()"
     )
+
+
+class Dossier(Base):
+    """A product's OCOP dossier for one year's evaluation round, as the province's plan counts
+    them (Kế hoạch 93/KH-UBND, 2025): registered as a candidate for a star, then submitted to
+    the council of that star, each on its day, so the plan board can set them against its
+    deadlines."""
+
+    __tablename__ = "ocop_dossiers"
+    __owner__: ClassVar[tuple[str, ...]] = ("product", "producer_id")  # auth/scoping.py
+    __table_args__ = (
+        UniqueConstraint("product_id", "year"),
+        CheckConstraint("target_star BETWEEN 3 AND 5", name="target_star"),
+        CheckConstraint(
+            "submitted_on IS NULL OR submitted_on >= registered_on", name="submitted_in_order"
+        ),
+    )
+
+    id: Mapped[IntPk]
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    year: Mapped[int] = mapped_column(index=True)
+    # The star the product is entered for (3★, 4★, or a national 5★ dossier).
+    target_star: Mapped[int]
+    registered_on: Mapped[date]
+    # The day the dossier reached the council of its star; None: not yet submitted.
+    submitted_on: Mapped[date | None]
+    reference: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[Created]
+
+    product: Mapped[Product] = relationship()
 
 
 class ExpiryNotice(Base):

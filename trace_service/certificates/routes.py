@@ -13,10 +13,12 @@ from flask import Response, current_app
 from trace_service.api import API_PREFIX, ApiBlueprint, accepts_files, page_schema, paginate
 from trace_service.certificates import importer, reports, services
 from trace_service.certificates.delivery import DeliverySettings
-from trace_service.certificates.models import Evaluation
+from trace_service.certificates.models import Dossier, Evaluation
 from trace_service.certificates.schemas import (
     CertificateQuerySchema,
     CertificateSchema,
+    DossierQuerySchema,
+    DossierSchema,
     EvaluationQuerySchema,
     EvaluationSchema,
     ImportFileSchema,
@@ -73,6 +75,27 @@ def list_evaluations(args: dict[str, Any]) -> dict[str, Any]:
 def get_evaluation(evaluation_id: int) -> Evaluation:
     """One evaluation."""
     return services.get_evaluation(get_session(), current_principal(), evaluation_id)
+
+
+@blp.route("/ocop-dossiers", methods=["POST"])
+@require_roles(Role.ADMIN)
+@blp.arguments(DossierSchema)
+@blp.response(201, DossierSchema)
+def record_dossier(data: dict[str, Any]) -> Dossier:
+    """Record a product's OCOP dossier for a year's round: the star it is entered for, the day
+    it was registered and, once sent, the day it was submitted (the plan board counts them)."""
+    session, actor = get_session(), current_principal()
+    product = registry.get_product(session, actor, data["product_id"])
+    return services.record_dossier(session, actor, product, data, today_vn())
+
+
+@blp.route("/ocop-dossiers")
+@require_roles(*ALL_ROLES)
+@blp.arguments(DossierQuerySchema, location="query")
+@blp.response(200, page_schema(DossierSchema))
+def list_dossiers(args: dict[str, Any]) -> dict[str, Any]:
+    """OCOP dossiers (a producer sees its own products')."""
+    return paginate(get_session(), services.dossier_query(current_principal(), args), args)
 
 
 @blp.route("/certificates", methods=["POST"])

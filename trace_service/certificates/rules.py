@@ -61,8 +61,10 @@ def star_floor(star: int) -> int:
     return dict(STAR_BANDS)[star]
 
 
-def star_for(total: int, mandatory_met: bool) -> int | None:
-    """Star of a total score (1★ < 30, 2★ 30–49, 3★ 50–69, 4★ 70–89, 5★ 90–100).
+def star_for(total: int | Decimal, mandatory_met: bool) -> int | None:
+    """Star of a total score (1★ < 30, 2★ 30–49, 3★ 50–69, 4★ 70–89, 5★ 90–100) with one
+    flag for every mandatory criterion (the API's older shape; ``star_of_council`` keeps
+    them per star).
 
     ``None`` means "not certified": a failed mandatory criterion refuses the rank whatever
     the points.
@@ -80,22 +82,34 @@ def council_total(average: Decimal | float | str) -> Decimal:
     return Decimal(str(average)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def star_with_criteria(average: Decimal | float | str, unmet: Collection[int] = ()) -> int | None:
-    """The star of a council's average total when the mandatory criteria are kept per star:
-    the highest band the total reaches whose mandatory criteria (and those of every lower
-    star) are all met. ``unmet``: the stars whose mandatory criteria the product fails, so a
-    75-point product failing a 4★ criterion keeps 3★. ``None``: not even 1★'s are met.
+def met_through(unmet: Collection[int] = ()) -> int:
+    """The highest star whose mandatory criteria, and those of every lower star, are all met,
+    from the stars whose criteria the product fails: ``{4}`` → 3, ``()`` → 5, ``{1}`` → 0.
+    Evaluations keep this number (``Evaluation.mandatory_met_through``)."""
+    return min((star - 1 for star in unmet), default=MAX_STAR)
 
-    Not yet stored: evaluations keep a whole total and one flag (``star_for``) until a
-    migration moves them over without changing any star.
-    """
+
+def star_of_council(average: Decimal | float | str, through: int) -> int | None:
+    """The star of a council's average total when the mandatory criteria are met up to the
+    star ``through`` (``met_through``): the highest band the total reaches whose mandatory
+    criteria (and those of every lower star) are all met. A 75-point product failing a 4★
+    criterion (``through`` 3) keeps 3★. ``None``: not even 1★'s are met."""
     total = council_total(average)
     if not 0 <= total <= MAX_TOTAL:
         raise ValueError(f"total {total} is outside 0..{MAX_TOTAL}")
     band = next(star for star, floor in STAR_BANDS if total >= floor)
-    ceiling = min((star - 1 for star in unmet), default=band)
-    star = min(band, ceiling)
+    star = min(band, through)
     return star if star >= 1 else None
+
+
+def star_with_criteria(average: Decimal | float | str, unmet: Collection[int] = ()) -> int | None:
+    """``star_of_council`` from the stars whose mandatory criteria the product fails."""
+    return star_of_council(average, met_through(unmet))
+
+
+def band_of(total: Decimal | float | int) -> int:
+    """The star band a total reaches, whatever the criteria."""
+    return next(star for star, floor in STAR_BANDS if total >= floor)
 
 
 # -- who certifies what, by period -------------------------------------------------------------
@@ -255,7 +269,7 @@ def stars_council_may_certify(level: CouncilLevel, on: date) -> frozenset[int]:
     return period_on(on).council_stars.get(level, frozenset())
 
 
-def entered_for(level: CouncilLevel, on: date, total: int) -> int | None:
+def entered_for(level: CouncilLevel, on: date, total: int | Decimal) -> int | None:
     """The star an evaluation was entered for: the star its council certifies or, for a
     council that certifies several, the highest of them the total reaches (the lowest if it
     reaches none). ``None``: that council certified nothing on that day."""

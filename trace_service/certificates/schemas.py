@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from trace_service.api import API_PREFIX, PageArgs
@@ -20,14 +20,38 @@ from trace_service.certificates.rules import (
     MAX_TOTAL,
     CouncilLevel,
     Status,
+    council_total,
 )
-from trace_service.fields import Id, Identifier, StrictBoolean, Text
+from trace_service.fields import Id, Identifier, StrictBoolean, StrictFloat, Text
 from trace_service.registry.enums import ProductGroup
 from trace_service.registry.schemas import ProducerRefSchema
 
 
-def _score(maximum: int, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=maximum), **kwargs)
+class CouncilScore(StrictFloat):
+    """A council's average score: a JSON number (a whole one, as older clients send, or a
+    fraction), kept to one decimal place half up, as councils publish it (69.67 → 69.7)."""
+
+    def __init__(self, maximum: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.maximum = maximum
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        score = council_total(super()._deserialize(value, attr, data, **kwargs))
+        if not 0 <= score <= self.maximum:
+            raise ValidationError(f"Must be between 0 and {self.maximum} (given {score}).")
+        return score
+
+
+def _score(maximum: int, description: str, **kwargs: Any) -> CouncilScore:
+    return CouncilScore(
+        maximum,
+        metadata={
+            "description": f"{description}: the council's average, to one decimal place",
+            "maximum": maximum,
+            "minimum": 0,
+        },
+        **kwargs,
+    )
 
 
 class EvaluationSchema(Schema):
@@ -39,19 +63,86 @@ class EvaluationSchema(Schema):
         metadata={"description": "The district or province whose council rated it"},
     )
     evaluated_on = fields.Date(required=True)
-    score_a = _score(
-        MAX_A, required=True, metadata={"description": f"Product & community, ≤ {MAX_A}"}
+    score_a = _score(MAX_A, "A, product & community strength", required=True)
+    score_b = _score(MAX_B, "B, marketing", required=True)
+    score_c = _score(MAX_C, "C, quality", required=True)
+    total = _score(
+        MAX_TOTAL,
+        "The average total (tổng điểm trung bình); optional, A + B + C to within 0.1 (each "
+        "average rounded on its own)",
     )
-    score_b = _score(MAX_B, required=True, metadata={"description": f"Marketing, ≤ {MAX_B}"})
-    score_c = _score(MAX_C, required=True, metadata={"description": f"Quality, ≤ {MAX_C}"})
-    total = _score(MAX_TOTAL, metadata={"description": "Optional; must equal A + B + C"})
-    mandatory_met = StrictBoolean(required=True)
+    mandatory_met = StrictBoolean(
+        metadata={
+            "description": "Older shape: every mandatory criterion met (false: no star). On "
+            "reading: the criteria up to the band the total reaches are met"
+        }
+    )
+    mandatory_unmet_stars = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_STAR)),
+        load_only=True,
+        validate=validate.Length(max=MAX_STAR),
+        metadata={
+            "description": "The stars whose mandatory criteria the product fails ([] none, "
+            "[4]: keeps 3★ whatever its points); instead of mandatory_met"
+        },
+    )
+    mandatory_met_through = fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": "The highest star whose mandatory criteria, and every lower "
+            "star's, are met (0–5)"
+        },
+    )
     reference = Text(required=True, validate=validate.Length(min=1, max=120))
     notes = Text(multiline=True, allow_none=True, validate=validate.Length(max=5000))
     star = fields.Integer(
         dump_only=True, allow_none=True, metadata={"description": "1–5; null: not certified"}
     )
     created_at = fields.DateTime(dump_only=True)
+
+    @validates_schema
+    def _one_shape(self, data: dict[str, Any], **_: Any) -> None:
+        """Either the older flag or the stars whose criteria fail, exactly one of them."""
+        given = [key for key in ("mandatory_met", "mandatory_unmet_stars") if key in data]
+        if len(given) == 1:
+            return
+        if given:
+            raise ValidationError(
+                "Give mandatory_met or mandatory_unmet_stars, not both.",
+                "mandatory_unmet_stars",
+            )
+        raise ValidationError(
+            "Required: mandatory_met (true or false) or mandatory_unmet_stars (the stars "
+            "whose mandatory criteria are not met, [] for none).",
+            "mandatory_met",
+        )
+
+
+class DossierSchema(Schema):
+    """A product's OCOP dossier for a year's round: registered for a star, submitted on a day
+    (the plan board counts them against the plan's deadlines)."""
+
+    id = fields.Integer(dump_only=True)
+    product_id = Id(required=True)
+    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2019, max=2100))
+    target_star = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=CERTIFIED_MIN_STAR, max=MAX_STAR),
+        metadata={"description": "The star the product is entered for (5: a national dossier)"},
+    )
+    registered_on = fields.Date(required=True, metadata={"description": "Registered that day"})
+    submitted_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "The day it reached the council of its star; null: not yet"},
+    )
+    reference = Text(allow_none=True, validate=validate.Length(max=120))
+    created_at = fields.DateTime(dump_only=True)
+
+
+class DossierQuerySchema(PageArgs):
+    year = fields.Integer(validate=validate.Range(min=2019, max=2100))
+    product_id = Id(strict=False)
 
 
 class EvaluationQuerySchema(PageArgs):
@@ -202,9 +293,18 @@ class PlanQuerySchema(Schema):
 class PlanReportSchema(Schema):
     year = fields.Integer()
     source = fields.String()
-    targets = fields.List(fields.Dict())
+    targets = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "key, label, label_en, target, actual, met, counted and counted_en "
+            "(how the figure was counted), deadline (ISO date or null)"
+        },
+    )
     per_district = fields.List(fields.Dict())
     certified_products = fields.Integer()
+    ecommerce_platforms = fields.List(
+        fields.String(), metadata={"description": "The platforms counted as e-commerce"}
+    )
     day = fields.Date()
 
 

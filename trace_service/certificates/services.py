@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -20,15 +21,17 @@ from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.scoping import get_owned, scoped
 from trace_service.certificates import checks
-from trace_service.certificates.models import Certificate, Evaluation, ExpiryNotice
+from trace_service.certificates.models import Certificate, Dossier, Evaluation, ExpiryNotice
 from trace_service.certificates.notices import LETTER_THRESHOLD_DAYS, Office, letter_pdf
 from trace_service.certificates.rules import (
     CERTIFIED_STARS,
     COUNCIL_LEVEL_VI,
+    MAX_STAR,
     CouncilLevel,
     Status,
     central_authority_on,
-    star_for,
+    met_through,
+    star_of_council,
 )
 from trace_service.certificates.signals import CertificateChange, announce
 from trace_service.certificates.standing import (
@@ -47,6 +50,10 @@ from trace_service.registry import services as registry
 from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit, Producer, Product
 from trace_service.registry.services import communes_of_district
+
+# A total and its parts, each a council's average rounded to 0.1 on its own, differ by 0.1 at
+# most.
+TOTAL_SLACK = Decimal("0.1")
 
 _COUNCIL_UNIT_LEVEL = {
     CouncilLevel.DISTRICT: UnitLevel.DISTRICT,
@@ -85,15 +92,25 @@ def _check_council(session: Session, level: CouncilLevel, unit_id: int | None, d
         raise problem.error()
 
 
-def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]:
-    """The total and the star it earns, once the parts add up and the day is not ahead."""
+@dataclass(frozen=True)
+class _Scores:
+    total: Decimal
+    met_through: int
+    star: int | None
+
+
+def _checked_scores(data: dict[str, Any], today: date) -> _Scores:
+    """The average total, how far up the stars the mandatory criteria are met, and the star
+    they earn, once the parts add up and the day is not ahead."""
     a, b, c = data["score_a"], data["score_b"], data["score_c"]
-    total = data.get("total", a + b + c)
-    if total != a + b + c:
+    parts = a + b + c
+    total = data.get("total", parts)
+    # Each average is rounded on its own, so the parts may miss the total by 0.1.
+    if abs(total - parts) > TOTAL_SLACK:
         raise field_error(
             "total",
-            vi=f"Tổng điểm các phần là {a + b + c}, không phải {total}.",
-            en=f"The parts add up to {a + b + c}, not {total}.",
+            vi=f"Tổng điểm các phần là {parts}, không khớp với {total}.",
+            en=f"The parts add up to {parts}, not {total} (within {TOTAL_SLACK}).",
         )
     if data["evaluated_on"] > today:
         raise field_error(
@@ -104,13 +121,18 @@ def _checked_scores(data: dict[str, Any], today: date) -> tuple[int, int | None]
     problem = checks.scores_within(data["evaluated_on"], a, b, c)
     if problem is not None:
         raise problem.error()
-    return total, star_for(total, data["mandatory_met"])
+    if "mandatory_unmet_stars" in data:
+        through = met_through(data["mandatory_unmet_stars"])
+    else:  # the older shape: one flag for every star
+        through = MAX_STAR if data["mandatory_met"] else 0
+    return _Scores(total, through, star_of_council(total, through))
 
 
 def record_evaluation(
     session: Session, actor: Principal, product: Product, data: dict[str, Any], today: date
 ) -> Evaluation:
-    total, star = _checked_scores(data, today)
+    scores = _checked_scores(data, today)
+    total, star = scores.total, scores.star
     day: date = data["evaluated_on"]
     level = CouncilLevel(data["council_level"])
     _check_council(session, level, data.get("council_unit_id"), day)
@@ -128,7 +150,7 @@ def record_evaluation(
         score_b=data["score_b"],
         score_c=data["score_c"],
         total=total,
-        mandatory_met=data["mandatory_met"],
+        mandatory_met_through=scores.met_through,
         star=star,
         reference=data["reference"],
         notes=data.get("notes"),
@@ -145,6 +167,7 @@ def record_evaluation(
             "product_id": product.id,
             "council_level": level,
             "total": total,
+            "mandatory_met_through": scores.met_through,
             "star": star,
             "evaluated_on": day,
             "reference": evaluation.reference,
@@ -164,6 +187,78 @@ def evaluation_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     if "product_id" in args:
         stmt = stmt.where(Evaluation.product_id == args["product_id"])
     return stmt.order_by(Evaluation.id)
+
+
+# -- dossiers ---------------------------------------------------------------------------------
+
+
+def _check_dossier_dates(data: dict[str, Any], today: date) -> None:
+    registered, submitted = data["registered_on"], data.get("submitted_on")
+    if registered.year != data["year"]:
+        raise field_error(
+            "registered_on",
+            vi=f"Hồ sơ của đợt đánh giá năm {data['year']} được đăng ký trong năm đó.",
+            en=f"A dossier of the {data['year']} round is registered in {data['year']}.",
+        )
+    for field, day in (("registered_on", registered), ("submitted_on", submitted)):
+        if day is not None and day > today:
+            raise field_error(
+                field,
+                vi=f"Ngày {vn_date(day)} ở tương lai.",
+                en=f"{day.isoformat()} is in the future.",
+            )
+    if submitted is not None and submitted < registered:
+        raise field_error(
+            "submitted_on",
+            vi=f"Ngày nộp {vn_date(submitted)} trước ngày đăng ký {vn_date(registered)}.",
+            en=f"Submitted {submitted.isoformat()}, before it was registered "
+            f"{registered.isoformat()}.",
+        )
+
+
+def record_dossier(
+    session: Session, actor: Principal, product: Product, data: dict[str, Any], today: date
+) -> Dossier:
+    """A product's dossier for a year's round; one per product and year."""
+    _check_dossier_dates(data, today)
+    taken = session.scalar(
+        select(Dossier.id).where(Dossier.product_id == product.id, Dossier.year == data["year"])
+    )
+    if taken is not None:
+        raise Conflict(
+            f"Sản phẩm đã có hồ sơ OCOP năm {data['year']}.",
+            f"The product already has its {data['year']} dossier (id {taken}).",
+            errors={"json": {"year": ["Already registered for this year."]}},
+        )
+    dossier = Dossier(
+        product_id=product.id,
+        year=data["year"],
+        target_star=data["target_star"],
+        registered_on=data["registered_on"],
+        submitted_on=data.get("submitted_on"),
+        reference=data.get("reference"),
+    )
+    session.add(dossier)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        Tag.DOSSIER_RECORDED,
+        "dossier",
+        dossier.id,
+        {k: getattr(dossier, k) for k in ("product_id", "year", "target_star", "registered_on")}
+        | {"submitted_on": dossier.submitted_on},
+    )
+    return dossier
+
+
+def dossier_query(actor: Principal, args: dict[str, Any]) -> Select[Any]:
+    """The dossiers ``actor`` may see (``?year=``, ``?product_id=``), oldest first."""
+    stmt = scoped(select(Dossier), actor, Dossier)
+    for key, column in (("year", Dossier.year), ("product_id", Dossier.product_id)):
+        if key in args:
+            stmt = stmt.where(column == args[key])
+    return stmt.order_by(Dossier.id)
 
 
 # -- certificates -----------------------------------------------------------------------------

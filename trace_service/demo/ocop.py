@@ -5,11 +5,13 @@ real use."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trace_service.certificates.models import Certificate, Evaluation
+from trace_service.certificates.models import Certificate, Dossier, Evaluation
+from trace_service.certificates.rules import entered_for
 from trace_service.certificates.services import (
     issue_certificate,
     record_evaluation,
@@ -51,9 +53,37 @@ def record_ocop(
             certificates[index] = _issue(session, actor, units, evaluations[index], r, today)
         else:
             _revoke(session, actor, certificates[index], r, today)
+        if what == EVALUATE:
+            _dossier(session, evaluations[index], r)
         if progress and (step % 20 == 0 or step == len(timeline)):
             progress("certificates", step, len(timeline))
     return len(evaluations), len(certificates)
+
+
+def _dossier(session: Session, evaluation: Evaluation, r: Round) -> None:
+    """The round's dossier, as the plan board counts it: registered a month before the
+    council sat and submitted ten days before, for the star its council rated (the points'
+    band among the stars that council certified; a 5★ dossier is a central one). A
+    product's first round of a year is its dossier for that year."""
+    year = r.evaluated_on.year
+    taken = session.scalar(
+        select(Dossier.id).where(Dossier.product_id == evaluation.product_id, Dossier.year == year)
+    )
+    star = entered_for(evaluation.council_level, r.evaluated_on, evaluation.total)
+    if taken is not None or star is None:
+        return
+    registered = max(r.evaluated_on - timedelta(days=30), date(year, 1, 1))
+    session.add(
+        Dossier(
+            product_id=evaluation.product_id,
+            year=year,
+            target_star=star,
+            registered_on=registered,
+            submitted_on=max(r.evaluated_on - timedelta(days=10), registered),
+            reference=f"HS-{year}-{evaluation.id:04d}",
+        )
+    )
+    session.flush()
 
 
 def _evaluate(

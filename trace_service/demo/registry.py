@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from trace_service.clock import today_vn
 from trace_service.demo.files import instant, optional, read_csv, read_features
 from trace_service.registry.enums import Platform, ProducerKind, ProductGroup
 from trace_service.registry.models import (
@@ -108,6 +109,9 @@ def _load_products(session: Session, registry: Registry, progress: Progress | No
             updated_at=created,
         )
         product.listings = listings.pop(product.name_vi, [])
+        for listing in product.listings:
+            # The demo's shops opened when their products were registered.
+            listing.listed_on = today_vn(created)
         registry.listings += bool(product.listings)
         session.add(product)
         _keep(registry.products, product.name_vi, product, "products.csv")

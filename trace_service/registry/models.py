@@ -117,6 +117,9 @@ class Listing(Base):
     )
     platform: Mapped[Platform] = mapped_column(value_enum(Platform, 24))
     url: Mapped[str] = mapped_column(String(2000))
+    # The day the product went on sale there (the plan board counts listings by date); None:
+    # not known (listings recorded before dates were kept).
+    listed_on: Mapped[date | None]
 
     product: Mapped[Product] = relationship(back_populates="listings")
 

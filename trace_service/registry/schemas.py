@@ -113,6 +113,10 @@ class ProducerQuerySchema(PageArgs):
 class ListingSchema(Schema):
     platform = fields.Enum(Platform, by_value=True, required=True)
     url = fields.URL(required=True, schemes={"https"}, validate=validate.Length(max=2000))
+    listed_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "The day it went on sale there (the plan board counts by it)"},
+    )
 
     @validates_schema
     def _on_the_platforms_own_host(self, data: dict[str, Any], **_: Any) -> None:

@@ -430,6 +430,7 @@ def _set_listings(product: Product, listings: list[dict[str, Any]]) -> None:
     for item in listings:
         listing = kept.pop(item["url"], None) or Listing(url=item["url"])
         listing.platform = item["platform"]
+        listing.listed_on = item.get("listed_on", listing.listed_on)
         replacement.append(listing)
     product.listings = replacement
 

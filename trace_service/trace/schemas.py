@@ -256,6 +256,18 @@ class CompletenessItemSchema(Schema):
     label_en = fields.String()
     present = fields.Boolean()
     detail = fields.String()
+    required = fields.Boolean(
+        metadata={
+            "description": "False for items the Circular marks (nếu có) and for those "
+            "that do not apply to the product's group"
+        }
+    )
+    applies = fields.Boolean(
+        metadata={
+            "description": "False when the item does not apply to the product's group "
+            "(a tourism service has no lots)"
+        }
+    )
 
 
 class EpcisDocumentSchema(Schema):
