@@ -1,6 +1,6 @@
 """A council's result as councils enter it (Decision 148/QĐ-TTg and 1489/QĐ-TTg): the average
 total to one decimal place and the mandatory criteria per star; the older API shape (whole
-scores, one flag) still works; migration 0015 moves stored evaluations over without changing
+scores, one flag) still works; migration 0013 moves stored evaluations over without changing
 a star and counts stored certificates' validity from their decision (Đắk Nông's rule)."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def test_148_a_total_within_0_1_of_its_rounded_parts_is_accepted(client, admin, 
     assert made.json["total"] == 60.2
 
 
-# -- migration 0015 ------------------------------------------------------------------------
+# -- migration 0013 ------------------------------------------------------------------------
 
 _ROWS = (
     "INSERT INTO admin_units (id, name, code, level, valid_from, search_key) VALUES"
@@ -155,11 +155,11 @@ def _read(engine, sql):
         return [tuple(row) for row in connection.execute(text(sql))]
 
 
-def test_migration_0015_keeps_every_star_and_counts_validity_from_the_decision(backend, tmp_path):
+def test_migration_0013_keeps_every_star_and_counts_validity_from_the_decision(backend, tmp_path):
     """Decision 148/QĐ-TTg bands, unchanged stars; Đắk Nông's decisions: valid "ba năm kể từ
     ngày Quyết định được ký ban hành" (10 Mar 2024 → 10 Mar 2027). Going down restores both."""
     with fresh_database(backend, tmp_path) as url:
-        upgrade(url, "0010")
+        upgrade(url, "0012")
         engine = make_engine(url)
         with engine.begin() as connection:
             for sql in _ROWS:
@@ -172,7 +172,7 @@ def test_migration_0015_keeps_every_star_and_counts_validity_from_the_decision(b
         ]
         certificates = "SELECT valid_until, evaluation_id FROM certificates"
         assert [(str(d), e) for d, e in _read(engine, certificates)] == [("2027-03-10", 1)]
-        command.downgrade(alembic_config(url), "0010")
+        command.downgrade(alembic_config(url), "0012")
         assert [(str(d), e) for d, e in _read(engine, certificates)] == [("2027-03-20", 1)]
         flags = "SELECT id, total, mandatory_met, star FROM evaluations ORDER BY id"
         assert [(i, int(t), bool(m), s) for i, t, m, s in _read(engine, flags)] == [

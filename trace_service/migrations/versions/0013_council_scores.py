@@ -1,8 +1,8 @@
 """council scores as councils publish them, validity from the decision date, dossiers and
 listing dates for the plan board
 
-Revision ID: 0015
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03
 
 Evaluations keep a council's average scores to one decimal place (Numeric(4,1): 69.7, not a
@@ -34,8 +34,8 @@ import trace_service.db
 
 from trace_service.certificates.rules import ValidityFrom, add_months, validity_from
 
-revision: str = "0015"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
