@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask import Flask
 
 from trace_service.clock import VIETNAM, vn_date
+from trace_service.web.i18n import current
 
 
 def vn_datetime(moment: datetime) -> str:
@@ -31,5 +32,14 @@ def vn_number(value: int | float | Decimal, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def points(value: int | float | Decimal) -> str:
+    """A council's score as councils write it, one decimal at most: 75, 69,7 (69.7 in
+    English pages)."""
+    text = f"{Decimal(str(value)):.1f}".removesuffix(".0")
+    return text.replace(".", ",") if current() == "vi" else text
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(vn_date=vn_day, vn_datetime=vn_datetime, vn_number=vn_number)
+    app.jinja_env.filters.update(
+        vn_date=vn_day, vn_datetime=vn_datetime, vn_number=vn_number, points=points
+    )

@@ -193,6 +193,33 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float) -> list[tuple[Any, ...]
     ]
 
 
+def _cubic(
+    up: str, v: list[float], origin: Point, cur: Point, last_ctrl: Point | None
+) -> tuple[Any, ...]:
+    """A C or S command as an absolute cubic (S mirrors the previous control point)."""
+    ox, oy = origin
+    if up == "C":
+        p1, v = (ox + v[0], oy + v[1]), v[2:]
+    else:
+        p1 = (2 * cur[0] - last_ctrl[0], 2 * cur[1] - last_ctrl[1]) if last_ctrl else cur
+    return ("C", p1, (ox + v[0], oy + v[1]), (ox + v[2], oy + v[3]))
+
+
+def _quadratic(
+    up: str, v: list[float], origin: Point, cur: Point, last_quad: Point | None
+) -> tuple[tuple[Any, ...], Point]:
+    """A Q or T command as the same curve in cubic form, and its quadratic control point."""
+    ox, oy = origin
+    if up == "Q":
+        q, v = (ox + v[0], oy + v[1]), v[2:]
+    else:
+        q = (2 * cur[0] - last_quad[0], 2 * cur[1] - last_quad[1]) if last_quad else cur
+    end = (ox + v[0], oy + v[1])
+    p1 = (cur[0] + 2 / 3 * (q[0] - cur[0]), cur[1] + 2 / 3 * (q[1] - cur[1]))
+    p2 = (end[0] + 2 / 3 * (q[0] - end[0]), end[1] + 2 / 3 * (q[1] - end[1]))
+    return ("C", p1, p2, end), q
+
+
 def _path_ops(d: str) -> list[tuple[Any, ...]]:
     """An SVG path's data as absolute moves, lines and cubics."""
     tokens = TOKEN.findall(d)
@@ -240,25 +267,13 @@ def _path_ops(d: str) -> list[tuple[Any, ...]]:
                 cur = (cur[0], oy + take(1)[0])
             ops.append(("L", cur))
         elif up in "CS":
-            v = take(6 if up == "C" else 4)
-            if up == "C":
-                p1, v = (ox + v[0], oy + v[1]), v[2:]
-            else:
-                p1 = (2 * cur[0] - last_ctrl[0], 2 * cur[1] - last_ctrl[1]) if last_ctrl else cur
-            p2, p3 = (ox + v[0], oy + v[1]), (ox + v[2], oy + v[3])
-            ops.append(("C", p1, p2, p3))
-            cur, ctrl = p3, p2
+            op = _cubic(up, take(6 if up == "C" else 4), (ox, oy), cur, last_ctrl)
+            ops.append(op)
+            cur, ctrl = op[3], op[2]
         elif up in "QT":
-            v = take(4 if up == "Q" else 2)
-            if up == "Q":
-                q, v = (ox + v[0], oy + v[1]), v[2:]
-            else:
-                q = (2 * cur[0] - last_quad[0], 2 * cur[1] - last_quad[1]) if last_quad else cur
-            end = (ox + v[0], oy + v[1])
-            p1 = (cur[0] + 2 / 3 * (q[0] - cur[0]), cur[1] + 2 / 3 * (q[1] - cur[1]))
-            p2 = (end[0] + 2 / 3 * (q[0] - end[0]), end[1] + 2 / 3 * (q[1] - end[1]))
-            ops.append(("C", p1, p2, end))
-            cur, quad = end, q
+            op, quad = _quadratic(up, take(4 if up == "Q" else 2), (ox, oy), cur, last_quad)
+            ops.append(op)
+            cur = op[3]
         else:
             raise ArtworkError(f"path command {cmd!r} is not supported (arcs: convert to curves)")
         last_ctrl, last_quad = ctrl, quad

@@ -129,6 +129,64 @@ def _descent(font: str, size: float) -> float:
 # ---------------------------------------------------------------------------- geometry
 
 
+_Grid = tuple[float, float, float, float, dict[str, float]]  # left, top, steps, margins
+
+
+def _die_cut_grid(
+    name: str,
+    sheet: dict[str, Any],
+    page: tuple[float, float],
+    stamp: tuple[float, float],
+    edge: float,
+) -> _Grid:
+    """A die-cut sheet: stamps exactly where the sheet's labels are."""
+    grid, footer = sheet["grid"], sheet["footer"]
+    (page_w, page_h), (stamp_w, stamp_h) = page, stamp
+    cols, rows = grid["columns"], grid["rows"]
+    left, top = grid["left_mm"] * mm, page_h - grid["top_mm"] * mm
+    step_x, step_y = grid["pitch_x_mm"] * mm, grid["pitch_y_mm"] * mm
+    if step_x < stamp_w or step_y < stamp_h:
+        raise ValueError(f"template {name!r}: the pitch is smaller than a label")
+    right_edge = left + (cols - 1) * step_x + stamp_w
+    bottom_edge = top - (rows - 1) * step_y - stamp_h
+    if left < 0 or right_edge > page_w or bottom_edge < 0 or top > page_h:
+        raise ValueError(f"template {name!r}: the labels do not fit on the page")
+    margins = {
+        "left": footer.get("left_mm", edge) * mm,
+        "right": footer.get("right_mm", edge) * mm,
+        "top": grid["top_mm"] * mm,
+        "bottom": bottom_edge,
+    }
+    return left, top, step_x, step_y, margins
+
+
+def _centred_grid(
+    name: str,
+    sheet: dict[str, Any],
+    page: tuple[float, float],
+    stamp: tuple[float, float],
+    edge: float,
+) -> _Grid:
+    """Plain paper: the stamp grid centred in the area the margins leave."""
+    grid = sheet["grid"]
+    (page_w, page_h), (stamp_w, stamp_h) = page, stamp
+    cols, rows = grid["columns"], grid["rows"]
+    if min(sheet["margins_mm"].values()) < MIN_MARGIN_MM:
+        raise ValueError(f"template {name!r}: margins under {MIN_MARGIN_MM} mm do not print")
+    margins = {side: v * mm for side, v in sheet["margins_mm"].items()}
+    gap_x, gap_y = grid["column_gap_mm"] * mm, grid["row_gap_mm"] * mm
+    grid_w = cols * stamp_w + (cols - 1) * gap_x
+    grid_h = rows * stamp_h + (rows - 1) * gap_y
+    free_w = page_w - margins["left"] - margins["right"] - grid_w
+    free_h = page_h - margins["top"] - margins["bottom"] - grid_h
+    if free_w < 0 or free_h < 0:
+        raise ValueError(f"template {name!r}: the stamp grid does not fit inside the margins")
+    # Centre the grid in the area the margins leave, so any slack is shared evenly.
+    left = margins["left"] + free_w / 2
+    top = page_h - margins["top"] - free_h / 2
+    return left, top, stamp_w + gap_x, stamp_h + gap_y, margins
+
+
 @dataclass(frozen=True)
 class SheetLayout:
     """The page and stamp templates resolved into points (PDF user space, y up)."""
@@ -170,40 +228,10 @@ class SheetLayout:
         grid = sheet["grid"]
         stamp_w, stamp_h = stamp["width_mm"] * mm, stamp["height_mm"] * mm
         cols, rows = grid["columns"], grid["rows"]
-        if "pitch_x_mm" in grid:  # die-cut: exactly where the sheet's labels are
-            left, top = grid["left_mm"] * mm, page_h - grid["top_mm"] * mm
-            step_x, step_y = grid["pitch_x_mm"] * mm, grid["pitch_y_mm"] * mm
-            if step_x < stamp_w or step_y < stamp_h:
-                raise ValueError(f"template {name!r}: the pitch is smaller than a label")
-            right_edge = left + (cols - 1) * step_x + stamp_w
-            bottom_edge = top - (rows - 1) * step_y - stamp_h
-            if left < 0 or right_edge > page_w or bottom_edge < 0 or top > page_h:
-                raise ValueError(f"template {name!r}: the labels do not fit on the page")
-            margins = {
-                "left": footer.get("left_mm", edge) * mm,
-                "right": footer.get("right_mm", edge) * mm,
-                "top": grid["top_mm"] * mm,
-                "bottom": bottom_edge,
-            }
-        else:
-            if min(sheet["margins_mm"].values()) < MIN_MARGIN_MM:
-                raise ValueError(
-                    f"template {name!r}: margins under {MIN_MARGIN_MM} mm do not print"
-                )
-            margins = {side: v * mm for side, v in sheet["margins_mm"].items()}
-            gap_x, gap_y = grid["column_gap_mm"] * mm, grid["row_gap_mm"] * mm
-            grid_w = cols * stamp_w + (cols - 1) * gap_x
-            grid_h = rows * stamp_h + (rows - 1) * gap_y
-            free_w = page_w - margins["left"] - margins["right"] - grid_w
-            free_h = page_h - margins["top"] - margins["bottom"] - grid_h
-            if free_w < 0 or free_h < 0:
-                raise ValueError(
-                    f"template {name!r}: the stamp grid does not fit inside the margins"
-                )
-            # Centre the grid in the area the margins leave, so any slack is shared evenly.
-            left = margins["left"] + free_w / 2
-            top = page_h - margins["top"] - free_h / 2
-            step_x, step_y = stamp_w + gap_x, stamp_h + gap_y
+        place = _die_cut_grid if "pitch_x_mm" in grid else _centred_grid
+        left, top, step_x, step_y, margins = place(
+            name, sheet, (page_w, page_h), (stamp_w, stamp_h), edge
+        )
         dx, dy = offset[0] * mm, offset[1] * mm
         slots = [
             (left + c * step_x + dx, top - r * step_y - stamp_h - dy)
@@ -533,22 +561,7 @@ def render_sheet_pdf(
     sheet = SheetLayout.load(template, offset)
     if not 1 <= start <= sheet.per_page:
         raise ValueError(f"the sheet has positions 1 to {sheet.per_page}, not {start}")
-    canvas = Canvas(
-        out,
-        pagesize=(sheet.page_w, sheet.page_h),
-        pageCompression=1,
-        invariant=1,
-        initialFontName=REGULAR,  # else reportlab names an unused, unembedded Helvetica
-    )
-    canvas.setTitle(f"Tem OCOP – {unicodedata.normalize('NFC', facts.product_name)}")
-    canvas.setCreator("trace-service")
-    canvas.setAuthor(unicodedata.normalize("NFC", facts.producer_name))
-    canvas.setSubject("Tem sản phẩm OCOP / OCOP star labels")
-    # Print dialogs start at "actual size" and one-sided (PDF 1.6+ viewer preferences), so
-    # a home printer keeps the 0.5 mm modules and the grid without anyone changing a setting.
-    canvas.setViewerPreference("PrintScaling", "None")
-    canvas.setViewerPreference("Duplex", "Simplex")
-    canvas.setViewerPreference("DisplayDocTitle", "true")
+    canvas = _new_canvas(out, sheet, facts)
     _draw_stamp_form(canvas, sheet, facts)
     _draw_scratch_form(canvas, sheet)
     stamper = _Stamper(canvas, sheet)
@@ -575,6 +588,26 @@ def render_sheet_pdf(
     _draw_page_numbers(canvas, sheet, pages)
     canvas.save()
     return SheetInfo(pages=pages, per_page=per_page, labels=count)
+
+
+def _new_canvas(out: BinaryIO, sheet: SheetLayout, facts: StampFacts) -> Canvas:
+    canvas = Canvas(
+        out,
+        pagesize=(sheet.page_w, sheet.page_h),
+        pageCompression=1,
+        invariant=1,
+        initialFontName=REGULAR,  # else reportlab names an unused, unembedded Helvetica
+    )
+    canvas.setTitle(f"Tem OCOP – {unicodedata.normalize('NFC', facts.product_name)}")
+    canvas.setCreator("trace-service")
+    canvas.setAuthor(unicodedata.normalize("NFC", facts.producer_name))
+    canvas.setSubject("Tem sản phẩm OCOP / OCOP star labels")
+    # Print dialogs start at "actual size" and one-sided (PDF 1.6+ viewer preferences), so
+    # a home printer keeps the 0.5 mm modules and the grid without anyone changing a setting.
+    canvas.setViewerPreference("PrintScaling", "None")
+    canvas.setViewerPreference("Duplex", "Simplex")
+    canvas.setViewerPreference("DisplayDocTitle", "true")
+    return canvas
 
 
 def _page_form(page: int) -> str:

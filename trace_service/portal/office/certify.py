@@ -48,6 +48,7 @@ from trace_service.registry.enums import UnitLevel
 from trace_service.registry.models import AdministrativeUnit
 from trace_service.registry.services import get_product
 from trace_service.text import sort_key
+from trace_service.web.formatting import points
 from trace_service.web.i18n import t
 
 Page = str | Response
@@ -164,9 +165,9 @@ def record_evaluation(product_id: int) -> Page:
             star = evaluation.star
             flash(
                 t(
-                    f"Đã ghi kết quả đánh giá: {evaluation.total} điểm, "
+                    f"Đã ghi kết quả đánh giá: {points(evaluation.total)} điểm, "
                     + (f"{star} sao." if star else "không đạt hạng sao."),
-                    f"Evaluation recorded: {evaluation.total} points, "
+                    f"Evaluation recorded: {points(evaluation.total)} points, "
                     + (f"{star}★." if star else "no star."),
                 )
             )
