@@ -97,6 +97,9 @@ def test_the_office_pages_at_phone_and_desktop_size(served, browser, size):
     assert header is not None and header["height"] < 70  # one line, phone or desktop
     if size == "phone":
         page.get_by_text("Trình đơn").click()  # the folded menu opens
+        menu = page.locator(".nav-menu").bounding_box()
+        assert menu is not None and menu["x"] >= 0  # whole on screen (it ran off the left)
+        assert menu["x"] + menu["width"] <= SIZES[size]["width"]
         page.get_by_role("link", name="Kế hoạch").click()
     else:
         page.get_by_role("link", name="Kế hoạch").click()

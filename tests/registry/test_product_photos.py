@@ -136,6 +136,8 @@ HOSTILE = {
     "zip polyglot": (_zip_appended(), 422, "nội dung khác"),
     "pixel bomb": (_png_bomb(30_000, 30_000), 422, "điểm ảnh"),
     "moderate bomb": (_png_bomb(10_000, 10_000), 422, "điểm ảnh"),
+    # A PNG is decoded whole: 8000×8000 took 7-15 s under the write lock (attacker's review).
+    "png past 16 megapixels": (_png_bomb(5_000, 4_000), 422, "16 triệu"),
     "pdf named .jpg": (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", 415, "JPEG, PNG"),
     "gif named .jpg": (_photo("GIF", (20, 20)), 415, "JPEG, PNG"),
     "cut short": (_photo()[:600], 422, "Không đọc được"),

@@ -36,7 +36,10 @@ class CouncilScore(StrictFloat):
         self.maximum = maximum
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        score = council_total(super()._deserialize(value, attr, data, **kwargs))
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not 0 <= number <= self.maximum + 1:  # before rounding: 1e300 has no tenths
+            raise ValidationError(f"Must be between 0 and {self.maximum} (given {number}).")
+        score = council_total(number)
         if not 0 <= score <= self.maximum:
             raise ValidationError(f"Must be between 0 and {self.maximum} (given {score}).")
         return score

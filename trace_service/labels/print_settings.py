@@ -42,7 +42,7 @@ class Offset:
 
 
 def _tenths(field: str, value: Decimal) -> int:
-    if not value.is_finite() or abs(value) > MAX_OFFSET_MM:
+    if not value.is_finite() or value.copy_abs() > MAX_OFFSET_MM:  # abs() overflows 1e999999999
         raise field_error(
             field,
             vi=f"Độ lệch tối đa ±{MAX_OFFSET_MM} mm; máy in lệch hơn thế cần sửa máy.",

@@ -49,6 +49,10 @@ JPEG_QUALITY = 80
 # The most pixels an upload may declare: a 50-megapixel phone photo passes; anything above is
 # refused from its header, before a byte of it is decoded.
 MAX_PIXELS = 64_000_000
+# A JPEG is decoded already scaled down (DCT scaling: a 48-megapixel phone photo costs a
+# few megapixels); a PNG or WebP is decoded whole, so it is held to less: 8000×8000 PNG of
+# 243 KB took 7-15 s and 1.2 GB (an attacker's review).
+MAX_DECODED_PIXELS = 16_000_000
 _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 # Another format inside an image: an HTML page or script (browsers sniff them), PHP, a PDF
 # (readers find its header anywhere), a ZIP or JAR (read from its end, so an image can carry
@@ -107,12 +111,12 @@ def _refuse_foreign(data: bytes) -> None:
         )
 
 
-def _too_many_pixels(size: tuple[int, int] | None = None) -> PhotoRefused:
+def _too_many_pixels(size: tuple[int, int] | None = None, limit: int = MAX_PIXELS) -> PhotoRefused:
     shown = f" ({size[0]}×{size[1]})" if size else ""
     return PhotoRefused(
         422,
-        f"Ảnh quá nhiều điểm ảnh{shown}; tối đa {MAX_PIXELS // 1_000_000} triệu điểm ảnh.",
-        f"The image has too many pixels{shown}; at most {MAX_PIXELS // 1_000_000} million.",
+        f"Ảnh quá nhiều điểm ảnh{shown}; tối đa {limit // 1_000_000} triệu điểm ảnh.",
+        f"The image has too many pixels{shown}; at most {limit // 1_000_000} million.",
     )
 
 
@@ -134,8 +138,9 @@ def _open(data: bytes, kind: str) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1:
         raise unreadable
-    if width * height > MAX_PIXELS:
-        raise _too_many_pixels(image.size)
+    limit = MAX_PIXELS if kind == "image/jpeg" else MAX_DECODED_PIXELS
+    if width * height > limit:
+        raise _too_many_pixels(image.size, limit)
     return image
 
 

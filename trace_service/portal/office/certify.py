@@ -92,7 +92,7 @@ def rules_text() -> dict[str, Any]:
     }
 
 
-@office.route("/san-pham/<int:product_id>")
+@office.route("/san-pham/<id:product_id>")
 @page_roles(Role.ADMIN)
 def product(product_id: int) -> str:
     session, actor, as_of = get_session(), current_principal(), _as_of()
@@ -137,7 +137,7 @@ def _evaluation_form(session: Session) -> EvaluationForm:
     return form
 
 
-@office.route("/san-pham/<int:product_id>/danh-gia", methods=["GET", "POST"])
+@office.route("/san-pham/<id:product_id>/danh-gia", methods=["GET", "POST"])
 @page_roles(Role.ADMIN)
 def record_evaluation(product_id: int) -> Page:
     session, actor = get_session(), current_principal()
@@ -179,7 +179,7 @@ def record_evaluation(product_id: int) -> Page:
     )
 
 
-@office.route("/danh-gia/<int:evaluation_id>/cap-giay", methods=["GET", "POST"])
+@office.route("/danh-gia/<id:evaluation_id>/cap-giay", methods=["GET", "POST"])
 @page_roles(Role.ADMIN)
 def issue_certificate(evaluation_id: int) -> Page:
     session, actor, as_of = get_session(), current_principal(), _as_of()
@@ -220,7 +220,7 @@ def issue_certificate(evaluation_id: int) -> Page:
     )
 
 
-@office.route("/giay-chung-nhan/<int:certificate_id>/thu-hoi", methods=["GET", "POST"])
+@office.route("/giay-chung-nhan/<id:certificate_id>/thu-hoi", methods=["GET", "POST"])
 @page_roles(Role.ADMIN)
 def revoke_certificate(certificate_id: int) -> Page:
     session, actor, as_of = get_session(), current_principal(), _as_of()

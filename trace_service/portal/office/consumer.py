@@ -63,7 +63,7 @@ def reports_list() -> str:
     )
 
 
-@office.route("/bao-cao/<int:report_id>", methods=["GET", "POST"])
+@office.route("/bao-cao/<id:report_id>", methods=["GET", "POST"])
 @page_roles(Role.ADMIN)
 def report(report_id: int) -> str | BaseResponse:
     session, actor = get_session(), current_principal()
@@ -87,7 +87,7 @@ def report(report_id: int) -> str | BaseResponse:
     )
 
 
-@office.route("/bao-cao/<int:report_id>/anh")
+@office.route("/bao-cao/<id:report_id>/anh")
 @page_roles(Role.ADMIN)
 def report_photo(report_id: int) -> Response:
     photo = reports.report_photo(get_session(), current_principal(), report_id)

@@ -11,21 +11,41 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import FloatField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from trace_service.errors import InvalidInput
 from trace_service.portal.forms import MaxLength, Required
-from trace_service.portal.producer.forms import Day, NotAfterToday, WholeNumber, _id
+from trace_service.portal.producer.forms import Day, NotAfterToday, _id
+from trace_service.web.i18n import t
+
+
+class Score(FloatField):
+    """A council's average score as councils write it: 69,7 or 69.7 (one decimal place; the
+    API's schema checks its range and rounds). A whole-number field read "2.2" as 22."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        text = str(valuelist[0]).strip().replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            number = float("nan")
+        if number != number or len(text) > 8:  # NaN, or far beyond any score
+            self.data = None
+            raise ValueError(t("Hãy nhập một số, ví dụ 32,5.", "Type a number, e.g. 32.5."))
+        self.data = number
 
 
 class EvaluationForm(FlaskForm):
     council_level = SelectField(validators=[Required()])
     council_unit = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
     evaluated_on = Day(validators=[Required(), NotAfterToday()])
-    score_a = WholeNumber(validators=[Required()])
-    score_b = WholeNumber(validators=[Required()])
-    score_c = WholeNumber(validators=[Required()])
+    score_a = Score(validators=[Required()])
+    score_b = Score(validators=[Required()])
+    score_c = Score(validators=[Required()])
     mandatory_met = StringField(validators=[Required()])  # "yes" | "no", two radio buttons
     reference = StringField(validators=[Required(), MaxLength(120)])
     notes = TextAreaField(validators=[MaxLength(5000)])

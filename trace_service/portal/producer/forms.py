@@ -64,8 +64,14 @@ class NotAfterToday:
 
 
 def _id(value: Any) -> int | None:
-    """A choice's id, or None for the empty choice."""
-    return int(value) if value not in (None, "", "None") else None
+    """A choice's id, or None for the empty choice; anything a database id cannot be is not a
+    choice (ValueError: the form says so beside the field, instead of the database failing)."""
+    if value in (None, "", "None"):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**63):
+        raise ValueError("not a choice")
+    return int(text)
 
 
 def _number_message() -> str:
