@@ -17,10 +17,11 @@ from trace_service.db import get_session, utcnow, writes_on_read
 from trace_service.errors import Forbidden
 from trace_service.labels import payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
-from trace_service.labels.models import Label
+from trace_service.labels.models import PrintRun
+from trace_service.labels.page_cache import run_cache
+from trace_service.labels.page_check import PageCheck, check_page, read_label
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
-from trace_service.labels.verify import Verification, find_label, verify_url
 from trace_service.ratelimit import (
     Rate,
     check_client_limit,
@@ -35,11 +36,11 @@ page = Blueprint("label_page", __name__, template_folder="templates")
 Answer = tuple[str, int, dict[str, str]]
 
 
-def _scanned_url(label: Label | None) -> str:
+def _scanned_url(run: PrintRun | None) -> str:
     """The URL as printed: the run's own base (the host may have changed since), else the
     configured one."""
-    if label is not None:
-        base = label.run.base_url
+    if run is not None:
+        base = run.base_url
     else:
         try:
             base = payload.canonical_base(label_base_url())
@@ -51,20 +52,24 @@ def _scanned_url(label: Label | None) -> str:
     return f"{base}{request.path}" + (f"?S={signed}" if signed is not None else "")
 
 
-def _verify(serial: str) -> Verification:
+def _verify(serial: str) -> PageCheck:
+    """One query for the label (with its run, state and the page version), one signature,
+    and the run's facts from this worker's cache."""
     session = get_session()
-    label = find_label(session, serial) if serials.is_serial(serial) else None
-    return verify_url(
+    found = read_label(session, serial) if serials.is_serial(serial) else None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return check_page(
         session,
         get_keystore(),
-        _scanned_url(label),
+        _scanned_url(found.label.run if found else None),
         today_vn(),
-        current_app.config["EXPIRY_WINDOW_DAYS"],
-        known=label,
+        app.config["EXPIRY_WINDOW_DAYS"],
+        run_cache(app),
+        found=found,
     )
 
 
-def _scratch_form(result: Verification) -> dict[str, str] | None:
+def _scratch_form(result: PageCheck) -> dict[str, str] | None:
     """The scratch form, on the page of a stamp of ours that has a code and is not void."""
     label = result.label
     if label is None or label.scratch_hash is None or result.verdict != "genuine":
@@ -75,7 +80,7 @@ def _scratch_form(result: Verification) -> dict[str, str] | None:
     return {"action": f"{request.path}?{urlencode({'S': signed})}"}
 
 
-def render(result: Verification, answer: scratch.ScratchAnswer | None = None) -> Answer:
+def render(result: PageCheck, answer: scratch.ScratchAnswer | None = None) -> Answer:
     """The page for a verification, with what the scratch form answered, if it was sent."""
     used_on = answer.first_on if answer and answer.answer == "reused" else None
     verdict = page_verdict(result, today_vn(used_on) if used_on else None)
@@ -83,7 +88,7 @@ def render(result: Verification, answer: scratch.ScratchAnswer | None = None) ->
         "labels/page.html",
         result=result,
         verdict=verdict,
-        facts=page_facts(get_session(), result),
+        facts=page_facts(result.facts, result.label),
         scratch=answer,
         # Once a right code was answered there is nothing more to try on this page.
         scratch_form=None if answer and answer.answer != "wrong" else _scratch_form(result),

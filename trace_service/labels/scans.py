@@ -23,12 +23,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trace_service.auth.scoping import scoped
 from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
@@ -100,20 +102,59 @@ def source_of(src: str | None, referrer: str | None, host: str) -> str:
     return "typed" if referrer and referrer.split("?")[0] in home else "scan"
 
 
-def _recent(state: LabelState, seen: Seen, now: datetime, kept: int) -> list[list[str]]:
-    clients = [pair for pair in state.recent_clients or [] if pair[0] != seen.client_hash]
-    return [*clients, [seen.client_hash, now.isoformat()]][-kept:]
+@dataclass(frozen=True)
+class Counts:
+    """The stamp's scan counters as a view leaves them (``LabelState``'s columns)."""
+
+    scan_count: int
+    counted_views: int
+    first_scanned_at: datetime | None
+    last_scanned_at: datetime | None
+    recent_clients: list[list[str]]
+    flagged_at: datetime | None
+    flag_reason: str | None
+
+    @classmethod
+    def of(cls, state: LabelState | None) -> Counts:
+        if state is None:
+            return cls(0, 0, None, None, [], None, None)
+        return cls(
+            state.scan_count,
+            state.counted_views,
+            state.first_scanned_at,
+            state.last_scanned_at,
+            list(state.recent_clients or []),
+            state.flagged_at,
+            state.flag_reason,
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _flag(state: LabelState, rule: CopyRule, now: datetime) -> None:
-    if state.flagged_at is not None:
-        return  # once flagged, flagged for good: a copy does not become genuine again
+def counted(before: Counts, seen: Seen, rule: CopyRule, now: datetime) -> Counts:
+    """The counters after one counted view, flagged if the stamp now looks copied (pure)."""
+    last = dict(before.recent_clients).get(seen.client_hash)
+    repeat = last is not None and now - datetime.fromisoformat(last) < REPEAT_WINDOW
+    clients = [pair for pair in before.recent_clients if pair[0] != seen.client_hash]
+    recent = [*clients, [seen.client_hash, now.isoformat()]][-rule.kept :]
+    after = replace(
+        before,
+        scan_count=before.scan_count + 1,
+        counted_views=before.counted_views + (0 if repeat else 1),
+        first_scanned_at=before.first_scanned_at or now,
+        last_scanned_at=now,
+        recent_clients=recent,
+    )
+    if after.flagged_at is not None:
+        return after  # once flagged, flagged for good: a copy does not become genuine again
     since = now - rule.window
-    recent = sum(1 for _, at in state.recent_clients if datetime.fromisoformat(at) >= since)
-    if state.counted_views > rule.max_scans:
-        state.flagged_at, state.flag_reason = now, "scans"
-    elif recent > rule.max_clients:
-        state.flagged_at, state.flag_reason = now, "clients"
+    in_window = sum(1 for _, at in recent if datetime.fromisoformat(at) >= since)
+    if after.counted_views > rule.max_scans:
+        return replace(after, flagged_at=now, flag_reason="scans")
+    if in_window > rule.max_clients:
+        return replace(after, flagged_at=now, flag_reason="clients")
+    return after
 
 
 def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
@@ -128,26 +169,60 @@ def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
     )
 
 
+def _write_if_unchanged(session: Session, label: Label, before: Counts, after: Counts) -> bool:
+    """One statement: the new counters, if no other view changed them since ``label``'s
+    state was read (else False). SQLite's page views already hold the write lock (the
+    page's session begins IMMEDIATE): there, it always holds."""
+    if label.state is None:
+        first = {"label_id": label.id, "scratch_failures": 0, **after.values()}
+        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = module.insert(LabelState).values(first).on_conflict_do_nothing()
+        written = session.execute(statement.returning(LabelState.label_id)).first()
+    else:
+        written = session.execute(
+            update(LabelState)
+            # Every counted view adds one to scan_count: unchanged, nothing else counted since.
+            .where(LabelState.label_id == label.id, LabelState.scan_count == before.scan_count)
+            .values(after.values())
+            .returning(LabelState.label_id)
+            .execution_options(synchronize_session=False)
+        ).first()
+    return written is not None
+
+
+def _show(label: Label, counts: Counts) -> LabelState:
+    """The counters as written, on the label the page renders (without reading them back)."""
+    state = label.state
+    if state is None:
+        state = LabelState(label_id=label.id, scratch_failures=0)
+        set_committed_value(label, "state", state)
+    for key, value in counts.values().items():
+        set_committed_value(state, key, value)
+    return state
+
+
 def record_scan(
     session: Session, label: Label, seen: Seen, rule: CopyRule, now: datetime
 ) -> LabelState | None:
     """Count one view of ``label``'s page, log it, and flag the stamp if it looks copied.
     A robot's view (a chat app previewing a shared link, a crawler) is logged but not
-    counted: it is no one checking a stamp, and must not make a genuine stamp look copied."""
+    counted: it is no one checking a stamp, and must not make a genuine stamp look copied.
+
+    The page read the state with the label: the counters are written in one statement when
+    no other view changed them meanwhile, else again under the row's lock."""
     if seen.device == "bot" or not seen.counted:
         _log(session, label, seen, now)
         return label.state
-    state = locked_state(session, label)
-    state.scan_count += 1
-    last = dict(state.recent_clients or []).get(seen.client_hash)
-    if last is None or now - datetime.fromisoformat(last) >= REPEAT_WINDOW:
-        state.counted_views += 1
-    state.first_scanned_at = state.first_scanned_at or now
-    state.last_scanned_at = now
-    state.recent_clients = _recent(state, seen, now, rule.kept)
-    _flag(state, rule, now)
+    before = Counts.of(label.state)
+    after = counted(before, seen, rule, now)
+    if _write_if_unchanged(session, label, before, after):
+        state = _show(label, after)
+    else:
+        state = locked_state(session, label)
+        for key, value in counted(Counts.of(state), seen, rule, now).values().items():
+            setattr(state, key, value)
+        session.flush()
     _log(session, label, seen, now)
-    session.flush()
     return state
 
 
