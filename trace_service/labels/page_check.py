@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from trace_service.labels import payload
@@ -32,12 +32,16 @@ class Found:
     version: int | None
 
 
+# Built once: a view only binds the serial.
+_READ = (
+    select(Label, version_column())
+    .where(Label.serial == bindparam("serial"))
+    .options(joinedload(Label.run, innerjoin=True), joinedload(Label.state))
+)
+
+
 def read_label(session: Session, serial: str) -> Found | None:
-    row = session.execute(
-        select(Label, version_column())
-        .where(Label.serial == serial)
-        .options(joinedload(Label.run, innerjoin=True), joinedload(Label.state))
-    ).first()
+    row = session.execute(_READ, {"serial": serial}).first()
     return Found(row[0], row[1]) if row is not None else None
 
 

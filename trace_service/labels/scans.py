@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -157,15 +157,30 @@ def counted(before: Counts, seen: Seen, rule: CopyRule, now: datetime) -> Counts
     return after
 
 
+# Built once: a page view only binds its values (no statement to build, its cache key known).
+_STATES = LabelState.__table__
+_LOG = insert(label_scans)
+# Every counted view adds one to scan_count: unchanged, nothing else was counted since.
+_COUNT = update(_STATES).where(
+    _STATES.c.label_id == bindparam("b_label_id"),
+    _STATES.c.scan_count == bindparam("b_scan_count"),
+)
+_FIRST = {
+    "postgresql": postgresql.insert(_STATES).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(_STATES).on_conflict_do_nothing(),
+}
+
+
 def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
-    session.execute(
-        insert(label_scans).values(
-            label_id=label.id,
-            scanned_at=now,
-            client_hash=seen.client_hash,
-            device=seen.device,
-            source=seen.source,
-        )
+    session.connection().execute(
+        _LOG,
+        {
+            "label_id": label.id,
+            "scanned_at": now,
+            "client_hash": seen.client_hash,
+            "device": seen.device,
+            "source": seen.source,
+        },
     )
 
 
@@ -173,21 +188,13 @@ def _write_if_unchanged(session: Session, label: Label, before: Counts, after: C
     """One statement: the new counters, if no other view changed them since ``label``'s
     state was read (else False). SQLite's page views already hold the write lock (the
     page's session begins IMMEDIATE): there, it always holds."""
+    connection = session.connection()
     if label.state is None:
         first = {"label_id": label.id, "scratch_failures": 0, **after.values()}
-        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = module.insert(LabelState).values(first).on_conflict_do_nothing()
-        written = session.execute(statement.returning(LabelState.label_id)).first()
-    else:
-        written = session.execute(
-            update(LabelState)
-            # Every counted view adds one to scan_count: unchanged, nothing else counted since.
-            .where(LabelState.label_id == label.id, LabelState.scan_count == before.scan_count)
-            .values(after.values())
-            .returning(LabelState.label_id)
-            .execution_options(synchronize_session=False)
-        ).first()
-    return written is not None
+        statement = _FIRST["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+        return connection.execute(statement, first).rowcount == 1
+    values = after.values() | {"b_label_id": label.id, "b_scan_count": before.scan_count}
+    return connection.execute(_COUNT, values).rowcount == 1
 
 
 def _show(label: Label, counts: Counts) -> LabelState:
