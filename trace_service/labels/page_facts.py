@@ -5,7 +5,7 @@ day (``RunFacts``) and kept by each worker (labels/page_cache.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -153,6 +153,9 @@ class RunFacts:
     packed_on: date | None
     chain: tuple[Step, ...]
     recalls: tuple[RecallFacts, ...]  # of the lot or of anything it was made from
+    # The run's card as drawn, by language (labels/public.py): made with the facts, so it
+    # goes with them when the page version or the day changes.
+    drawn: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def recalled_since(self) -> date | None:
@@ -195,5 +198,5 @@ def page_facts(facts: RunFacts | None, label: Label | None) -> dict[str, Any]:
     """Everything the page shows below the verdict; empty when the stamp is not ours."""
     if facts is None or label is None:
         return {}
-    shown = {f.name: getattr(facts, f.name) for f in fields(facts)}
+    shown = {f.name: getattr(facts, f.name) for f in fields(facts) if f.name != "drawn"}
     return shown | {"code": serials.grouped(label.serial)}

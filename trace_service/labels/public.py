@@ -8,12 +8,14 @@ from the run's printed base and checked exactly as an offline verifier would.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup
 
 from trace_service.clock import today_vn
-from trace_service.db import get_session, utcnow, writes_on_read
+from trace_service.db import get_session, utcnow
 from trace_service.errors import Forbidden
 from trace_service.labels import payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
@@ -21,6 +23,7 @@ from trace_service.labels.models import PrintRun
 from trace_service.labels.page_cache import run_cache
 from trace_service.labels.page_check import PageCheck, check_page, read_label
 from trace_service.labels.page_facts import page_facts
+from trace_service.labels.states import begin_write
 from trace_service.labels.verdict import page_verdict
 from trace_service.ratelimit import (
     Rate,
@@ -30,6 +33,7 @@ from trace_service.ratelimit import (
     rate_limits,
 )
 from trace_service.signing.service import get_keystore
+from trace_service.web import i18n
 from trace_service.web.security import csrf_exempt
 
 page = Blueprint("label_page", __name__, template_folder="templates")
@@ -80,15 +84,29 @@ def _scratch_form(result: PageCheck) -> dict[str, str] | None:
     return {"action": f"{request.path}?{urlencode({'S': signed})}"}
 
 
+def run_card(result: PageCheck, facts: dict[str, Any]) -> Markup:
+    """The run's card (producer, certificate, lot, chain): the same on every label of the
+    run, so drawn once per language with the run's cached facts."""
+    if result.facts is None:
+        return Markup("")
+    drawn = result.facts.drawn
+    language = i18n.current()
+    if language not in drawn:
+        drawn[language] = render_template("labels/_run.html", facts=facts)
+    return Markup(drawn[language])  # noqa: S704 - our own template's output, escaped there
+
+
 def render(result: PageCheck, answer: scratch.ScratchAnswer | None = None) -> Answer:
     """The page for a verification, with what the scratch form answered, if it was sent."""
     used_on = answer.first_on if answer and answer.answer == "reused" else None
     verdict = page_verdict(result, today_vn(used_on) if used_on else None)
+    facts = page_facts(result.facts, result.label)
     html = render_template(
         "labels/page.html",
         result=result,
         verdict=verdict,
-        facts=page_facts(result.facts, result.label),
+        facts=facts,
+        run_card=run_card(result, facts),
         scratch=answer,
         # Once a right code was answered there is nothing more to try on this page.
         scratch_form=None if answer and answer.answer != "wrong" else _scratch_form(result),
@@ -122,8 +140,13 @@ def _answer(serial: str) -> Answer:
     result = _verify(serial)
     # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
     if result.label is not None and request.method == "GET":
+        session = get_session()
+        begin_write(session)
         rule = scans.CopyRule.from_config(current_app.config)
-        scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
+        scans.record_scan(session, result.label, _seen(), rule, utcnow())
+        # Committed before the page is drawn: the write's locks are held for its two
+        # statements only (SQLite's is the whole database's).
+        session.commit()
     return render(result)
 
 
@@ -155,13 +178,11 @@ def _check_scratch(serial: str) -> Answer:
 
 
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
-@writes_on_read  # each view is counted beside the stamp
 def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
 
 @page.get("/P/<product>/10/<lot>/21/<serial>")
-@writes_on_read
 def product_label(product: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
