@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from flask import Flask
-from sqlalchemy import ScalarSelect, event, inspect, select, update
+from sqlalchemy import Label, event, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from trace_service.certificates.models import Certificate
@@ -66,7 +66,7 @@ RUN_BOOKKEEPING = frozenset(
 )
 
 
-def version_column() -> ScalarSelect[Any]:
+def version_column() -> Label[Any]:
     """The page version, as a column to select beside the label (NULL: no row, no cache)."""
     return (
         select(page_versions.c.version)

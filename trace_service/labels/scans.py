@@ -25,9 +25,9 @@ import hmac
 import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -158,16 +158,22 @@ def counted(before: Counts, seen: Seen, rule: CopyRule, now: datetime) -> Counts
 
 
 # Built once: a page view only binds its values (no statement to build, its cache key known).
-_STATES = LabelState.__table__
+_STATES = cast(Table, LabelState.__table__)
 _LOG = insert(label_scans)
 # Every counted view adds one to scan_count: unchanged, nothing else was counted since.
-_COUNT = update(_STATES).where(
-    _STATES.c.label_id == bindparam("b_label_id"),
-    _STATES.c.scan_count == bindparam("b_scan_count"),
+_COUNT = (
+    update(_STATES)
+    .where(
+        _STATES.c.label_id == bindparam("b_label_id"),
+        _STATES.c.scan_count == bindparam("b_scan_count"),
+    )
+    .execution_options(preserve_rowcount=True)
 )
+# A first view's row; RETURNING says whether it was written (an INSERT's rowcount is not
+# kept by every driver: -1 on PostgreSQL here, which would count the view twice).
 _FIRST = {
-    "postgresql": postgresql.insert(_STATES).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(_STATES).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_STATES).on_conflict_do_nothing().returning(_STATES.c.label_id),
+    "sqlite": sqlite.insert(_STATES).on_conflict_do_nothing().returning(_STATES.c.label_id),
 }
 
 
@@ -192,7 +198,7 @@ def _write_if_unchanged(session: Session, label: Label, before: Counts, after: C
     if label.state is None:
         first = {"label_id": label.id, "scratch_failures": 0, **after.values()}
         statement = _FIRST["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
-        return connection.execute(statement, first).rowcount == 1
+        return connection.execute(statement, first).first() is not None
     values = after.values() | {"b_label_id": label.id, "b_scan_count": before.scan_count}
     return connection.execute(_COUNT, values).rowcount == 1
 
