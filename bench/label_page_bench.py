@@ -10,6 +10,10 @@ script picks one of the 1,000 label URLs at random for each request), then the r
 each for ``--seconds``. Errors are wrk's socket errors plus answers of 400 or more; the
 label page must answer 200 (a Lua ``response`` hook counts anything else).
 
+Also the workers' CPU time per request of each page (from ``/proc``) and ``cpu_ratio``
+(reference CPU per request / label CPU per request): on a machine shared with other work,
+requests per second move with the neighbours' load, CPU per request much less.
+
 Last line of stdout: JSON with the worst backend's ``ratio`` (label rps / reference rps),
 ``p99_ratio`` (label p99 / reference p99) and ``errors`` (all backends) at top level, then
 per-backend figures with their units in the key names. Not part of the test suite.
@@ -157,7 +161,29 @@ def _serve(url: str, work: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not start")
 
 
-def _wrk(port: int, paths_file: Path, script: Path, seconds: int) -> dict[str, Any]:
+def _workers_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User and system CPU seconds spent so far by gunicorn's workers (Linux ``/proc``): a
+    figure the machine's other load disturbs far less than requests per second."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in children.read_text().split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def _wrk(
+    port: int,
+    paths_file: Path,
+    script: Path,
+    seconds: int,
+    server: subprocess.Popen[bytes] | None = None,
+) -> dict[str, Any]:
+    cpu_before = _workers_cpu_seconds(server) if server else 0.0
     out = subprocess.run(
         [
             "wrk",
@@ -179,6 +205,9 @@ def _wrk(port: int, paths_file: Path, script: Path, seconds: int) -> dict[str, A
         raise SystemExit(f"wrk printed no summary:\n{out}")
     figures = json.loads(found.group(1))
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    if server is not None:
+        spent = _workers_cpu_seconds(server) - cpu_before
+        figures["cpu_ms_per_request"] = spent * 1000 / max(1, figures["requests"])
     return figures
 
 
@@ -196,8 +225,8 @@ def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
         try:
             _wrk(port, label_file, script, max(2, seconds // 5))  # warm-up, not counted
             _wrk(port, reference_file, script, max(2, seconds // 5))
-            label = _wrk(port, label_file, script, seconds)
-            reference = _wrk(port, reference_file, script, seconds)
+            label = _wrk(port, label_file, script, seconds, server)
+            reference = _wrk(port, reference_file, script, seconds, server)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -214,6 +243,9 @@ def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
         "reference_p99_ms": reference["p99_us"] / 1000,
         "ratio": round(label["rps"] / reference["rps"], 3),
         "p99_ratio": round(label["p99_us"] / max(1, reference["p99_us"]), 3),
+        "label_page_cpu_ms_per_request": round(label["cpu_ms_per_request"], 3),
+        "reference_cpu_ms_per_request": round(reference["cpu_ms_per_request"], 3),
+        "cpu_ratio": round(reference["cpu_ms_per_request"] / label["cpu_ms_per_request"], 3),
         "label_page_requests": label["requests"],
         "errors": errors,
     }
@@ -242,6 +274,8 @@ def main() -> None:
         ("label p99 ms", "label_page_p99_ms"),
         ("reference p99 ms", "reference_p99_ms"),
         ("p99 ratio", "p99_ratio"),
+        ("label cpu ms/req", "label_page_cpu_ms_per_request"),
+        ("reference cpu ms/req", "reference_cpu_ms_per_request"),
         ("errors", "errors"),
     ]
     print_table(columns, list(results.items()))

@@ -176,14 +176,6 @@ def reads_only(view: Any) -> Any:
     return view
 
 
-def writes_on_read(view: Any) -> Any:
-    """Mark a GET route that writes (the label page counts each view): its session takes
-    SQLite's write lock when it begins, so concurrent views wait their turn; begun as a plain
-    read, a view that read before another committed could not write and failed at once."""
-    view.writes_on_read = True
-    return view
-
-
 def request_reads_only() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "reads_only", False))
@@ -193,9 +185,7 @@ def _request_writes() -> bool:
     if not has_request_context():
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    if request.method in WRITE_METHODS:
-        return not getattr(view, "reads_only", False)
-    return bool(getattr(view, "writes_on_read", False))
+    return request.method in WRITE_METHODS and not getattr(view, "reads_only", False)
 
 
 def get_session() -> Session:

@@ -372,3 +372,21 @@ def test_a_username_no_account_can_have_is_a_plain_401_and_audited(
     [event] = _failures(db_session)
     assert event.details["username"] == shown
     assert event.details["reason"] == "unknown_user"
+
+
+def test_counting_in_memory_starts_no_thread_per_request(monkeypatch):
+    """The memory storage cleans up inline: the library's own started a timer thread from
+    nearly every hit, each page view paying for a thread."""
+    import threading
+    import time
+
+    from trace_service.ratelimit import Rate, RateLimits
+
+    limits = RateLimits("")
+    started: list[threading.Thread] = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+    for _ in range(3):
+        time.sleep(0.02)  # past the library's 10 ms timer, which would have ended by now
+        assert limits.hit(Rate(3, 60), "client", "page", "192.0.2.1")
+    assert started == []
+    assert not limits.hit(Rate(3, 60), "client", "page", "192.0.2.1")  # still counted

@@ -321,6 +321,20 @@ def test_does_retire_stop_signing_but_keep_verifying(store: KeyStore) -> None:
         store.signer()
 
 
+def test_a_key_marked_compromised_by_another_process_is_seen_by_the_next_verify(
+    keydir: Path,
+) -> None:
+    """verify() keeps each key it read, and reads it again once its file changed: a worker
+    that verified with a key sees it compromised by the command line at once."""
+    worker, command_line = KeyStore(keydir, PASSPHRASE), KeyStore(keydir, PASSPHRASE)
+    info = command_line.create()
+    _, signature = command_line.signer().sign(MESSAGE)
+    assert worker.verify(info.kid, MESSAGE, signature) is Verdict.VALID
+    assert worker.verify(info.kid, MESSAGE, flip_bit(signature)) is Verdict.INVALID
+    command_line.mark_compromised(info.kid)
+    assert worker.verify(info.kid, MESSAGE, signature) is Verdict.COMPROMISED_KEY
+
+
 def test_is_a_compromised_key_reported_as_such(store: KeyStore) -> None:
     info = store.create()
     signer = store.signer()

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -184,6 +185,17 @@ label_scans = Table(
     Column("source", String(8), nullable=False),  # scan | typed
     Index("ix_label_scans_label_id_scanned_at", "label_id", "scanned_at"),
     Index("ix_label_scans_scanned_at", "scanned_at"),
+)
+
+
+# The generation of what label pages show beyond a stamp's own row (labels/page_cache.py):
+# one row per name, set to a fresh random number by every change a page could show, and
+# read in the same query as the label, so every worker sees an invalidation at once.
+page_versions = Table(
+    "page_versions",
+    Base.metadata,
+    Column("name", String(32), primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
 
 

@@ -1,10 +1,11 @@
 """What a label page shows of a genuine stamp's product: producer, certificate, packing and
 the chain from each raw-material area through processing to packing (no quantities: volumes
-are the producer's business)."""
+are the producer's business). The same for every label of a run: composed once per run and
+day (``RunFacts``) and kept by each worker (labels/page_cache.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,14 +13,15 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from trace_service.certificates.rules import Status
+from trace_service.certificates.standing import status_of
 from trace_service.clock import today_vn
 from trace_service.labels import serials
-from trace_service.labels.models import PrintRun
-from trace_service.labels.verify import Verification
+from trace_service.labels.models import Label, PrintRun
 from trace_service.registry.models import RawMaterialArea
 from trace_service.trace.models import TraceEvent
 from trace_service.trace.rules import EventKind
-from trace_service.trace.services import backward_trace
+from trace_service.trace.services import Trace, backward_trace
 
 # Processing steps in words (trace/schemas.py lists what may be recorded).
 PROCESSES: dict[str, tuple[str, str]] = {
@@ -91,9 +93,8 @@ def _area_step(event: TraceEvent, area: RawMaterialArea) -> Step:
     )
 
 
-def chain(session: Session, run: PrintRun) -> list[Step]:
+def chain_of(trace: Trace) -> list[Step]:
     """The lot's history in order: harvests at each area, processing steps, packing."""
-    trace = backward_trace(session, run.lot)
     areas = {area.id: area for area in trace.areas}
     corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
     steps: list[Step] = []
@@ -115,27 +116,87 @@ def packed_on(run: PrintRun) -> date | None:
     return _day(event) if event is not None else None
 
 
-def page_facts(session: Session, result: Verification) -> dict[str, Any]:
-    """Everything the page shows below the verdict; empty when the stamp is not ours."""
-    run = result.run
-    if run is None or result.label is None:
-        return {}
+@dataclass(frozen=True)
+class CertificateFacts:
+    """The certificate as the page shows it (a copy: cached facts hold no database rows)."""
+
+    number: str
+    issuing_authority: str
+    decision_number: str
+    decision_date: date
+    issue_date: date
+    valid_until: date
+    revoked_on: date | None
+    superseded_on: date | None
+
+
+@dataclass(frozen=True)
+class RecallFacts:
+    reason: str
+    decision: str | None
+    recalled_at: datetime
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What every label of a run shows on a given day, whatever happened to the stamp itself:
+    composed once per run, day and page version (labels/page_cache.py)."""
+
+    product: str
+    producer: str
+    address: str
+    phone: str | None
+    star: int
+    lot: str
+    certificate: CertificateFacts
+    certificate_status: Status  # on the day the facts were composed for
+    packed_on: date | None
+    chain: tuple[Step, ...]
+    recalls: tuple[RecallFacts, ...]  # of the lot or of anything it was made from
+    # The run's card as drawn, by language (labels/public.py): made with the facts, so it
+    # goes with them when the page version or the day changes.
+    drawn: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def recalled_since(self) -> date | None:
+        # The day in Vietnam: a recall at 00:00 +07:00 is stored as 17:00 UTC the day before.
+        return min((today_vn(r.recalled_at) for r in self.recalls), default=None)
+
+
+def run_facts(session: Session, run: PrintRun, today: date, window_days: int) -> RunFacts:
+    """Compose the run's facts from the records (the cold path: a trace and a few rows)."""
     certificate, producer = run.certificate, run.producer
-    return {
-        "product": certificate.product_name,
-        "producer": producer.name,
-        "address": producer.address,
-        "phone": producer.phone,
-        "star": run.star,
-        "lot": run.lot_code,
-        "certificate": certificate,
-        "packed_on": packed_on(run),
-        "chain": chain(session, run),
-        "code": serials.grouped(result.label.serial),
-        "recalls": result.recalls,
-    }
+    trace = backward_trace(session, run.lot)
+    return RunFacts(
+        product=certificate.product_name,
+        producer=producer.name,
+        address=producer.address,
+        phone=producer.phone,
+        star=run.star,
+        lot=run.lot_code,
+        certificate=CertificateFacts(
+            certificate.number,
+            certificate.issuing_authority,
+            certificate.decision_number,
+            certificate.decision_date,
+            certificate.issue_date,
+            certificate.valid_until,
+            certificate.revoked_on,
+            certificate.superseded_on,
+        ),
+        certificate_status=status_of(certificate, today, window_days),
+        packed_on=packed_on(run),
+        chain=tuple(chain_of(trace)),
+        recalls=tuple(
+            RecallFacts(r.reason, r.decision, r.recalled_at)
+            for r in sorted(trace.recalls, key=lambda r: (r.recalled_at, r.id))
+        ),
+    )
 
 
-def first_seen(result: Verification) -> datetime | None:
-    state = result.state
-    return state.first_scanned_at if state is not None else None
+def page_facts(facts: RunFacts | None, label: Label | None) -> dict[str, Any]:
+    """Everything the page shows below the verdict; empty when the stamp is not ours."""
+    if facts is None or label is None:
+        return {}
+    shown = {f.name: getattr(facts, f.name) for f in fields(facts) if f.name != "drawn"}
+    return shown | {"code": serials.grouped(label.serial)}

@@ -8,20 +8,24 @@ from the run's printed base and checked exactly as an offline verifier would.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 
 from trace_service.clock import today_vn
-from trace_service.db import get_session, utcnow, writes_on_read
+from trace_service.db import get_session, utcnow
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
-from trace_service.labels.models import Label
+from trace_service.labels.models import PrintRun
+from trace_service.labels.page_cache import run_cache
+from trace_service.labels.page_check import PageCheck, check_page, read_label
 from trace_service.labels.page_facts import page_facts
+from trace_service.labels.states import begin_write
 from trace_service.labels.verdict import page_verdict
-from trace_service.labels.verify import Verification, find_label, verify_url
 from trace_service.ratelimit import (
     Rate,
     check_client_limit,
@@ -30,17 +34,18 @@ from trace_service.ratelimit import (
     rate_limits,
 )
 from trace_service.signing.service import get_keystore
+from trace_service.web import i18n
 from trace_service.web.security import csrf_exempt
 
 page = Blueprint("label_page", __name__, template_folder="templates")
 Answer = tuple[str, int, dict[str, str]]
 
 
-def _scanned_url(label: Label | None) -> str:
+def _scanned_url(run: PrintRun | None) -> str:
     """The URL as printed: the run's own base (the host may have changed since), else the
     configured one."""
-    if label is not None:
-        base = label.run.base_url
+    if run is not None:
+        base = run.base_url
     else:
         try:
             base = payload.canonical_base(label_base_url())
@@ -52,20 +57,24 @@ def _scanned_url(label: Label | None) -> str:
     return f"{base}{request.path}" + (f"?S={signed}" if signed is not None else "")
 
 
-def _verify(serial: str) -> Verification:
+def _verify(serial: str) -> PageCheck:
+    """One query for the label (with its run, state and the page version), one signature,
+    and the run's facts from this worker's cache."""
     session = get_session()
-    label = find_label(session, serial) if serials.is_serial(serial) else None
-    return verify_url(
+    found = read_label(session, serial) if serials.is_serial(serial) else None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return check_page(
         session,
         get_keystore(),
-        _scanned_url(label),
+        _scanned_url(found.label.run if found else None),
         today_vn(),
-        current_app.config["EXPIRY_WINDOW_DAYS"],
-        known=label,
+        app.config["EXPIRY_WINDOW_DAYS"],
+        run_cache(app),
+        found=found,
     )
 
 
-def _scratch_form(result: Verification) -> dict[str, str] | None:
+def _scratch_form(result: PageCheck) -> dict[str, str] | None:
     """The scratch form, on the page of a stamp of ours that has a code and is not void."""
     label = result.label
     if label is None or label.scratch_hash is None or result.verdict != "genuine":
@@ -76,15 +85,29 @@ def _scratch_form(result: Verification) -> dict[str, str] | None:
     return {"action": f"{request.path}?{urlencode({'S': signed})}"}
 
 
-def render(result: Verification, answer: scratch.ScratchAnswer | None = None) -> Answer:
+def run_card(result: PageCheck, facts: dict[str, Any]) -> Markup:
+    """The run's card (producer, certificate, lot, chain): the same on every label of the
+    run, so drawn once per language with the run's cached facts."""
+    if result.facts is None:
+        return Markup("")
+    drawn = result.facts.drawn
+    language = i18n.current()
+    if language not in drawn:
+        drawn[language] = render_template("labels/_run.html", facts=facts)
+    return Markup(drawn[language])  # noqa: S704 - our own template's output, escaped there
+
+
+def render(result: PageCheck, answer: scratch.ScratchAnswer | None = None) -> Answer:
     """The page for a verification, with what the scratch form answered, if it was sent."""
     used_on = answer.first_on if answer and answer.answer == "reused" else None
     verdict = page_verdict(result, today_vn(used_on) if used_on else None)
+    facts = page_facts(result.facts, result.label)
     html = render_template(
         "labels/page.html",
         result=result,
         verdict=verdict,
-        facts=page_facts(get_session(), result),
+        facts=facts,
+        run_card=run_card(result, facts),
         scratch=answer,
         # Once a right code was answered there is nothing more to try on this page.
         scratch_form=None if answer and answer.answer != "wrong" else _scratch_form(result),
@@ -119,8 +142,13 @@ def _answer(serial: str) -> Answer:
         result = _verify(serial)
         # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
         if result.label is not None and request.method == "GET":
+            session = get_session()
+            begin_write(session)
             rule = scans.CopyRule.from_config(current_app.config)
-            scans.record_scan(get_session(), result.label, _seen(), rule, utcnow())
+            scans.record_scan(session, result.label, _seen(), rule, utcnow())
+            # Committed before the page is drawn: the write's locks are held for its two
+            # statements only (SQLite's is the whole database's).
+            session.commit()
         return render(result)
     except DBAPIError as error:  # the database cannot answer: what the URL alone proves
         return offline_verdict.page_without_database(error)
@@ -154,13 +182,11 @@ def _check_scratch(serial: str) -> Answer:
 
 
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
-@writes_on_read  # each view is counted beside the stamp
 def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
 
 @page.get("/P/<product>/10/<lot>/21/<serial>")
-@writes_on_read
 def product_label(product: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 

@@ -25,12 +25,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trace_service.audit.services import record_event
 from trace_service.auth.scoping import check_owned, scoped
@@ -106,36 +108,131 @@ def source_of(src: str | None, referrer: str | None, host: str) -> str:
     return "typed" if referrer and referrer.split("?")[0] in home else "scan"
 
 
-def _recent(state: LabelState, seen: Seen, now: datetime, kept: int) -> list[list[str]]:
-    clients = [pair for pair in state.recent_clients or [] if pair[0] != seen.client_hash]
-    return [*clients, [seen.client_hash, now.isoformat()]][-kept:]
+@dataclass(frozen=True)
+class Counts:
+    """The stamp's scan counters as a view leaves them (``LabelState``'s columns)."""
+
+    scan_count: int
+    counted_views: int
+    first_scanned_at: datetime | None
+    last_scanned_at: datetime | None
+    recent_clients: list[list[str]]
+    flagged_at: datetime | None
+    flag_reason: str | None
+    # The office's last clearing (``clear_flag``): read by the rule, written back unchanged.
+    flag_cleared_at: datetime | None = None
+    cleared_views: int = 0
+
+    @classmethod
+    def of(cls, state: LabelState | None) -> Counts:
+        if state is None:
+            return cls(0, 0, None, None, [], None, None)
+        return cls(
+            state.scan_count,
+            state.counted_views,
+            state.first_scanned_at,
+            state.last_scanned_at,
+            list(state.recent_clients or []),
+            state.flagged_at,
+            state.flag_reason,
+            state.flag_cleared_at,
+            state.cleared_views or 0,
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _flag(state: LabelState, rule: CopyRule, now: datetime) -> None:
-    if state.flagged_at is not None:
-        return  # flagged until the office clears it (``clear_flag``), not by itself
+def counted(before: Counts, seen: Seen, rule: CopyRule, now: datetime) -> Counts:
+    """The counters after one counted view, flagged if the stamp now looks copied (pure)."""
+    last = dict(before.recent_clients).get(seen.client_hash)
+    repeat = last is not None and now - datetime.fromisoformat(last) < REPEAT_WINDOW
+    clients = [pair for pair in before.recent_clients if pair[0] != seen.client_hash]
+    recent = [*clients, [seen.client_hash, now.isoformat()]][-rule.kept :]
+    after = replace(
+        before,
+        scan_count=before.scan_count + 1,
+        counted_views=before.counted_views + (0 if repeat else 1),
+        first_scanned_at=before.first_scanned_at or now,
+        last_scanned_at=now,
+        recent_clients=recent,
+    )
+    if after.flagged_at is not None:
+        return after  # flagged until the office clears it (``clear_flag``), not by itself
     since = now - rule.window
-    if state.flag_cleared_at is not None:
+    if after.flag_cleared_at is not None:
         # After the office cleared a flag, only what came after counts: the same evidence
         # must not flag the stamp again at its next view.
-        since = max(since, state.flag_cleared_at)
-    recent = sum(1 for _, at in state.recent_clients if datetime.fromisoformat(at) >= since)
-    if state.counted_views - (state.cleared_views or 0) > rule.max_scans:
-        state.flagged_at, state.flag_reason = now, "scans"
-    elif recent > rule.max_clients:
-        state.flagged_at, state.flag_reason = now, "clients"
+        since = max(since, after.flag_cleared_at)
+    in_window = sum(1 for _, at in recent if datetime.fromisoformat(at) >= since)
+    if after.counted_views - after.cleared_views > rule.max_scans:
+        return replace(after, flagged_at=now, flag_reason="scans")
+    if in_window > rule.max_clients:
+        return replace(after, flagged_at=now, flag_reason="clients")
+    return after
+
+
+# Built once: a page view only binds its values (no statement to build, its cache key known).
+_STATES = cast(Table, LabelState.__table__)
+_LOG = insert(label_scans)
+# Every counted view adds one to scan_count, and a clearing sets flag_cleared_at: both
+# unchanged, nothing was counted or cleared since the state was read.
+_COUNT = (
+    update(_STATES)
+    .where(
+        _STATES.c.label_id == bindparam("b_label_id"),
+        _STATES.c.scan_count == bindparam("b_scan_count"),
+        _STATES.c.flag_cleared_at.is_not_distinct_from(bindparam("b_cleared_at")),
+    )
+    .execution_options(preserve_rowcount=True)
+)
+# A first view's row; RETURNING says whether it was written (an INSERT's rowcount is not
+# kept by every driver: -1 on PostgreSQL here, which would count the view twice).
+_FIRST = {
+    "postgresql": postgresql.insert(_STATES).on_conflict_do_nothing().returning(_STATES.c.label_id),
+    "sqlite": sqlite.insert(_STATES).on_conflict_do_nothing().returning(_STATES.c.label_id),
+}
 
 
 def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
-    session.execute(
-        insert(label_scans).values(
-            label_id=label.id,
-            scanned_at=now,
-            client_hash=seen.client_hash,
-            device=seen.device,
-            source=seen.source,
-        )
+    session.connection().execute(
+        _LOG,
+        {
+            "label_id": label.id,
+            "scanned_at": now,
+            "client_hash": seen.client_hash,
+            "device": seen.device,
+            "source": seen.source,
+        },
     )
+
+
+def _write_if_unchanged(session: Session, label: Label, before: Counts, after: Counts) -> bool:
+    """One statement: the new counters, if no other view changed them since ``label``'s
+    state was read (else False). SQLite's page views already hold the write lock (the
+    page's session begins IMMEDIATE): there, it always holds."""
+    connection = session.connection()
+    if label.state is None:
+        first = {"label_id": label.id, "scratch_failures": 0, **after.values()}
+        statement = _FIRST["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+        return connection.execute(statement, first).first() is not None
+    values = after.values() | {
+        "b_label_id": label.id,
+        "b_scan_count": before.scan_count,
+        "b_cleared_at": before.flag_cleared_at,
+    }
+    return connection.execute(_COUNT, values).rowcount == 1
+
+
+def _show(label: Label, counts: Counts) -> LabelState:
+    """The counters as written, on the label the page renders (without reading them back)."""
+    state = label.state
+    if state is None:
+        state = LabelState(label_id=label.id, scratch_failures=0)
+        set_committed_value(label, "state", state)
+    for key, value in counts.values().items():
+        set_committed_value(state, key, value)
+    return state
 
 
 def record_scan(
@@ -143,21 +240,23 @@ def record_scan(
 ) -> LabelState | None:
     """Count one view of ``label``'s page, log it, and flag the stamp if it looks copied.
     A robot's view (a chat app previewing a shared link, a crawler) is logged but not
-    counted: it is no one checking a stamp, and must not make a genuine stamp look copied."""
+    counted: it is no one checking a stamp, and must not make a genuine stamp look copied.
+
+    The page read the state with the label: the counters are written in one statement when
+    no other view changed them meanwhile, else again under the row's lock."""
     if seen.device == "bot" or not seen.counted:
         _log(session, label, seen, now)
         return label.state
-    state = locked_state(session, label)
-    state.scan_count += 1
-    last = dict(state.recent_clients or []).get(seen.client_hash)
-    if last is None or now - datetime.fromisoformat(last) >= REPEAT_WINDOW:
-        state.counted_views += 1
-    state.first_scanned_at = state.first_scanned_at or now
-    state.last_scanned_at = now
-    state.recent_clients = _recent(state, seen, now, rule.kept)
-    _flag(state, rule, now)
+    before = Counts.of(label.state)
+    after = counted(before, seen, rule, now)
+    if _write_if_unchanged(session, label, before, after):
+        state = _show(label, after)
+    else:
+        state = locked_state(session, label)
+        for key, value in counted(Counts.of(state), seen, rule, now).values().items():
+            setattr(state, key, value)
+        session.flush()
     _log(session, label, seen, now)
-    session.flush()
     return state
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ocop_verify.verdict import ADVICE, HEADLINES, since, sum_up
 from trace_service.clock import today_vn
-from trace_service.labels.verify import Verification
+from trace_service.labels.page_check import PageCheck
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,16 @@ class PageVerdict:
         return {"green": "✓", "amber": "!"}.get(self.colour, "✕")
 
 
-def facts_of(result: Verification, scratch_used_on: date | None = None) -> dict[str, Any]:
-    """What the service knows of a label whose signature holds, in the composition's words."""
-    run, state = result.run, result.state
+def facts_of(result: PageCheck, scratch_used_on: date | None = None) -> dict[str, Any]:
+    """What the service knows of a label whose signature holds, in the composition's words:
+    the run's facts (the same for all its labels) and the stamp's own state."""
+    run, state = result.facts, result.state
     if run is None:
         return {}
     certificate = run.certificate
     facts: dict[str, Any] = {
         "label_state": result.label_state,
-        "certificate_status": result.certificate_status.value
-        if result.certificate_status
-        else "unknown",
+        "certificate_status": run.certificate_status.value,
         "valid_until": certificate.valid_until,
         "revoked_on": certificate.revoked_on,
         "superseded_on": certificate.superseded_on,
@@ -56,13 +55,12 @@ def facts_of(result: Verification, scratch_used_on: date | None = None) -> dict[
         facts["label_since"] = today_vn(state.voided_at)
     elif state is not None and state.flagged_at is not None:
         facts["label_since"] = today_vn(state.flagged_at)
-    if result.recalls:
-        # The day in Vietnam: a recall at 00:00 +07:00 is stored as 17:00 UTC the day before.
-        facts["recalled_since"] = min(today_vn(r.recalled_at) for r in result.recalls)
+    if run.recalled_since is not None:
+        facts["recalled_since"] = run.recalled_since
     return facts
 
 
-def page_verdict(result: Verification, scratch_used_on: date | None = None) -> PageVerdict:
+def page_verdict(result: PageCheck, scratch_used_on: date | None = None) -> PageVerdict:
     facts = facts_of(result, scratch_used_on)
     colour, headline = sum_up(result.verdict, facts, None)
     return PageVerdict(colour, headline, since(headline, facts))

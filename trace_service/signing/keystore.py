@@ -275,6 +275,8 @@ class KeyStore:
         self.directory = Path(directory)
         self._passphrase = passphrase
         self._clock = clock or (lambda: datetime.now(UTC))
+        # verify()'s keys by kid, with the stat of the metadata file they were read from.
+        self._verifying: dict[str, tuple[tuple[int, int, int], KeyInfo, Ed25519PublicKey]] = {}
         self._secure_directory()
 
     def __repr__(self) -> str:
@@ -473,17 +475,50 @@ class KeyStore:
             )
         return info.kid, self._load_private(info).sign(payload)
 
+    def _verifying_key(self, kid: str) -> tuple[KeyInfo, Ed25519PublicKey | None]:
+        """The key's metadata as its file says now, and its public key. Read again whenever
+        the file changed (a status change replaces it: new inode and time), else from memory:
+        each page view verifies a signature, and a stat costs far less than a read."""
+        if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
+            raise UnknownKey(str(kid)[:40])
+        try:
+            found = os.stat(self._meta_path(kid))
+        except FileNotFoundError:
+            raise UnknownKey(kid) from None
+        version = (found.st_ino, found.st_mtime_ns, found.st_size)
+        held = self._verifying.get(kid)
+        if held is not None and held[0] == version:
+            return held[1], held[2]
+        info = self._read_meta(kid)
+        try:
+            public: Ed25519PublicKey | None = Ed25519PublicKey.from_public_bytes(
+                info.public_key_raw
+            )
+        except ValueError:
+            public = None
+        if public is not None:
+            self._verifying[kid] = (version, info, public)
+        return info, public
+
     def verify(self, kid: str, message: bytes, signature: bytes) -> Verdict:
         """A label signature's verdict; never raises for bad input."""
         try:
-            info = self._read_meta(kid)
+            info, public = self._verifying_key(kid)
         except UnknownKey:
             return Verdict.UNKNOWN_KEY
         if info.role is not KeyRole.SIGNING:
             return Verdict.UNKNOWN_KEY  # the root key signs no labels
         if info.status is KeyStatus.COMPROMISED:
             return Verdict.COMPROMISED_KEY
-        return verify_raw(info.public_key_raw, message, signature)
+        if public is None or not isinstance(signature, bytes) or not isinstance(message, bytes):
+            return Verdict.INVALID
+        if len(signature) != SIGNATURE_BYTES:
+            return Verdict.INVALID
+        try:
+            public.verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return Verdict.INVALID
+        return Verdict.VALID
 
     # -- changing --------------------------------------------------------------------------
 
