@@ -157,7 +157,8 @@ def _serve(url: str, work: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not start")
 
 
-def _wrk(port: int, paths_file: Path, script: Path, seconds: int) -> dict[str, Any]:
+def _wrk(port: int, paths_file: Path, script: Path, seconds: int, *extra: str) -> dict[str, Any]:
+    """One wrk run; ``extra`` follows the paths file among the script's arguments."""
     out = subprocess.run(
         [
             "wrk",
@@ -169,6 +170,7 @@ def _wrk(port: int, paths_file: Path, script: Path, seconds: int) -> dict[str, A
             f"http://127.0.0.1:{port}",
             "--",
             str(paths_file),
+            *extra,
         ],
         capture_output=True,
         text=True,
