@@ -35,12 +35,13 @@ PROCESSES: dict[str, tuple[str, str]] = {
     "extraction": ("Chiết xuất", "Extraction"),
 }
 PACKING = ("Đóng gói", "Packing")
+CHECKED = ("Đã được kiểm tra tại điểm bán", "Checked by a market inspector")
 PROCESSING = ("Chế biến", "Processing")
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # area | process | packing
+    kind: str  # area | process | packing | inspection
     day: date
     name: tuple[str, str]  # (vi, en)
     place: str | None = None  # the commune, for an area
@@ -107,6 +108,12 @@ def chain(session: Session, run: PrintRun) -> list[Step]:
             steps.append(Step("process", _day(event), name))
         elif event.kind == EventKind.PACKING:
             steps.append(Step("packing", _day(event), PACKING))
+    # Field inspections of this lot's stamps (the inspectors' layer adds them to every
+    # trace): the public chain says when it was checked, never what the inspector wrote.
+    for inspection in trace.parts.get("inspections", ()):
+        if inspection["lot_id"] == run.lot_id:
+            checked = datetime.fromisoformat(inspection["checked_at"])
+            steps.append(Step("inspection", today_vn(checked), CHECKED))
     return steps
 
 

@@ -4,7 +4,12 @@ PDF). Everything is read through the certificates and registry services the API 
 
 from __future__ import annotations
 
-from trace_service.portal.office import expiry, registry  # noqa: F401 - registers pages
+from trace_service.portal.office import (  # noqa: F401 - registers pages
+    devices,
+    expiry,
+    inspections,
+    registry,
+)
 from trace_service.portal.office.blueprint import office
 
 __all__ = ["office"]
