@@ -7,9 +7,11 @@ gunicorn with 2 sync workers serving ``label_page_bench:make_app()`` (the real a
 reference page ``session.get(Product, id)`` with a small template). ``wrk`` with 50
 connections: a warm-up of each, then ``POST /api/v1/labels/verify`` with the inspector's bearer
 token and one of the 1,000 labels' printed URLs picked at random per request as
-``{"url": …}``, then the reference, each for ``--seconds``. Errors are wrk's socket errors plus
-any answer other than 200 (a ``response`` hook counts them) and any verdict other than
-``genuine`` (the hook looks for it in the body).
+``{"url": …}``, and the reference. Errors are wrk's socket errors plus any answer other than
+200 (a ``response`` hook counts them) and any verdict other than ``genuine`` (the hook looks
+for it in the body). The two take turns (``ROUNDS`` of each,
+``--seconds`` in all each), so a change in the machine's other load falls on both; rps is
+over all turns, p50 and p99 the median turn's.
 
 Last line of stdout: JSON with the worst backend's ``ratio`` (verify rps / reference rps),
 the highest ``p99_ratio`` (verify p99 / reference p99) and ``errors`` (all backends) at top
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import log, print_table
 from bench.label_page_bench import CONNECTIONS, LABELS, LUA, WORKERS, _free_port, _serve, _wrk
 from tests.databases import POSTGRES_ENV, fresh_database
+
+ROUNDS = 3  # verify and reference take turns, each --seconds / ROUNDS a turn
 
 # One POST per request: the body is a label's printed URL as JSON (made once per run in
 # init, not per request), the token in a header. Any answer but a 200 with a genuine
@@ -86,6 +91,20 @@ def _seed(url: str, work: Path) -> tuple[list[str], int, str]:
     return urls, product_id, token.token
 
 
+def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs as one: requests per second over all of them, the median run's
+    latencies, errors summed."""
+    total = {key: sum(run[key] for run in runs) for key in ("requests", "duration_us")}
+    summed = ("socket_errors", "status_errors", "not_200")
+    return {
+        **total,
+        **{key: sum(run[key] for run in runs) for key in summed},
+        "rps": total["requests"] / (total["duration_us"] / 1e6),
+        "p50_us": statistics.median(run["p50_us"] for run in runs),
+        "p99_us": statistics.median(run["p99_us"] for run in runs),
+    }
+
+
 def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
         work = Path(tmp)
@@ -102,11 +121,19 @@ def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
         try:
             _wrk(port, url_file, verify_script, warm, token)  # warm-ups, not counted
             _wrk(port, reference_file, reference_script, warm)
-            verify = _wrk(port, url_file, verify_script, seconds, token)
-            reference = _wrk(port, reference_file, reference_script, seconds)
+            # In turns, so both see the same load from whatever else the machine runs.
+            turns = [
+                (
+                    _wrk(port, url_file, verify_script, seconds // ROUNDS, token),
+                    _wrk(port, reference_file, reference_script, seconds // ROUNDS),
+                )
+                for _ in range(ROUNDS)
+            ]
         finally:
             server.terminate()
             server.wait(timeout=30)
+    verify = _combined([v for v, _ in turns])
+    reference = _combined([r for _, r in turns])
     errors = sum(
         f["socket_errors"] + max(f["status_errors"], f["not_200"]) for f in (verify, reference)
     )
