@@ -11,7 +11,9 @@ token and one of the 1,000 labels' printed URLs picked at random per request as
 200 (a ``response`` hook counts them) and any verdict other than ``genuine`` (the hook looks
 for it in the body). The two take turns (``ROUNDS`` of each,
 ``--seconds`` in all each), so a change in the machine's other load falls on both; rps is
-over all turns, p50 and p99 the median turn's.
+over all turns, p50 and p99 the median turn's. Also the server's CPU time per answer (gunicorn
+and its workers, from /proc) and ``cpu_ratio`` (reference CPU per answer / verify's), which
+a busy machine disturbs far less than rps.
 
 Last line of stdout: JSON with the worst backend's ``ratio`` (verify rps / reference rps),
 the highest ``p99_ratio`` (verify p99 / reference p99) and ``errors`` (all backends) at top
@@ -91,10 +93,28 @@ def _seed(url: str, work: Path) -> tuple[list[str], int, str]:
     return urls, product_id, token.token
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of gunicorn's master and its workers so far (Linux /proc):
+    what each request costs, whatever else the machine runs at the time."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for process in (pid, *map(int, children)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(pid: int, port: int, *args: Any) -> dict[str, Any]:
+    before = _cpu_seconds(pid)
+    figures = _wrk(port, *args)
+    figures["cpu_s"] = _cpu_seconds(pid) - before
+    return figures
+
+
 def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Several wrk runs as one: requests per second over all of them, the median run's
     latencies, errors summed."""
-    total = {key: sum(run[key] for run in runs) for key in ("requests", "duration_us")}
+    total = {key: sum(run[key] for run in runs) for key in ("requests", "duration_us", "cpu_s")}
     summed = ("socket_errors", "status_errors", "not_200")
     return {
         **total,
@@ -124,8 +144,10 @@ def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
             # In turns, so both see the same load from whatever else the machine runs.
             turns = [
                 (
-                    _wrk(port, url_file, verify_script, seconds // ROUNDS, token),
-                    _wrk(port, reference_file, reference_script, seconds // ROUNDS),
+                    _measured(server.pid, port, url_file, verify_script, seconds // ROUNDS, token),
+                    _measured(
+                        server.pid, port, reference_file, reference_script, seconds // ROUNDS
+                    ),
                 )
                 for _ in range(ROUNDS)
             ]
@@ -147,6 +169,13 @@ def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
         "ratio": round(verify["rps"] / reference["rps"], 3),
         "p99_ratio": round(verify["p99_us"] / max(1, reference["p99_us"]), 3),
         "verify_requests": verify["requests"],
+        # The server's CPU per answer: steadier than rps on a machine shared with other work.
+        "verify_cpu_ms": round(verify["cpu_s"] / verify["requests"] * 1000, 3),
+        "reference_cpu_ms": round(reference["cpu_s"] / reference["requests"] * 1000, 3),
+        "cpu_ratio": round(
+            (reference["cpu_s"] / reference["requests"]) / (verify["cpu_s"] / verify["requests"]),
+            3,
+        ),
         "errors": errors,
     }
 
@@ -174,6 +203,7 @@ def main() -> None:
         ("verify p99 ms", "verify_p99_ms"),
         ("reference p99 ms", "reference_p99_ms"),
         ("p99 ratio", "p99_ratio"),
+        ("cpu ratio", "cpu_ratio"),
         ("errors", "errors"),
     ]
     print_table(columns, list(results.items()))
