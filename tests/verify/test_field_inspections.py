@@ -14,6 +14,7 @@ from tests.labels.conftest import P, packed  # noqa: F401 - the fixture
 from tests.labels.test_verification import _one_label, _path
 from trace_service.audit.models import AuditEvent
 from trace_service.certificates.models import Certificate
+from trace_service.labels.verify_response import FullVerificationSchema
 from trace_service.trace.models import Recall
 from trace_service.verify import photos
 
@@ -149,6 +150,12 @@ def test_an_accepted_recall_proposal_recalls_the_lot_with_the_reason(
     ).json
     assert answer["recalled"] is True and answer["recalls"][0]["reason"] == reason
     assert datetime.fromisoformat(answer["recalls"][0]["at"]).tzinfo is not None
+    # the answer, written without the schema, has the shape the schema documents
+    schema = FullVerificationSchema()
+    assert set(answer) == set(schema.fields)
+    for name in ("label", "certificate", "product", "producer"):
+        assert set(answer[name]) == set(schema.fields[name].schema.fields), name
+    assert set(answer["recalls"][0]) == set(schema.fields["recalls"].inner.schema.fields)
 
 
 def test_an_accepted_revocation_revokes_the_certificate_and_a_rejection_needs_a_reason(
