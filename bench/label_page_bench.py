@@ -181,8 +181,11 @@ def _wrk(
     paths_file: Path,
     script: Path,
     seconds: int,
+    *extra: str,
     server: subprocess.Popen[bytes] | None = None,
 ) -> dict[str, Any]:
+    """One wrk run; ``extra`` follows the paths file among the script's arguments; with
+    ``server``, the workers' CPU per request too."""
     cpu_before = _workers_cpu_seconds(server) if server else 0.0
     out = subprocess.run(
         [
@@ -195,6 +198,7 @@ def _wrk(
             f"http://127.0.0.1:{port}",
             "--",
             str(paths_file),
+            *extra,
         ],
         capture_output=True,
         text=True,

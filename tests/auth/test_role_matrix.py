@@ -858,6 +858,34 @@ ROUTES = [
         },
         body=lambda w: {"accepted": False, "reason": "Không đủ căn cứ"},
     ),
+    *(
+        Route(
+            method,
+            f"{P}/inspections/<id:inspection_id>{rest}",
+            lambda w, path=path: f"{P}/inspections/999999{path}",
+            {
+                "anonymous": 401,
+                "admin": 404,
+                "inspector": 404,
+                "producer_own": 403,
+                "producer_other": 403,
+            },
+            body=body,
+            upload=upload,
+        )
+        for method, rest, path, body, upload in (
+            ("GET", "", "", None, False),
+            (
+                "POST",
+                "/lab-result",
+                "/lab-result",
+                lambda w: {"passed": True, "result": "Đạt"},
+                False,
+            ),
+            ("POST", "/photos", "/photos", None, True),
+            ("GET", "/photos/<id:photo_id>.jpg", "/photos/1.jpg", None, False),
+        )
+    ),
     # A device signs in with a password (HTTP Basic) only: a bearer token is not one.
     Route(
         "POST",

@@ -72,15 +72,16 @@ def test_a_failed_check_proposes_a_recall_and_the_office_decides_once(
         client.post(f"{P}/inspections", headers=inspector.headers, json=passed).status_code == 422
     )
     url = f"{P}/inspections/{sent.json['id']}/decision"
-    decision = {"accepted": True, "reason": "Mẫu xét nghiệm vượt ngưỡng"}
+    # (accepting recalls the lot: tests/verify/test_field_inspections.py)
+    decision = {"accepted": False, "reason": "Mẫu xét nghiệm trong ngưỡng cho phép"}
     assert client.post(url, headers=inspector.headers, json=decision).status_code == 403
     decided = client.post(url, headers=admin.headers, json=decision)
     assert decided.status_code == 200, decided.json
-    assert decided.json["decision"] == "accepted"
-    assert decided.json["decision_reason"] == "Mẫu xét nghiệm vượt ngưỡng"
+    assert decided.json["decision"] == "rejected"
+    assert decided.json["decision_reason"] == "Mẫu xét nghiệm trong ngưỡng cho phép"
     assert client.post(url, headers=admin.headers, json=decision).status_code == 409
     audited = db_session.query(AuditEvent).filter_by(tag="verify:inspection:decided").one()
-    assert audited.details["decision"] == "accepted"
+    assert audited.details["decision"] == "rejected"
     plain = client.post(
         f"{P}/inspections", headers=inspector.headers, json={**FOUND, "client_id": "plain-12345"}
     ).json

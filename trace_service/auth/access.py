@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from trace_service.api import API_PREFIX
-from trace_service.auth.services import authenticate_token, principal_of
+from trace_service.auth.services import authenticate_bearer
 from trace_service.db import get_session
 from trace_service.errors import NotAuthenticated
 from trace_service.principal import ANONYMOUS
@@ -24,9 +24,7 @@ def _load_principal() -> None:
         return
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        token = authenticate_token(get_session(), credentials.strip())
-        g.principal = principal_of(token.user)
-        g.token_id = token.id
+        g.principal, g.token_id = authenticate_bearer(get_session(), credentials.strip())
     elif scheme.lower() != "basic":  # Basic is read only by the token-creating route
         raise NotAuthenticated(
             "Chỉ chấp nhận 'Authorization: Bearer <mã truy cập>'.",

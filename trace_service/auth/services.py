@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from trace_service.audit.services import changes, record_event
 from trace_service.audit.tags import Tag
@@ -315,18 +315,78 @@ def revoke_user_tokens(session: Session, actor: Principal, user: User, reason: s
     _revoke_where(session, actor, ApiToken.user_id == user.id, reason, "user", user.id, user.id)
 
 
+def _invalid_token() -> NotAuthenticated:
+    return NotAuthenticated(
+        "Mã truy cập không hợp lệ hoặc đã bị thu hồi.", "The token is invalid or revoked."
+    )
+
+
+def _refuse_unusable(
+    revoked_at: datetime | None, expires_at: datetime | None, active: bool, now: datetime
+) -> None:
+    if revoked_at is not None:
+        raise _invalid_token()
+    if expires_at is not None and expires_at <= now:
+        raise NotAuthenticated("Mã truy cập đã hết hạn.", "The token has expired.")
+    if not active:
+        raise NotAuthenticated("Tài khoản đã bị khóa.", "This account is disabled.")
+
+
+def _stale(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at > _LAST_USED_GRANULARITY
+
+
 def authenticate_token(session: Session, token: str, now: datetime | None = None) -> ApiToken:
     now = now or utcnow()
-    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if record is None or record.revoked_at is not None:
-        raise NotAuthenticated(
-            "Mã truy cập không hợp lệ hoặc đã bị thu hồi.", "The token is invalid or revoked."
-        )
-    if record.expires_at is not None and record.expires_at <= now:
-        raise NotAuthenticated("Mã truy cập đã hết hạn.", "The token has expired.")
-    user = record.user
-    if not user.is_active:
-        raise NotAuthenticated("Tài khoản đã bị khóa.", "This account is disabled.")
-    if record.last_used_at is None or now - record.last_used_at > _LAST_USED_GRANULARITY:
+    record = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _hash_token(token))
+        .options(joinedload(ApiToken.user))
+    )
+    if record is None:
+        raise _invalid_token()
+    _refuse_unusable(record.revoked_at, record.expires_at, record.user.is_active, now)
+    if _stale(record.last_used_at, now):
         record.last_used_at = now
     return record
+
+
+# Every API request with a token reads this: plain columns of the token and its account in
+# one statement built once (no ORM objects on the hot path).
+_BEARER = (
+    select(
+        ApiToken.id,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        User.id.label("user_id"),
+        User.username,
+        User.role,
+        User.producer_id,
+        User.is_active,
+    )
+    .join(User, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
+def authenticate_bearer(
+    session: Session, token: str, now: datetime | None = None
+) -> tuple[Principal, int]:
+    """(who the bearer token is, its id), as ``authenticate_token`` checks it."""
+    now = now or utcnow()
+    hashed = _hash_token(token)
+    row = session.connection().execute(_BEARER, {"token_hash": hashed}).one_or_none()
+    if row is None:
+        raise _invalid_token()
+    _refuse_unusable(row.revoked_at, row.expires_at, row.is_active, now)
+    if _stale(row.last_used_at, now):
+        # Rarely (once in _LAST_USED_GRANULARITY): through the ORM, so the write waits for
+        # the request's commit, where a read-only request's failure to write is forgiven.
+        record = session.get(ApiToken, row.id)
+        if record is not None:
+            record.last_used_at = now
+    principal = Principal(
+        user_id=row.user_id, name=row.username, role=row.role, producer_id=row.producer_id
+    )
+    return principal, row.id

@@ -5,7 +5,7 @@ how often viewed), from the one row of what happened to the stamp since printing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +31,14 @@ def label_state(session: Session, serial: str, day: date) -> LabelState:
     row = session.scalar(select(StateRow).join(Label).where(Label.serial == serial))
     if row is None:
         return LabelState(ISSUED, scans=0)
-    for state, at in ((VOIDED, row.voided_at), (POSSIBLY_COPIED, row.flagged_at)):
+    return state_from(row.voided_at, row.flagged_at, row.scan_count, day)
+
+
+def state_from(
+    voided_at: datetime | None, flagged_at: datetime | None, scans: int | None, day: date
+) -> LabelState:
+    """``label_state`` from the state row's columns already read (None: no row yet)."""
+    for state, at in ((VOIDED, voided_at), (POSSIBLY_COPIED, flagged_at)):
         if at is not None and today_vn(at) <= day:
-            return LabelState(state, today_vn(at), row.scan_count)
-    return LabelState(ISSUED, scans=row.scan_count)
+            return LabelState(state, today_vn(at), scans)
+    return LabelState(ISSUED, scans=scans or 0)

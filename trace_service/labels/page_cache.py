@@ -66,6 +66,14 @@ RUN_BOOKKEEPING = frozenset(
 )
 
 
+def watch(model: type) -> None:
+    """Bump the page version on any change to ``model`` too: for records of the layers above
+    that a label page shows (a field inspection on the lot's chain)."""
+    global WATCHED
+    if model not in WATCHED:
+        WATCHED = (*WATCHED, model)
+
+
 def version_column() -> Label[Any]:
     """The page version, as a column to select beside the label (NULL: no row, no cache)."""
     return (

@@ -37,12 +37,13 @@ PROCESSES: dict[str, tuple[str, str]] = {
     "extraction": ("Chiết xuất", "Extraction"),
 }
 PACKING = ("Đóng gói", "Packing")
+CHECKED = ("Đã được kiểm tra tại điểm bán", "Checked by a market inspector")
 PROCESSING = ("Chế biến", "Processing")
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # area | process | packing
+    kind: str  # area | process | packing | inspection
     day: date
     name: tuple[str, str]  # (vi, en)
     place: str | None = None  # the commune, for an area
@@ -93,8 +94,9 @@ def _area_step(event: TraceEvent, area: RawMaterialArea) -> Step:
     )
 
 
-def chain_of(trace: Trace) -> list[Step]:
-    """The lot's history in order: harvests at each area, processing steps, packing."""
+def chain_of(trace: Trace, lot_id: int) -> list[Step]:
+    """The lot's history in order: harvests at each area, processing steps, packing, and
+    when the lot's stamps were checked in the field."""
     areas = {area.id: area for area in trace.areas}
     corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
     steps: list[Step] = []
@@ -108,6 +110,12 @@ def chain_of(trace: Trace) -> list[Step]:
             steps.append(Step("process", _day(event), name))
         elif event.kind == EventKind.PACKING:
             steps.append(Step("packing", _day(event), PACKING))
+    # Field inspections of this lot's stamps (the inspectors' layer adds them to every
+    # trace): the public chain says when it was checked, never what the inspector wrote.
+    for inspection in trace.parts.get("inspections", ()):
+        if inspection["lot_id"] == lot_id:
+            checked = datetime.fromisoformat(inspection["checked_at"])
+            steps.append(Step("inspection", today_vn(checked), CHECKED))
     return steps
 
 
@@ -186,7 +194,7 @@ def run_facts(session: Session, run: PrintRun, today: date, window_days: int) ->
         ),
         certificate_status=status_of(certificate, today, window_days),
         packed_on=packed_on(run),
-        chain=tuple(chain_of(trace)),
+        chain=tuple(chain_of(trace, run.lot_id)),
         recalls=tuple(
             RecallFacts(r.reason, r.decision, r.recalled_at)
             for r in sorted(trace.recalls, key=lambda r: (r.recalled_at, r.id))

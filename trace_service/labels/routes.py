@@ -41,9 +41,9 @@ from trace_service.labels.schemas import (
 )
 from trace_service.labels.verify_response import (
     MAX_VERIFY_BODY_BYTES,
-    FullVerification,
+    VERIFY_QUERY,
     FullVerificationSchema,
-    VerifyQuerySchema,
+    answer,
     small_body,
     verify_scanned,
 )
@@ -272,10 +272,10 @@ def label_qr_png(serial: str) -> Response:
 @reads_only
 @small_body(MAX_VERIFY_BODY_BYTES)
 @require_roles(*ALL_ROLES)
-@blp.arguments(VerifyQuerySchema)
-@blp.response(200, FullVerificationSchema)
+@blp.arguments(VERIFY_QUERY)  # one instance: not made again for every request
+@blp.alt_response(200, schema=FullVerificationSchema, success=True)
 @blp.alt_response(413, description="A body over 4 KiB (a stamp is a few hundred characters)")
-def verify_label(data: dict[str, Any]) -> FullVerification:
+def verify_label(data: dict[str, Any]) -> Response:
     """Verify a scanned stamp.
 
     Give the stamp as scanned (`url`, or the QR's raw `text`): the signature and the key's
@@ -283,10 +283,11 @@ def verify_label(data: dict[str, Any]) -> FullVerification:
     certificate's status on `as_of` (default today, Vietnam), recalls, product and producer.
     The verdict names keep their meaning: genuine, invalid_signature, unknown_key,
     compromised_key, not_issued, malformed. Writes nothing and takes no write lock."""
-    return verify_scanned(
+    result = verify_scanned(
         get_session(),
         get_keystore(),
         data.get("url", data.get("text", "")),
         data.get("as_of") or today_vn(),
         current_app.config["EXPIRY_WINDOW_DAYS"],
     )
+    return answer(result)  # the schema above documents it

@@ -127,9 +127,19 @@ def as_printed(url: str) -> str:
 
 
 def find_label(session: Session, serial: str) -> Label | None:
-    """The label with ``serial`` and what happened to it since (one query)."""
+    """The label with ``serial``, what happened to it since, its run and what a verdict
+    shows of the run (certificate, product, producer, lot): one query, not six."""
+    run = joinedload(Label.run, innerjoin=True)
     return session.scalar(
-        select(Label).where(Label.serial == serial).options(joinedload(Label.state))
+        select(Label)
+        .where(Label.serial == serial)
+        .options(
+            joinedload(Label.state),
+            run.joinedload(PrintRun.certificate, innerjoin=True),
+            run.joinedload(PrintRun.product, innerjoin=True),
+            run.joinedload(PrintRun.producer, innerjoin=True),
+            run.joinedload(PrintRun.lot, innerjoin=True),
+        )
     )
 
 

@@ -8,17 +8,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import request
+from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from trace_service.certificates.models import Certificate
+from trace_service.certificates.rules import status_on
 from trace_service.errors import DomainError
-from trace_service.labels.label_marks import LabelState, label_state
+from trace_service.labels import payload
+from trace_service.labels.label_marks import state_from
+from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.models import LabelState as StateRow
 from trace_service.labels.schemas import VerificationSchema, verification_view
-from trace_service.labels.verify import Verification, verify_url
-from trace_service.signing.keystore import KeyStore, UnknownKey
+from trace_service.labels.services import claims_for
+from trace_service.labels.verify import MESSAGES, Verification, as_printed
+from trace_service.registry.models import Producer, Product
+from trace_service.signing.keystore import KeyStore, UnknownKey, Verdict
+from trace_service.trace.models import LotLink, Recall
 
 # A scanned stamp is a few hundred characters; a body of more is refused before any work.
 MAX_VERIFY_BODY_BYTES = 4096
@@ -74,32 +83,170 @@ class VerifyQuerySchema(Schema):
             raise ValidationError("Give exactly one of url and text.", "url")
 
 
+VERIFY_QUERY = VerifyQuerySchema()
+
+
 @dataclass
 class FullVerification:
-    base: Verification
-    as_of: date
-    key_status: str | None
-    label: LabelState | None
+    """The answer, as the schema dumps it (``full_view``'s keys)."""
+
+    view: dict[str, Any]
+
+
+def _facts_statement() -> Select[*tuple[Any, ...]]:
+    """Everything a verdict shows of an issued label, by serial, in one statement of plain
+    columns (no ORM objects: this is the inspectors' hot path): one row per recall that
+    reaches its lot (of the lot or of anything it was made from, as
+    ``trace.services.recalled_by``), or one row with no recall. Named as ``PrintRun``'s
+    attributes where ``claims_for`` reads them."""
+    label = Label.serial == bindparam("serial")
+    tree = (
+        select(PrintRun.lot_id.label("lot_id"))
+        .join(Label, Label.run_id == PrintRun.id)
+        .where(label)
+        .cte("ancestors", recursive=True)
+    )
+    tree = tree.union(
+        select(LotLink.parent_lot_id).join(tree, LotLink.child_lot_id == tree.c.lot_id)
+    )
+    return (
+        select(
+            Label.signature,
+            PrintRun.base_url,
+            PrintRun.gtin,
+            PrintRun.product_id,
+            PrintRun.lot_code,
+            PrintRun.star,
+            PrintRun.certificate_id,
+            PrintRun.valid_until,
+            PrintRun.kid,
+            StateRow.voided_at,
+            StateRow.flagged_at,
+            StateRow.scan_count,
+            Certificate.number.label("cert_number"),
+            Certificate.star.label("cert_star"),
+            Certificate.issue_date.label("cert_issued_on"),
+            Certificate.valid_until.label("cert_valid_until"),
+            Certificate.revoked_on.label("cert_revoked_on"),
+            Certificate.superseded_on.label("cert_superseded_on"),
+            Certificate.issuing_authority.label("cert_authority"),
+            Product.name_vi.label("product_name"),
+            Producer.id.label("producer_id"),
+            Producer.name.label("producer_name"),
+            Recall.lot_id.label("recall_lot_id"),
+            Recall.reason.label("recall_reason"),
+            Recall.decision.label("recall_decision"),
+            Recall.recalled_at,
+        )
+        .join(PrintRun, Label.run_id == PrintRun.id)
+        .join(Certificate, PrintRun.certificate_id == Certificate.id)
+        .join(Product, PrintRun.product_id == Product.id)
+        .join(Producer, PrintRun.producer_id == Producer.id)
+        .outerjoin(StateRow, StateRow.label_id == Label.id)
+        .outerjoin(Recall, Recall.lot_id.in_(select(tree.c.lot_id)))
+        .where(label)
+        .order_by(Recall.id)
+    )
+
+
+# Built once per process, not per request.
+_FACTS = _facts_statement()
+
+
+def _no_facts(verdict: str, as_of: date, key_status: str | None) -> FullVerification:
+    return FullVerification(
+        {
+            **verification_view(Verification(verdict)),
+            "as_of": as_of,
+            "key_status": key_status,
+            **dict.fromkeys(("label", "certificate", "product", "producer")),
+        }
+    )
 
 
 def verify_scanned(
     session: Session, store: KeyStore, text: str, as_of: date, window_days: int
 ) -> FullVerification:
-    """The verdict on ``text`` with the certificate and recalls judged on ``as_of``."""
-    base = verify_url(session, store, text, as_of, window_days)
-    key_status = None
-    if base.claims is not None and base.verdict != "unknown_key":
-        try:
-            key_status = store.status(base.claims.kid).value
-        except UnknownKey:
-            key_status = None
-    label = None
-    if base.label is not None:
-        label = label_state(session, base.label.serial, as_of)
-        base.recalls = [
-            r for r in base.recalls if r.recalled_at.astimezone(_VIETNAM).date() <= as_of
-        ]
-    return FullVerification(base, as_of, key_status, label)
+    """The verdict on ``text`` with the certificate and recalls judged on ``as_of``: the
+    same verdicts as ``labels.verify.verify_url`` (the label page's), read in two plain
+    statements (the label with its run, state, certificate, product and producer; recalls)."""
+    try:
+        claims, signature = payload.parse_label_url(as_printed(text))
+    except payload.MalformedLabelUrl:
+        return _no_facts("malformed", as_of, None)
+    verdict = store.verify(claims.kid, claims.message(), signature)
+    if verdict is Verdict.UNKNOWN_KEY:
+        return _no_facts("unknown_key", as_of, None)
+    try:
+        key_status: str | None = store.status(claims.kid).value
+    except UnknownKey:  # pragma: no cover - the key went between two reads of its file
+        key_status = None
+    if verdict is Verdict.INVALID:
+        return _no_facts("invalid_signature", as_of, key_status)
+    # Core execution on the session's connection: plain rows, none of the ORM's work.
+    rows = session.connection().execute(_FACTS, {"serial": claims.serial}).all()
+    row = rows[0] if rows else None
+    # The row has PrintRun's attribute names for what the label claims.
+    if (
+        row is None
+        or row.signature != signature
+        or claims_for(cast(Any, row), claims.serial) != claims
+    ):
+        return _no_facts("not_issued", as_of, key_status)
+    certificate_status = status_on(
+        as_of,
+        issue_date=row.cert_issued_on,
+        valid_until=row.cert_valid_until,
+        revoked_on=row.cert_revoked_on,
+        superseded_on=row.cert_superseded_on,
+        expiring_window_days=window_days,
+    )
+    recalls = [
+        {
+            "lot_id": r.recall_lot_id,
+            "reason": r.recall_reason,
+            "decision": r.recall_decision,
+            "at": r.recalled_at,
+        }
+        for r in rows
+        if r.recalled_at is not None and r.recalled_at.astimezone(_VIETNAM).date() <= as_of
+    ]
+    name = "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine"
+    label = state_from(row.voided_at, row.flagged_at, row.scan_count, as_of)
+    return FullVerification(
+        {
+            "verdict": name,
+            "message": MESSAGES[name][0],
+            "message_en": MESSAGES[name][1],
+            "serial": claims.serial,
+            "kid": claims.kid,
+            "gtin": claims.gtin,
+            "product_id": claims.product_id,
+            "lot": claims.lot,
+            "star": claims.star,
+            "certificate_id": claims.certificate_id,
+            "valid_until": claims.valid_until,
+            "certificate_status": certificate_status.value,
+            "recalled": bool(recalls),
+            "recalls": recalls,
+            "as_of": as_of,
+            "key_status": key_status,
+            "label": vars(label),
+            "certificate": {
+                "id": row.certificate_id,
+                "number": row.cert_number,
+                "status": certificate_status.value,
+                "star": row.cert_star,
+                "issued_on": row.cert_issued_on,
+                "valid_until": row.cert_valid_until,
+                "revoked_on": row.cert_revoked_on,
+                "superseded_on": row.cert_superseded_on,
+                "authority": row.cert_authority,
+            },
+            "product": {"id": row.product_id, "name": row.product_name, "gtin": row.gtin},
+            "producer": {"id": row.producer_id, "name": row.producer_name},
+        }
+    )
 
 
 class _Named(Schema):
@@ -131,7 +278,17 @@ class _Label(Schema):
     scans = fields.Integer(allow_none=True)
 
 
+class _Recall(Schema):
+    lot_id = fields.Integer()
+    reason = fields.String()
+    decision = fields.String(allow_none=True)
+    at = fields.AwareDateTime()
+
+
 class FullVerificationSchema(VerificationSchema):
+    """Documents the answer; ``answer`` writes it (the same JSON, without the schema's
+    per-field work on the inspectors' hot path; a test holds the two equal)."""
+
     as_of = fields.Date(metadata={"description": "The day the certificate was judged on"})
     key_status = fields.String(
         allow_none=True,
@@ -144,32 +301,22 @@ class FullVerificationSchema(VerificationSchema):
     certificate = fields.Nested(_Certificate, allow_none=True)
     product = fields.Nested(_Product, allow_none=True)
     producer = fields.Nested(_Named, allow_none=True)
+    recalls = fields.List(fields.Nested(_Recall))
 
     @pre_dump
     def _view(self, result: FullVerification, **_kwargs: Any) -> dict[str, Any]:
-        return full_view(result)
+        return result.view
 
 
-def full_view(result: FullVerification) -> dict[str, Any]:
-    view = verification_view(result.base)
-    run = result.base.run
-    view.update(as_of=result.as_of, key_status=result.key_status, label=None)
-    view.update(certificate=None, product=None, producer=None)
-    if run is None:
-        return view
-    cert = run.certificate
-    view["label"] = vars(result.label) if result.label else None
-    view["certificate"] = {
-        "id": cert.id,
-        "number": cert.number,
-        "status": view["certificate_status"],
-        "star": cert.star,
-        "issued_on": cert.issue_date,
-        "valid_until": cert.valid_until,
-        "revoked_on": cert.revoked_on,
-        "superseded_on": cert.superseded_on,
-        "authority": cert.issuing_authority,
-    }
-    view["product"] = {"id": run.product.id, "name": run.product.name_vi, "gtin": run.gtin}
-    view["producer"] = {"id": run.producer.id, "name": run.producer.name}
-    return view
+def _plain(value: Any) -> Any:
+    """Dates and times as ISO 8601 (a datetime is a date too), as the schema writes them."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def answer(result: FullVerification) -> Response:
+    body = current_app.json.dumps(_plain(result.view), separators=(",", ":"))
+    return current_app.response_class(f"{body}\n", mimetype="application/json")

@@ -179,7 +179,7 @@ def delete_product(product_id: int) -> None:
     services.delete_product(session, actor, services.get_product(session, actor, product_id))
 
 
-class PhotoFileSchema(Schema):
+class ProductPhotoFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP"})
 
 
@@ -196,7 +196,7 @@ class PhotoSchema(Schema):
 
 @products.route("/products/<id:product_id>/photo", methods=["PUT"])
 @require_roles(*WRITERS)
-@products.arguments(PhotoFileSchema, location="files")
+@products.arguments(ProductPhotoFileSchema, location="files")
 @products.response(200, PhotoSchema)
 @accepts_files
 def put_photo(files: dict[str, Any], product_id: int) -> photos.ProductPhoto:

@@ -274,6 +274,7 @@ class KeyStore:
             raise KeyStoreLocked()
         self.directory = Path(directory)
         self._passphrase = passphrase
+        self._meta_cache: dict[str, tuple[tuple[int, int, int], KeyInfo]] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
         # verify()'s keys by kid, with the stat of the metadata file they were read from.
         self._verifying: dict[str, tuple[tuple[int, int, int], KeyInfo, Ed25519PublicKey]] = {}
@@ -351,6 +352,16 @@ class KeyStore:
             raise UnknownKey(str(kid)[:40])
         path = self._meta_path(kid)
         try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise UnknownKey(kid) from None
+        # Every verification reads its key's status: parsed again only when the file changed
+        # (a change replaces it: a new inode, size or time), so a status is never stale.
+        version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        known = self._meta_cache.get(kid)
+        if known is not None and known[0] == version:
+            return known[1]
+        try:
             raw = path.read_bytes()
         except FileNotFoundError:
             raise UnknownKey(kid) from None
@@ -360,6 +371,7 @@ class KeyStore:
             raise self._corrupt(path, exc) from None
         if info.kid != kid:
             raise self._corrupt(path, "kid differs from the file name")
+        self._meta_cache[kid] = (version, info)
         return info
 
     @staticmethod

@@ -242,6 +242,16 @@ class TraceSchema(Schema):
     labels = fields.Integer(
         attribute="parts.labels", metadata={"description": "Labels issued on the traced lots"}
     )
+    # Added by the inspectors' layer (verify/inspections.py).
+    inspections = fields.List(
+        fields.Dict(),
+        attribute="parts.inspections",
+        metadata={
+            "description": "Field inspections of the traced lots' stamps: id, checked_at, "
+            "lot_id, serial, result, verdict, place, notes, sample_taken, lab_passed, "
+            "lab_result, proposal, decision"
+        },
+    )
 
 
 class TraceQuerySchema(Schema):

@@ -27,6 +27,10 @@ DEVICE_ENDPOINTS = frozenset(
         "labels.verify_label",
         "inspections.record",
         "inspections.list_inspections",
+        "inspections.get_one",
+        "inspections.lab_result",
+        "inspections.add_inspection_photo",
+        "inspections.photo",
         "inspector_devices.list_devices",
     }
 )

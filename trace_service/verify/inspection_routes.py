@@ -5,14 +5,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import Response, current_app, url_for
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from trace_service.api import API_PREFIX, ApiBlueprint, PageArgs, page_schema, paginate
+from trace_service.api import (
+    API_PREFIX,
+    ApiBlueprint,
+    PageArgs,
+    accepts_files,
+    page_schema,
+    paginate,
+)
 from trace_service.db import get_session, utcnow
 from trace_service.fields import Id, StrictBoolean, StrictFloat, Text
 from trace_service.principal import Role, current_principal, require_roles
-from trace_service.verify.inspections import decide_proposal, inspection_query, record_inspection
+from trace_service.verify.inspections import (
+    add_photo,
+    decide_proposal,
+    get_inspection,
+    get_photo,
+    inspection_query,
+    record_inspection,
+    record_lab_result,
+)
 from trace_service.verify.models import FieldInspection, InspectionResult, Proposal
 
 blp = ApiBlueprint(
@@ -28,6 +44,29 @@ PROPOSALS = [p.value for p in Proposal]
 class DecisionSchema(Schema):
     accepted = StrictBoolean(required=True)
     reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
+    decision_number = Text(
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "The office's decision number (số quyết định): required to accept, "
+            "as the certificate's revocation or the lot's recall records it"
+        },
+    )
+
+
+class LabResultSchema(Schema):
+    passed = StrictBoolean(required=True, metadata={"description": "Did the sample pass?"})
+    result = Text(multiline=True, required=True, validate=validate.Length(min=1, max=4000))
+
+
+class InspectionPhotoFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "A JPEG, PNG or WebP photo"})
+
+
+def _photo_urls(inspection: FieldInspection) -> list[str]:
+    return [
+        url_for("inspections.photo", inspection_id=inspection.id, photo_id=photo.id)
+        for photo in inspection.photos
+    ]
 
 
 class InspectionSchema(Schema):
@@ -64,6 +103,15 @@ class InspectionSchema(Schema):
     decision_reason = fields.String(dump_only=True)
     decided_at = fields.AwareDateTime(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
+    lot_id = fields.Integer(
+        dump_only=True, metadata={"description": "The checked stamp's lot, found by its serial"}
+    )
+    lab_passed = fields.Boolean(dump_only=True, allow_none=True)
+    lab_result = fields.String(dump_only=True, allow_none=True)
+    lab_recorded_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    photos = fields.Function(
+        _photo_urls, dump_only=True, metadata={"description": "Each photo's address (JPEG)"}
+    )
 
     @validates_schema
     def _position(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -103,13 +151,53 @@ def list_inspections(args: dict[str, Any]) -> dict[str, Any]:
 def decide(data: dict[str, Any], inspection_id: int) -> FieldInspection:
     """Accept or reject an inspection's proposal (a revocation or a recall), with a reason.
 
-    Accepting records the office's agreement; the revocation or recall itself is then made
-    through its own endpoint, with its decision number."""
-    return decide_proposal(
-        get_session(),
-        current_principal(),
-        inspection_id,
-        data["accepted"],
-        data["reason"],
-        utcnow(),
-    )
+    Accepting (with the office's `decision_number`) revokes the certificate the checked
+    stamp was printed under (or the product's certificate in force) from today, or recalls
+    the stamp's lot now, as `POST /certificates/{id}/revocation` and `POST
+    /lots/{id}/recall` do, audited with the reason."""
+    return decide_proposal(get_session(), current_principal(), inspection_id, data, utcnow())
+
+
+@blp.route("/inspections/<id:inspection_id>")
+@require_roles(Role.INSPECTOR, Role.ADMIN)
+@blp.response(200, InspectionSchema)
+def get_one(inspection_id: int) -> FieldInspection:
+    """One field inspection (an inspector's own)."""
+    return get_inspection(get_session(), current_principal(), inspection_id)
+
+
+@blp.route("/inspections/<id:inspection_id>/lab-result", methods=["POST"])
+@require_roles(Role.INSPECTOR, Role.ADMIN)
+@blp.arguments(LabResultSchema)
+@blp.response(200, InspectionSchema)
+def lab_result(data: dict[str, Any], inspection_id: int) -> FieldInspection:
+    """Record the laboratory's result on the sample taken at an inspection (once)."""
+    return record_lab_result(get_session(), current_principal(), inspection_id, data, utcnow())
+
+
+@blp.route("/inspections/<id:inspection_id>/photos", methods=["POST"])
+@require_roles(Role.INSPECTOR, Role.ADMIN)
+@blp.arguments(InspectionPhotoFileSchema, location="files")
+@blp.response(201, InspectionSchema)
+@accepts_files
+def add_inspection_photo(files: dict[str, Any], inspection_id: int) -> FieldInspection:
+    """Add a photo to an inspection (multipart field `file`): kept as a JPEG the service
+    draws from its pixels, at most 1600 pixels a side and without the phone's metadata;
+    at most 6 an inspection."""
+    session, actor = get_session(), current_principal()
+    cap = current_app.config["MAX_UPLOAD_BYTES"]
+    photo = add_photo(session, actor, inspection_id, files["file"].read(cap + 1))
+    inspection = get_inspection(session, actor, photo.inspection_id)
+    session.refresh(inspection, ["photos"])
+    return inspection
+
+
+@blp.route("/inspections/<id:inspection_id>/photos/<id:photo_id>.jpg")
+@require_roles(Role.INSPECTOR, Role.ADMIN)
+@blp.response(200, content_type="image/jpeg")
+def photo(inspection_id: int, photo_id: int) -> Response:
+    """One photo of an inspection (JPEG)."""
+    found = get_photo(get_session(), current_principal(), inspection_id, photo_id)
+    response = Response(found.data, mimetype=found.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -3,16 +3,31 @@ device's own id for it, ``client_id``, is unique per inspector), audited."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
+from trace_service.certificates.models import Certificate
+from trace_service.certificates.services import revoke_certificate
+from trace_service.clock import today_vn
 from trace_service.errors import Conflict, NotFound, field_error
+from trace_service.labels.models import Label, PrintRun
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
-from trace_service.verify.models import Decision, FieldInspection, InspectionResult, Proposal
+from trace_service.trace import hooks as trace_hooks
+from trace_service.trace.models import Lot
+from trace_service.trace.services import recall_lot
+from trace_service.verify import photos
+from trace_service.verify.models import (
+    Decision,
+    FieldInspection,
+    InspectionPhoto,
+    InspectionResult,
+    Proposal,
+)
 from trace_service.verify.tags import VerifyTag
 
 FIELDS = (
@@ -62,6 +77,9 @@ def record_inspection(
         )
     if data.get("product_id") is not None and session.get(Product, data["product_id"]) is None:
         raise field_error("product_id", vi="Không có sản phẩm này.", en="No product has this id.")
+    run = _run_of(session, data.get("serial"))
+    if run is not None and data.get("product_id") is None:
+        data = {**data, "product_id": run.product_id}
     inspection = FieldInspection(
         client_id=data["client_id"],
         inspector_id=actor.user_id,
@@ -69,6 +87,7 @@ def record_inspection(
         **{name: data.get(name) for name in FIELDS if name != "sample_taken"},
         sample_taken=bool(data.get("sample_taken")),
         proposal=Proposal(data["proposal"]) if data.get("proposal") else None,
+        lot_id=run.lot_id if run is not None else None,
     )
     session.add(inspection)
     session.flush()
@@ -91,10 +110,140 @@ def inspection_query(actor: Principal) -> Select[Any]:
     return query
 
 
-def decide_proposal(
-    session: Session, actor: Principal, inspection_id: int, accepted: bool, reason: str, now: Any
+def _run_of(session: Session, serial: str | None) -> PrintRun | None:
+    """The print run of the stamp with ``serial`` (None: no serial, or not one of ours)."""
+    if not serial:
+        return None
+    return session.scalar(select(PrintRun).join(Label).where(Label.serial == serial))
+
+
+def get_inspection(session: Session, actor: Principal, inspection_id: int) -> FieldInspection:
+    """One inspection: an inspector's own, any for the office."""
+    inspection = session.get(FieldInspection, inspection_id)
+    if inspection is None or (not actor.is_admin and inspection.inspector_id != actor.user_id):
+        raise NotFound("Không tìm thấy biên bản kiểm tra.", "No inspection has this id.")
+    return inspection
+
+
+def record_lab_result(
+    session: Session, actor: Principal, inspection_id: int, data: dict[str, Any], now: datetime
 ) -> FieldInspection:
-    """The office's answer to an inspection's proposal, with its reason; given once."""
+    """The laboratory's answer on the sample taken at the inspection, given once."""
+    inspection = get_inspection(session, actor, inspection_id)
+    if not inspection.sample_taken:
+        raise Conflict(
+            "Lần kiểm tra này không lấy mẫu, nên không có kết quả xét nghiệm.",
+            "No sample was taken at this inspection, so it has no lab result.",
+        )
+    if inspection.lab_recorded_at is not None:
+        raise Conflict(
+            "Kết quả xét nghiệm của mẫu này đã được ghi.",
+            "This sample's lab result was already recorded.",
+        )
+    inspection.lab_passed = data["passed"]
+    inspection.lab_result = data["result"]
+    inspection.lab_recorded_at = now
+    session.flush()
+    record_event(
+        session,
+        actor,
+        VerifyTag.LAB_RESULT_RECORDED,
+        "field_inspection",
+        inspection.id,
+        {"passed": inspection.lab_passed, "result": inspection.lab_result},
+    )
+    return inspection
+
+
+def add_photo(
+    session: Session, actor: Principal, inspection_id: int, data: bytes
+) -> InspectionPhoto:
+    """A photo of the inspection, re-encoded (``photos.reencode``); at most MAX_PHOTOS."""
+    inspection = get_inspection(session, actor, inspection_id)
+    count = session.scalar(
+        select(func.count()).where(InspectionPhoto.inspection_id == inspection.id)
+    )
+    if (count or 0) >= photos.MAX_PHOTOS:
+        raise Conflict(
+            f"Mỗi biên bản có tối đa {photos.MAX_PHOTOS} ảnh.",
+            f"An inspection holds at most {photos.MAX_PHOTOS} photos.",
+        )
+    image = photos.reencode(data)
+    photo = InspectionPhoto(
+        inspection_id=inspection.id,
+        content_type="image/jpeg",
+        data=image.data,
+        width=image.width,
+        height=image.height,
+        size=len(image.data),
+    )
+    session.add(photo)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        VerifyTag.PHOTO_ADDED,
+        "field_inspection",
+        inspection.id,
+        {"photo": photo.id, "bytes_sent": len(data), "bytes_kept": photo.size},
+    )
+    return photo
+
+
+def get_photo(
+    session: Session, actor: Principal, inspection_id: int, photo_id: int
+) -> InspectionPhoto:
+    inspection = get_inspection(session, actor, inspection_id)
+    photo = session.get(InspectionPhoto, photo_id)
+    if photo is None or photo.inspection_id != inspection.id:
+        raise NotFound("Không tìm thấy ảnh.", "No photo has this id.")
+    return photo
+
+
+def _certificate_to_revoke(session: Session, inspection: FieldInspection) -> Certificate:
+    """The certificate the checked stamp was printed under, or else the product's
+    certificate in force (the newest one neither revoked nor superseded)."""
+    run = _run_of(session, inspection.serial)
+    if run is not None:
+        return run.certificate
+    cert = None
+    if inspection.product_id is not None:
+        cert = session.scalar(
+            select(Certificate)
+            .where(
+                Certificate.product_id == inspection.product_id,
+                Certificate.revoked_on.is_(None),
+                Certificate.superseded_on.is_(None),
+            )
+            .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
+            .limit(1)
+        )
+    if cert is None:
+        raise Conflict(
+            "Biên bản không chỉ ra giấy chứng nhận nào để thu hồi (không có tem hay sản phẩm "
+            "còn chứng nhận).",
+            "The inspection names no certificate to revoke (no stamp, or no product with a "
+            "certificate in force).",
+        )
+    return cert
+
+
+def _lot_to_recall(session: Session, inspection: FieldInspection) -> Lot:
+    lot = session.get(Lot, inspection.lot_id) if inspection.lot_id is not None else None
+    if lot is None:
+        raise Conflict(
+            "Biên bản không chỉ ra lô hàng nào để thu hồi (cần mã tem của lô).",
+            "The inspection names no lot to recall (it needs the stamp's code).",
+        )
+    return lot
+
+
+def decide_proposal(
+    session: Session, actor: Principal, inspection_id: int, decision: dict[str, Any], now: datetime
+) -> FieldInspection:
+    """The office's answer to an inspection's proposal, with its reason; given once.
+    Accepting revokes the certificate or recalls the lot, through the same services as the
+    API's own routes (audited there too), under the office's decision number."""
     inspection = session.get(FieldInspection, inspection_id)
     if inspection is None:
         raise NotFound("Không tìm thấy biên bản kiểm tra.", "No inspection has this id.")
@@ -104,17 +253,84 @@ def decide_proposal(
         )
     if inspection.decision is not None:
         raise Conflict("Đề xuất này đã được quyết định.", "This proposal was already decided.")
+    accepted, reason = decision["accepted"], decision["reason"]
+    details: dict[str, Any] = {"proposal": inspection.proposal.value, "reason": reason}
+    if accepted:
+        number = decision.get("decision_number")
+        if not number:
+            raise field_error(
+                "decision_number",
+                vi="Cần số quyết định thu hồi.",
+                en="Accepting needs the decision's number.",
+            )
+        details["decision_number"] = number
+        if inspection.proposal is Proposal.REVOCATION:
+            cert = revoke_certificate(
+                session,
+                actor,
+                _certificate_to_revoke(session, inspection),
+                {"revoked_on": today_vn(now), "decision": number, "reason": reason},
+                today_vn(now),
+            )
+            details["certificate_id"] = cert.id
+        else:
+            recall = recall_lot(
+                session,
+                actor,
+                _lot_to_recall(session, inspection),
+                {"recalled_at": now, "decision": number, "reason": reason},
+            )
+            details["recall_id"] = recall.id
     inspection.decision = Decision.ACCEPTED if accepted else Decision.REJECTED
     inspection.decision_reason = reason
     inspection.decided_by = actor.user_id
     inspection.decided_at = now
     session.flush()
-    details = {
-        "proposal": inspection.proposal.value,
-        "decision": inspection.decision.value,
-        "reason": reason,
-    }
+    details["decision"] = inspection.decision.value
     record_event(
         session, actor, VerifyTag.PROPOSAL_DECIDED, "field_inspection", inspection.id, details
     )
     return inspection
+
+
+def waiting_proposals() -> Select[Any]:
+    """Failed checks whose proposal the office has not decided yet, oldest first."""
+    return (
+        select(FieldInspection)
+        .where(FieldInspection.proposal.is_not(None), FieldInspection.decision.is_(None))
+        .order_by(FieldInspection.id)
+    )
+
+
+# -- on the trace -----------------------------------------------------------------------
+
+
+def trace_entry(inspection: FieldInspection) -> dict[str, Any]:
+    """An inspection as a trace shows it (plain values: the trace layer knows no model)."""
+    return {
+        "id": inspection.id,
+        "checked_at": inspection.checked_at.isoformat(),
+        "lot_id": inspection.lot_id,
+        "serial": inspection.serial,
+        "result": inspection.result.value,
+        "verdict": inspection.verdict,
+        "place": inspection.place,
+        "notes": inspection.notes,
+        "sample_taken": inspection.sample_taken,
+        "lab_passed": inspection.lab_passed,
+        "lab_result": inspection.lab_result,
+        "proposal": inspection.proposal.value if inspection.proposal else None,
+        "decision": inspection.decision.value if inspection.decision else None,
+    }
+
+
+@trace_hooks.add_to_trace
+def _inspections_on_trace(session: Session, lot_ids: Select[Any]) -> dict[str, Any]:
+    """Every trace carries the field inspections of its lots' stamps (``inspections``):
+    the signed-in trace shows them; the public chain says only that the lot was checked."""
+    found = session.scalars(
+        select(FieldInspection)
+        .where(FieldInspection.lot_id.in_(lot_ids))
+        .order_by(FieldInspection.checked_at, FieldInspection.id)
+    )
+    return {"inspections": [trace_entry(inspection) for inspection in found]}

@@ -6,10 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace_service.db import Base, Created, IntPk, UtcDateTime, value_enum
+from trace_service.labels import page_cache
 
 
 class InspectionResult(StrEnum):
@@ -61,6 +72,35 @@ class FieldInspection(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Created]
+    # The lot of the stamp checked (found by its serial when recorded): what a recall
+    # proposal recalls and where the inspection shows on the trace.
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
+    # The laboratory's answer on the sample, recorded later.
+    lab_passed: Mapped[bool | None] = mapped_column(Boolean)
+    lab_result: Mapped[str | None] = mapped_column(Text)
+    lab_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    # Their ids and sizes with the inspection (a page of them in one more query); the
+    # bytes only when a photo is asked for.
+    photos: Mapped[list[InspectionPhoto]] = relationship(
+        order_by="InspectionPhoto.id", lazy="selectin", viewonly=True
+    )
+
+
+class InspectionPhoto(Base):
+    """A photo taken at an inspection, as we re-encoded it (JPEG, size capped): never the
+    bytes the device sent, which may carry anything (other formats, location tags)."""
+
+    __tablename__ = "inspection_photos"
+
+    id: Mapped[IntPk]
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("field_inspections.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[Created]
 
 
 class InspectorDevice(Base):
@@ -75,3 +115,7 @@ class InspectorDevice(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[Created]
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# A lot's label pages say when its stamps were checked in the field (labels/page_facts.py).
+page_cache.watch(FieldInspection)

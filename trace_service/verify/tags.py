@@ -9,3 +9,5 @@ class VerifyTag(EventTag):
     DEVICE_REGISTERED = "verify:device:registered"
     DEVICE_REVOKED = "verify:device:revoked"
     PROPOSAL_DECIDED = "verify:inspection:decided"
+    LAB_RESULT_RECORDED = "verify:inspection:lab_result"
+    PHOTO_ADDED = "verify:inspection:photo"

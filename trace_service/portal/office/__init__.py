@@ -7,7 +7,9 @@ from __future__ import annotations
 from trace_service.portal.office import (  # noqa: F401 - registers pages
     certify,
     consumer,
+    devices,
     expiry,
+    inspections,
     letters,
     plan,
     registry,

@@ -382,3 +382,27 @@ async function start() {
 }
 
 start();
+
+// --- the install hint -----------------------------------------------------------------
+// Shown only where the browser offers to install the page (Chromium's beforeinstallprompt);
+// the browser's own prompt opens on the button, and the hint goes once it is installed.
+
+const install = document.getElementById("install");
+let installPrompt = null;
+window.addEventListener("beforeinstallprompt", (event) => {
+  event.preventDefault();
+  installPrompt = event;
+  install.hidden = false;
+});
+document.getElementById("install-button").addEventListener("click", async () => {
+  if (!installPrompt) return;
+  const offered = installPrompt;
+  installPrompt = null;
+  install.hidden = true;
+  await offered.prompt();
+});
+window.addEventListener("appinstalled", () => {
+  installPrompt = null;
+  install.hidden = true;
+});
+

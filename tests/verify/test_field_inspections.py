@@ -1,0 +1,198 @@
+"""Field inspections' photos (re-encoded, capped), the lab result recorded later, the
+inspections on the product's trace (the public chain says only "đã được kiểm tra"), and the
+office's decision on a proposal: accepting revokes the certificate or recalls the lot through
+the services the API uses, audited with the reason; rejecting needs a reason too."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from PIL import Image
+
+from tests.labels.conftest import P, packed  # noqa: F401 - the fixture
+from tests.labels.test_verification import _one_label, _path
+from trace_service.audit.models import AuditEvent
+from trace_service.certificates.models import Certificate
+from trace_service.labels.verify_response import FullVerificationSchema
+from trace_service.trace.models import Recall
+from trace_service.verify import photos
+
+
+def _inspection(client, inspector, serial, client_id, **changes):
+    found = {
+        "client_id": client_id,
+        "serial": serial,
+        "checked_at": "2026-12-03T09:15:00+07:00",
+        "place": "Chợ Gia Nghĩa, quầy 12",
+        "result": "failed",
+        "notes": "Ghi chú riêng của kiểm tra viên <b>không công khai</b>",
+        "sample_taken": True,
+        **changes,
+    }
+    sent = client.post(f"{P}/inspections", headers=inspector.headers, json=found)
+    assert sent.status_code == 201, sent.json
+    return sent.json
+
+
+def _jpeg_with_location(size=(3000, 2000)) -> bytes:
+    image = Image.new("RGB", size, (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {2: (12.0, 0.0, 15.0)}  # GPS: latitude
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_photo_is_kept_as_our_own_small_jpeg_without_the_phones_metadata(
+    client,
+    inspector,
+    admin,
+    packed,  # noqa: F811
+):
+    label = _one_label(client, packed)
+    made = _inspection(client, inspector, label["serial"], "photo-check-0001")
+    assert made["lot_id"] == packed.bags and made["product_id"] == packed.product.id
+    url = f"{P}/inspections/{made['id']}/photos"
+    sent = _jpeg_with_location()
+    assert b"PhoneMaker" in sent
+    added = client.post(
+        url, headers=inspector.headers, data={"file": (io.BytesIO(sent), "anh.jpg")}
+    )
+    assert added.status_code == 201, added.json
+    [photo_url] = added.json["photos"]
+    kept = client.get(photo_url, headers=admin.headers)
+    assert kept.status_code == 200 and kept.mimetype == "image/jpeg"
+    image = Image.open(io.BytesIO(kept.data))
+    assert image.format == "JPEG" and max(image.size) == photos.MAX_SIDE
+    assert image.size == (1600, 1067) and b"PhoneMaker" not in kept.data
+    assert not image.getexif()
+    # not a photo; another inspector's inspection
+    text = client.post(
+        url, headers=inspector.headers, data={"file": (io.BytesIO(b"%PDF-1.4 x"), "a.jpg")}
+    )
+    assert text.status_code == 422 and "JPEG" in text.json["message_en"]
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(png, "PNG")
+    small = png.getvalue()
+    for _ in range(photos.MAX_PHOTOS - 1):
+        one = client.post(
+            url, headers=inspector.headers, data={"file": (io.BytesIO(small), "a.png")}
+        )
+        assert one.status_code == 201
+    full = client.post(url, headers=inspector.headers, data={"file": (io.BytesIO(small), "a.png")})
+    assert full.status_code == 409
+
+
+def test_the_lab_result_comes_later_once_and_the_trace_shows_the_inspection(
+    client,
+    inspector,
+    admin,
+    packed,  # noqa: F811
+    db_session,
+):
+    label = _one_label(client, packed)
+    # viewed before: the run's facts are cached by the worker, and the inspection renews them
+    before = client.get(_path(label["url"])).get_data(as_text=True)
+    assert "Đã được kiểm tra tại điểm bán" not in before
+    made = _inspection(client, inspector, label["serial"], "lab-check-00001", result="doubtful")
+    url = f"{P}/inspections/{made['id']}/lab-result"
+    result = {"passed": False, "result": "Aflatoxin B1 12 µg/kg, vượt ngưỡng 5 µg/kg"}
+    recorded = client.post(url, headers=inspector.headers, json=result)
+    assert recorded.status_code == 200, recorded.json
+    assert recorded.json["lab_passed"] is False and recorded.json["lab_recorded_at"]
+    assert client.post(url, headers=inspector.headers, json=result).status_code == 409
+    no_sample = _inspection(
+        client, inspector, label["serial"], "lab-check-00002", sample_taken=False
+    )
+    refused = client.post(
+        f"{P}/inspections/{no_sample['id']}/lab-result", headers=inspector.headers, json=result
+    )
+    assert refused.status_code == 409
+    tags = {e.tag for e in db_session.query(AuditEvent).filter_by(object_type="field_inspection")}
+    assert "verify:inspection:lab_result" in tags
+    # signed in: the trace lists the inspections with what the inspector wrote
+    trace = client.get(f"{P}/lots/{packed.bags}/trace", headers=packed.account.headers).json
+    shown = {item["id"]: item for item in trace["inspections"]}
+    assert shown[made["id"]]["lab_result"] == result["result"]
+    assert shown[made["id"]]["notes"].startswith("Ghi chú riêng")
+    # the stamp's public page says only that it was checked, never the notes
+    page = client.get(_path(label["url"])).get_data(as_text=True)
+    assert "Đã được kiểm tra tại điểm bán" in page
+    assert "Ghi chú riêng" not in page and "Aflatoxin" not in page
+
+
+def test_an_accepted_recall_proposal_recalls_the_lot_with_the_reason(
+    client,
+    inspector,
+    admin,
+    packed,  # noqa: F811
+    db_session,
+):
+    label = _one_label(client, packed)
+    made = _inspection(client, inspector, label["serial"], "recall-check-001", proposal="recall")
+    url = f"{P}/inspections/{made['id']}/decision"
+    reason = "Tem giả bày bán tại chợ Gia Nghĩa"
+    no_number = client.post(url, headers=admin.headers, json={"accepted": True, "reason": reason})
+    assert no_number.status_code == 422 and db_session.query(Recall).count() == 0
+    decided = client.post(
+        url,
+        headers=admin.headers,
+        json={"accepted": True, "reason": reason, "decision_number": "15/QĐ-VPĐP"},
+    )
+    assert decided.status_code == 200, decided.json
+    recall = db_session.query(Recall).one()
+    assert recall.lot_id == packed.bags and recall.reason == reason
+    assert recall.decision == "15/QĐ-VPĐP"
+    tags = [e.tag for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert "trace:lot:recalled" in tags and tags[-1] == "verify:inspection:decided"
+    # the verify API now says recalled
+    answer = client.post(
+        f"{P}/labels/verify", headers=inspector.headers, json={"url": label["url"]}
+    ).json
+    assert answer["recalled"] is True and answer["recalls"][0]["reason"] == reason
+    assert datetime.fromisoformat(answer["recalls"][0]["at"]).tzinfo is not None
+    # the answer, written without the schema, has the shape the schema documents
+    schema = FullVerificationSchema()
+    assert set(answer) == set(schema.fields)
+    for name in ("label", "certificate", "product", "producer"):
+        assert set(answer[name]) == set(schema.fields[name].schema.fields), name
+    assert set(answer["recalls"][0]) == set(schema.fields["recalls"].inner.schema.fields)
+
+
+def test_an_accepted_revocation_revokes_the_certificate_and_a_rejection_needs_a_reason(
+    client,
+    inspector,
+    admin,
+    packed,  # noqa: F811
+    db_session,
+):
+    label = _one_label(client, packed)
+    first = _inspection(
+        client, inspector, label["serial"], "revoke-check-01", proposal="revocation"
+    )
+    second = _inspection(client, inspector, label["serial"], "revoke-check-02", proposal="recall")
+    rejected = client.post(
+        f"{P}/inspections/{second['id']}/decision",
+        headers=admin.headers,
+        json={"accepted": False, "reason": ""},
+    )
+    assert rejected.status_code == 422
+    decided = client.post(
+        f"{P}/inspections/{first['id']}/decision",
+        headers=admin.headers,
+        json={"accepted": True, "reason": "Sản phẩm không đạt", "decision_number": "16/QĐ-UBND"},
+    )
+    assert decided.status_code == 200, decided.json
+    cert = db_session.get(Certificate, packed.certificate.id)
+    db_session.refresh(cert)
+    assert cert.revoked_on is not None and cert.revocation_decision == "16/QĐ-UBND"
+    assert cert.revocation_reason == "Sản phẩm không đạt"
+    assert "certificates:certificate:revoked" in {
+        e.tag for e in db_session.query(AuditEvent).filter_by(object_type="certificate")
+    }
+    answer = client.post(
+        f"{P}/labels/verify", headers=inspector.headers, json={"url": label["url"]}
+    ).json
+    assert answer["certificate_status"] == "revoked"
