@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
+    from trace_service.queue.routes import blp as jobs_blp
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.reports.pages import reports_page
     from trace_service.reports.routes import blp as reports_blp
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         devices_blp,
         audit_blp,
         reports_blp,
+        jobs_blp,
     )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)

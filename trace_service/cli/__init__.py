@@ -7,9 +7,10 @@ from flask import Flask
 from trace_service.cli.commands import audit_cli, certs_cli, db_cli, demo_cli, users_cli
 from trace_service.cli.labels import keys_cli, labels_cli
 from trace_service.cli.setup import setup
+from trace_service.queue.worker import jobs_cli
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, certs_cli, keys_cli, labels_cli, audit_cli):
+    for group in (db_cli, users_cli, demo_cli, certs_cli, keys_cli, labels_cli, audit_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup)
