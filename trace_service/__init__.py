@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
+    from trace_service.queue.pages import pages as office_jobs_pages
     from trace_service.queue.routes import blp as jobs_blp
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.reports.pages import reports_page
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)
+    app.register_blueprint(office_jobs_pages)
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
     app.register_blueprint(label_lookup)

@@ -46,8 +46,9 @@ def order(app, committed, quantity: int, key: str = "q") -> int:
         run, _created = services.order_print_run(
             session,
             ACTOR,
-            services.RunOrder(committed.product_id, committed.lot_id, quantity, False,
-                              idempotency_key=key),
+            services.RunOrder(
+                committed.product_id, committed.lot_id, quantity, False, idempotency_key=key
+            ),
             get_keystore(app),
             jobs.label_base_url(app),
         )

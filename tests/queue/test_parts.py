@@ -40,7 +40,11 @@ def test_parts_joined_give_the_files_of_one_pass(backend, tmp_path, small_parts)
         assert run.status is RunStatus.READY and run.labels_drawn == 500
         folder = build.run_dir(jobs.files_root(app), run_id)
         assert sorted(p.name for p in folder.iterdir()) == [
-            "labels-203dpi.zpl", "labels-300dpi.zpl", "sheet-1.pdf", "sheet-2.pdf", "sheet-3.pdf"
+            "labels-203dpi.zpl",
+            "labels-300dpi.zpl",
+            "sheet-1.pdf",
+            "sheet-2.pdf",
+            "sheet-3.pdf",
         ]  # the parts' folder is gone, nothing half-written is left
         assert [s["labels"] for s in run.files["sheets"]] == [200, 200, 100]
         for entry in [*run.files["sheets"], *run.files["zpl"]]:
@@ -93,7 +97,9 @@ def test_a_part_whose_builder_dies_is_drawn_again_from_the_same_labels(
             with session_scope(app) as session:  # the lease is still held: nobody takes over
                 assert build_parts.start(session, run_id, root, tasks.lease(app)) is None
             with session_scope(app) as session:
-                session.get_one(PrintRun, run_id).lease_until = build.utcnow() - timedelta(seconds=1)
+                session.get_one(PrintRun, run_id).lease_until = build.utcnow() - timedelta(
+                    seconds=1
+                )
             with session_scope(app) as session:  # lapsed: only the missing parts are drawn
                 assert build_parts.start(session, run_id, root, tasks.lease(app)) == [2, 3]
             assert _run(app, run_id).labels_drawn == 200  # part 1's, drawn before

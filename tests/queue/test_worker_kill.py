@@ -32,8 +32,15 @@ LEASE_S = 3
 
 
 def _env(app, url: str) -> dict[str, str]:
-    names = ("KEYS_DIR", "KEYS_PASSPHRASE", "LABEL_BASE_URL", "LABEL_FILES_DIR", "REDIS_URL",
-             "REDIS_KEY_PREFIX", "LABEL_BUILD_LEASE_SECONDS")
+    names = (
+        "KEYS_DIR",
+        "KEYS_PASSPHRASE",
+        "LABEL_BASE_URL",
+        "LABEL_FILES_DIR",
+        "REDIS_URL",
+        "REDIS_KEY_PREFIX",
+        "LABEL_BUILD_LEASE_SECONDS",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCOP_")}
     env.update({f"OCOP_{n}": str(app.config[n]) for n in names}, OCOP_DATABASE_URL=url)
     return env
@@ -43,7 +50,10 @@ def _start_worker(env, name: str, log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--name", name],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the kill takes its children too
         )
 
@@ -94,8 +104,13 @@ def test_a_worker_killed_mid_build_leaves_the_run_to_another(tmp_path, redis_url
     prefix = f"ocop-test-{uuid.uuid4().hex[:10]}"
     with fresh_database("sqlite", tmp_path) as url:  # the queue's test: one backend will do
         upgrade(url)
-        app = make_app(url, tmp_path, REDIS_URL=url_redis, REDIS_KEY_PREFIX=prefix,
-                       LABEL_BUILD_LEASE_SECONDS=LEASE_S)
+        app = make_app(
+            url,
+            tmp_path,
+            REDIS_URL=url_redis,
+            REDIS_KEY_PREFIX=prefix,
+            LABEL_BUILD_LEASE_SECONDS=LEASE_S,
+        )
         committed = seed(app, STAMPS)
         redis = Redis.from_url(url_redis)
         env, workers = _env(app, url), []
@@ -109,7 +124,9 @@ def test_a_worker_killed_mid_build_leaves_the_run_to_another(tmp_path, redis_url
             with app.app_context():
                 jobs.start_build(run_id, ACTOR, app)  # on the queue: a worker listens
             _wait(lambda: _run(app, run_id).labels_drawn >= 1000, 120)
-            busy = _wait(lambda: [w.name for w in Worker.all(queue=queue) if w.get_state() == "busy"], 5)
+            busy = _wait(
+                lambda: [w.name for w in Worker.all(queue=queue) if w.get_state() == "busy"], 5
+            )
             victim = workers["ab".index(busy[0][-1])]
             survivor = workers[1 - workers.index(victim)]
             _kill_hard(victim)
@@ -134,7 +151,9 @@ def test_a_worker_killed_mid_build_leaves_the_run_to_another(tmp_path, redis_url
         for entry in [*run.files["sheets"], *run.files["zpl"]]:
             assert sha256(folder / entry["name"]) == entry["sha256"]
         assert sorted(p.name for p in folder.iterdir()) == [
-            "labels-203dpi.zpl", "labels-300dpi.zpl", "sheet.pdf"
+            "labels-203dpi.zpl",
+            "labels-300dpi.zpl",
+            "sheet.pdf",
         ]
         log = survivor_log.read_text()
         assert "taken over" in log, log[-3000:]

@@ -11,6 +11,15 @@ from trace_service.queue.worker import jobs_cli
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, certs_cli, keys_cli, labels_cli, audit_cli, jobs_cli):
+    for group in (
+        db_cli,
+        users_cli,
+        demo_cli,
+        certs_cli,
+        keys_cli,
+        labels_cli,
+        audit_cli,
+        jobs_cli,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(setup)

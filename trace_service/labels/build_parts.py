@@ -163,6 +163,52 @@ def _sync_close(out: Any) -> None:
     out.close()
 
 
+class _Stretches:
+    """A part's stretch of each ZPL file, written as the sheet draws the labels: labels only
+    (the join writes each file's head once), under names unique to this builder. A dpi whose
+    label cannot hold the QR code is dropped with the reason, as in one pass."""
+
+    def __init__(self, run: PrintRun, part: int, folder: Path, token: str) -> None:
+        self.folder, self.written = folder, []
+        self.writers: dict[int, tuple[ZplWriter, Any, str]] = {}
+        self.refused: dict[int, str] = {}
+        facts = build.stamp_facts(run)
+        for dpi in build.ZPL_DPIS:
+            name = f"part-{part}-{dpi}dpi.{token}.zpl"
+            out = (folder / name).open("w", encoding="utf-8", newline="")
+            self.written.append(folder / name)
+            writer = ZplWriter(facts, StringIO(), dpi=dpi)  # its head is for the join
+            writer.out = out
+            self.writers[dpi] = (writer, out, name)
+
+    def passing(self, labels: Iterator[LabelArt]) -> Iterator[LabelArt]:
+        for label in labels:
+            for dpi, (writer, _out, _name) in list(self.writers.items()):
+                try:
+                    writer.write(label)
+                except ValueError as exc:  # a QR code too large for the thermal label
+                    self.refused[dpi] = str(exc)
+                    self.writers.pop(dpi)[1].close()
+            yield label
+
+    def finish(self) -> list[dict[str, Any]]:
+        zpl: list[dict[str, Any]] = []
+        for dpi in build.ZPL_DPIS:
+            if dpi in self.refused:
+                zpl.append({"dpi": dpi, "error": self.refused[dpi]})
+                continue
+            writer, out, name = self.writers.pop(dpi)
+            _sync_close(out)
+            zpl.append({"dpi": dpi, "file": name, "labels": writer.count})
+        return zpl
+
+    def discard(self) -> None:
+        for _writer, out, _name in self.writers.values():
+            out.close()
+        for path in self.written:
+            path.unlink(missing_ok=True)
+
+
 def draw_part(
     session: Session,
     run: PrintRun,
@@ -171,76 +217,36 @@ def draw_part(
     scratch_key: bytes | None,
     progress: Callable[[int], None],
 ) -> dict[str, Any]:
-    """Draw one part: its sheet PDF and its stretch of each ZPL file (labels only: the join
-    writes the file's head once). Returns its manifest, written last."""
+    """Draw one part: its sheet PDF and its stretch of each ZPL file. Returns its manifest,
+    written last: until then the part is not done, and whatever it left is not used."""
     folder = parts_dir(files_root, run.id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     token = secrets.token_hex(6)  # this builder's names: a stale one of the same part has others
-    facts = build.stamp_facts(run)
-    writers: dict[int, tuple[ZplWriter, Any, str]] = {}
-    refused: dict[int, str] = {}
-    written: list[Path] = []
+    stretches = _Stretches(run, part, folder, token)
+    pdf_path = folder / f"part-{part}.{token}.pdf"
     try:
-        for dpi in build.ZPL_DPIS:
-            name = f"part-{part}-{dpi}dpi.{token}.zpl"
-            out = (folder / name).open("w", encoding="utf-8", newline="")
-            written.append(folder / name)
-            writer = ZplWriter(facts, StringIO(), dpi=dpi)  # the head goes to the join
-            writer.out = out
-            writers[dpi] = (writer, out, name)
-
-        def passing(labels: Iterator[LabelArt]) -> Iterator[LabelArt]:
-            for label in labels:
-                for dpi, (writer, _out, _name) in list(writers.items()):
-                    try:
-                        writer.write(label)
-                    except ValueError as exc:  # a QR code too large for the thermal label
-                        refused[dpi] = str(exc)
-                        writers.pop(dpi)[1].close()
-                yield label
-
-        pdf_name = f"part-{part}.{token}.pdf"
-        written.append(folder / pdf_name)
-        parts = parts_of(run)
-        with (folder / pdf_name).open("wb") as pdf:
+        with pdf_path.open("wb") as pdf:
             info = render_sheet_pdf(
-                facts,
-                passing(_part_art(session, run, part, scratch_key)),
+                build.stamp_facts(run),
+                stretches.passing(_part_art(session, run, part, scratch_key)),
                 pdf,
-                footer=build.footer(run, part, parts),
+                footer=build.footer(run, part, parts_of(run)),
                 progress=progress,
             )
             pdf.flush()
             os.fsync(pdf.fileno())
-        zpl: list[dict[str, Any]] = []
-        for dpi in build.ZPL_DPIS:
-            if dpi in refused:
-                zpl.append({"dpi": dpi, "error": refused[dpi]})
-                continue
-            writer, out, name = writers.pop(dpi)
-            _sync_close(out)
-            zpl.append({"dpi": dpi, "file": name, "labels": writer.count})
-        manifest = {
-            "part": part,
-            "sheet": {
-                "file": pdf_name,
-                "bytes": (folder / pdf_name).stat().st_size,
-                "sha256": _digest(folder / pdf_name),  # here, so parts hash at once
-                "pages": info.pages,
-                "labels": info.labels,
-                "per_page": info.per_page,
-            },
-            "zpl": zpl,
-        }
+        zpl = stretches.finish()
+        sheet = {"file": pdf_path.name, "bytes": pdf_path.stat().st_size}
+        sheet["sha256"] = _digest(pdf_path)  # here, so that parts hash at once
+        sheet |= {"pages": info.pages, "labels": info.labels, "per_page": info.per_page}
+        manifest = {"part": part, "sheet": sheet, "zpl": zpl}
         temporary = folder / f".part-{part}.{token}.json"
         temporary.write_text(json.dumps(manifest), encoding="utf-8")
         temporary.replace(_manifest_path(files_root, run.id, part))
         return manifest
     except BaseException:
-        for _writer, out, _name in writers.values():
-            out.close()
-        for path in written:
-            path.unlink(missing_ok=True)
+        stretches.discard()
+        pdf_path.unlink(missing_ok=True)
         raise
 
 

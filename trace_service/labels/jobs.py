@@ -125,7 +125,9 @@ def start_build(run_id: int, actor: Principal, app: Flask | None = None) -> None
             )
             return
         except jobqueue.QueueUnavailable as exc:  # the order is saved: build it here
-            log.warning("print run %s: built in this process, the job queue is off: %s", run_id, exc)
+            log.warning(
+                "print run %s: built in this process, the job queue is off: %s", run_id, exc
+            )
     builder_pool(app).submit(run_id, actor)
 
 

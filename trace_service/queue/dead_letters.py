@@ -71,9 +71,7 @@ def dead_letters(app: Flask, offset: int = 0, limit: int = 100) -> tuple[int, li
 
 
 def _not_found(job_id: str) -> NotFound:
-    return NotFound(
-        f"Không có công việc lỗi mã {job_id[:40]}.", f"No failed job {job_id[:40]!r}."
-    )
+    return NotFound(f"Không có công việc lỗi mã {job_id[:40]}.", f"No failed job {job_id[:40]!r}.")
 
 
 def retry(app: Flask, job_id: str) -> DeadLetter:

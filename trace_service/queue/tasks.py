@@ -119,9 +119,7 @@ def build_part_now(app: Flask, run_id: int, part: int) -> bool:
         run = reader.get_one(PrintRun, run_id)
         if run.status is not RunStatus.BUILDING or part in build_parts.done_parts(root, run):
             return False
-        progress = build_parts.progress_writer(
-            lambda: session_scope(app), run_id, lease(app)
-        )
+        progress = build_parts.progress_writer(lambda: session_scope(app), run_id, lease(app))
         build_parts.draw_part(reader, run, part, root, jobs.scratch_key(app, run), progress)
     return True
 

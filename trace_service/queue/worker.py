@@ -21,7 +21,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis import Redis
-from rq import Worker
+from rq import SimpleWorker, Worker
+from rq.worker import BaseWorker
 from sqlalchemy import select
 
 from trace_service import jobqueue
@@ -59,9 +60,7 @@ def take_over_silent_runs(app: Flask, now: datetime | None = None) -> list[int]:
             log.error("print run %s: its builders stopped %s times; marked failed", run_id, count)
             with session_scope(app) as session:
                 run = session.get_one(PrintRun, run_id)
-                build.mark_failed(
-                    session, actor, run, RuntimeError(f"builders lost {count} times")
-                )
+                build.mark_failed(session, actor, run, RuntimeError(f"builders lost {count} times"))
             continue
         log.warning("print run %s: its builder went silent; taken over (%s)", run_id, count)
         jobqueue.enqueue(
@@ -105,9 +104,9 @@ def queue_periodic(app: Flask, now: datetime | None = None) -> list[str]:
     return queued
 
 
-class OcopWorker(Worker):
-    """RQ's forking worker, whose maintenance (between jobs, at most every
-    ``maintenance_interval`` seconds) also takes over silent runs and queues what is due."""
+class Maintenance(BaseWorker):
+    """A worker whose maintenance (between jobs, at most every ``maintenance_interval``
+    seconds) also takes over silent runs and queues what is due."""
 
     app: Flask
 
@@ -120,10 +119,20 @@ class OcopWorker(Worker):
             log.exception("job queue maintenance failed")
 
 
-def make_worker(app: Flask, name: str | None = None) -> OcopWorker:
+class OcopWorker(Maintenance, Worker):
+    """RQ's forking worker: each job in a work horse of its own."""
+
+
+class InProcessWorker(Maintenance, SimpleWorker):
+    """Jobs in the worker's own process (tests: what they run is measured and seen)."""
+
+
+def make_worker(
+    app: Flask, name: str | None = None, kind: type[Maintenance] = OcopWorker
+) -> Maintenance:
     # Look for silent runs a few times per lease, and block on Redis no longer than that.
     interval = max(1, min(60, app.config["LABEL_BUILD_LEASE_SECONDS"] // 3))
-    worker = OcopWorker(
+    worker = kind(
         [jobqueue.get_queue(app)],
         name=name,
         connection=jobqueue.connection(app),
