@@ -222,11 +222,10 @@ def test_the_daily_sweep_and_periodic_jobs_are_queued_once(queued, app, db_sessi
 
 
 def test_the_office_page_lists_dead_letters_and_sends_one_again(queued, app, client, db_session):
+    from tests import factories
     from tests.portal.conftest import BROWSER, PASSWORD, csrf_of, sign_in
     from trace_service.auth.passwords import hash_password
     from trace_service.principal import Role
-
-    from tests import factories
 
     office = factories.UserFactory(role=Role.ADMIN, password_hash=hash_password(PASSWORD))
     job = jobqueue.enqueue(

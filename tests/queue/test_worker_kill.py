@@ -6,6 +6,7 @@ test's own (the shared Redis is never flushed)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from redis import Redis
 from rq import Worker
 
@@ -70,10 +70,8 @@ def _kill_hard(process: subprocess.Popen) -> None:
     """SIGKILL to the worker and everything it started (its work horse has a group of its
     own), as when its machine is lost."""
     for pid in [*_descendants(process.pid), process.pid]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait(timeout=10)
 
 

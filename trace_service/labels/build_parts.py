@@ -271,7 +271,7 @@ def _join_zpl(
             out.write(first)
             for entry in entries:
                 with (folder / entry["file"]).open("rb") as source:
-                    for block in iter(lambda src=source: src.read(_COPY_BLOCK), b""):
+                    while block := source.read(_COPY_BLOCK):
                         digest.update(block)
                         out.write(block)
             out.flush()

@@ -3,8 +3,8 @@ queue's workers when ``OCOP_REDIS_URL`` is set (``trace_service.jobqueue``: spli
 that several workers draw at once, see ``build_parts``); else, or when no worker listens or
 Redis cannot be reached, by a bounded pool of builder threads in each web process (the
 default): ``OCOP_LABEL_BUILD_THREADS`` threads take runs from a queue, so any number of
-orders never starts more than that many builds at once. A builder commits progress as it goes so ``GET /print-runs/{id}`` shows it; a
-run waiting in the queue shows ``queued``."""
+orders never starts more than that many builds at once. A builder commits progress as it
+goes so ``GET /print-runs/{id}`` shows it; a run waiting in the queue shows ``queued``."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 from datetime import date, timedelta
 from typing import Any
 
@@ -98,7 +99,7 @@ def _fail_run(app: Flask, run_id: int, actor: Principal, exc: BaseException) -> 
             build.mark_failed(session, actor, run, exc)
 
 
-def build_part(run_id: int, part: int, actor: Principal) -> str:
+def build_part(run_id: int, part: int, actor: Principal) -> dict[str, Any]:
     """Draw one part of a claimed run. The last try that fails marks the run failed (the
     producer may build it again); earlier ones leave it to the retry."""
     app = bound_app()
@@ -109,7 +110,9 @@ def build_part(run_id: int, part: int, actor: Principal) -> str:
             if _last_try():
                 _fail_run(app, run_id, actor, exc)
             raise
-    return f"run {run_id}: part {part} drawn"
+    # The work horse's peak memory, kept with the job's result (bench/print_run_100k_bench.py).
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"run": run_id, "part": part, "peak_rss_mib": round(peak_kib / 1024, 1)}
 
 
 def build_part_now(app: Flask, run_id: int, part: int) -> bool:
