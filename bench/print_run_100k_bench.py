@@ -12,10 +12,12 @@ file, in a fresh child process that plays the web server (the test client):
   commits its labels and answers 202, the build goes on the queue, the workers draw the ten
   parts at once and one joins them; timed until the run is ``ready``.
 
-Memory: ``peak_rss_mib`` is the largest peak RSS of one worker: its main process's high-water
-mark (``VmHWM``) plus the largest peak of the work horses it forked (each part reports its
-own ``ru_maxrss``), so pages a horse shares with its parent are counted twice (an upper
-bound). ``single_thread_peak_rss_mib`` is the single-thread child's.
+Memory: ``peak_rss_mib`` is the most one worker held: the largest peak RSS of the work horses
+it forked (each part reports its own ``ru_maxrss``; a horse's RSS counts the pages it shares
+with its parent) plus its main process's private pages (``Private_*`` of ``smaps_rollup``,
+read after the build), the only memory of the worker that the horse's RSS does not count.
+``worker_main_hwm_mib`` is the main process's own high-water mark, for reference;
+``single_thread_peak_rss_mib`` the single-thread child's peak RSS.
 
 Run from the repository root (needs a Redis; a key prefix and queue name of its own are
 used, and removed afterwards)::
@@ -69,6 +71,7 @@ def _order(url: str, settings: dict[str, Any], setup: dict[str, Any], quantity: 
     client.get("/.well-known/jwks.json")  # open the key store before timing, as a warm server
     start = time.perf_counter()
     response = client.post("/api/v1/print-runs", headers=headers, json=body)
+    answered = time.perf_counter() - start
     response.close()  # as a server does once it answered: a queued build starts now
     run_id = response.get_json()["id"]
     while True:
@@ -85,6 +88,7 @@ def _order(url: str, settings: dict[str, Any], setup: dict[str, Any], quantity: 
             "status": status.value,
             "error": error,
             "seconds": seconds,
+            "order_s": answered,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "sheets": len(files.get("sheets", [])),
             "run_id": run_id,
@@ -109,6 +113,11 @@ def _hwm_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _private_mib(pid: int) -> float:
+    lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    return sum(int(line.split()[1]) for line in lines if line.startswith("Private_")) / 1024
 
 
 def _workers(settings: dict[str, Any], url: str, work: Path) -> list[subprocess.Popen]:
@@ -158,7 +167,8 @@ def _queued(url: str, work: Path, redis_url: str, quantity: int) -> dict[str, An
             value = job.return_value()
             if job.func_name.endswith(".build_part") and isinstance(value, dict):
                 horses[job.worker_name] = max(horses.get(job.worker_name, 0), value["peak_rss_mib"])
-        mains = {f"{prefix}-{n}": _hwm_mib(p.pid) for n, p in enumerate(workers)}
+        mains = {f"{prefix}-{n}": _private_mib(p.pid) for n, p in enumerate(workers)}
+        hwm = max(_hwm_mib(p.pid) for p in workers)
         parts = {name: sum(j.func_name.endswith(".build_part") and j.worker_name == name
                            for j in jobs) for name in mains}  # fmt: skip
     finally:
@@ -171,6 +181,7 @@ def _queued(url: str, work: Path, redis_url: str, quantity: int) -> dict[str, An
                 redis.delete(key)
     result["worker_peak_rss_mib"] = {name: mains[name] + horses.get(name, 0) for name in mains}
     result["horse_peak_rss_mib"] = max(horses.values(), default=0.0)
+    result["worker_main_hwm_mib"] = hwm
     result["parts_by_worker"] = parts
     return result
 
@@ -216,7 +227,9 @@ def main() -> None:
         "speedup": round(single_s / queued_s, 3),
         "peak_rss_mib": round(peak, 1),
         "horse_peak_rss_mib": round(max(r["horse_peak_rss_mib"] for r in queued), 1),
+        "worker_main_hwm_mib": round(max(r["worker_main_hwm_mib"] for r in queued), 1),
         "single_thread_peak_rss_mib": round(max(r["peak_rss_mib"] for r in singles), 1),
+        "order_answered_s": round(statistics.median(r["order_s"] for r in queued), 2),
         "parts_by_worker": queued[-1]["parts_by_worker"],
         "load_average_1m": os.getloadavg()[0],
     }

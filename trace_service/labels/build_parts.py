@@ -288,16 +288,50 @@ def _join_zpl(
     }
 
 
+def _zpl_manifest(files_root: Path, run_id: int, dpi: int) -> Path:
+    return parts_dir(files_root, run_id) / f"zpl-{dpi}.json"
+
+
+def join_zpl(files_root: Path, run: PrintRun, dpi: int) -> dict[str, Any] | None:
+    """Join one ZPL file (the queue runs the two at once: copying and hashing hundreds of
+    megabytes is the join's longest step); None while a part is missing."""
+    done = done_parts(files_root, run)
+    if len(done) < parts_of(run):
+        return None
+    manifests = [done[part] for part in range(1, parts_of(run) + 1)]
+    entry = _join_zpl(run, dpi, parts_dir(files_root, run.id), manifests)
+    temporary = parts_dir(files_root, run.id) / f".zpl-{dpi}.{secrets.token_hex(6)}.json"
+    temporary.write_text(json.dumps(entry), encoding="utf-8")
+    temporary.replace(_zpl_manifest(files_root, run.id, dpi))
+    return entry
+
+
+def _joined_zpl(files_root: Path, run_id: int, dpi: int) -> dict[str, Any] | None:
+    """A ZPL file this build joined already (its manifest and the file in place)."""
+    try:
+        entry: dict[str, Any] = json.loads(
+            _zpl_manifest(files_root, run_id, dpi).read_text(encoding="utf-8")
+        )
+    except (FileNotFoundError, ValueError):
+        return None
+    if "name" in entry and not (build.run_dir(files_root, run_id) / entry["name"]).is_file():
+        return None
+    return entry
+
+
 def join(files_root: Path, run: PrintRun) -> dict[str, Any] | None:
     """Put the parts' files into place as the run's files (``{"sheets", "zpl"}``, as one
-    pass gives them); None while a part is missing."""
+    pass gives them), joining the ZPL files not joined yet; None while a part is missing."""
     done = done_parts(files_root, run)
     parts = parts_of(run)
     if len(done) < parts:
         return None
     folder = parts_dir(files_root, run.id)
     manifests = [done[part] for part in range(1, parts + 1)]
-    zpl = [_join_zpl(run, dpi, folder, manifests) for dpi in build.ZPL_DPIS]
+    zpl = [
+        _joined_zpl(files_root, run.id, dpi) or _join_zpl(run, dpi, folder, manifests)
+        for dpi in build.ZPL_DPIS
+    ]
     sheets = []
     for part, manifest in enumerate(manifests, start=1):
         sheet = manifest["sheet"]

@@ -46,10 +46,10 @@ def take_over_silent_runs(app: Flask, now: datetime | None = None) -> list[int]:
             select(PrintRun.id, PrintRun.lease_until).where(
                 PrintRun.status == RunStatus.BUILDING, PrintRun.lease_until < now
             )
-        ).tuples().all()
+        ).all()
     redis = jobqueue.connection(app)
     taken = []
-    for run_id, lease_until in lapsed:
+    for run_id, lease_until in lapsed:  # (id, lease_until) rows
         lapse = int((lease_until or now).timestamp())  # never None: compared with now above
         if not redis.set(jobqueue.key(app, "lapse", run_id, lapse), 1, nx=True, ex=86_400):
             continue
