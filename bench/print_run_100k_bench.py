@@ -26,6 +26,12 @@ used, and removed afterwards)::
         [--redis-url redis://127.0.0.1:6379/0] [--repeat 1] [--quantity 100000]
 
 A human table goes to stderr; the last line of stdout is one JSON object.
+
+Linux shares the CPU between sessions first (``sched_autogroup``), then between the processes
+of a session: on a machine busy with other work, processes started in one session share one
+session's part, and two workers could never be faster than one thread. So the web child and
+each worker run in sessions of their own, as separate services (systemd units) do; on an idle
+machine this changes nothing. ``load_average_1m`` says how busy the machine was.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ def _order(url: str, settings: dict[str, Any], setup: dict[str, Any], quantity: 
     from trace_service.db import session_scope
     from trace_service.labels.models import PrintRun, RunStatus
 
+    os.setsid()  # a scheduling group of its own, as each worker has (see the docstring)
     app = create_app(settings)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {setup['token']}"}
@@ -131,6 +138,7 @@ def _workers(settings: dict[str, Any], url: str, work: Path) -> list[subprocess.
                     [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker",
                      "--name", f"{settings['REDIS_KEY_PREFIX']}-{n}"],
                     cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             )  # fmt: skip
     return processes

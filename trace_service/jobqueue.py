@@ -100,7 +100,7 @@ def enqueue(
             description=description,
             failure_ttl=FAILED_TTL_SECONDS,
             result_ttl=RESULT_TTL_SECONDS,
-            job_timeout=3600,  # a 100,000-stamp part takes a minute; a hung one is stopped
+            job_timeout=3600,  # a part of 10,000 stamps takes seconds: a hung job is stopped
         )
     except RedisError as exc:
         raise QueueUnavailable(f"Redis: {exc}") from exc
