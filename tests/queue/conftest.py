@@ -4,7 +4,19 @@ import os
 
 import pytest
 
+from tests.queue.helpers import MADE
+from trace_service.db import get_db
+
 REDIS_ENV = "OCOP_TEST_REDIS_URL"
+
+
+@pytest.fixture(autouse=True)
+def _close_connections():
+    """Close the connections of the apps a test made (left to the garbage collector, a
+    PostgreSQL one warns inside a later test, and fails it)."""
+    yield
+    while MADE:
+        get_db(MADE.pop()).engine.dispose()
 
 
 @pytest.fixture

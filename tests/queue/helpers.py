@@ -16,6 +16,7 @@ from trace_service.principal import system_principal
 from trace_service.signing.service import get_keystore, init_keys
 
 ACTOR = system_principal("test")
+MADE: list = []  # apps made by a test, whose connections tests/queue/conftest.py closes
 
 
 def make_app(url: str, tmp_path: Path, **settings):
@@ -31,6 +32,7 @@ def make_app(url: str, tmp_path: Path, **settings):
             **settings,
         }
     )
+    MADE.append(app)
     return app
 
 
