@@ -100,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
     from trace_service.portal import init_portal
+    from trace_service.queue.pages import pages as office_jobs_pages
+    from trace_service.queue.routes import blp as jobs_blp
     from trace_service.registry.photos import photos_page
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
     from trace_service.reports.pages import reports_page
@@ -128,11 +130,13 @@ def _register_blueprints(app: Flask) -> None:
         devices_blp,
         audit_blp,
         reports_blp,
+        jobs_blp,
     )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)
+    app.register_blueprint(office_jobs_pages)
     app.register_blueprint(well_known_blp)
     app.register_blueprint(label_page)
     app.register_blueprint(label_lookup)

@@ -297,6 +297,14 @@ SETTINGS: tuple[Setting, ...] = (
         "queue (status `queued`).",
     ),
     Setting(
+        "LABEL_BUILD_LEASE_SECONDS",
+        300,
+        _positive_int,
+        "How long a print run's builder may go without reporting progress before another "
+        "takes the run over and finishes it from the same labels (a builder reports every "
+        "page, well under a second).",
+    ),
+    Setting(
         "SCHEDULER",
         False,
         _bool,
@@ -313,9 +321,11 @@ SETTINGS: tuple[Setting, ...] = (
         "REDIS_URL",
         "",
         _redis_url,
-        "Redis that holds the rate-limit counters shared by every worker, e.g. "
-        "`redis://127.0.0.1:6379/0`; empty: each process counts on its own. If it cannot be "
-        "reached, each process counts on its own (a warning is logged) until it can.",
+        "Redis that holds the rate-limit counters shared by every worker and the job queue "
+        "(print-run builds, notices, the daily sweep and the offline snapshot run on "
+        "`flask jobs worker` processes), e.g. `redis://127.0.0.1:6379/0`; empty: each process "
+        "counts on its own and runs jobs itself. If it cannot be reached, each process counts "
+        "on its own and builds in-process (a warning is logged) until it can.",
     ),
     Setting(
         "REDIS_KEY_PREFIX",

@@ -64,8 +64,9 @@ def seconds_until(at: str, now: datetime) -> float:
 
 
 def start_scheduler(app: Flask) -> threading.Thread | None:
-    """Start the in-process daily job if ``SCHEDULER`` is on; a daemon thread per process."""
-    if not app.config["SCHEDULER"] or app.testing:
+    """Start the in-process daily job if ``SCHEDULER`` is on; a daemon thread per process.
+    With a job queue (``REDIS_URL``) its workers queue the daily job instead."""
+    if not app.config["SCHEDULER"] or app.testing or app.config["REDIS_URL"]:
         return None
     seconds_until(app.config["SCHEDULER_TIME"], utcnow())  # a bad HH:MM fails at start-up
 

@@ -9,6 +9,7 @@ from trace_service.cli.commands import audit_cli, certs_cli, db_cli, demo_cli, u
 from trace_service.cli.faults import database_faults_as_messages
 from trace_service.cli.labels import keys_cli, labels_cli
 from trace_service.cli.setup import setup
+from trace_service.queue.worker import jobs_cli
 
 
 def register_commands(app: Flask) -> None:
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
         labels_cli,
         audit_cli,
         backup_cli,
+        jobs_cli,
         setup,
     ):
         database_faults_as_messages(group)

@@ -121,7 +121,9 @@ def partial_progress(progress: Callable[[int], None], offset: int) -> Callable[[
     return lambda done: progress(offset + done)
 
 
-def claim(session: Session, run_id: int, now: datetime | None = None) -> bool:
+def claim(
+    session: Session, run_id: int, now: datetime | None = None, lease: timedelta = LEASE
+) -> bool:
     """Take the build lease: a queued or failed run, or one whose builder went silent."""
     now = now or utcnow()
     result = session.execute(
@@ -133,7 +135,7 @@ def claim(session: Session, run_id: int, now: datetime | None = None) -> bool:
                 (PrintRun.status == RunStatus.BUILDING) & (PrintRun.lease_until < now),
             ),
         )
-        .values(status=RunStatus.BUILDING, lease_until=now + LEASE, labels_drawn=0, error=None)
+        .values(status=RunStatus.BUILDING, lease_until=now + lease, labels_drawn=0, error=None)
         .execution_options(synchronize_session=False)
     )
     session.expire_all()

@@ -1,8 +1,10 @@
-"""Where print runs get built: in the request (``OCOP_LABEL_BUILD=inline``) or by a bounded
-pool of builder threads in each web process (the default): ``OCOP_LABEL_BUILD_THREADS``
-threads take runs from a queue, so any number of orders never starts more than that many
-builds at once. A builder commits progress as it goes so ``GET /print-runs/{id}`` shows it; a
-run waiting in the queue shows ``queued``."""
+"""Where print runs get built: in the request (``OCOP_LABEL_BUILD=inline``); on the job
+queue's workers when ``OCOP_REDIS_URL`` is set (``trace_service.jobqueue``: split into parts
+that several workers draw at once, see ``build_parts``); else, or when no worker listens or
+Redis cannot be reached, by a bounded pool of builder threads in each web process (the
+default): ``OCOP_LABEL_BUILD_THREADS`` threads take runs from a queue, so any number of
+orders never starts more than that many builds at once. A builder commits progress as it
+goes so ``GET /print-runs/{id}`` shows it; a run waiting in the queue shows ``queued``."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import logging
 import os
 import queue
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, after_this_request, current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from trace_service import jobqueue
 from trace_service.db import get_session, session_scope, utcnow
 from trace_service.labels import build
 from trace_service.labels.models import PrintRun, RunStatus
@@ -35,6 +39,11 @@ def files_root(app: Flask | None = None) -> Path:
     app = app or current_app
     configured = app.config["LABEL_FILES_DIR"]
     return Path(configured) if configured else Path(app.instance_path) / "print_runs"
+
+
+def build_lease(app: Flask) -> timedelta:
+    """How long a builder may stay silent before another may take its run over."""
+    return timedelta(seconds=app.config["LABEL_BUILD_LEASE_SECONDS"])
 
 
 def scratch_key(app: Flask, run: PrintRun) -> bytes | None:
@@ -105,6 +114,20 @@ def start_build(run_id: int, actor: Principal, app: Flask | None = None) -> None
     if app.config["LABEL_BUILD"] == "inline":
         build_now(get_session(), run_id, actor, app)
         return
+    if jobqueue.enabled(app):
+        try:
+            jobqueue.enqueue(
+                app,
+                "trace_service.queue.tasks.build_run",
+                run_id,
+                actor,
+                description=f"print run {run_id}",
+            )
+            return
+        except jobqueue.QueueUnavailable as exc:  # the order is saved: build it here
+            log.warning(
+                "print run %s: built in this process, the job queue is off: %s", run_id, exc
+            )
     builder_pool(app).submit(run_id, actor)
 
 
@@ -118,7 +141,7 @@ def build_now(session: Session, run_id: int, actor: Principal, app: Flask) -> bo
         and build.missing_files(run, files_root(app))
     ):
         build.reopen(session, run)
-    if not build.claim(session, run_id):
+    if not build.claim(session, run_id, lease=build_lease(app)):
         return False
     run = session.get_one(PrintRun, run_id)
     try:
@@ -148,7 +171,7 @@ def _build_in_background(app: Flask, run_id: int, actor: Principal) -> None:
 
 def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> None:
     with session_scope(app) as session:
-        claimed = build.claim(session, run_id)
+        claimed = build.claim(session, run_id, lease=build_lease(app))
     if not claimed:
         return
 
@@ -158,7 +181,7 @@ def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> N
             writer.execute(
                 update(PrintRun)
                 .where(PrintRun.id == run_id)
-                .values(labels_drawn=done, lease_until=utcnow() + build.LEASE)
+                .values(labels_drawn=done, lease_until=utcnow() + build_lease(app))
             )
 
     outcome: dict[str, object] | BaseException
