@@ -6,10 +6,13 @@ Each test views the page first (the run's facts cached), changes one thing, and 
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 from sqlalchemy import select, update
 
 from tests.labels.conftest import VN, P
@@ -135,6 +138,30 @@ def test_a_producers_new_phone_shows_on_the_next_view(client, packed):
     )
     assert changed.status_code == 200, changed.json
     assert "02623999123" in _html(client, label)
+
+
+def test_a_products_photo_shows_below_the_code_and_goes_when_deleted(client, packed):
+    label = _labels(client, packed)[0]
+    assert "product-photo" not in _html(client, label)
+    image = io.BytesIO()
+    Image.new("RGB", (900, 600), (180, 120, 60)).save(image, "JPEG")
+    put = client.put(
+        f"{P}/products/{packed.product.id}/photo",
+        headers=packed.account.headers,
+        data={"file": (io.BytesIO(image.getvalue()), "anh.jpg", "image/jpeg")},
+        content_type="multipart/form-data",
+    )
+    assert put.status_code in (200, 201), put.json
+    html = _html(client, label)
+    [src] = re.findall(r'<img class="product-photo" src="([^"]+)" width="480" height="320"', html)
+    assert html.index("Mã tem") < html.index("product-photo")  # the code stays above the fold
+    photo = client.get(src)
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    deleted = client.delete(
+        f"{P}/products/{packed.product.id}/photo", headers=packed.account.headers
+    )
+    assert deleted.status_code == 204
+    assert "product-photo" not in _html(client, label)
 
 
 def test_an_areas_new_name_shows_on_the_next_view(client, packed, db_session):

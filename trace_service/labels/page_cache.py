@@ -40,6 +40,7 @@ from trace_service.registry.models import (
     Product,
     RawMaterialArea,
 )
+from trace_service.registry.photos import ProductPhoto
 from trace_service.trace.models import EventLot, Lot, LotLink, Recall, TraceEvent
 
 LABEL_PAGE = "label_page"
@@ -56,6 +57,7 @@ WATCHED: tuple[type, ...] = (
     LotLink,
     Producer,
     Product,
+    ProductPhoto,
     RawMaterialArea,
     Recall,
     TraceEvent,

@@ -19,6 +19,7 @@ from trace_service.clock import today_vn
 from trace_service.labels import serials
 from trace_service.labels.models import Label, PrintRun
 from trace_service.registry.models import RawMaterialArea
+from trace_service.registry.photos import PhotoRef, photo_ref
 from trace_service.trace.models import TraceEvent
 from trace_service.trace.rules import EventKind
 from trace_service.trace.services import Trace, backward_trace
@@ -161,6 +162,7 @@ class RunFacts:
     packed_on: date | None
     chain: tuple[Step, ...]
     recalls: tuple[RecallFacts, ...]  # of the lot or of anything it was made from
+    photo: PhotoRef | None  # the product's photo, if the producer or the office gave one
     # The run's card as drawn, by language (labels/public.py): made with the facts, so it
     # goes with them when the page version or the day changes.
     drawn: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -199,6 +201,7 @@ def run_facts(session: Session, run: PrintRun, today: date, window_days: int) ->
             RecallFacts(r.reason, r.decision, r.recalled_at)
             for r in sorted(trace.recalls, key=lambda r: (r.recalled_at, r.id))
         ),
+        photo=photo_ref(session, run.product_id),
     )
 
 

@@ -300,23 +300,24 @@ class PhotoRef:
     height: int
 
 
-def product_photo(product_id: int) -> PhotoRef | None:
+def photo_ref(session: Session, product_id: int) -> PhotoRef | None:
     """The product's photo as a page links it (one indexed read, never the image), or None."""
-    row = (
-        get_session()
-        .execute(
-            select(ProductPhoto.sha256, ProductPhoto.width, ProductPhoto.height).where(
-                ProductPhoto.product_id == product_id
-            )
+    row = session.execute(
+        select(ProductPhoto.sha256, ProductPhoto.width, ProductPhoto.height).where(
+            ProductPhoto.product_id == product_id
         )
-        .first()
-    )
+    ).first()
     if row is None:
         return None
     sha, width, height = row
     return PhotoRef(
         public_path(product_id, sha), public_path(product_id, sha, small=True), width, height
     )
+
+
+def product_photo(product_id: int) -> PhotoRef | None:
+    """``photo_ref`` in the request's session."""
+    return photo_ref(get_session(), product_id)
 
 
 def photo_url(product_id: int, *, small: bool = False) -> str | None:
