@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
@@ -61,11 +61,37 @@ def _check(run: PrintRun, order: VoidOrder) -> None:
             )
 
 
-def _chosen(run: PrintRun, order: VoidOrder) -> Any:
-    """SELECT of the ids of the run's labels the order names."""
-    picks: list[ColumnElement[bool]] = [Label.seq.in_(order.sequences)] if order.sequences else []
-    picks += [and_(Label.seq >= first, Label.seq <= last) for first, last in order.ranges]
-    return select(Label.id).where(Label.run_id == run.id, or_(*picks))
+# Statements stay small: SQLite refuses an expression deeper than 1,000 terms (a thousand
+# ranges OR-ed together), and PostgreSQL's bound parameters stop at 65,535.
+RANGES_PER_STATEMENT = 200
+IDS_PER_STATEMENT = 5_000
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges sorted, overlapping or touching ones joined."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _chosen(session: Session, run: PrintRun, order: VoidOrder) -> list[int]:
+    """The ids of the run's labels the order names, each once."""
+    ids: set[int] = set()
+    in_run = select(Label.id).where(Label.run_id == run.id)
+    for sequences in _chunks(sorted(set(order.sequences)), IDS_PER_STATEMENT):
+        ids.update(session.scalars(in_run.where(Label.seq.in_(sequences))))
+    for ranges in _chunks(_merged(order.ranges), RANGES_PER_STATEMENT):
+        picks: list[ColumnElement[bool]] = [Label.seq.between(f, last) for f, last in ranges]
+        ids.update(session.scalars(in_run.where(or_(*picks))))
+    return sorted(ids)
 
 
 def void_stamps(
@@ -74,20 +100,22 @@ def void_stamps(
     """Void the stamps of the actor's run (404 for another producer's) that ``order`` names."""
     run = get_run(session, actor, run_id)
     _check(run, order)
-    ids = list(session.scalars(_chosen(run, order)))
-    already = session.scalar(
-        select(func.count())
-        .select_from(LabelState)
-        .where(LabelState.label_id.in_(_chosen(run, order)), LabelState.voided_at.is_not(None))
-    )
+    ids = _chosen(session, run, order)
     ensure_states(session, ids)
-    done = session.execute(
-        update(LabelState)
-        .where(LabelState.label_id.in_(_chosen(run, order)), LabelState.voided_at.is_(None))
-        .values(voided_at=now, void_reason=order.reason, voided_by=actor.user_id)
-        .execution_options(synchronize_session=False)
-    )
-    voided = int(done.rowcount or 0)  # type: ignore[attr-defined]
+    already = voided = 0
+    for chunk in _chunks(ids, IDS_PER_STATEMENT):
+        states = LabelState.label_id.in_(chunk)
+        already += int(
+            session.scalar(select(func.count()).where(states, LabelState.voided_at.is_not(None)))
+            or 0
+        )
+        done = session.execute(
+            update(LabelState)
+            .where(states, LabelState.voided_at.is_(None))
+            .values(voided_at=now, void_reason=order.reason, voided_by=actor.user_id)
+            .execution_options(synchronize_session=False)
+        )
+        voided += int(done.rowcount or 0)  # type: ignore[attr-defined]
     session.expire_all()  # states loaded before are stale now
     record_event(
         session,
@@ -100,7 +128,7 @@ def void_stamps(
             "ranges": [list(r) for r in order.ranges],
             "reason": order.reason,
             "voided": voided,
-            "already_voided": int(already or 0),
+            "already_voided": already,
         },
     )
-    return VoidResult(run.id, voided, int(already or 0), now, order.reason)
+    return VoidResult(run.id, voided, already, now, order.reason)
