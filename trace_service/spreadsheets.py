@@ -10,7 +10,9 @@ fails its checksum beyond it, so the declared sizes bound what a later parse can
 A cell that begins with ``=``, ``+``, ``-`` or ``@`` is run as a formula by spreadsheet
 programs when a file is opened ("CSV/formula injection": ``=cmd|' /C calc'!A0``). Identifiers
 that look like that are refused on import (``looks_like_formula``), and every value written
-to a CSV or XLSX export goes through ``escape_formula``.
+to a CSV export goes through ``escape_formula``. An XLSX export needs no escaping: its text
+cells are written as text (``xlsx_row``: an inline string, never a formula, whatever it begins
+with), so a phone number "+84 263 …" reads back as it was, without an apostrophe.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from __future__ import annotations
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO, Any
 from xml.parsers import expat
+
+from openpyxl.cell import WriteOnlyCell
 
 from trace_service.errors import DomainError, InvalidInput
 from trace_service.fields import FORMULA_STARTS
@@ -74,6 +79,18 @@ def escape_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_EXPORT_ESCAPED):
         return "'" + value
     return value
+
+
+def xlsx_row(sheet: Any, values: Sequence[Any]) -> list[Any]:
+    """A row for a write-only openpyxl sheet: text as text cells (openpyxl would make a
+    formula of any text beginning with ``=``), numbers, dates and blanks as they are."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ PAGE = "/van-phong/nhap/"
 @pytest.fixture
 def coffee(db_session):
     seed_units(db_session, system_principal("test"))
-    producer = factories.ProducerFactory(name='=HYPERLINK("http://x")')  # formula-like
+    producer = factories.ProducerFactory(
+        name='=HYPERLINK("http://x")', phone="+84 261 3544 123"
+    )  # formula-like text
     return factories.ProductFactory(
         producer=producer, name_vi="Cà phê bột Đắk Đam", gtin="8935012345677"
     )
@@ -107,6 +109,10 @@ def test_is_a_staged_file_bound_to_its_officer(client, office_user, coffee, db_s
     assert "Hãy gửi lại tệp" in answer.get_data(as_text=True) and _count(db_session) == 0
 
 
+def row_of(sheet, name: str) -> int:
+    return next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 2).value == name)
+
+
 def _sheet(answer) -> list[tuple]:
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
     assert answer.mimetype.endswith("spreadsheetml.sheet")
@@ -114,14 +120,20 @@ def _sheet(answer) -> list[tuple]:
     return list(book.worksheets[0].iter_rows(values_only=True))
 
 
-def test_are_exports_xlsx_with_formulas_made_safe(client, office_user, coffee, db_session):
+def test_are_exports_xlsx_with_text_kept_as_text(client, office_user, coffee, db_session):
     factories.CertificateFactory(
         product=coffee, number="9/GCN-OCOP", issue_date=today_vn() - timedelta(days=100)
     )
     sign_in(client, office_user.username)
     producers = _sheet(client.get("/van-phong/xuat/chu-the.xlsx", headers=BROWSER))
     assert producers[0][0] == "Mã số thuế"
-    assert '\'=HYPERLINK("http://x")' in [r[1] for r in producers[1:]]
+    # Text cells, never formulas, and shown as they were: no apostrophe before "+84".
+    [row] = [r for r in producers[1:] if r[1] == '=HYPERLINK("http://x")']
+    assert row[6] == "+84 261 3544 123"
+    answer = client.get("/van-phong/xuat/chu-the.xlsx", headers=BROWSER)
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).worksheets[0]
+    kinds = {cell.value: cell.data_type for cell in sheet[row_of(sheet, row[1])]}
+    assert kinds[row[1]] == "s" and kinds[row[6]] == "s"
     products = _sheet(client.get("/van-phong/xuat/san-pham.xlsx?nhom=herbal", headers=BROWSER))
     assert products[1:] == []  # the list's filter is kept: coffee is not herbal
     certificates = _sheet(client.get("/van-phong/xuat/giay-chung-nhan.xlsx", headers=BROWSER))

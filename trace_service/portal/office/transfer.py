@@ -7,9 +7,9 @@ there). Between the two steps the file waits in a private staging folder under a
 token bound to the officer who sent it, for a day at most.
 
 Export: the registry's producers and products and the certificates as XLSX, with the
-filters of the list they come from; every cell through ``escape_formula``. The certificate
-sheet's first columns carry the importer's headers, so an export can be edited and sent
-back."""
+filters of the list they come from; text written as text cells, never formulas
+(``xlsx_row``). The certificate sheet's first columns carry the importer's headers, so an
+export can be edited and sent back."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from trace_service.portal.office.registry import filters
 from trace_service.principal import Principal, Role, current_principal
 from trace_service.registry.enums import PRODUCER_KIND_VI, PRODUCT_GROUP_VI
 from trace_service.registry.services import producer_query, product_query
-from trace_service.spreadsheets import escape_formula
+from trace_service.spreadsheets import xlsx_row
 from trace_service.web.i18n import t
 
 Page = str | BaseResponse
@@ -182,12 +182,12 @@ def confirm_import() -> Page:
 
 
 def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """One sheet: a header row, then the rows, every cell made safe from formulas."""
+    """One sheet: a header row, then the rows; text stays text (never a formula)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append([escape_formula(value) for value in row])
+        sheet.append(xlsx_row(sheet, row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
