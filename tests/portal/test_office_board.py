@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -163,3 +165,29 @@ def test_are_many_letters_drawn_with_progress_then_downloaded(
     client.post("/dang-xuat", data={"csrf_token": csrf_of(job)}, headers=BROWSER)
     sign_in(client, other.username)
     assert client.get(link, headers=BROWSER).status_code == 404
+    # Kept under the instance folder, not a fixed name in the shared /tmp.
+    assert any((Path(client.application.instance_path) / "portal" / "letters").iterdir())
+
+
+def test_are_letters_refused_plainly_while_others_are_drawn(
+    client, office_user, db_session, monkeypatch
+):
+    units = seed_units(db_session, system_principal("test"))
+    certificate_expiring_in(10, units["ld.duclap"], "HTX Một")
+    sweep(db_session, system_principal("test"), today_vn(), now=utcnow())
+    busy = threading.BoundedSemaphore(letters.MAX_DRAWING)
+    for _ in range(letters.MAX_DRAWING):
+        busy.acquire()  # every turn taken by letters still being drawn
+    monkeypatch.setattr(letters, "_drawing", busy)
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/", headers=BROWSER).get_data(as_text=True)
+    refused = client.post(
+        "/van-phong/thu-thong-bao/?trong=30", data={"csrf_token": csrf_of(html)}, headers=BROWSER
+    )
+    assert refused.status_code == 503
+    assert "Đang tạo tệp thư khác" in refused.get_data(as_text=True)
+    busy.release()  # one finished: the next is drawn
+    started = client.post(
+        "/van-phong/thu-thong-bao/?trong=30", data={"csrf_token": csrf_of(html)}, headers=BROWSER
+    )
+    assert started.status_code == 303

@@ -13,7 +13,6 @@ import io
 import json
 import re
 import secrets
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from trace_service.certificates.delivery import DeliverySettings
 from trace_service.certificates.notices import Office
 from trace_service.certificates.services import expiry_letter
 from trace_service.db import session_scope
-from trace_service.errors import NotFound
+from trace_service.errors import NotFound, Unavailable
 from trace_service.portal.access import page_roles
 from trace_service.portal.office.blueprint import office
 from trace_service.principal import Principal, Role, current_principal
@@ -36,9 +35,16 @@ KEPT_FOR = 24 * 3600  # seconds a finished PDF is kept for its download
 JOB = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
+# Letters being drawn at once by this process: each holds its PDF in memory until written.
+MAX_DRAWING = 2
+_drawing = threading.BoundedSemaphore(MAX_DRAWING)
+
+
 def _folder() -> Path:
-    folder = Path(tempfile.gettempdir()) / "ocop-portal-letters"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    # Under instance/ (this service's own, 0700), not a fixed name in the shared /tmp that
+    # another local user could make first.
+    folder = Path(current_app.instance_path) / "portal" / "letters"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = time.time()
     for old in folder.iterdir():
         if now - old.stat().st_mtime > KEPT_FOR:
@@ -80,19 +86,30 @@ def merge_letters(
     except Exception:  # the page says so; the log has the cause
         progress.write_text(json.dumps({"done": 0, "total": total, "failed": True}))
         app.logger.exception("letters PDF failed")
+    finally:
+        _drawing.release()
 
 
 def start(notice_ids: list[int]) -> str:
     """Begin drawing the letters; the job's id for its progress page."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     actor = current_principal()
-    job = secrets.token_urlsafe(16)
-    progress, out = _paths(job, actor)
-    progress.write_text(json.dumps({"done": 0, "total": len(notice_ids)}))
-    settings = DeliverySettings.from_config(app.config)
-    work = (app, actor, notice_ids, settings.office, progress, out)
+    if not _drawing.acquire(blocking=False):
+        raise Unavailable(
+            "Đang tạo tệp thư khác; hãy thử lại sau ít phút.",
+            "Other letters are being drawn; try again in a few minutes.",
+        )
+    try:
+        job = secrets.token_urlsafe(16)
+        progress, out = _paths(job, actor)
+        progress.write_text(json.dumps({"done": 0, "total": len(notice_ids)}))
+        settings = DeliverySettings.from_config(app.config)
+        work = (app, actor, notice_ids, settings.office, progress, out)
+    except BaseException:
+        _drawing.release()
+        raise
     if app.config["LABEL_BUILD"] == "inline":
-        merge_letters(*work)
+        merge_letters(*work)  # releases its turn when done
     else:
         threading.Thread(target=merge_letters, args=work, daemon=True).start()
     return job

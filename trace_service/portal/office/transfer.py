@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -54,8 +53,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _staging() -> Path:
-    folder = Path(tempfile.gettempdir()) / "ocop-portal-imports"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    # Under instance/ (this service's own), not a fixed name in the shared /tmp.
+    folder = Path(current_app.instance_path) / "portal" / "imports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = time.time()
     for old in folder.iterdir():  # a file never confirmed goes after a day
         if now - old.stat().st_mtime > STAGED_FOR:
