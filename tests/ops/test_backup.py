@@ -52,6 +52,7 @@ def test_backup_then_restore_into_a_new_place(tmp_path: Path) -> None:
         page = client.get(stamp, headers={"Accept": "text/html"})
         assert page.status_code == 200
         assert 'data-colour="green"' in page.get_data(as_text=True)
+    assert (place / "ocop.sqlite3").stat().st_mode & 0o077 == 0  # this service's alone
     again = runner.invoke(args=["backup", "restore", str(tmp_path / "bk")])
     assert again.exit_code == 1  # never over an existing database
     assert "A database exists" in again.output
@@ -79,6 +80,26 @@ def test_a_damaged_backup_is_refused(tmp_path: Path) -> None:
     assert "database.sqlite3 does not match its SHA-256" in result.output
     assert not (place / "ocop.sqlite3").exists()
     assert not (place / "keys").exists()
+
+
+def test_a_backup_holding_a_link_is_refused(tmp_path: Path) -> None:
+    # A key "file" that is a link would restore whatever it points at as a signing key.
+    with fresh_database("sqlite", tmp_path) as url:
+        upgrade(url)
+        app = make_app(url, tmp_path / "first")
+        init_keys(app)
+        made = app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "bk")])
+        assert made.exit_code == 0, made.output
+        get_db(app).engine.dispose()
+    secret = tmp_path / "someone-elses.txt"
+    secret.write_text("not ours")
+    (tmp_path / "bk" / "keys" / "extra.pem").symlink_to(secret)
+    place = tmp_path / "elsewhere"
+    restored = make_app(f"sqlite:///{place / 'ocop.sqlite3'}", place)
+    result = restored.test_cli_runner().invoke(args=["backup", "restore", str(tmp_path / "bk")])
+    assert result.exit_code == 1
+    assert "keys/extra.pem is a link" in result.output
+    assert not (place / "ocop.sqlite3").exists()
 
 
 def test_postgresql_is_pointed_to_pg_dump_and_keys_back_up_alone(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ label-signing key directory, consistent and checkable.
 - The key directory is copied as it is, under the key store's own lock: the private keys
   stay encrypted with ``OCOP_KEYS_PASSPHRASE``, which is never in a backup (keep it apart).
 - ``manifest.json`` lists every file with its size and SHA-256, the schema revision and the
-  key ids; ``restore`` checks them all before it writes anything, and never overwrites an
-  existing database or key.
+  key ids; ``restore`` checks them all before it writes anything, refuses links, and never
+  overwrites an existing database or key. The manifest finds damage, not tampering (anyone
+  who can write the backup can write its manifest): keep backups where only the operator
+  writes.
 
 Print-run files and offline snapshots are not copied: they are drawn again from the
 database (a ready run whose files are missing is rebuilt by ``flask labels build``).
@@ -161,6 +163,11 @@ def check_backup(source: Path) -> dict[str, Any]:
         raise click.ClickException(f"{source} has no readable {MANIFEST}: {exc}") from exc
     if manifest.get("format") != FORMAT:
         raise click.ClickException(f"{source}: not a backup of this service ({FORMAT}).")
+    # A backup of ours holds plain files only: a link would restore whatever it points at
+    # (another user's file, /etc/...) as our database or keys.
+    links = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_symlink())
+    if links:
+        raise click.ClickException(f"{source}: {links[0]} is a link, not a file of a backup.")
     listed = {entry["path"]: entry for entry in manifest["files"]}
     found = {entry["path"]: entry for entry in _files(source)}
     for path in sorted(listed.keys() | found.keys()):
@@ -198,6 +205,7 @@ def restore_backup(source: Path, database_url: str, keys: Path) -> dict[str, Any
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
         _copy_database(source / DATABASE_FILE, database)
+        database.chmod(0o600)  # the registry and audit log are this service's alone
     if backed_keys.is_dir():
         keys.mkdir(mode=0o700, parents=True, exist_ok=True)
         keys.chmod(0o700)
