@@ -176,6 +176,27 @@ def reads_only(view: Any) -> Any:
     return view
 
 
+def writes_late(view: Any) -> Any:
+    """Mark a route that works long before it writes (an uploaded photo decoded): its session
+    begins as a plain read, and the view calls ``begin_write`` when it comes to writing, so
+    on SQLite the database's write lock is not held while it works."""
+    view.writes_late = True
+    return view
+
+
+def begin_write(session: Session) -> None:
+    """End the session's reads and begin the write that follows them. SQLite: a read
+    transaction cannot become a write once another connection has written since it began,
+    so the reads end here and the write begins IMMEDIATE (waiting its turn for the database's
+    lock, held then for the few statements of the write only, not the whole request).
+    PostgreSQL: nothing to do (its row locks are taken by the writes themselves)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    session.commit()
+    session.connection(execution_options={IMMEDIATE_OPTION: True})
+
+
 def request_reads_only() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "reads_only", False))
@@ -185,7 +206,9 @@ def _request_writes() -> bool:
     if not has_request_context():
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    return request.method in WRITE_METHODS and not getattr(view, "reads_only", False)
+    if getattr(view, "reads_only", False) or getattr(view, "writes_late", False):
+        return False
+    return request.method in WRITE_METHODS
 
 
 def get_session() -> Session:

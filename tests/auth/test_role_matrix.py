@@ -272,6 +272,14 @@ ROUTES = [
             "producer_other": 404,
         },
     ),
+    # The job queue's dead letters (no queue in these tests: an empty list, an unknown job)
+    Route("GET", f"{P}/jobs/failed", lambda w: f"{P}/jobs/failed", only_admin(200)),
+    Route(
+        "POST",
+        f"{P}/jobs/failed/<string:job_id>/retry",
+        lambda w: f"{P}/jobs/failed/{'0' * 32}/retry",
+        only_admin(404),
+    ),
     Route("GET", f"{P}/users", lambda w: f"{P}/users", only_admin(200)),
     Route(
         "POST",

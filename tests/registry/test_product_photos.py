@@ -5,6 +5,7 @@ hostile files are refused with a 4xx and a message."""
 from __future__ import annotations
 
 import io
+import sqlite3
 import struct
 import zipfile
 import zlib
@@ -172,3 +173,50 @@ def test_a_field_besides_the_file_is_refused(client, producer_account, own):
         content_type="multipart/form-data",
     )
     assert answer.status_code == 422 and "caption" in answer.json["errors"]["form"]
+
+
+def test_a_photo_is_drawn_before_the_database_is_locked(tmp_path, monkeypatch):
+    # SQLite's write lock is the whole database's: no one else could write while a large
+    # photo was decoded (seconds). Another connection takes it at once while we draw. (A
+    # database of its own: the shared tests' transaction holds the lock all along.)
+    from tests.databases import fresh_database
+    from tests.labels.conftest import seed_committed
+    from tests.ops.conftest import make_app
+    from trace_service.db import get_db
+    from trace_service.migrate import upgrade
+    from trace_service.registry import photos
+
+    taken: list[bool] = []
+    drawn = photos.reencode
+
+    with fresh_database("sqlite", tmp_path) as url:
+        upgrade(url)
+        app = make_app(url, tmp_path)
+        seed = seed_committed(app, bags=10)
+
+        def probing(*args, **kwargs):
+            other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
+            other.isolation_level = None
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                taken.append(True)
+            except sqlite3.OperationalError:
+                taken.append(False)
+            finally:
+                other.close()
+            return drawn(*args, **kwargs)
+
+        monkeypatch.setattr(photos, "reencode", probing)
+        client = app.test_client()
+        # The token used once before: its "last used" note (once an hour) writes at once.
+        client.get(f"{P}/products/{seed.product_id}", headers=seed.headers)
+        answer = client.put(
+            f"{P}/products/{seed.product_id}/photo",
+            headers=seed.headers,
+            data={"file": (io.BytesIO(_photo()), "anh.jpg", "image/jpeg")},
+            content_type="multipart/form-data",
+        )
+        assert answer.status_code == 200, answer.json
+        get_db(app).engine.dispose()
+    assert taken == [True]

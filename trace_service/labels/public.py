@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 
 from trace_service.clock import today_vn
-from trace_service.db import get_session, utcnow
+from trace_service.db import begin_write, get_session, utcnow
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
@@ -24,7 +24,6 @@ from trace_service.labels.models import PrintRun
 from trace_service.labels.page_cache import run_cache
 from trace_service.labels.page_check import PageCheck, check_page, read_label
 from trace_service.labels.page_facts import page_facts
-from trace_service.labels.states import begin_write
 from trace_service.labels.verdict import page_verdict
 from trace_service.ratelimit import (
     Rate,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trace_service.clock import today_vn
-from trace_service.db import IMMEDIATE_OPTION
 from trace_service.labels.models import Label, LabelState
 
 CHUNK = 5_000  # rows per INSERT, well under either database's bound-parameter limit
@@ -32,19 +31,6 @@ def ensure_states(session: Session, label_ids: list[int]) -> None:
             for i in label_ids[start : start + CHUNK]
         ]
         session.execute(module.insert(LabelState).on_conflict_do_nothing(), rows)
-
-
-def begin_write(session: Session) -> None:
-    """End the session's reads and begin the write that follows them. SQLite: a read
-    transaction cannot become a write once another connection has written since it began,
-    so the reads end here and the write begins IMMEDIATE (waiting its turn for the database's
-    lock, held then for the few statements of the write only, not the whole request).
-    PostgreSQL: nothing to do (its row locks are taken by the writes themselves)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    session.commit()
-    session.connection(execution_options={IMMEDIATE_OPTION: True})
 
 
 def locked_state(session: Session, label: Label) -> LabelState:

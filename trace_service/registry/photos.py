@@ -236,12 +236,27 @@ def _announce(
     )
 
 
-def set_photo(
-    session: Session, actor: Principal, product_id: int, data: bytes, cap: int
-) -> ProductPhoto:
-    """Check, re-draw and keep ``data`` as the product's photo (replacing any); audited."""
-    product = get_product(session, actor, product_id)
+@dataclass(frozen=True)
+class DrawnPhoto:
+    """An upload checked and drawn again by us, at page size and small: the slow part of
+    setting a photo, done before the database's write lock is taken."""
+
+    large: Encoded
+    small: Encoded
+    upload_sha256: str
+
+
+def draw_photo(data: bytes, cap: int) -> DrawnPhoto:
     large, small = reencode(data, cap, (PHOTO_WIDTH, SMALL_WIDTH))
+    return DrawnPhoto(large, small, hashlib.sha256(data).hexdigest())
+
+
+def set_photo(
+    session: Session, actor: Principal, product_id: int, drawn: DrawnPhoto
+) -> ProductPhoto:
+    """Keep ``drawn`` as the product's photo (replacing any); audited."""
+    product = get_product(session, actor, product_id)
+    large, small = drawn.large, drawn.small
     photo = session.get(ProductPhoto, product.id)
     old = photo.sha256 if photo else None
     if photo is None:
@@ -249,7 +264,7 @@ def set_photo(
         session.add(photo)
     photo.data, photo.width, photo.height = large.data, large.width, large.height
     photo.small, photo.sha256 = small.data, large.sha256
-    photo.upload_sha256 = hashlib.sha256(data).hexdigest()
+    photo.upload_sha256 = drawn.upload_sha256
     photo.updated_at, photo.updated_by = utcnow(), actor.user_id
     session.flush()
     details: dict[str, object] = {"sha256": photo.sha256, "upload_sha256": photo.upload_sha256}

@@ -17,7 +17,7 @@ from trace_service.api import (
     patch_schema,
 )
 from trace_service.clock import today_vn
-from trace_service.db import get_session
+from trace_service.db import begin_write, get_session, writes_late
 from trace_service.errors import InvalidInput
 from trace_service.principal import ALL_ROLES, Role, current_principal, require_roles
 from trace_service.registry import photos, services
@@ -195,6 +195,7 @@ class PhotoSchema(Schema):
 
 
 @products.route("/products/<id:product_id>/photo", methods=["PUT"])
+@writes_late
 @require_roles(*WRITERS)
 @products.arguments(ProductPhotoFileSchema, location="files")
 @products.response(200, PhotoSchema)
@@ -210,10 +211,12 @@ def put_photo(files: dict[str, Any], product_id: int) -> photos.ProductPhoto:
             "Send only the image, in the field `file`.",
             errors={"form": {name: ["Unknown field."] for name in extra}},
         )
-    data = files["file"].read()
-    return photos.set_photo(
-        get_session(), current_principal(), product_id, data, photos.max_photo_bytes()
-    )
+    # Decoded and drawn before the write begins: SQLite's write lock is the whole
+    # database's, and a large photo takes a while.
+    drawn = photos.draw_photo(files["file"].read(), photos.max_photo_bytes())
+    session = get_session()
+    begin_write(session)
+    return photos.set_photo(session, current_principal(), product_id, drawn)
 
 
 @products.route("/products/<id:product_id>/photo")
