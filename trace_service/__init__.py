@@ -86,39 +86,20 @@ def _register_proxy_fix(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
-def _register_blueprints(app: Flask) -> None:
+def _register_api(app: Flask) -> None:
+    """The JSON API's blueprints, under /api/v1 with its documentation."""
     from trace_service.api import init_api
     from trace_service.audit.routes import blp as audit_blp
-    from trace_service.auth.access import init_access
     from trace_service.auth.routes import blp as auth_blp
-    from trace_service.auth.web_session import init_web_sessions
     from trace_service.certificates.routes import blp as certificates_blp
-    from trace_service.docs import docs_assets
-    from trace_service.health import health
-    from trace_service.labels.lookup import lookup as label_lookup
-    from trace_service.labels.public import page as label_page
-    from trace_service.labels.resolver import init_resolver
     from trace_service.labels.routes import blp as labels_blp
-    from trace_service.portal import init_portal
-    from trace_service.queue.pages import pages as office_jobs_pages
     from trace_service.queue.routes import blp as jobs_blp
-    from trace_service.registry.photos import photos_page
     from trace_service.registry.routes import BLUEPRINTS as registry_blps
-    from trace_service.reports.pages import reports_page
     from trace_service.reports.routes import blp as reports_blp
-    from trace_service.signing.routes import blp as well_known_blp
     from trace_service.trace.routes import blp as trace_blp
     from trace_service.verify.device_routes import blp as devices_blp
-    from trace_service.verify.devices import init_devices
     from trace_service.verify.inspection_routes import blp as inspections_blp
-    from trace_service.verify.page import page as offline_page
-    from trace_service.verify.routes import blp as offline_blp
-    from trace_service.verify.snapshot_store import watch_certificates
 
-    _register_layer_rules()
-    init_access(app)
-    init_devices(app)  # after the principal: a device's token is limited
-    init_web_sessions(app)  # after the API's principal: a page's comes from its session
     api = init_api(app)
     api_blueprints = (
         auth_blp,
@@ -134,6 +115,31 @@ def _register_blueprints(app: Flask) -> None:
     )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from trace_service.auth.access import init_access
+    from trace_service.auth.web_session import init_web_sessions
+    from trace_service.docs import docs_assets
+    from trace_service.health import health
+    from trace_service.labels.lookup import lookup as label_lookup
+    from trace_service.labels.public import page as label_page
+    from trace_service.labels.resolver import init_resolver
+    from trace_service.portal import init_portal
+    from trace_service.queue.pages import pages as office_jobs_pages
+    from trace_service.registry.photos import photos_page
+    from trace_service.reports.pages import reports_page
+    from trace_service.signing.routes import blp as well_known_blp
+    from trace_service.verify.devices import init_devices
+    from trace_service.verify.page import page as offline_page
+    from trace_service.verify.routes import blp as offline_blp
+    from trace_service.verify.snapshot_store import watch_certificates
+
+    _register_layer_rules()
+    init_access(app)
+    init_devices(app)  # after the principal: a device's token is limited
+    init_web_sessions(app)  # after the API's principal: a page's comes from its session
+    _register_api(app)
     app.register_blueprint(docs_assets)
     app.register_blueprint(health)
     app.register_blueprint(office_jobs_pages)

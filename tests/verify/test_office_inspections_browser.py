@@ -114,6 +114,7 @@ def test_the_office_decides_proposals_with_reasons_and_revokes_a_device(served):
         page.get_by_label("Mật khẩu").fill(PASSWORD)
         page.get_by_role("button", name="Đăng nhập").click()
         page.wait_for_url(f"{base}/van-phong/", wait_until="load")
+        page.get_by_text("Trình đơn").click()  # the office's menu is folded on a phone
         page.get_by_role("link", name="Kiểm tra thị trường").click()
         page.wait_for_load_state()
         assert "<script>x</script>" in page.locator("main").inner_text()  # shown, escaped
@@ -148,6 +149,7 @@ def test_the_office_decides_proposals_with_reasons_and_revokes_a_device(served):
         assert rejected.decision_reason == "Không xác định được lô hàng"
         assert "Không có đề xuất nào đang chờ" in page.locator("main").inner_text()
         # the devices
+        page.get_by_text("Trình đơn").click()
         page.get_by_role("link", name="Thiết bị kiểm tra").click()
         page.wait_for_load_state()
         assert serious_accessibility_problems(page) == []

@@ -184,7 +184,7 @@ def verify_scanned(
     if verdict is Verdict.INVALID:
         return _no_facts("invalid_signature", as_of, key_status)
     # Core execution on the session's connection: plain rows, none of the ORM's work.
-    rows = session.connection().execute(_FACTS, {"serial": claims.serial}).all()
+    rows = list(session.connection().execute(_FACTS, {"serial": claims.serial}).all())
     row = rows[0] if rows else None
     # The row has PrintRun's attribute names for what the label claims.
     if (
@@ -193,15 +193,16 @@ def verify_scanned(
         or claims_for(cast(Any, row), claims.serial) != claims
     ):
         return _no_facts("not_issued", as_of, key_status)
-    certificate_status = status_on(
-        as_of,
-        issue_date=row.cert_issued_on,
-        valid_until=row.cert_valid_until,
-        revoked_on=row.cert_revoked_on,
-        superseded_on=row.cert_superseded_on,
-        expiring_window_days=window_days,
-    )
-    recalls = [
+    return _genuine(_name_of(verdict), claims, rows, as_of, window_days, key_status)
+
+
+def _name_of(verdict: Verdict) -> str:
+    return "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine"
+
+
+def _recalls_by(rows: list[Any], as_of: date) -> list[dict[str, Any]]:
+    """The recalls of the label's lot (or of anything it was made from) made by ``as_of``."""
+    return [
         {
             "lot_id": r.recall_lot_id,
             "reason": r.recall_reason,
@@ -211,7 +212,27 @@ def verify_scanned(
         for r in rows
         if r.recalled_at is not None and r.recalled_at.astimezone(_VIETNAM).date() <= as_of
     ]
-    name = "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine"
+
+
+def _genuine(
+    name: str,
+    claims: payload.LabelClaims,
+    rows: list[Any],
+    as_of: date,
+    window_days: int,
+    key_status: str | None,
+) -> FullVerification:
+    """The answer for a label of ours, from its statement's rows."""
+    row = rows[0]
+    certificate_status = status_on(
+        as_of,
+        issue_date=row.cert_issued_on,
+        valid_until=row.cert_valid_until,
+        revoked_on=row.cert_revoked_on,
+        superseded_on=row.cert_superseded_on,
+        expiring_window_days=window_days,
+    )
+    recalls = _recalls_by(rows, as_of)
     label = state_from(row.voided_at, row.flagged_at, row.scan_count, as_of)
     return FullVerification(
         {
