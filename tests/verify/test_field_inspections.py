@@ -117,10 +117,34 @@ def test_the_lab_result_comes_later_once_and_the_trace_shows_the_inspection(
     shown = {item["id"]: item for item in trace["inspections"]}
     assert shown[made["id"]]["lab_result"] == result["result"]
     assert shown[made["id"]]["notes"].startswith("Ghi chú riêng")
-    # the stamp's public page says only that it was checked, never the notes
+    # A doubtful or failed check is not shown as "checked" (it would read as reassurance)
+    page = client.get(_path(label["url"])).get_data(as_text=True)
+    assert "Đã được kiểm tra tại điểm bán" not in page
+    # a passed one is: the stamp's public page says only that, never the notes
+    _inspection(client, inspector, label["serial"], "lab-check-00003", result="passed")
     page = client.get(_path(label["url"])).get_data(as_text=True)
     assert "Đã được kiểm tra tại điểm bán" in page
     assert "Ghi chú riêng" not in page and "Aflatoxin" not in page
+
+
+def test_an_inspection_time_out_of_this_world_is_refused(client, inspector, packed):  # noqa: F811
+    # 9999-12-31 once broke every label page of the lot (a 500 when shown in Vietnam's time).
+    label = _one_label(client, packed)
+    for moment in (
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:00:00+14:00",
+        "2099-12-04T09:00:00+07:00",
+    ):
+        found = {
+            "client_id": f"far-{moment[:4]}-0001",
+            "serial": label["serial"],
+            "checked_at": moment,
+            "result": "passed",
+        }
+        sent = client.post(f"{P}/inspections", headers=inspector.headers, json=found)
+        assert sent.status_code == 422, (moment, sent.json)
+        assert "checked_at" in str(sent.json["errors"])
+    assert client.get(_path(label["url"])).status_code == 200
 
 
 def test_an_accepted_recall_proposal_recalls_the_lot_with_the_reason(

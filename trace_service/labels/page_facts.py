@@ -111,12 +111,24 @@ def chain_of(trace: Trace, lot_id: int) -> list[Step]:
             steps.append(Step("process", _day(event), name))
         elif event.kind == EventKind.PACKING:
             steps.append(Step("packing", _day(event), PACKING))
-    # Field inspections of this lot's stamps (the inspectors' layer adds them to every
-    # trace): the public chain says when it was checked, never what the inspector wrote.
+    steps += _passed_inspections(trace, lot_id)
+    return steps
+
+
+def _passed_inspections(trace: Trace, lot_id: int) -> list[Step]:
+    """Field inspections of this lot's stamps that passed (the inspectors' layer adds them
+    to every trace): the public chain says when, never what the inspector wrote. A failed or
+    doubtful check is not shown as "checked" (it would read as reassurance); the office's
+    decision on it (a revocation, a recall) is what the page shows."""
+    steps = []
     for inspection in trace.parts.get("inspections", ()):
-        if inspection["lot_id"] == lot_id:
-            checked = datetime.fromisoformat(inspection["checked_at"])
-            steps.append(Step("inspection", today_vn(checked), CHECKED))
+        if inspection["lot_id"] != lot_id or inspection["result"] != "passed":
+            continue
+        try:
+            day = today_vn(datetime.fromisoformat(inspection["checked_at"]))
+        except (OverflowError, ValueError):  # recorded before times were range-checked
+            continue
+        steps.append(Step("inspection", day, CHECKED))
     return steps
 
 

@@ -18,7 +18,7 @@ from trace_service.api import (
     paginate,
 )
 from trace_service.db import get_session, utcnow
-from trace_service.fields import Id, StrictBoolean, StrictFloat, Text
+from trace_service.fields import EventTime, Id, StrictBoolean, StrictFloat, Text
 from trace_service.principal import Role, current_principal, require_roles
 from trace_service.verify.inspections import (
     add_photo,
@@ -82,7 +82,7 @@ class InspectionSchema(Schema):
     inspector_id = fields.Integer(dump_only=True)
     serial = Text(allow_none=True, validate=validate.Regexp(r"^[0-9A-Z]{15}$"))
     product_id = Id(allow_none=True)
-    checked_at = fields.AwareDateTime(required=True)
+    checked_at = EventTime(required=True)  # this century, not later than tomorrow
     place = Text(allow_none=True, validate=validate.Length(max=255))
     latitude = StrictFloat(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = StrictFloat(allow_none=True, validate=validate.Range(min=-180, max=180))
