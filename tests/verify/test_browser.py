@@ -32,6 +32,31 @@ def _cases(texts_or_vectors):
     return [{k: v[k] for k in keys if k in v} for v in texts_or_vectors]
 
 
+def test_a_delta_naming_proto_or_no_newer_version_is_refused(page):
+    # JSON.parse makes "__proto__" an own key; merged by assignment it set the prototype,
+    # which the signature does not cover (attacker's review: a genuine stamp read "revoked").
+    answers = page.evaluate(
+        """async () => {
+          const { applyDelta, DELTA_FORMAT } = await import("/static/verify/snapshot.js");
+          const old = { version: 2, certificates: {}, signature: "s" };
+          const tries = [
+            '{"certificates": {"__proto__": {"1": {"status": "revoked"}}}, "version": 3}',
+            '{"__proto__": {"x": 1}, "version": 3}',
+            '{"version": 2}',
+            '{"version": 3}',
+          ];
+          return tries.map((patch) => {
+            const body = JSON.parse(patch);
+            const delta = { format: DELTA_FORMAT, from_version: 2, version: body.version,
+                            patch: body, signature: "t" };
+            try { applyDelta(old, delta); return "applied"; } catch (e) { return e.message; }
+          });
+        }"""
+    )
+    assert "applied" not in answers[:3], answers
+    assert answers[3] == "applied"  # (its signature is checked next, by loadSnapshot)
+
+
 def test_webcrypto_checks_ed25519_in_this_chromium(page):
     assert page.evaluate("() => window.harness.backend()") == "webcrypto"
 

@@ -25,6 +25,9 @@ export function mergePatch(target, patch) {
   const result =
     target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
+    // "__proto__" would set the object's prototype, unseen by the signature (which covers
+    // own fields only): a tampered delta could then change verdicts and still verify.
+    if (key === "__proto__") throw new SnapshotError("a snapshot delta may not name __proto__");
     if (value === null) delete result[key];
     else result[key] = mergePatch(result[key], value);
   }
@@ -39,8 +42,8 @@ export function applyDelta(old, delta) {
   }
   const { signature, ...body } = old;
   const next = mergePatch(body, delta.patch);
-  if (next.version !== delta.version) {
-    throw new SnapshotError("the delta's version does not match its patch");
+  if (next.version !== delta.version || !(delta.version > old.version)) {
+    throw new SnapshotError("the delta's version does not match its patch, or is not newer");
   }
   return { ...next, signature: delta.signature };
 }
