@@ -85,6 +85,34 @@ def test_reloads_and_pages_loaded_by_another_site_do_not_flag_a_genuine_stamp(
     assert db_session.scalar(select(func.count()).select_from(label_scans)) == 12  # all logged
 
 
+def test_prefetches_and_other_sites_navigations_without_a_click_do_not_flag_a_stamp(
+    client, packed, app, monkeypatch, db_session
+):
+    # Attacker's review: twelve prefetches made by another site's visitors flagged a stamp.
+    monkeypatch.setitem(app.config, "LABEL_COPY_MAX_SCANS", 3)
+    monkeypatch.setitem(app.config, "LABEL_COPY_MAX_CLIENTS", 3)
+    _, (label, _other) = _labels(client, packed)
+    unseen = [
+        {"Sec-Fetch-Site": "cross-site", "Sec-Purpose": "prefetch"},
+        {"Sec-Fetch-Site": "same-origin", "Sec-Purpose": "prefetch;prerender"},
+        {"Purpose": "prefetch"},
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},  # no click
+    ]
+    for n in range(12):
+        _view(client, label, address=f"198.51.100.{n}", **unseen[n % len(unseen)])
+    assert db_session.scalar(select(LabelState)) is None  # logged, never counted
+    assert db_session.scalar(select(func.count()).select_from(label_scans)) == 12
+    seen = [
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-User": "?1"},  # a camera app, a typed address
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-User": "?1"},  # a link clicked elsewhere
+        {"Sec-Fetch-Site": "same-origin"},  # from our lookup page
+    ]
+    for n, headers in enumerate(seen):
+        _view(client, label, address=f"203.0.113.{n}", **headers)
+    db_session.expire_all()
+    assert db_session.scalar(select(LabelState)).counted_views == 3
+
+
 def test_a_stamp_seen_by_too_many_clients_is_flagged_and_listed(
     client, packed, app, monkeypatch, db_session, admin
 ):

@@ -125,9 +125,23 @@ def _seen() -> scans.Seen:
         scans.client_hash(secret, client_key(client_address()), now),
         scans.device_class(request.headers.get("User-Agent", "")),
         scans.source_of(request.args.get("src"), request.referrer, request.host),
-        # A browser says what loads the page; absent (older browsers, apps): a visit.
-        counted=request.headers.get("Sec-Fetch-Dest", "document") == "document",
+        counted=_a_person_looking(request.headers),
     )
+
+
+def _a_person_looking(headers: Any) -> bool:
+    """Whether this view is someone checking a stamp, as a browser tells it: a document
+    loaded (not an image or frame), not a prefetch, and not a navigation another site made
+    without its visitor's click (a camera app or a typed address says ``none``). Otherwise any
+    website could make its visitors' browsers flag a genuine stamp as copied. Headers absent
+    (older browsers, apps): a visit."""
+    if headers.get("Sec-Fetch-Dest", "document") != "document":
+        return False
+    purpose = f"{headers.get('Sec-Purpose', '')} {headers.get('Purpose', '')}".lower()
+    if "prefetch" in purpose or "prerender" in purpose:
+        return False
+    cross_site = headers.get("Sec-Fetch-Site") == "cross-site"
+    return not cross_site or headers.get("Sec-Fetch-User") == "?1"
 
 
 # A shopper opens a stamp's page a few times; a script opening it hundreds of times a minute
