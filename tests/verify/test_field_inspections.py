@@ -220,3 +220,64 @@ def test_an_accepted_revocation_revokes_the_certificate_and_a_rejection_needs_a_
         f"{P}/labels/verify", headers=inspector.headers, json={"url": label["url"]}
     ).json
     assert answer["certificate_status"] == "revoked"
+
+
+def _png_of(size) -> bytes:
+    out = io.BytesIO()
+    Image.new("1", size).save(out, "PNG")  # a few KB that decode to size[0] × size[1]
+    return out.getvalue()
+
+
+def _mpo() -> bytes:
+    # A JPEG with a second picture after it, as many phone cameras write.
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (1200, 900), (10, 120, 40)), Image.new("RGB", (300, 200))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    return out.getvalue()
+
+
+def test_phone_jpegs_with_a_second_picture_pass_and_large_pngs_do_not(
+    client,
+    inspector,
+    packed,  # noqa: F811
+):
+    label = _one_label(client, packed)
+    made = _inspection(client, inspector, label["serial"], "photo-kinds-0001")
+    url = f"{P}/inspections/{made['id']}/photos"
+    mpo = _mpo()
+    assert Image.open(io.BytesIO(mpo)).format == "MPO"
+    sent = client.post(url, headers=inspector.headers, data={"file": (io.BytesIO(mpo), "a.jpg")})
+    assert sent.status_code == 201, sent.json
+    # 20 megapixels of PNG in a few KB: a PNG is decoded whole (3 s and 450 MB for 40 MP)
+    big = _png_of((5_000, 4_000))
+    refused = client.post(url, headers=inspector.headers, data={"file": (io.BytesIO(big), "b.png")})
+    assert refused.status_code == 422 and "16 triệu" in refused.json["message"]
+
+
+def test_inspections_and_their_photos_are_limited_per_account(
+    client,
+    inspector,
+    packed,  # noqa: F811
+    monkeypatch,
+):
+    from trace_service.ratelimit import Rate
+    from trace_service.verify import inspection_routes
+
+    monkeypatch.setattr(inspection_routes, "INSPECTIONS_RATE", Rate(2, 3600))
+    label = _one_label(client, packed)
+    for n in range(2):
+        _inspection(client, inspector, label["serial"], f"rate-check-000{n}")
+    found = {
+        "client_id": "rate-check-0009",
+        "serial": label["serial"],
+        "checked_at": "2026-12-03T09:15:00+07:00",
+        "result": "passed",
+    }
+    # from another address too: counted by account, not by where the phone is
+    third = client.post(
+        f"{P}/inspections",
+        headers=inspector.headers,
+        json=found,
+        environ_base={"REMOTE_ADDR": "198.51.100.77"},
+    )
+    assert third.status_code == 429 and "Retry-After" in third.headers

@@ -20,6 +20,7 @@ from trace_service.api import (
 from trace_service.db import get_session, utcnow
 from trace_service.fields import EventTime, Id, StrictBoolean, StrictFloat, Text
 from trace_service.principal import Role, current_principal, require_roles
+from trace_service.ratelimit import Rate, check_client_limit
 from trace_service.verify.inspections import (
     add_photo,
     decide_proposal,
@@ -119,6 +120,16 @@ class InspectionSchema(Schema):
             raise ValidationError("Give both latitude and longitude, or neither.", "latitude")
 
 
+# A day's market round is a few dozen checks; a lost phone's token must not be able to
+# keep the workers decoding photos. Counted per account, wherever its devices are.
+INSPECTIONS_RATE = Rate(200, 3600)
+PHOTOS_RATE = Rate(300, 3600)
+
+
+def _per_account(name: str, rate: Rate) -> None:
+    check_client_limit(name, rate, address=f"account-{current_principal().user_id}")
+
+
 @blp.route("/inspections", methods=["POST"])
 @require_roles(Role.INSPECTOR)
 @blp.arguments(InspectionSchema)
@@ -129,7 +140,8 @@ def record(data: dict[str, Any]) -> tuple[FieldInspection, int, dict[str, str]]:
 
     Devices queue inspections made with no network and send them when it returns: send each
     with the same `client_id` until an answer comes; the first send makes the record (201),
-    any later one answers it (200)."""
+    any later one answers it (200). At most 200 an hour by one account."""
+    _per_account("inspection", INSPECTIONS_RATE)
     inspection, created = record_inspection(get_session(), current_principal(), data)
     location = {"Location": url_for("inspections.list_inspections")}
     return inspection, 201 if created else 200, location
@@ -184,6 +196,7 @@ def add_inspection_photo(files: dict[str, Any], inspection_id: int) -> FieldInsp
     """Add a photo to an inspection (multipart field `file`): kept as a JPEG the service
     draws from its pixels, at most 1600 pixels a side and without the phone's metadata;
     at most 6 an inspection."""
+    _per_account("inspection_photo", PHOTOS_RATE)
     session, actor = get_session(), current_principal()
     cap = current_app.config["MAX_UPLOAD_BYTES"]
     photo = add_photo(session, actor, inspection_id, files["file"].read(cap + 1))
