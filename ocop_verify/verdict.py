@@ -25,7 +25,10 @@ COLOURS = ("green", "amber", "red")  # worst last
 RED_CERTIFICATE = {"expired", "revoked", "superseded", "pending"}
 
 HEADLINES: dict[str, tuple[str, str]] = {
-    "genuine": ("Tem chính hãng · Sản phẩm OCOP còn hiệu lực", "Genuine OCOP stamp"),
+    "genuine": (
+        "Tem chính hãng · Sản phẩm OCOP còn hiệu lực",
+        "Genuine OCOP stamp, certificate valid",
+    ),
     "expiring": ("Tem chính hãng · Chứng nhận OCOP sắp hết hạn", "Genuine; certificate expiring"),
     "possibly_copied": ("Tem có thể bị sao chép", "This stamp may have been copied"),
     "scratch_used": (

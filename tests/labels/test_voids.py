@@ -43,6 +43,10 @@ def test_a_producer_voids_spoiled_stamps_by_number_and_range_and_their_pages_tur
     voided = _page(client, labels[5])  # seq 6
     assert "Tem đã hủy" in voided and 'class="verdict v-red"' in voided
     assert "v-green" not in voided and "chính hãng" not in voided
+    # what to do next is in the verdict itself: the report form is far below the facts
+    verdict = voided.split("</section>")[0]
+    assert 'class="next-step"' in verdict and 'href="#bao-cao"' in verdict
+    assert 'id="bao-cao"' in voided
     untouched = _page(client, labels[2])  # seq 3
     assert 'class="verdict v-green"' in untouched
 

@@ -136,7 +136,7 @@ def test_a_text_file_of_urls_gives_one_line_each_in_order(files, tmp_path):
         ],
         english,
     )
-    assert "\tGenuine OCOP stamp\t" in english.getvalue()
+    assert "\tGenuine OCOP stamp, certificate valid\t" in english.getvalue()
 
 
 @pytest.mark.parametrize(

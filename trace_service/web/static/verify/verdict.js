@@ -12,7 +12,7 @@ const DAY_MS = 86400000;
 const RED_CERTIFICATE = new Set(["expired", "revoked", "superseded", "pending"]);
 
 export const HEADLINES = {
-  genuine: ["Tem chính hãng · Sản phẩm OCOP còn hiệu lực", "Genuine OCOP stamp"],
+  genuine: ["Tem chính hãng · Sản phẩm OCOP còn hiệu lực", "Genuine OCOP stamp, certificate valid"],
   expiring: ["Tem chính hãng · Chứng nhận OCOP sắp hết hạn", "Genuine; certificate expiring"],
   possibly_copied: ["Tem có thể bị sao chép", "This stamp may have been copied"],
   expired: ["Chứng nhận OCOP đã hết hiệu lực", "The OCOP certificate has expired"],
