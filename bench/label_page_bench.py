@@ -229,8 +229,8 @@ def bench_backend(backend: str, seconds: int) -> dict[str, Any]:
         try:
             _wrk(port, label_file, script, max(2, seconds // 5))  # warm-up, not counted
             _wrk(port, reference_file, script, max(2, seconds // 5))
-            label = _wrk(port, label_file, script, seconds, server)
-            reference = _wrk(port, reference_file, script, seconds, server)
+            label = _wrk(port, label_file, script, seconds, server=server)
+            reference = _wrk(port, reference_file, script, seconds, server=server)
         finally:
             server.terminate()
             server.wait(timeout=30)
