@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests import factories
-from tests.portal.conftest import BROWSER, PASSWORD, sign_in
+from tests.portal.conftest import BROWSER, PASSWORD, csrf_of, sign_in
+from tests.portal.test_producer_printing import packed_order_page, place_order
 from trace_service.auth.passwords import hash_password
 from trace_service.clock import today_vn
+from trace_service.labels.models import Label, LabelState, PrintRun
+from trace_service.labels.serials import grouped, new_serial
 from trace_service.principal import Role
 
 
@@ -38,3 +43,80 @@ def test_with_an_input_lot_the_packing_form_is_shown(client, certified):
     sign_in(client, certified.user.username)
     html = client.get("/chu-the/dong-goi", headers=BROWSER).get_data(as_text=True)
     assert "packing-submit" in html and "Chưa có lô nguyên liệu" not in html
+
+
+def ordered_run(client, certified, db_session):
+    """A run of 100 stamps for the signed-in producer, with its void page's URL."""
+    html = packed_order_page(client, certified)
+    run_url = place_order(client, certified, html).headers["Location"]
+    run = db_session.scalars(select(PrintRun).order_by(PrintRun.id.desc())).first()
+    assert run and str(run.id) in run_url
+    return run, f"/chu-the/dot-in/{run.id}/huy-tem"
+
+
+def serials_of(db_session, run) -> dict[int, str]:
+    rows = db_session.execute(select(Label.seq, Label.serial).where(Label.run_id == run.id))
+    return {seq: serial for seq, serial in rows}
+
+
+def voided_seqs(db_session, run) -> list[int]:
+    return list(
+        db_session.scalars(
+            select(Label.seq)
+            .join(LabelState, LabelState.label_id == Label.id)
+            .where(Label.run_id == run.id, LabelState.voided_at.is_not(None))
+            .order_by(Label.seq)
+        )
+    )
+
+
+def as_typed(serial: str) -> str:
+    """How a person might type it: lower case, spaces, an O for a 0 where there is one."""
+    spaced = f"{serial[:5]} {serial[5:10]} {serial[10:]}".lower()
+    return spaced.replace("0", "o")
+
+
+def test_stamps_are_voided_by_their_printed_codes_after_a_confirm_step(
+    client, certified, db_session
+):
+    run, url = ordered_run(client, certified, db_session)
+    serials = serials_of(db_session, run)
+    with_zero = next((seq for seq, s in serials.items() if "0" in s and seq != 3), 7)
+    form = client.get(url, headers=BROWSER).get_data(as_text=True)
+    typed = f"{as_typed(serials[with_zero])}, {grouped(serials[3]).lower()}, 20-21"
+    post = {"csrf_token": csrf_of(form), "void-reason": "kẹt giấy", "void-sequences": typed}
+
+    preview = client.post(url, data=post, headers=BROWSER).get_data(as_text=True)
+    assert "Kiểm tra trước khi hủy" in preview and "4 tem" in preview
+    for seq in (3, with_zero, 20, 21):
+        assert grouped(serials[seq]) in preview
+    assert 'name="void-confirmed" value="1"' in preview
+    assert voided_seqs(db_session, run) == []  # nothing voided before the confirm
+
+    changed = client.post(url, data={**post, "void-edit": "1"}, headers=BROWSER)
+    assert f'value="{typed}"' in changed.get_data(as_text=True)  # back, as typed
+    assert voided_seqs(db_session, run) == []
+
+    done = client.post(url, data={**post, "void-confirmed": "1"}, headers=BROWSER)
+    html = done.get_data(as_text=True)
+    assert "Đã hủy 4 tem" in html and 'id="voided-codes"' in html
+    for seq in (3, with_zero, 20, 21):
+        assert grouped(serials[seq]) in html
+    assert voided_seqs(db_session, run) == sorted({3, with_zero, 20, 21})
+
+
+def test_a_code_not_of_this_run_is_refused_by_name_beside_the_field(client, certified, db_session):
+    run, url = ordered_run(client, certified, db_session)
+    serials = set(serials_of(db_session, run).values())
+    stranger = next(s for s in iter(new_serial, None) if s not in serials)
+    form = client.get(url, headers=BROWSER).get_data(as_text=True)
+    typed = f"{next(iter(serials))}, {stranger}"
+    post = {"csrf_token": csrf_of(form), "void-reason": "mất", "void-sequences": typed}
+    for extra in ({}, {"void-confirmed": "1"}):
+        refused = client.post(url, data={**post, **extra}, headers=BROWSER)
+        html = refused.get_data(as_text=True)
+        message = f'id="void-sequences-error">Mã {grouped(stranger)} không thuộc đợt in này'
+        assert message in html and f'value="{typed}"' in html
+    assert voided_seqs(db_session, run) == []
+    bad = client.post(url, data={**post, "void-sequences": "FR1KA-DVC54"}, headers=BROWSER)
+    assert 'id="void-sequences-error">Không đọc được “FR1KA-DVC54”' in bad.get_data(True)

@@ -187,3 +187,5 @@ class OffsetForm(FlaskForm):
 class VoidForm(FlaskForm):
     sequences = StringField(validators=[Required(), MaxLength(2000)])
     reason = StringField(validators=[Required(), MaxLength(500)])
+    confirmed = HiddenField()  # "1" from the confirm step: the listed stamps are voided
+    edit = HiddenField()  # "1" from the confirm step's "change": the form again, as typed
