@@ -4,18 +4,22 @@ printed codes with a confirm step; the product's photo uploaded from the portal.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+from PIL import Image
 from sqlalchemy import select
 
 from tests import factories
-from tests.portal.conftest import BROWSER, PASSWORD, csrf_of, sign_in
+from tests.portal.conftest import BROWSER, PASSWORD, csrf_of, make_certified, sign_in
 from tests.portal.test_producer_printing import packed_order_page, place_order
+from trace_service.audit.models import AuditEvent
 from trace_service.auth.passwords import hash_password
 from trace_service.clock import today_vn
 from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.serials import grouped, new_serial
 from trace_service.principal import Role
+from trace_service.registry.photos import ProductPhoto
 
 
 def new_producer(db_session):
@@ -120,3 +124,98 @@ def test_a_code_not_of_this_run_is_refused_by_name_beside_the_field(client, cert
     assert voided_seqs(db_session, run) == []
     bad = client.post(url, data={**post, "void-sequences": "FR1KA-DVC54"}, headers=BROWSER)
     assert 'id="void-sequences-error">Không đọc được “FR1KA-DVC54”' in bad.get_data(True)
+
+
+def jpeg(colour: tuple[int, int, int] = (30, 120, 60)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload(client, url: str, data: bytes, name: str = "anh.jpg"):
+    page = client.get(url, headers=BROWSER).get_data(as_text=True)
+    fields = {"csrf_token": csrf_of(page), "photo-submit": "1"}
+    fields["photo-photo"] = (io.BytesIO(data), name)
+    return client.post(url, data=fields, headers=BROWSER, content_type="multipart/form-data")
+
+
+def test_a_product_photo_is_uploaded_replaced_and_removed_from_the_portal(
+    client, certified, db_session
+):
+    sign_in(client, certified.user.username)
+    product_id = certified.product.id
+    home = client.get("/chu-the/", headers=BROWSER).get_data(as_text=True)
+    url = f"/chu-the/san-pham/{product_id}/anh"
+    assert f'href="{url}"' in home
+    assert "Sản phẩm này chưa có ảnh." in client.get(url, headers=BROWSER).get_data(True)
+
+    saved = upload(client, url, jpeg())
+    assert saved.status_code == 302
+    page = client.get(url, headers=BROWSER).get_data(as_text=True)
+    first = db_session.get(ProductPhoto, product_id)
+    assert "Đã lưu ảnh sản phẩm." in page and first is not None
+    assert f'src="/anh/san-pham/{product_id}-{first.sha256[:16]}-nho.jpg"' in page
+    assert client.get(f"/anh/san-pham/{product_id}-{first.sha256[:16]}-nho.jpg").status_code == 200
+
+    old = first.sha256
+    assert upload(client, url, jpeg((200, 10, 10))).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(ProductPhoto, product_id).sha256 != old
+
+    page = client.get(url, headers=BROWSER).get_data(as_text=True)
+    removed = client.post(
+        url, data={"csrf_token": csrf_of(page), "remove-submit": "1"}, headers=BROWSER
+    )
+    assert removed.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(ProductPhoto, product_id) is None
+    actions = db_session.scalars(
+        select(AuditEvent.tag).where(
+            AuditEvent.object_type == "product", AuditEvent.object_id == str(product_id)
+        )
+    ).all()
+    assert sum("photo" in tag for tag in actions) == 3  # set, set, deleted
+
+
+def test_a_refused_photo_is_explained_beside_the_field_in_vietnamese(client, certified, db_session):
+    sign_in(client, certified.user.username)
+    url = f"/chu-the/san-pham/{certified.product.id}/anh"
+    refused = upload(client, url, b"<html>not a photo</html>" * 10, "anh.jpg")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'id="photo-photo-error">Chỉ nhận ảnh JPEG, PNG hoặc WebP' in html
+    page = client.get(url, headers=BROWSER).get_data(as_text=True)
+    empty = client.post(
+        url, data={"csrf_token": csrf_of(page), "photo-submit": "1"}, headers=BROWSER
+    )
+    assert 'id="photo-photo-error">Hãy chọn một tệp ảnh.' in empty.get_data(as_text=True)
+    forged = client.post(
+        url,
+        data={"photo-submit": "1", "photo-photo": (io.BytesIO(jpeg()), "a.jpg")},
+        headers=BROWSER,
+        content_type="multipart/form-data",
+    )
+    assert forged.status_code == 400 and db_session.get(ProductPhoto, certified.product.id) is None
+
+
+def test_the_photo_is_drawn_before_the_write_begins(client, certified, monkeypatch):
+    from trace_service.portal.producer import photos as page
+
+    steps: list[str] = []
+    draw, begin = page.photos.draw_photo, page.begin_write
+    monkeypatch.setattr(page.photos, "draw_photo", lambda *a: steps.append("draw") or draw(*a))
+    monkeypatch.setattr(page, "begin_write", lambda s: steps.append("write") or begin(s))
+    view = client.application.view_functions["producer.product_photo_page"]
+    assert getattr(view, "writes_late", False)
+    sign_in(client, certified.user.username)
+    assert (
+        upload(client, f"/chu-the/san-pham/{certified.product.id}/anh", jpeg()).status_code == 302
+    )
+    assert steps == ["draw", "write"]
+
+
+def test_another_producers_product_photo_page_is_404(client, certified, db_session):
+    stranger = make_certified(db_session, "Hộ kinh doanh Khác")
+    sign_in(client, certified.user.username)
+    url = f"/chu-the/san-pham/{stranger.product.id}/anh"
+    assert client.get(url, headers=BROWSER).status_code == 404
