@@ -12,6 +12,7 @@ from trace_service.portal.producer import (  # noqa: F401 - pages
     events,
     home,
     lots,
+    photos,
     printing,
     scans,
     stamps,

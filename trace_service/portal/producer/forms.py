@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     DateField,
     Field,
@@ -18,7 +20,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 
 from trace_service.clock import today_vn
 from trace_service.portal.forms import MaxLength, Required
@@ -187,3 +189,25 @@ class OffsetForm(FlaskForm):
 class VoidForm(FlaskForm):
     sequences = StringField(validators=[Required(), MaxLength(2000)])
     reason = StringField(validators=[Required(), MaxLength(500)])
+    confirmed = HiddenField()  # "1" from the confirm step: the listed stamps are voided
+    edit = HiddenField()  # "1" from the confirm step's "change": the form again, as typed
+
+
+class FileChosen:
+    """A file must be chosen (the message in the page's language, so made at check time)."""
+
+    field_flags = {"required": True}  # noqa: RUF012 - WTForms reads it from the class
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not isinstance(field.data, FileStorage) or not field.data.filename:
+            raise StopValidation(t("Hãy chọn một tệp ảnh.", "Choose an image file."))
+
+
+class PhotoForm(FlaskForm):
+    """A product's photo: the file only; whether it is a photo we take is the service's."""
+
+    photo = FileField(validators=[FileChosen()])
+
+
+class PhotoDeleteForm(FlaskForm):
+    """Removing the product's photo: its CSRF token only."""

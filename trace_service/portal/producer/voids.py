@@ -1,17 +1,23 @@
-"""Voiding spoiled stamps of a run (a jammed sheet, a misprint): one or ranges of their
-numbers on the sheet, with a reason, through the voids service the API uses. A voided
-stamp's page says "tem đã hủy" from then on."""
+"""Voiding spoiled stamps of a run (a jammed sheet, a misprint): the codes printed on them, or
+their numbers in the run and ranges of numbers, with a reason. The stamps are listed by code
+for the producer to confirm before anything happens (voiding cannot be undone), then voided
+through the voids service the API uses, by number. A voided stamp's page says "tem đã hủy"."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WResponse
 
 from trace_service.db import get_session, utcnow
 from trace_service.errors import DomainError
 from trace_service.labels import services
+from trace_service.labels.models import Label, LabelState, PrintRun
+from trace_service.labels.serials import grouped, normalise_typed
 from trace_service.labels.voids import VoidOrder, VoidResult, void_stamps
 from trace_service.portal.access import page_roles
 from trace_service.portal.forms import show_refusal
@@ -22,25 +28,151 @@ from trace_service.web.i18n import t
 
 VOID_FIELDS = {"sequences": "sequences", "ranges": "sequences", "reason": "reason"}
 PART = re.compile(r"(\d{1,6})(?:-(\d{1,6}))?")
+SHOWN = 300  # codes listed on the page; a larger choice is counted, not listed
 
 
-def parse_numbers(text: str) -> tuple[list[int], list[tuple[int, int]]] | None:
-    """ "3, 7, 10-15" as single numbers and ranges; None if it is not such a list."""
-    singles: list[int] = []
-    ranges: list[tuple[int, int]] = []
-    joined = re.sub(r"\s*[-–]\s*", "-", text.strip())  # "10 - 15" is one range
-    for part in re.split(r"[,;\s]+", joined):
-        if not part:
-            continue
-        match = PART.fullmatch(part.strip())
-        if match is None:
-            return None
-        first, last = match.group(1), match.group(2)
-        if last is None:
-            singles.append(int(first))
+@dataclass
+class Typed:
+    """What the producer typed: numbers, ranges of numbers and printed codes (canonical)."""
+
+    singles: list[int]
+    ranges: list[tuple[int, int]]
+    codes: list[str]
+
+
+class Unreadable(ValueError):
+    """A part of the list that is neither a number, a range nor a stamp's code."""
+
+
+def _number_or_range(part: str, typed: Typed) -> bool:
+    match = PART.fullmatch(re.sub(r"\s*[-–]\s*", "-", part))  # "10 - 15" is one range
+    if match is None:
+        return False
+    first, last = match.group(1), match.group(2)
+    if last is None:
+        typed.singles.append(int(first))
+    else:
+        typed.ranges.append((int(first), int(last)))
+    return True
+
+
+def _read_piece(piece: str, typed: Typed) -> None:
+    """One comma-separated piece: a number, a range, a code (spaces or hyphens inside it as
+    printed or typed), or several of those separated by spaces."""
+    if _number_or_range(piece, typed):
+        return
+    code = normalise_typed(piece)
+    if code is not None:
+        typed.codes.append(code)
+        return
+    for word in piece.split():
+        if not _number_or_range(word, typed):
+            code = normalise_typed(word)
+            if code is None:
+                raise Unreadable(word)
+            typed.codes.append(code)
+
+
+def parse_typed(text: str) -> Typed | None:
+    """ "3, 7, 10-15, FR1KA-DVC54-77R55" read; None when nothing is named.
+    Raises ``Unreadable`` naming the first part that is none of those."""
+    typed = Typed([], [], [])
+    for piece in re.split(r"[,;\n]+", text):
+        if piece.strip():
+            _read_piece(piece.strip(), typed)
+    return typed if typed.singles or typed.ranges or typed.codes else None
+
+
+def _sequences_of(session: Session, run: PrintRun, codes: list[str]) -> list[int]:
+    """The numbers of the run's stamps with these codes; a code of no stamp of the run is
+    refused by name (whether it is another run's is not said)."""
+    found: dict[str, int] = {
+        serial: seq
+        for serial, seq in session.execute(
+            select(Label.serial, Label.seq).where(Label.run_id == run.id, Label.serial.in_(codes))
+        )
+    }
+    missing = [grouped(code) for code in dict.fromkeys(codes) if code not in found]
+    if missing:
+        names = ", ".join(missing)
+        raise ValueError(
+            t(
+                f"Mã {names} không thuộc đợt in này; xem lại mã in trên tem.",
+                f"{names}: not a stamp of this print run; check the code printed on it.",
+            )
+        )
+    return [found[code] for code in codes]
+
+
+def _out_of_run(run: PrintRun, typed: Typed) -> str | None:
+    for seq in typed.singles:
+        if not 1 <= seq <= run.quantity:
+            return t(
+                f"Đợt in có các tem số 1 đến {run.quantity}; không có tem số {seq}.",
+                f"The run's stamps are numbered 1 to {run.quantity}; there is no {seq}.",
+            )
+    for first, last in typed.ranges:
+        if not 1 <= first <= last <= run.quantity:
+            return t(
+                f"Khoảng {first}–{last} không nằm trong 1–{run.quantity} hoặc bị ngược.",
+                f"The range {first}–{last} is not within 1–{run.quantity}, or is reversed.",
+            )
+    return None
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
         else:
-            ranges.append((int(first), int(last)))
-    return (singles, ranges) if singles or ranges else None
+            merged.append((first, last))
+    return merged
+
+
+@dataclass
+class Chosen:
+    """The stamps named, as the service takes them, and as the page lists them."""
+
+    order: VoidOrder
+    count: int
+    listed: list[tuple[int, str, bool]]  # number, printed code, void before
+
+
+def _listed(session: Session, run: PrintRun, seqs: list[int]) -> list[tuple[int, str, bool]]:
+    rows = session.execute(
+        select(Label.seq, Label.serial, LabelState.voided_at)
+        .outerjoin(LabelState, LabelState.label_id == Label.id)
+        .where(Label.run_id == run.id, Label.seq.in_(seqs))
+        .order_by(Label.seq)
+    )
+    return [(seq, grouped(serial), voided is not None) for seq, serial, voided in rows]
+
+
+def chosen_stamps(session: Session, run: PrintRun, text: str, reason: str) -> Chosen | str:
+    """The stamps ``text`` names, or what is wrong with it (shown beside the field)."""
+    try:
+        typed = parse_typed(text)
+    except Unreadable as unreadable:
+        return t(
+            f"Không đọc được “{unreadable}”: hãy ghi mã in trên tem (15 ký tự) hoặc số tem, "
+            "cách nhau bằng dấu phẩy; một dãy số viết 10-15.",
+            f"“{unreadable}” cannot be read: write the code printed on the stamp (15 characters) "
+            "or stamp numbers, separated by commas; a range as 10-15.",
+        )
+    if typed is None:
+        return t("Hãy ghi mã hoặc số của tem cần hủy.", "Write the codes or numbers to void.")
+    wrong = _out_of_run(run, typed)
+    if wrong:
+        return wrong
+    try:
+        singles = typed.singles + _sequences_of(session, run, typed.codes)
+    except ValueError as missing:
+        return str(missing)
+    ranges = _merged(typed.ranges)  # within the run: at most its quantity in all
+    seqs = set(singles).union(*(range(first, last + 1) for first, last in ranges))
+    order = VoidOrder(singles, typed.ranges, reason.strip())
+    return Chosen(order, len(seqs), _listed(session, run, sorted(seqs)[:SHOWN]))
 
 
 @producer.route("/dot-in/<id:run_id>/huy-tem", methods=["GET", "POST"])
@@ -49,21 +181,21 @@ def void_run_stamps(run_id: int) -> str | WResponse:
     session, actor = get_session(), current_principal()
     run = services.get_run(session, actor, run_id)  # 404 for another producer's run
     form = VoidForm(prefix="void")
-    done: VoidResult | None = None
-    if form.validate_on_submit():
-        numbers = parse_numbers(form.sequences.data)
-        if numbers is None:
-            form.sequences.errors = [
-                t(
-                    "Hãy ghi số tem, cách nhau bằng dấu phẩy; một dãy viết 10-15.",
-                    "Write stamp numbers separated by commas; a range as 10-15.",
-                )
-            ]
+    preview: Chosen | None = None
+    done: tuple[VoidResult, Chosen] | None = None
+    if form.validate_on_submit() and not form.edit.data:
+        chosen = chosen_stamps(session, run, form.sequences.data, form.reason.data)
+        if isinstance(chosen, str):
+            form.sequences.errors = [chosen]
+        elif form.confirmed.data != "1":
+            preview = chosen  # listed for the producer to confirm: nothing voided yet
         else:
-            order = VoidOrder(numbers[0], numbers[1], form.reason.data.strip())
             try:
                 with session.begin_nested():
-                    done = void_stamps(session, actor, run.id, order, utcnow())
+                    result = void_stamps(session, actor, run.id, chosen.order, utcnow())
+                done, form = (result, chosen), VoidForm(prefix="void", formdata=None)
             except DomainError as refused:
                 show_refusal(form, refused, names=VOID_FIELDS)
-    return render_template("portal/producer/void.html", run=run, form=form, done=done)
+    return render_template(
+        "portal/producer/void.html", run=run, form=form, preview=preview, done=done, shown=SHOWN
+    )
