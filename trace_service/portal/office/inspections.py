@@ -5,26 +5,128 @@ recalls and audits); below them, the latest inspections with their photos."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WResponse
 from wtforms import StringField, TextAreaField
 
+from ocop_verify.verdict import HEADLINES
+from trace_service.auth.services import get_user
+from trace_service.certificates.models import Certificate
+from trace_service.certificates.standing import open_clause
 from trace_service.db import get_session, utcnow
-from trace_service.errors import DomainError
+from trace_service.errors import DomainError, NotFound
+from trace_service.labels import serials
+from trace_service.labels.schemas import label_url
+from trace_service.labels.services import get_label
 from trace_service.portal.access import page_roles
 from trace_service.portal.forms import MaxLength, Required, show_refusal
 from trace_service.portal.office.blueprint import office
-from trace_service.principal import Role, current_principal
+from trace_service.principal import Principal, Role, current_principal
+from trace_service.registry.services import get_product
+from trace_service.trace.services import get_lot
 from trace_service.verify.inspections import (
     decide_proposal,
     get_photo,
     inspection_query,
     waiting_proposals,
 )
+from trace_service.verify.models import FieldInspection
 from trace_service.web.i18n import t
 
 LATEST = 50
+# The device's verdict on the stamp's signature, in the words the public page uses for it
+# (PAGES.md): a valid signature says the stamp is ours, not yet that its certificate holds.
+NOT_CONFIRMED = HEADLINES["not_confirmed"]
+VERDICT_WORDS: dict[str, tuple[str, str]] = {
+    "genuine": ("Tem chính hãng", "Genuine OCOP stamp"),
+    "compromised_key": HEADLINES["compromised_key"],
+    "malformed": NOT_CONFIRMED,
+    "unknown_key": NOT_CONFIRMED,
+    "invalid_signature": NOT_CONFIRMED,
+    "not_issued": NOT_CONFIRMED,
+}
+
+
+def verdict_words(verdict: str) -> str:
+    """The words for a verdict the device saw (an unknown one as sent: nothing is hidden)."""
+    words = VERDICT_WORDS.get(verdict) or HEADLINES.get(verdict)
+    return t(*words) if words else verdict
+
+
+@dataclass(frozen=True)
+class About:
+    """What an inspection is about, so the office decides knowing which product and lot."""
+
+    code: str | None = None  # the stamp's code as printed, grouped
+    stamp_url: str | None = None  # the stamp's public page
+    product: str | None = None
+    producer: str | None = None
+    lot_code: str | None = None
+    certificate: str | None = None
+    inspector: str | None = None
+
+
+def _inspector(session: Session, user_id: int) -> str | None:
+    try:
+        user = get_user(session, user_id)
+    except NotFound:
+        return None
+    return f"{user.display_name} ({user.username})" if user.display_name else user.username
+
+
+def _open_certificate(session: Session, product_id: int) -> Certificate | None:
+    """The product's certificate a revocation would name when no stamp does (as the service
+    chooses it: the newest one neither revoked nor superseded)."""
+    return session.scalar(
+        select(Certificate)
+        .where(Certificate.product_id == product_id, open_clause())
+        .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
+        .limit(1)
+    )
+
+
+def _about(session: Session, actor: Principal, inspection: FieldInspection) -> About:
+    """Read through the services, as the office may see them; what is not found stays out."""
+    facts: dict[str, str | None] = {"inspector": _inspector(session, inspection.inspector_id)}
+    run = None
+    if inspection.serial:
+        facts["code"] = serials.grouped(inspection.serial)
+        try:
+            label = get_label(session, actor, inspection.serial)
+        except NotFound:
+            label = None
+        if label is not None:
+            run = label.run
+            facts["stamp_url"] = label_url(label)
+            facts["certificate"] = run.certificate.number
+    product = run.product if run is not None else None
+    if product is None and inspection.product_id is not None:
+        try:
+            product = get_product(session, actor, inspection.product_id)
+        except NotFound:
+            product = None
+    if product is not None:
+        facts["product"] = product.name_vi  # the registered name, as on the certificate
+        facts["producer"] = product.producer.name
+        if run is None:
+            cert = _open_certificate(session, product.id)
+            facts["certificate"] = cert.number if cert is not None else None
+    facts["lot_code"] = _lot_code(session, actor, inspection) or (run.lot.code if run else None)
+    return About(**facts)
+
+
+def _lot_code(session: Session, actor: Principal, inspection: FieldInspection) -> str | None:
+    if inspection.lot_id is None:
+        return None
+    try:
+        return get_lot(session, actor, inspection.lot_id).code
+    except NotFound:
+        return None
 
 
 class DecisionForm(FlaskForm):
@@ -39,8 +141,14 @@ def _page(forms: dict[int, DecisionForm] | None = None) -> str:
     for inspection in waiting:
         forms.setdefault(inspection.id, DecisionForm(prefix=f"d{inspection.id}", formdata=None))
     latest = list(session.scalars(inspection_query(actor).limit(LATEST)))
+    about = {i.id: _about(session, actor, i) for i in [*waiting, *latest]}
     return render_template(
-        "portal/office/inspections.html", waiting=waiting, forms=forms, latest=latest
+        "portal/office/inspections.html",
+        waiting=waiting,
+        forms=forms,
+        latest=latest,
+        about=about,
+        verdict_words=verdict_words,
     )
 
 

@@ -7,7 +7,8 @@ import { loadTrustList, parseRootKey } from "/static/verify/trustlist.js";
 import { applyDelta, loadSnapshot } from "/static/verify/snapshot.js";
 import { verify } from "/static/verify/verdict.js";
 import { decodeQr } from "/static/verify/qr.js";
-import { deviceUser, keep as keepRecord, queued, sendQueued, signIn, signOut } from "./inspections.js";
+import { grouped } from "/static/verify/label.js";
+import { deviceUser, keep as keepRecord, queued, sendQueued, signIn, signOut, unsent } from "./inspections.js";
 
 // The last trust list and snapshot that checked (not named "ocop-kiem-tra-vien-…": the
 // service worker clears those when a new release comes).
@@ -134,7 +135,7 @@ function facts(answer) {
     [texts.certificate, answer.certificate_number],
     [texts.valid_until, answer.valid_until ? vietnamDate(answer.valid_until) : null],
     [texts.recall, answer.recalled ? `${vietnamDate(answer.recalled_since)} ${answer.recall_reason ?? ""}` : null],
-    [texts.code, claims.serial],
+    [texts.code, claims.serial ? grouped(claims.serial) : null],
     [texts.lot, claims.lot],
   ].filter(([, value]) => value);
   return element("dl", {}, rows.flatMap(([dt, dd]) => [element("dt", { textContent: dt }), element("dd", { textContent: dd })]));
@@ -170,6 +171,7 @@ function show(answer) {
   result.replaceChildren(verdict, element("div", { className: "card" }, shown));
   state.last = answer;
   document.getElementById("record").hidden = false;
+  document.getElementById("record-saved").hidden = true;
   result.focus({ preventScroll: true });
   result.scrollIntoView({ block: "start" });
 }
@@ -269,16 +271,64 @@ function showQueue() {
   const waiting = queued().length;
   const user = deviceUser();
   const lines = [user ? texts.signed_in.replace("%s", user) : texts.not_signed_in];
-  lines.push(waiting ? texts.queued.replace("%s", String(waiting)) : texts.sent);
+  // "All sent" only where something could have been: a device never signed in sent nothing.
+  lines.push(waiting ? texts.queued.replace("%s", String(waiting)) : user ? texts.sent : texts.none_waiting);
   document.getElementById("queue-status").textContent = lines.join(" ");
   document.getElementById("device-form").hidden = Boolean(user);
   document.getElementById("device-signout").hidden = !user;
+  document.getElementById("send-now").hidden = !(user && unsent().length);
   app.dataset.queued = String(waiting);
 }
 
+// Sending: on load, after a save, on "online", when the page is shown again, on the button,
+// and on a timer while records wait (weak data or a captive portal never fires "online").
+// One send at a time, so a record is never sent twice at once (the server would still record
+// it once: client_id).
+const RETRY_FIRST_MS = 5000;
+const RETRY_MOST_MS = 300000;
+const sending = { running: null, again: false, timer: null, delay: RETRY_FIRST_MS };
+
 async function send() {
-  await sendQueued();
+  if (sending.running) {
+    sending.again = true; // a record saved meanwhile goes right after
+    return sending.running;
+  }
+  sending.running = (async () => {
+    do {
+      sending.again = false;
+      const before = unsent().length;
+      await sendQueued();
+      if (unsent().length < before) sending.delay = RETRY_FIRST_MS; // it got through
+    } while (sending.again);
+  })();
+  try {
+    await sending.running;
+  } finally {
+    sending.running = null;
+  }
   showQueue();
+  retryLater();
+}
+
+function retryLater() {
+  clearTimeout(sending.timer);
+  sending.timer = null;
+  if (!deviceUser() || !unsent().length) {
+    sending.delay = RETRY_FIRST_MS;
+    return;
+  }
+  sending.timer = setTimeout(send, sending.delay);
+  app.dataset.retryMs = String(sending.delay);
+  sending.delay = Math.min(sending.delay * 2, RETRY_MOST_MS);
+}
+
+async function sendNow() {
+  sending.delay = RETRY_FIRST_MS; // the inspector asked: start the backoff again
+  await send();
+  if (unsent().length) {
+    const status = document.getElementById("queue-status");
+    status.textContent = `${status.textContent} ${texts.not_sent}`;
+  }
 }
 
 function position() {
@@ -304,7 +354,7 @@ async function record(event) {
     return;
   }
   const serial = state.last?.claims?.serial;
-  keepRecord({
+  const item = keepRecord({
     result,
     serial: /^[0-9A-Z]{15}$/.test(serial ?? "") ? serial : null,
     verdict: state.last?.verdict ?? null,
@@ -316,8 +366,22 @@ async function record(event) {
   });
   form.reset();
   document.getElementById("record").hidden = true;
+  const saved = document.getElementById("record-saved");
+  saved.textContent = deviceUser() ? texts.saved : texts.saved_signed_out;
+  saved.hidden = false;
+  saved.focus(); // where the form was: the save is seen, and read out
   showQueue();
   await send();
+  if (!queued().some((other) => other.client_id === item.client_id)) {
+    saved.textContent = texts.saved_sent;
+  }
+}
+
+/** How the office's list names this device: the page's language, the day as dd/mm/yyyy. */
+function deviceName() {
+  const now = new Date();
+  const day = [now.getDate(), now.getMonth() + 1].map((n) => String(n).padStart(2, "0"));
+  return texts.device_name.replace("%s", `${day.join("/")}/${now.getFullYear()}`);
 }
 
 async function signInDevice(event) {
@@ -326,7 +390,7 @@ async function signInDevice(event) {
   const message = document.getElementById("device-message");
   message.textContent = "";
   try {
-    const refused = await signIn(form.username.value.trim(), form.password.value);
+    const refused = await signIn(form.username.value.trim(), form.password.value, deviceName());
     if (refused) {
       message.textContent = refused;
       return;
@@ -347,6 +411,10 @@ function wireInspections() {
     showQueue();
   });
   window.addEventListener("online", send);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") send();
+  });
+  document.getElementById("send-now").addEventListener("click", sendNow);
   showQueue();
   send();
 }

@@ -14,13 +14,16 @@ export const queued = () => JSON.parse(localStorage.getItem(QUEUE) ?? "[]");
 const saveQueue = (items) => localStorage.setItem(QUEUE, JSON.stringify(items));
 export const deviceUser = () => localStorage.getItem(USER);
 
-/** Sign the device in; the API's Vietnamese message when refused. */
-export async function signIn(username, password) {
+/** Records that may still go (not those the service refused for good). */
+export const unsent = () => queued().filter((item) => !item.refused);
+
+/** Sign the device in under ``name``; the API's message when refused. */
+export async function signIn(username, password, name) {
   const basic = btoa(String.fromCodePoint(...new TextEncoder().encode(`${username}:${password}`)));
   const response = await fetch("/api/v1/inspector-devices", {
     method: "POST",
     headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ name: `Trang kiểm tra viên, ${new Date().toISOString().slice(0, 10)}` }),
+    body: JSON.stringify({ name }),
   });
   const answer = await response.json();
   if (!response.ok) return answer.message ?? String(response.status);

@@ -49,6 +49,9 @@ export function isSerial(text) {
   );
 }
 
+/** The code as printed under the QR, in groups of five: "7K3M9-QXA2B-CDEF4". */
+export const grouped = (serial) => serial.match(/.{1,5}/g).join("-");
+
 /** Scheme and host in upper case, as printed (phones lower-case them); ASCII letters only. */
 export function asPrinted(text) {
   const match = SCHEME_AND_HOST.exec(text);
