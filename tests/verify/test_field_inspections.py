@@ -281,3 +281,29 @@ def test_inspections_and_their_photos_are_limited_per_account(
         environ_base={"REMOTE_ADDR": "198.51.100.77"},
     )
     assert third.status_code == 429 and "Retry-After" in third.headers
+
+
+def test_only_a_passed_check_of_a_lot_renews_the_label_pages(
+    client,
+    inspector,
+    packed,  # noqa: F811
+    db_session,
+):
+    # Every inspection emptied every worker's cache of every run (attacker's review).
+    from sqlalchemy import select
+
+    from trace_service.labels.models import page_versions
+    from trace_service.labels.page_cache import LABEL_PAGE
+
+    def version():
+        db_session.expire_all()
+        query = select(page_versions.c.version).where(page_versions.c.name == LABEL_PAGE)
+        return db_session.scalar(query)
+
+    label = _one_label(client, packed)
+    before = version()
+    _inspection(client, inspector, label["serial"], "cache-check-0001", result="failed")
+    _inspection(client, inspector, None, "cache-check-0002", result="passed", product_id=None)
+    assert version() == before
+    _inspection(client, inspector, label["serial"], "cache-check-0003", result="passed")
+    assert version() != before

@@ -68,12 +68,14 @@ RUN_BOOKKEEPING = frozenset(
 )
 
 
-def watch(model: type) -> None:
-    """Bump the page version on any change to ``model`` too: for records of the layers above
-    that a label page shows (a field inspection on the lot's chain)."""
-    global WATCHED
-    if model not in WATCHED:
-        WATCHED = (*WATCHED, model)
+# Records of the layers above, and which of them a page shows (labels/page_facts.py).
+_SHOWN_IF: dict[type, Callable[[Any], bool]] = {}
+
+
+def watch(model: type, shown: Callable[[Any], bool] = lambda _instance: True) -> None:
+    """Bump the page version on a change to a ``model`` record that a label page shows
+    (``shown``): for records of the layers above (a passed field inspection of a lot)."""
+    _SHOWN_IF[model] = shown
 
 
 def version_column() -> Label[Any]:
@@ -104,8 +106,11 @@ def _shown_change(session: Session, instance: Any) -> bool:
             return True
         changed = {attr.key for attr in inspect(instance).attrs if attr.history.has_changes()}
         return bool(changed - RUN_BOOKKEEPING)
+    shown = _SHOWN_IF.get(type(instance))
+    if shown is not None and not shown(instance):
+        return False
     # session.dirty holds any instance an attribute was set on, changed or not.
-    return isinstance(instance, WATCHED) and (
+    return isinstance(instance, (*WATCHED, *_SHOWN_IF)) and (
         instance not in session.dirty or session.is_modified(instance)
     )
 

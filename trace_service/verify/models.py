@@ -117,5 +117,11 @@ class InspectorDevice(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-# A lot's label pages say when its stamps were checked in the field (labels/page_facts.py).
-page_cache.watch(FieldInspection)
+# A lot's label pages say when its stamps passed a check in the field (labels/page_facts.py):
+# an inspection of no lot, or one that did not pass, changes no page.
+page_cache.watch(
+    FieldInspection,
+    lambda inspection: (
+        inspection.lot_id is not None and inspection.result == InspectionResult.PASSED
+    ),
+)
