@@ -145,3 +145,45 @@ def test_may_a_producer_not_import_or_export(client, producer_user):
     sign_in(client, producer_user.username)
     for path in (PAGE, "/van-phong/xuat/giay-chung-nhan.xlsx", "/van-phong/xuat/chu-the.xlsx"):
         assert client.get(path, headers=BROWSER).status_code == 403, path
+
+
+def test_is_an_exported_list_sent_back_recognised_row_by_row(
+    client, office_user, coffee, db_session
+):
+    # A new user exported the certificates, added a row and sent the file back: every
+    # existing row was refused as "already exists", and so the new one could not go in.
+    sign_in(client, office_user.username)
+    html = _check(client, xlsx_file([HEADERS, row(coffee, "1/GCN")]), "a.xlsx").get_data(True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    client.post(
+        "/van-phong/nhap/xac-nhan",
+        data={"csrf_token": csrf_of(html), "token": token, "filename": "a.xlsx"},
+        headers=BROWSER,
+    )
+    assert _count(db_session) == 1
+    exported = client.get("/van-phong/xuat/giay-chung-nhan.xlsx", headers=BROWSER).data
+    sent_back = _check(client, exported, "xuat.xlsx").get_data(as_text=True)
+    assert "Mọi dòng đã có trong hệ thống" in sent_back and 'name="token"' not in sent_back
+
+    sheet = openpyxl.load_workbook(io.BytesIO(exported)).worksheets[0]
+    later = {"Ngày quyết định": "18/03/2026", "Cơ quan cấp": "UBND tỉnh Lâm Đồng"}
+    sheet.append(row(coffee, "2/GCN", issued="20/03/2026", **later)[1:])
+    changed = io.BytesIO()
+    sheet.parent.save(changed)
+    checked = _check(client, changed.getvalue(), "them.xlsx").get_data(as_text=True)
+    assert "2 dòng đều đúng" in checked and "1 dòng đã có trong hệ thống" in checked
+    assert "Xác nhận nhập 1 giấy chứng nhận" in checked
+    token = re.search(r'name="token" value="([^"]+)"', checked).group(1)
+    client.post(
+        "/van-phong/nhap/xac-nhan",
+        data={"csrf_token": csrf_of(checked), "token": token, "filename": "them.xlsx"},
+        headers=BROWSER,
+    )
+    assert _count(db_session) == 2
+
+    # the same number with another star is no copy of the recorded one: refused by name
+    sheet.cell(2, 8).value = "4"
+    other = io.BytesIO()
+    sheet.parent.save(other)
+    refused = _check(client, other.getvalue(), "sua.xlsx").get_data(as_text=True)
+    assert "Số GCN 1/GCN đã có trong hệ thống" in refused

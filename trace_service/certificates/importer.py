@@ -110,6 +110,9 @@ class RowResult:
     line: int  # the row number a person sees in the spreadsheet (1-based, header counted)
     problems: list[str]  # each "<Vietnamese> / <English>"; empty means the row is fine
     values: dict[str, Any]  # VALUE_KEYS, None where the cell could not be read
+    # The certificate is in the registry already, as this row has it (a list exported and
+    # sent back): nothing to import, and not a problem.
+    recorded: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """As the API's ``ImportRowSchema`` shows it (dates in ISO 8601)."""
@@ -117,7 +120,12 @@ class RowResult:
             key: value.isoformat() if isinstance(value, date) else value
             for key, value in self.values.items()
         }
-        return {"line": self.line, "problems": self.problems, "values": values}
+        return {
+            "line": self.line,
+            "problems": self.problems,
+            "values": values,
+            "recorded": self.recorded,
+        }
 
 
 @dataclass
@@ -129,6 +137,11 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return bool(self.rows) and not any(row.problems for row in self.rows)
+
+    @property
+    def new_rows(self) -> list[RowResult]:
+        """The rows that would make a certificate (not those recorded already)."""
+        return [row for row in self.rows if not row.recorded]
 
 
 def _problem(vi: str, en: str) -> str:
@@ -719,21 +732,34 @@ def _certificates_of(session: Session, product_ids: Iterable[int]) -> dict[int, 
     return by_product
 
 
+_SAME_AS_RECORDED = ("product_id", "star", "issue_date", "decision_number", "decision_date")
+
+
+def _recorded(values: dict[str, Any], cert: Certificate | None) -> bool:
+    """The row is this certificate as it is recorded (an exported list sent back)."""
+    return cert is not None and all(values[k] == getattr(cert, k) for k in _SAME_AS_RECORDED)
+
+
 def _check_numbers(session: Session, rows: list[_Row]) -> None:
-    """Each certificate number is new, and used once in the file."""
-    taken = set(
-        _in_chunks(
+    """Each certificate number is new, or the row is that certificate exactly as recorded;
+    and used once in the file."""
+    existing = {
+        cert.number: cert
+        for cert in _in_chunks(
             session,
-            lambda chunk: select(Certificate.number).where(Certificate.number.in_(chunk)),
+            lambda chunk: select(Certificate).where(Certificate.number.in_(chunk)),
             (r.result.values["number"] for r in rows if r.result.values["number"]),
         )
-    )
+    }
     repeated = _repeats(rows, lambda v: v["number"])
     for index, row in enumerate(rows):
         number = row.result.values["number"]
-        problem = checks.number_free(number, taken) if number else None
-        if problem is not None:
-            row.result.problems.append(problem.text())
+        if _recorded(row.result.values, existing.get(number)):
+            row.result.recorded = True
+        elif number:
+            problem = checks.number_free(number, existing)
+            if problem is not None:
+                row.result.problems.append(problem.text())
         if index in repeated:
             others = _lines(repeated[index])
             row.result.problems.append(
@@ -759,7 +785,7 @@ def _check_history(session: Session, rows: list[_Row]) -> None:
     )
     for index, row in enumerate(rows):
         product_id, issued = row.result.values["product_id"], row.result.values["issue_date"]
-        if product_id is None or issued is None:
+        if product_id is None or issued is None or row.result.recorded:
             continue
         if index in same_day:
             others = _lines(same_day[index])
@@ -930,7 +956,9 @@ def import_certificates(
     report.dry_run = dry_run
     if dry_run or not report.ok:
         return report
-    certs = [_new_certificate(session, row.values) for row in report.rows]
+    certs = [_new_certificate(session, row.values) for row in report.new_rows]
+    if not certs:
+        return report  # every row recorded already: nothing to write, nothing to audit
     session.add_all(certs)
     session.flush()
     superseded = _supersede(session, (c.product_id for c in certs))

@@ -336,6 +336,9 @@ class ImportRowSchema(Schema):
     line = fields.Integer()
     problems = fields.List(fields.String())
     values = fields.Nested(ImportValuesSchema)
+    recorded = fields.Boolean(
+        metadata={"description": "In the registry already as this row has it: not imported"}
+    )
 
 
 class ImportReportSchema(Schema):

@@ -291,10 +291,14 @@ def certs_import(path: Path, dry_run: bool) -> None:
         raise click.ClickException("Nothing imported: fix the rows above.") from None
     except DomainError as error:
         _fail(error)
+    recorded = len(report.rows) - len(report.new_rows)
+    already = f" {recorded} of them recorded already, as the file has them." if recorded else ""
     if dry_run:
-        click.echo(f"{len(report.rows)} rows checked, no problems. Nothing imported (dry run).")
+        click.echo(
+            f"{len(report.rows)} rows checked, no problems.{already} Nothing imported (dry run)."
+        )
     else:
-        click.echo(f"Imported {report.imported} certificates.")
+        click.echo(f"Imported {report.imported} certificates.{already}")
 
 
 class _ImportRefused(Exception):
