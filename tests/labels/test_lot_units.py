@@ -76,6 +76,26 @@ def test_a_1_kg_lot_of_4_units_gets_at_most_4_stamps_in_all(client, packed, db_s
     assert _stamps(db_session, lot) == 4
 
 
+def test_a_voided_stamp_frees_its_unit_for_a_new_one(client, packed, db_session):
+    # A spoiled stamp is on no unit: a producer must be able to print one in its place.
+    lot = _pack_by_weight(client, packed, "KG-V", unit_count=4)
+    run = _order(client, packed, lot, 4)
+    assert run.status_code == 202
+    assert _order(client, packed, lot, 1).status_code == 422
+    voided = client.post(
+        f"{P}/print-runs/{run.json['id']}/voids",
+        headers=packed.account.headers,
+        json={"ranges": [{"first": 3, "last": 4}], "reason": "In hỏng"},
+    )
+    assert voided.status_code == 200, voided.json
+    refused = _order(client, packed, lot, 3)
+    assert refused.status_code == 422 and "at most 2 more" in refused.json["message_en"]
+    assert _order(client, packed, lot, 2).status_code == 202
+    # the lot's units may not fall below the stamps on its units (voided ones not counted)
+    fewer = client.patch(f"{P}/lots/{lot}", headers=packed.account.headers, json={"unit_count": 3})
+    assert fewer.status_code == 422
+
+
 def test_units_declared_after_packing_open_the_lot_to_stamps(client, packed, db_session):
     lot = _pack_by_weight(client, packed, "KG-D")
     declared = client.patch(

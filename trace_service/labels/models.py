@@ -200,11 +200,20 @@ page_versions = Table(
 
 
 def stamps_ordered(session: Session, lot_id: int) -> int:
-    """Stamps ordered for a lot over all its print runs (one per packed unit at most)."""
+    """Stamps a lot's units carry, over all its print runs (one per packed unit at most):
+    those ordered, less those voided (a spoiled or lost stamp is on no unit, and a new one
+    may be printed in its place)."""
     ordered = session.scalar(
         select(func.coalesce(func.sum(PrintRun.quantity), 0)).where(PrintRun.lot_id == lot_id)
     )
-    return int(ordered or 0)
+    voided = session.scalar(
+        select(func.count())
+        .select_from(LabelState)
+        .join(Label, Label.id == LabelState.label_id)
+        .join(PrintRun, PrintRun.id == Label.run_id)
+        .where(PrintRun.lot_id == lot_id, LabelState.voided_at.is_not(None))
+    )
+    return int(ordered or 0) - int(voided or 0)
 
 
 # What labels add to the trace record (trace/hooks.py), declared with the models, so wherever

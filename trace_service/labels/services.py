@@ -227,10 +227,10 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
         left = max(units - already, 0)
         raise field_error(
             "quantity",
-            vi=f"Lô {lot.code} có {units} đơn vị, đã đặt {already} tem; "
+            vi=f"Lô {lot.code} có {units} đơn vị, đã đặt {already} tem (không kể tem đã hủy); "
             f"chỉ đặt thêm tối đa {left} tem.",
             en=f"Lot {lot.code} has {units} units and {already} labels were ordered "
-            f"already; at most {left} more.",
+            f"already (voided ones not counted); at most {left} more.",
         )
 
 
