@@ -16,11 +16,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from trace_service.labels import payload
-from trace_service.labels.models import Label, LabelState, PrintRun
+from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.page_cache import RunCache, version_column
 from trace_service.labels.page_facts import RunFacts, run_facts
 from trace_service.labels.services import claims_for
-from trace_service.labels.verify import MESSAGES, as_printed
+from trace_service.labels.verify import MESSAGES, StampState, as_printed
 from trace_service.signing.keystore import KeyStore, Verdict
 
 
@@ -46,7 +46,7 @@ def read_label(session: Session, serial: str) -> Found | None:
 
 
 @dataclass(frozen=True)
-class PageCheck:
+class PageCheck(StampState):
     """What a page view learnt: the verdict on the signature and record (a key of
     ``verify.MESSAGES``), and for a stamp of ours its row, run and the run's facts."""
 
@@ -55,26 +55,6 @@ class PageCheck:
     label: Label | None = None
     run: PrintRun | None = None
     facts: RunFacts | None = None
-
-    @property
-    def state(self) -> LabelState | None:
-        """What happened to the stamp since printing (None: nothing yet)."""
-        return self.label.state if self.label is not None else None
-
-    @property
-    def voided(self) -> bool:
-        return self.state is not None and self.state.voided_at is not None
-
-    @property
-    def possibly_copied(self) -> bool:
-        return self.state is not None and self.state.flagged_at is not None
-
-    @property
-    def label_state(self) -> str | None:
-        """``issued`` | ``voided`` | ``possibly_copied``, or None when not ours."""
-        if self.label is None:
-            return None
-        return "voided" if self.voided else "possibly_copied" if self.possibly_copied else "issued"
 
     @property
     def message(self) -> tuple[str, str]:

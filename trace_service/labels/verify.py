@@ -49,14 +49,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass
-class Verification:
-    verdict: str
-    claims: payload.LabelClaims | None = None
-    label: Label | None = None
-    run: PrintRun | None = None
-    certificate_status: Status | None = None
-    recalls: list[Recall] = field(default_factory=list)
+class StampState:
+    """What happened to a checked stamp since printing, from its ``label`` (the API's
+    verification and the label page's check alike)."""
+
+    label: Label | None
 
     @property
     def state(self) -> LabelState | None:
@@ -78,6 +75,16 @@ class Verification:
         if self.label is None:
             return None
         return "voided" if self.voided else "possibly_copied" if self.possibly_copied else "issued"
+
+
+@dataclass
+class Verification(StampState):
+    verdict: str
+    claims: payload.LabelClaims | None = None
+    label: Label | None = None
+    run: PrintRun | None = None
+    certificate_status: Status | None = None
+    recalls: list[Recall] = field(default_factory=list)
 
     @property
     def scan_count(self) -> int:
