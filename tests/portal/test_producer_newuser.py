@@ -41,6 +41,10 @@ def test_without_an_input_lot_the_packing_form_sends_to_the_harvest_form(client,
         assert "Chưa có lô nguyên liệu: hãy ghi nhận thu hoạch trước" in html
         assert 'href="/chu-the/thu-hoach"' in html
         assert "packing-submit" not in html  # no dead form
+    order = client.get(f"/chu-the/san-pham/{product.id}/dat-in-tem", headers=BROWSER)
+    html = order.get_data(as_text=True)
+    assert "Bước đầu: ghi nhận thu hoạch" in html  # the page's first notice says so too
+    assert "Hãy ghi nhận đóng gói trước" not in html
 
 
 def test_with_an_input_lot_the_packing_form_is_shown(client, certified):
