@@ -1,5 +1,5 @@
-"""The label page's check of a scanned URL: the same judgement as ``verify.verify_url`` (the
-API's), on the page's own read path.
+"""The label page's check of a scanned URL: the same judgement as the verify API's
+(``verify_response.verify_scanned``), on the page's own read path.
 
 Per view: the URL parsed, one signature verified, one query for the label with its run, its
 state and the page version, and the run's facts from the worker's cache (composed again only

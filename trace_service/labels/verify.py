@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from trace_service.certificates.rules import Status
-from trace_service.certificates.standing import status_of
 from trace_service.labels import payload
 from trace_service.labels.models import Label, LabelState, PrintRun
-from trace_service.labels.services import claims_for
-from trace_service.signing.keystore import KeyStore, Verdict
 from trace_service.trace.models import Recall
-from trace_service.trace.services import recalled_by
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "genuine": ("Tem OCOP chính hãng.", "Genuine OCOP label."),
@@ -87,29 +82,6 @@ class Verification(StampState):
     recalls: list[Recall] = field(default_factory=list)
 
     @property
-    def scan_count(self) -> int:
-        """Views of the stamp's page, reloads included (0 for a stamp not ours)."""
-        return self.state.scan_count if self.state is not None else 0
-
-    @property
-    def first_scanned_at(self) -> datetime | None:
-        return self.state.first_scanned_at if self.state is not None else None
-
-    @property
-    def flagged_at(self) -> datetime | None:
-        """When the stamp was flagged as possibly copied."""
-        return self.state.flagged_at if self.state is not None else None
-
-    @property
-    def voided_at(self) -> datetime | None:
-        return self.state.voided_at if self.state is not None else None
-
-    @property
-    def scratch_checked_at(self) -> datetime | None:
-        """When its scratch code was first entered right (None: never)."""
-        return self.state.scratch_checked_at if self.state is not None else None
-
-    @property
     def message(self) -> str:
         return MESSAGES[self.verdict][0]
 
@@ -147,42 +119,4 @@ def find_label(session: Session, serial: str) -> Label | None:
             run.joinedload(PrintRun.producer, innerjoin=True),
             run.joinedload(PrintRun.lot, innerjoin=True),
         )
-    )
-
-
-def verify_url(
-    session: Session,
-    store: KeyStore,
-    url: str,
-    today: date,
-    window_days: int,
-    known: Label | None = None,
-) -> Verification:
-    """The verdict on a scanned URL; never raises for what a scan can contain. ``known`` is
-    the label the caller already looked up by the URL's serial, if it did."""
-    try:
-        claims, signature = payload.parse_label_url(as_printed(url))
-    except payload.MalformedLabelUrl:
-        return Verification("malformed")
-    verdict = store.verify(claims.kid, claims.message(), signature)
-    if verdict is Verdict.INVALID:
-        return Verification("invalid_signature", claims)
-    if verdict is Verdict.UNKNOWN_KEY:
-        return Verification("unknown_key", claims)
-    label = known if known is not None and known.serial == claims.serial else None
-    label = label or find_label(session, claims.serial)
-    if (
-        label is None
-        or label.signature != signature
-        or claims_for(label.run, label.serial) != claims
-    ):
-        return Verification("not_issued", claims)
-    run = label.run
-    return Verification(
-        "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine",
-        claims,
-        label,
-        run,
-        status_of(run.certificate, today, window_days),
-        recalled_by(session, run.lot),
     )

@@ -168,7 +168,7 @@ def verify_scanned(
     session: Session, store: KeyStore, text: str, as_of: date, window_days: int
 ) -> FullVerification:
     """The verdict on ``text`` with the certificate and recalls judged on ``as_of``: the
-    same verdicts as ``labels.verify.verify_url`` (the label page's), read in two plain
+    same verdicts as ``page_check.check_page`` (the label page's), read in two plain
     statements (the label with its run, state, certificate, product and producer; recalls)."""
     try:
         claims, signature = payload.parse_label_url(as_printed(text))
