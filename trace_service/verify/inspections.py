@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from trace_service.audit.services import record_event
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import revoke_certificate
+from trace_service.certificates.standing import open_clause
 from trace_service.clock import today_vn
 from trace_service.errors import Conflict, NotFound, field_error
 from trace_service.labels.models import Label, PrintRun
@@ -200,24 +201,26 @@ def get_photo(
     return photo
 
 
+def open_certificate(session: Session, product_id: int) -> Certificate | None:
+    """The product's certificate a revocation names when no stamp does: the newest one
+    neither revoked nor superseded."""
+    return session.scalar(
+        select(Certificate)
+        .where(Certificate.product_id == product_id, open_clause())
+        .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
+        .limit(1)
+    )
+
+
 def _certificate_to_revoke(session: Session, inspection: FieldInspection) -> Certificate:
     """The certificate the checked stamp was printed under, or else the product's
-    certificate in force (the newest one neither revoked nor superseded)."""
+    certificate in force (``open_certificate``)."""
     run = _run_of(session, inspection.serial)
     if run is not None:
         return run.certificate
     cert = None
     if inspection.product_id is not None:
-        cert = session.scalar(
-            select(Certificate)
-            .where(
-                Certificate.product_id == inspection.product_id,
-                Certificate.revoked_on.is_(None),
-                Certificate.superseded_on.is_(None),
-            )
-            .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
-            .limit(1)
-        )
+        cert = open_certificate(session, inspection.product_id)
     if cert is None:
         raise Conflict(
             "Biên bản không chỉ ra giấy chứng nhận nào để thu hồi (không có tem hay sản phẩm "

@@ -9,15 +9,12 @@ from dataclasses import dataclass
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WResponse
 from wtforms import StringField, TextAreaField
 
 from ocop_verify.verdict import HEADLINES
 from trace_service.auth.services import get_user
-from trace_service.certificates.models import Certificate
-from trace_service.certificates.standing import open_clause
 from trace_service.db import get_session, utcnow
 from trace_service.errors import DomainError, NotFound
 from trace_service.labels import serials
@@ -33,6 +30,7 @@ from trace_service.verify.inspections import (
     decide_proposal,
     get_photo,
     inspection_query,
+    open_certificate,
     waiting_proposals,
 )
 from trace_service.verify.models import FieldInspection
@@ -79,17 +77,6 @@ def _inspector(session: Session, user_id: int) -> str | None:
     return f"{user.display_name} ({user.username})" if user.display_name else user.username
 
 
-def _open_certificate(session: Session, product_id: int) -> Certificate | None:
-    """The product's certificate a revocation would name when no stamp does (as the service
-    chooses it: the newest one neither revoked nor superseded)."""
-    return session.scalar(
-        select(Certificate)
-        .where(Certificate.product_id == product_id, open_clause())
-        .order_by(Certificate.issue_date.desc(), Certificate.id.desc())
-        .limit(1)
-    )
-
-
 def _about(session: Session, actor: Principal, inspection: FieldInspection) -> About:
     """Read through the services, as the office may see them; what is not found stays out."""
     facts: dict[str, str | None] = {"inspector": _inspector(session, inspection.inspector_id)}
@@ -114,7 +101,7 @@ def _about(session: Session, actor: Principal, inspection: FieldInspection) -> A
         facts["product"] = product.name_vi  # the registered name, as on the certificate
         facts["producer"] = product.producer.name
         if run is None:
-            cert = _open_certificate(session, product.id)
+            cert = open_certificate(session, product.id)  # as a revocation would name
             facts["certificate"] = cert.number if cert is not None else None
     facts["lot_code"] = _lot_code(session, actor, inspection) or (run.lot.code if run else None)
     return About(**facts)
