@@ -44,7 +44,9 @@ class VoidResult:
     reason: str
 
 
-def _check(run: PrintRun, order: VoidOrder) -> None:
+def check_order(run: PrintRun, order: VoidOrder) -> None:
+    """Every number and range the order names is a stamp of ``run`` (a field error
+    otherwise, named in both languages)."""
     for seq in order.sequences:
         if not 1 <= seq <= run.quantity:
             raise field_error(
@@ -67,7 +69,7 @@ RANGES_PER_STATEMENT = 200
 IDS_PER_STATEMENT = 5_000
 
 
-def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merged_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The ranges sorted, overlapping or touching ones joined."""
     merged: list[tuple[int, int]] = []
     for first, last in sorted(ranges):
@@ -88,7 +90,7 @@ def _chosen(session: Session, run: PrintRun, order: VoidOrder) -> list[int]:
     in_run = select(Label.id).where(Label.run_id == run.id)
     for sequences in _chunks(sorted(set(order.sequences)), IDS_PER_STATEMENT):
         ids.update(session.scalars(in_run.where(Label.seq.in_(sequences))))
-    for ranges in _chunks(_merged(order.ranges), RANGES_PER_STATEMENT):
+    for ranges in _chunks(merged_ranges(order.ranges), RANGES_PER_STATEMENT):
         picks: list[ColumnElement[bool]] = [Label.seq.between(f, last) for f, last in ranges]
         ids.update(session.scalars(in_run.where(or_(*picks))))
     return sorted(ids)
@@ -99,7 +101,7 @@ def void_stamps(
 ) -> VoidResult:
     """Void the stamps of the actor's run (404 for another producer's) that ``order`` names."""
     run = get_run(session, actor, run_id)
-    _check(run, order)
+    check_order(run, order)
     ids = _chosen(session, run, order)
     ensure_states(session, ids)
     already = voided = 0

@@ -18,7 +18,13 @@ from trace_service.errors import DomainError
 from trace_service.labels import services
 from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.serials import grouped, normalise_typed
-from trace_service.labels.voids import VoidOrder, VoidResult, void_stamps
+from trace_service.labels.voids import (
+    VoidOrder,
+    VoidResult,
+    check_order,
+    merged_ranges,
+    void_stamps,
+)
 from trace_service.portal.access import page_roles
 from trace_service.portal.forms import show_refusal
 from trace_service.portal.producer.blueprint import producer
@@ -104,32 +110,6 @@ def _sequences_of(session: Session, run: PrintRun, codes: list[str]) -> list[int
     return [found[code] for code in codes]
 
 
-def _out_of_run(run: PrintRun, typed: Typed) -> str | None:
-    for seq in typed.singles:
-        if not 1 <= seq <= run.quantity:
-            return t(
-                f"Đợt in có các tem số 1 đến {run.quantity}; không có tem số {seq}.",
-                f"The run's stamps are numbered 1 to {run.quantity}; there is no {seq}.",
-            )
-    for first, last in typed.ranges:
-        if not 1 <= first <= last <= run.quantity:
-            return t(
-                f"Khoảng {first}–{last} không nằm trong 1–{run.quantity} hoặc bị ngược.",
-                f"The range {first}–{last} is not within 1–{run.quantity}, or is reversed.",
-            )
-    return None
-
-
-def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged
-
-
 @dataclass
 class Chosen:
     """The stamps named, as the service takes them, and as the page lists them."""
@@ -162,14 +142,15 @@ def chosen_stamps(session: Session, run: PrintRun, text: str, reason: str) -> Ch
         )
     if typed is None:
         return t("Hãy ghi mã hoặc số của tem cần hủy.", "Write the codes or numbers to void.")
-    wrong = _out_of_run(run, typed)
-    if wrong:
-        return wrong
+    try:  # the service's own check, before anything is listed
+        check_order(run, VoidOrder(typed.singles, typed.ranges, reason.strip()))
+    except DomainError as outside:
+        return t(outside.message, outside.message_en)
     try:
         singles = typed.singles + _sequences_of(session, run, typed.codes)
     except ValueError as missing:
         return str(missing)
-    ranges = _merged(typed.ranges)  # within the run: at most its quantity in all
+    ranges = merged_ranges(typed.ranges)  # within the run: at most its quantity in all
     seqs = set(singles).union(*(range(first, last + 1) for first, last in ranges))
     order = VoidOrder(singles, typed.ranges, reason.strip())
     return Chosen(order, len(seqs), _listed(session, run, sorted(seqs)[:SHOWN]))
