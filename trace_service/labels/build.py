@@ -76,16 +76,22 @@ def stamp_facts(run: PrintRun) -> StampFacts:
     )
 
 
-def label_rows(session: Session, run_id: int, chunk: int = CHUNK) -> Iterator[list[LabelRow]]:
-    """The run's labels in sheet order, a chunk at a time (keyset pagination)."""
-    after = 0
+def label_rows(
+    session: Session,
+    run_id: int,
+    chunk: int = CHUNK,
+    seqs: tuple[int, int | None] = (0, None),
+) -> Iterator[list[LabelRow]]:
+    """The run's labels in sheet order, a chunk at a time (keyset pagination); ``seqs``:
+    only those with ``first < seq <= last`` (a part of the run; None: to its end)."""
+    after, last = seqs
     while True:
-        rows = session.execute(
-            select(Label.seq, Label.serial, Label.signature)
-            .where(Label.run_id == run_id, Label.seq > after)
-            .order_by(Label.seq)
-            .limit(chunk)
-        ).all()
+        query = select(Label.seq, Label.serial, Label.signature).where(
+            Label.run_id == run_id, Label.seq > after
+        )
+        if last is not None:
+            query = query.where(Label.seq <= last)
+        rows = session.execute(query.order_by(Label.seq).limit(chunk)).all()
         if not rows:
             return
         yield [LabelRow(r.seq, r.serial, r.signature) for r in rows]
@@ -93,10 +99,15 @@ def label_rows(session: Session, run_id: int, chunk: int = CHUNK) -> Iterator[li
 
 
 def label_art(
-    session: Session, run: PrintRun, scratch_key: bytes | None, chunk: int = CHUNK
+    session: Session,
+    run: PrintRun,
+    scratch_key: bytes | None,
+    chunk: int = CHUNK,
+    seqs: tuple[int, int | None] = (0, None),
 ) -> Iterator[LabelArt]:
-    """Every label of the run, ready to draw: URL, QR matrix, printed codes."""
-    for rows in label_rows(session, run.id, chunk):
+    """Every label of the run (or of ``seqs``: see ``label_rows``), ready to draw: URL, QR
+    matrix, printed codes."""
+    for rows in label_rows(session, run.id, chunk, seqs):
         urls = [payload.label_url(claims_for(run, r.serial), r.signature) for r in rows]
         matrices = encode_batch(urls, version=run.qr_version)
         for row, url, matrix in zip(rows, urls, matrices, strict=True):

@@ -31,19 +31,16 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from trace_service.db import utcnow
-from trace_service.labels import build, payload, serials
+from trace_service.labels import build
 from trace_service.labels.art import LabelArt
-from trace_service.labels.build import LabelRow
-from trace_service.labels.models import Label, PrintRun, RunStatus
+from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.labels.print_settings import sheet_options
-from trace_service.labels.qrbatch import encode_batch
 from trace_service.labels.render.sheet_pdf import render_sheet_pdf
 from trace_service.labels.render.zpl import ZplWriter
-from trace_service.labels.services import claims_for
 
 _COPY_BLOCK = 1 << 22  # 4 MiB: joining hundreds of megabytes of ZPL in few system calls
 
@@ -122,32 +119,6 @@ def progress_writer(
             )
 
     return progress
-
-
-def _part_rows(session: Session, run_id: int, part: int) -> Iterator[list[LabelRow]]:
-    after, last = part_range(part)
-    while True:
-        rows = session.execute(
-            select(Label.seq, Label.serial, Label.signature)
-            .where(Label.run_id == run_id, Label.seq > after, Label.seq <= last)
-            .order_by(Label.seq)
-            .limit(build.CHUNK)
-        ).all()
-        if not rows:
-            return
-        yield [LabelRow(r.seq, r.serial, r.signature) for r in rows]
-        after = rows[-1].seq
-
-
-def _part_art(
-    session: Session, run: PrintRun, part: int, scratch_key: bytes | None
-) -> Iterator[LabelArt]:
-    for rows in _part_rows(session, run.id, part):
-        urls = [payload.label_url(claims_for(run, r.serial), r.signature) for r in rows]
-        matrices = encode_batch(urls, version=run.qr_version)
-        for row, url, matrix in zip(rows, urls, matrices, strict=True):
-            scratch = serials.scratch_code(scratch_key, row.serial) if scratch_key else None
-            yield LabelArt(url, serials.grouped(row.serial), matrix, scratch)
 
 
 def _digest(path: Path) -> str:
@@ -229,7 +200,9 @@ def draw_part(
         with pdf_path.open("wb") as pdf:
             info = render_sheet_pdf(
                 build.stamp_facts(run),
-                stretches.passing(_part_art(session, run, part, scratch_key)),
+                stretches.passing(
+                    build.label_art(session, run, scratch_key, seqs=part_range(part))
+                ),
                 pdf,
                 footer=build.footer(run, part, parts_of(run)),
                 progress=progress,
