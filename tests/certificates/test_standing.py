@@ -202,10 +202,12 @@ def test_does_the_table_give_every_status_its_row_and_its_words_in_both_language
 
 def test_do_the_label_page_and_the_verifier_use_the_one_rule_and_its_words():
     import ocop_verify.verdict as composition
-    from trace_service.labels import resolver, verdict, verify
+    from trace_service.labels import page_facts, resolver, verdict, verify_response
 
-    # The rule: the stamp's page and the verify API judge by the one standing rule.
-    assert verify.status_of is standing.status_of
+    # The rule: the stamp's page and the verify API judge by the one standing rule (the API
+    # applies it to the plain columns it reads).
+    assert page_facts.status_of is standing.status_of
+    assert verify_response.status_on is standing.status_on
     # The words: the product page shows the table's; the stamp's page says what the offline
     # verifier says, through the one composition they share.
     assert resolver.STATUS_TEXT is STATUS_TEXT

@@ -102,9 +102,9 @@ def _saved_offline_sent_on_the_button(page: Any, app: Any, stamp: str) -> None:
     send_now = page.get_by_role("button", name="Gửi ngay")
     assert send_now.is_visible()
     send_now.click()  # still cut off: says so, and keeps the record
-    page.wait_for_function(
-        "document.getElementById('queue-status').textContent.includes('Chưa gửi được')"
-    )
+    # A selector, not a JavaScript predicate: the page's CSP forbids eval, which Playwright
+    # needs to poll a predicate given as text (it passed only when already true).
+    page.wait_for_selector("#queue-status:has-text('Chưa gửi được')")
     assert _stored(app) == 0
     page.unroute(INSPECTIONS)
     send_now.click()
