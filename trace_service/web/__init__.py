@@ -12,7 +12,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, request, url_for
+from flask import Blueprint, Flask, Response, has_request_context, request, url_for
 from flask_compress import Compress
 
 from trace_service.web import formatting, i18n
@@ -68,9 +68,17 @@ def _version(filename: str) -> str:
     return hashlib.sha256((STATIC_DIR / filename).read_bytes()).hexdigest()[:12]
 
 
+_STATIC_URLS: dict[tuple[str, str], str] = {}
+
+
 def static_url(filename: str) -> str:
-    """A static file's URL with its content's hash, so a changed file is fetched anew."""
-    return url_for("web.static", filename=filename, v=_version(filename))
+    """A static file's URL with its content's hash, so a changed file is fetched anew; built
+    once per file and mount point (every page asks for its style sheet)."""
+    key = (request.script_root if has_request_context() else "", filename)
+    if (known := _STATIC_URLS.get(key)) is None:
+        known = url_for("web.static", filename=filename, v=_version(filename))
+        _STATIC_URLS[key] = known
+    return known
 
 
 def init_web(app: Flask) -> None:

@@ -26,6 +26,21 @@ def t(vi: str, en: str) -> str:
     return en if current() == "en" else vi
 
 
+def _vi(vi: str, _en: str) -> str:
+    return vi
+
+
+def _en(_vi: str, en: str) -> str:
+    return en
+
+
+def _bound() -> dict[str, object]:
+    """``t`` and ``lang`` for one rendering, bound to the page's language once (a page
+    calls ``t`` dozens of times; each ``current()`` goes through Flask's context)."""
+    language = current()
+    return {"t": _en if language == "en" else _vi, "lang": lambda: language}
+
+
 def _choose() -> None:
     asked = request.args.get("lang")
     if asked in LANGUAGES:
@@ -55,6 +70,13 @@ def _remember(response: Response) -> Response:
 
 def switch_url(language: str) -> str:
     """This page in ``language``: the same path and query, with ``lang`` set."""
+    if "lang" not in request.args:  # most pages: the query as sent, one parameter more
+        query = request.query_string.decode("latin-1")
+        return (
+            f"{request.path}?{query}&lang={language}"
+            if query
+            else f"{request.path}?lang={language}"
+        )
     args = request.args.to_dict(flat=False)
     args["lang"] = [language]
     return f"{request.path}?{urlencode(args, doseq=True)}"
@@ -64,3 +86,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_choose)
     app.after_request(_remember)
     app.jinja_env.globals.update(t=t, lang=current, switch_url=switch_url)
+    app.context_processor(_bound)
