@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask
 from sqlalchemy import Label, event, inspect, select, update
@@ -128,6 +128,15 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 T = TypeVar("T")
 
 
+class RunKey(Protocol):
+    """A print run as the cache knows it (a ``PrintRun`` or a reader's columns of it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class _Entry(Generic[T]):
     version: int
@@ -144,7 +153,7 @@ class RunCache(Generic[T]):
         self._entries: OrderedDict[tuple[int, datetime], _Entry[T]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, run: PrintRun, version: int | None, day: date, compose: Callable[[], T]) -> T:
+    def get(self, run: RunKey, version: int | None, day: date, compose: Callable[[], T]) -> T:
         if version is None:  # no version row: nothing could invalidate an entry
             return compose()
         key = (run.id, run.created_at)

@@ -4,19 +4,22 @@
 Per view: the URL parsed, one signature verified, one query for the label with its run, its
 state and the page version, and the run's facts from the worker's cache (composed again only
 when the page version or the day changed: labels/page_cache.py).
+
+The query is plain Core on the session's connection, read into small dataclasses: loading
+ORM objects for a label, its run and its state cost a page view more than its signature.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
 
 from trace_service.labels import payload
-from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.page_cache import RunCache, version_column
 from trace_service.labels.page_facts import RunFacts, run_facts
 from trace_service.labels.services import claims_for
@@ -25,24 +28,100 @@ from trace_service.signing.keystore import KeyStore, Verdict
 
 
 @dataclass(frozen=True)
-class Found:
-    """A label as one query reads it: with its run and state loaded, and the page version."""
+class RunClaims:
+    """What a print run states on each of its stamps (``PrintRun``'s names), and what keys
+    its cached facts: fixed when the run is ordered."""
 
-    label: Label
+    id: int
+    created_at: datetime
+    base_url: str
+    gtin: str | None
+    product_id: int
+    lot_code: str
+    star: int
+    certificate_id: int
+    valid_until: date
+    kid: str
+
+
+@dataclass
+class PageState:
+    """A stamp's counters and marks (``LabelState``'s names) as the page reads and writes
+    them."""
+
+    scan_count: int = 0
+    counted_views: int = 0
+    first_scanned_at: datetime | None = None
+    last_scanned_at: datetime | None = None
+    recent_clients: list[Any] | None = None
+    flagged_at: datetime | None = None
+    flag_reason: str | None = None
+    flag_cleared_at: datetime | None = None
+    cleared_views: int = 0
+    voided_at: datetime | None = None
+
+
+@dataclass
+class PageLabel:
+    """A stamp as the page reads it (``Label``'s names): ``state`` is None until its first
+    view or void."""
+
+    id: int
+    serial: str
+    signature: bytes
+    scratch_hash: bytes | None
+    run: RunClaims
+    state: PageState | LabelState | None  # a LabelState once read under its row lock
+
+
+@dataclass(frozen=True)
+class Found:
+    """A label as one query reads it, with its run's claims, its state and the page
+    version."""
+
+    label: PageLabel
     version: int | None
 
 
+_RUN = PrintRun.__table__.c
+_STATE = LabelState.__table__.c
+_LABEL = Label.__table__.c
+_RUN_COLUMNS = [f.name for f in fields(RunClaims)]
+_STATE_COLUMNS = [f.name for f in fields(PageState)]
 # Built once: a view only binds the serial.
 _READ = (
-    select(Label, version_column())
-    .where(Label.serial == bindparam("serial"))
-    .options(joinedload(Label.run, innerjoin=True), joinedload(Label.state))
+    select(
+        _LABEL.id,
+        _LABEL.serial,
+        _LABEL.signature,
+        _LABEL.scratch_hash,
+        *(_RUN[name].label(f"run_{name}") for name in _RUN_COLUMNS),
+        _STATE.label_id.label("state_label_id"),
+        *(_STATE[name].label(f"state_{name}") for name in _STATE_COLUMNS),
+        version_column(),
+    )
+    .select_from(
+        Label.__table__.join(PrintRun.__table__, _RUN.id == _LABEL.run_id).outerjoin(
+            LabelState.__table__, _STATE.label_id == _LABEL.id
+        )
+    )
+    .where(_LABEL.serial == bindparam("serial"))
 )
 
 
-def read_label(session: Session, serial: str) -> Found | None:
-    row = session.execute(_READ, {"serial": serial}).first()
-    return Found(row[0], row[1]) if row is not None else None
+def _found(row: Any) -> Found:  # a row of _READ
+    values = row._mapping
+    run = RunClaims(**{name: values[f"run_{name}"] for name in _RUN_COLUMNS})
+    state = None
+    if values["state_label_id"] is not None:
+        state = PageState(**{name: values[f"state_{name}"] for name in _STATE_COLUMNS})
+    label = PageLabel(row.id, row.serial, row.signature, row.scratch_hash, run, state)
+    return Found(label, row.page_version)
+
+
+def read_label(connection: Connection, serial: str) -> Found | None:
+    row = connection.execute(_READ, {"serial": serial}).first()
+    return _found(row) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -52,8 +131,8 @@ class PageCheck(StampState):
 
     verdict: str
     claims: payload.LabelClaims | None = None
-    label: Label | None = None
-    run: PrintRun | None = None
+    label: PageLabel | None = None
+    run: RunClaims | None = None
     facts: RunFacts | None = None
 
     @property
@@ -82,7 +161,7 @@ def check_page(
     if verdict is Verdict.UNKNOWN_KEY:
         return PageCheck("unknown_key", claims)
     if found is None or found.label.serial != claims.serial:
-        found = read_label(session, claims.serial)
+        found = read_label(session.connection(), claims.serial)
     label = found.label if found is not None else None
     if (
         found is None
@@ -93,7 +172,10 @@ def check_page(
         return PageCheck("not_issued", claims)
     run = label.run
     facts = cache.get(
-        run, found.version, today, lambda: run_facts(session, run, today, window_days)
+        run,
+        found.version,
+        today,
+        lambda: run_facts(session, session.get_one(PrintRun, run.id), today, window_days),
     )
     word = "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine"
     return PageCheck(word, claims, label, run, facts)

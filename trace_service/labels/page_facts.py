@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -17,11 +17,14 @@ from trace_service.certificates.rules import Status
 from trace_service.certificates.standing import status_of
 from trace_service.clock import today_vn
 from trace_service.labels import serials
-from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.models import PrintRun
 from trace_service.registry.models import RawMaterialArea
 from trace_service.registry.photos import PhotoRef, photo_ref
 from trace_service.trace.models import TraceEvent
 from trace_service.trace.rules import EventKind
+
+if TYPE_CHECKING:  # page_check composes these facts: no import at run time
+    from trace_service.labels.page_check import PageLabel
 from trace_service.trace.services import Trace, backward_trace
 
 # Processing steps in words (trace/schemas.py lists what may be recorded).
@@ -217,7 +220,7 @@ def run_facts(session: Session, run: PrintRun, today: date, window_days: int) ->
     )
 
 
-def page_facts(facts: RunFacts | None, label: Label | None) -> dict[str, Any]:
+def page_facts(facts: RunFacts | None, label: PageLabel | None) -> dict[str, Any]:
     """Everything the page shows below the verdict; empty when the stamp is not ours."""
     if facts is None or label is None:
         return {}

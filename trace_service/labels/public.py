@@ -16,13 +16,12 @@ from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 
 from trace_service.clock import today_vn
-from trace_service.db import begin_write, get_session, utcnow
+from trace_service.db import begin_write, get_session, reads_before_write, utcnow
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
-from trace_service.labels.models import PrintRun
 from trace_service.labels.page_cache import run_cache
-from trace_service.labels.page_check import PageCheck, check_page, read_label
+from trace_service.labels.page_check import PageCheck, RunClaims, check_page, read_label
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
 from trace_service.ratelimit import (
@@ -40,7 +39,7 @@ page = Blueprint("label_page", __name__, template_folder="templates")
 Answer = tuple[str, int, dict[str, str]]
 
 
-def _scanned_url(run: PrintRun | None) -> str:
+def _scanned_url(run: RunClaims | None) -> str:
     """The URL as printed: the run's own base (the host may have changed since), else the
     configured one."""
     if run is not None:
@@ -60,7 +59,10 @@ def _verify(serial: str) -> PageCheck:
     """One query for the label (with its run, state and the page version), one signature,
     and the run's facts from this worker's cache."""
     session = get_session()
-    found = read_label(session, serial) if serials.is_serial(serial) else None
+    found = None
+    if serials.is_serial(serial):
+        with reads_before_write(session) as connection:
+            found = read_label(connection, serial)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return check_page(
         session,

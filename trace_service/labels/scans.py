@@ -39,6 +39,7 @@ from trace_service.auth.scoping import check_owned, scoped
 from trace_service.errors import Conflict, NotFound
 from trace_service.labels import serials
 from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
+from trace_service.labels.page_check import PageLabel, PageState
 from trace_service.labels.states import locked_state
 from trace_service.labels.tags import LabelTag
 from trace_service.principal import Principal
@@ -124,7 +125,7 @@ class Counts:
     cleared_views: int = 0
 
     @classmethod
-    def of(cls, state: LabelState | None) -> Counts:
+    def of(cls, state: LabelState | PageState | None) -> Counts:
         if state is None:
             return cls(0, 0, None, None, [], None, None)
         return cls(
@@ -194,7 +195,7 @@ _FIRST = {
 }
 
 
-def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
+def _log(session: Session, label: Label | PageLabel, seen: Seen, now: datetime) -> None:
     session.connection().execute(
         _LOG,
         {
@@ -207,7 +208,9 @@ def _log(session: Session, label: Label, seen: Seen, now: datetime) -> None:
     )
 
 
-def _write_if_unchanged(session: Session, label: Label, before: Counts, after: Counts) -> bool:
+def _write_if_unchanged(
+    session: Session, label: Label | PageLabel, before: Counts, after: Counts
+) -> bool:
     """One statement: the new counters, if no other view changed them since ``label``'s
     state was read (else False). SQLite's page views already hold the write lock (the
     page's session begins IMMEDIATE): there, it always holds."""
@@ -224,8 +227,12 @@ def _write_if_unchanged(session: Session, label: Label, before: Counts, after: C
     return connection.execute(_COUNT, values).rowcount == 1
 
 
-def _show(label: Label, counts: Counts) -> LabelState:
+def _show(label: Label | PageLabel, counts: Counts) -> LabelState | PageState:
     """The counters as written, on the label the page renders (without reading them back)."""
+    if isinstance(label, PageLabel):
+        voided_at = label.state.voided_at if label.state is not None else None
+        label.state = PageState(**counts.values(), voided_at=voided_at)
+        return label.state
     state = label.state
     if state is None:
         state = LabelState(label_id=label.id, scratch_failures=0)
@@ -236,8 +243,8 @@ def _show(label: Label, counts: Counts) -> LabelState:
 
 
 def record_scan(
-    session: Session, label: Label, seen: Seen, rule: CopyRule, now: datetime
-) -> LabelState | None:
+    session: Session, label: Label | PageLabel, seen: Seen, rule: CopyRule, now: datetime
+) -> LabelState | PageState | None:
     """Count one view of ``label``'s page, log it, and flag the stamp if it looks copied.
     A robot's view (a chat app previewing a shared link, a crawler) is logged but not
     counted: it is no one checking a stamp, and must not make a genuine stamp look copied.

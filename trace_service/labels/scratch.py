@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from trace_service.labels import serials
 from trace_service.labels.models import Label
+from trace_service.labels.page_check import PageLabel
 from trace_service.labels.states import locked_state
 from trace_service.ratelimit import Rate, RateLimits, too_many_requests
 
@@ -49,7 +50,7 @@ def normalise_code(text: str) -> str | None:
     return code
 
 
-def _right(label: Label, code: str | None) -> bool:
+def _right(label: Label | PageLabel, code: str | None) -> bool:
     if code is None or label.scratch_hash is None:
         return False
     return hmac.compare_digest(serials.scratch_hash(label.serial, code), label.scratch_hash)
@@ -66,7 +67,12 @@ def _check_client_limits(limits: RateLimits, client: str) -> None:
 
 
 def check_scratch(
-    session: Session, label: Label, typed: str, client: str, limits: RateLimits, now: datetime
+    session: Session,
+    label: Label | PageLabel,
+    typed: str,
+    client: str,
+    limits: RateLimits,
+    now: datetime,
 ) -> ScratchAnswer:
     """Check ``typed`` against ``label``'s scratch code for the client ``client``."""
     _check_client_limits(limits, client)

@@ -12,7 +12,8 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -370,7 +371,29 @@ def order_print_run(
     return run, True
 
 
-def claims_for(run: PrintRun, serial: str) -> payload.LabelClaims:
+class RunStatement(Protocol):
+    """What a print run states on its stamps: a ``PrintRun``, or the columns a reader
+    selected under its names."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def gtin(self) -> str | None: ...
+    @property
+    def product_id(self) -> int: ...
+    @property
+    def lot_code(self) -> str: ...
+    @property
+    def star(self) -> int: ...
+    @property
+    def certificate_id(self) -> int: ...
+    @property
+    def valid_until(self) -> date: ...
+    @property
+    def kid(self) -> str: ...
+
+
+def claims_for(run: RunStatement, serial: str) -> payload.LabelClaims:
     return payload.LabelClaims(
         base=run.base_url,
         serial=serial,

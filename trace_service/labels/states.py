@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from trace_service.clock import today_vn
 from trace_service.labels.models import Label, LabelState
+from trace_service.labels.page_check import PageLabel
 
 CHUNK = 5_000  # rows per INSERT, well under either database's bound-parameter limit
 
@@ -33,7 +34,7 @@ def ensure_states(session: Session, label_ids: list[int]) -> None:
         session.execute(module.insert(LabelState).on_conflict_do_nothing(), rows)
 
 
-def locked_state(session: Session, label: Label) -> LabelState:
+def locked_state(session: Session, label: Label | PageLabel) -> LabelState:
     """The label's state row, made if missing, locked for this transaction (PostgreSQL:
     FOR UPDATE; SQLite: the insert above already holds the database's write lock), and
     attached to ``label`` so the page shows what was just written."""
@@ -44,7 +45,10 @@ def locked_state(session: Session, label: Label) -> LabelState:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    set_committed_value(label, "state", state)
+    if isinstance(label, Label):
+        set_committed_value(label, "state", state)
+    else:
+        label.state = state
     return state
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from trace_service.certificates.rules import Status
 from trace_service.labels import payload
-from trace_service.labels.models import Label, LabelState, PrintRun
+from trace_service.labels.models import Label, PrintRun
 from trace_service.trace.models import Recall
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -44,14 +46,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+class StampMarks(Protocol):
+    """What a stamp's state row says of it (a ``LabelState``, or the page's read of one)."""
+
+    voided_at: datetime | None
+    flagged_at: datetime | None
+
+
 class StampState:
     """What happened to a checked stamp since printing, from its ``label`` (the API's
     verification and the label page's check alike)."""
 
-    label: Label | None
+    label: Any
 
     @property
-    def state(self) -> LabelState | None:
+    def state(self) -> StampMarks | None:
         """What happened to the stamp since printing (None: nothing yet)."""
         return self.label.state if self.label is not None else None
 
