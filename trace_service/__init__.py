@@ -177,6 +177,8 @@ def _register_unit_of_work(app: Flask) -> None:
         if not has_session():
             return response
         session = get_session()
+        if not session.in_transaction():  # nothing since the view's own commit (a label page)
+            return response
         if response.status_code >= 400:
             session.rollback()
             return response

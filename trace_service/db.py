@@ -33,6 +33,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from trace_service import sqlite_writes
+
 # Stable constraint names, so Alembic migrations name things the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -115,6 +117,7 @@ IMMEDIATE_OPTION = "ocop_sqlite_begin_immediate"
 # BEGIN or COMMIT is sent (on PostgreSQL two round trips of four).
 AUTOCOMMIT_OPTION = "ocop_sqlite_autocommit"
 CONNECT_TIMEOUT_SECONDS = 5
+BUSY_SECONDS = 15  # SQLite: how long a writer waits for the database's write lock
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -138,6 +141,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    path = engine.url.database
+    file_based = bool(path) and path != ":memory:" and not str(path).startswith("file:")
+    turns = sqlite_writes.take_turns(engine, str(path), BUSY_SECONDS) if file_based else None
+
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite opens transactions on its own schedule, which breaks SAVEPOINT; take control.
@@ -146,7 +153,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.close()
 
     @sa_event.listens_for(engine, "begin")
@@ -157,7 +164,11 @@ def _configure_sqlite(engine: Engine) -> None:
         options = connection.get_execution_options()
         if options.get(AUTOCOMMIT_OPTION, False):
             return  # the driver runs each statement on its own (isolation_level None)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE_OPTION) else "BEGIN")
+        if not options.get(IMMEDIATE_OPTION):
+            connection.exec_driver_sql("BEGIN")
+            return
+        sqlite_writes.begin(turns, connection)  # our writers take turns (sqlite_writes.py)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
