@@ -41,7 +41,7 @@ def postgres_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -128,7 +128,7 @@ def pg_pair() -> Iterator[PgPair]:
     base = Path(tempfile.mkdtemp(prefix="ocop-pg-pair-"))
     if os.geteuid() == 0:
         shutil.chown(base, USER, USER)
-    pair = PgPair(binaries, base, _free_port(), _free_port())
+    pair = PgPair(binaries, base, free_port(), free_port())
     try:
         pair.run("initdb", "-D", str(base / "primary"), "-U", USER, "--auth=trust", "--no-sync")
         _configure_primary(pair)
