@@ -59,7 +59,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Vietnamese stays readable in responses
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])
 
-    Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])).init_app(app)
+    replica_url = settings["DATABASE_REPLICA_URL"]
+    replica = (
+        make_engine(replica_url, settings["SQL_ECHO"], read_only=True) if replica_url else None
+    )
+    Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"]), replica).init_app(app)
     _register_proxy_fix(app)
     register_error_handlers(app)
     init_rate_limits(app)

@@ -122,6 +122,17 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLAlchemy URL. Empty: an SQLite file `instance/ocop.sqlite3` (WAL, foreign keys on). "
         "PostgreSQL: `postgresql+psycopg://user@host:5432/dbname`.",
     ),
+    Setting(
+        "DATABASE_REPLICA_URL",
+        "",
+        str,
+        "SQLAlchemy URL of a PostgreSQL read replica (a streaming standby of "
+        "`OCOP_DATABASE_URL`). Set: the public reads (label page, verify API, offline "
+        "snapshot) go to it (as stale as its replication lag: accepted there), while every "
+        "write (scans, scratch-code checks, reports) stays on the primary; if it cannot be "
+        "reached they go to the primary (a warning is logged) and it is tried again 30 s "
+        "later. Empty: no replica.",
+    ),
     Setting("SQL_ECHO", False, _bool, "Log every SQL statement (debugging only)."),
     Setting(
         "MAX_BODY_BYTES",

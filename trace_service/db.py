@@ -3,17 +3,23 @@
 One commit per unit of work, at the edge: a request's session is committed once after a
 successful response and rolled back after any error; CLI commands use ``session_scope``.
 Services receive the session as an argument and only ever ``flush``.
+
+With ``OCOP_DATABASE_REPLICA_URL`` the public reads (the label page, the verify API, the
+offline snapshot) run on a read replica through ``read_on_replica``; everything else, and
+every write those requests make, stays on the primary (``get_session``).
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import (
@@ -30,10 +36,14 @@ from sqlalchemy import (
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from trace_service import sqlite_writes
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Stable constraint names, so Alembic migrations name things the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -121,7 +131,9 @@ BUSY_SECONDS = 15  # SQLite: how long a writer waits for the database's write lo
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def make_engine(url: str, echo: bool = False, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``; ``read_only`` (the replica's): every PostgreSQL transaction
+    read-only, so nothing can write through it even if the URL names a writable server."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": 15}, json_serializer=_json_serializer
@@ -131,12 +143,15 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # A server that went away is found at checkout (pre-ping) and the pool reconnects by
     # itself once it is back; a connection attempt gives up after a few seconds, so a request
     # answers 503 rather than waiting on an unreachable host.
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
     return create_engine(
         url,
         echo=echo,
         pool_pre_ping=True,
         json_serializer=_json_serializer,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        connect_args=connect_args,
     )
 
 
@@ -171,12 +186,36 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Database:
-    """The engine and session factory of one app; kept in ``app.extensions['ocop_db']``."""
+# A replica that failed is left alone this long (per process) before it is tried again, so
+# an unreachable one costs one request's connection attempt, not every request's.
+REPLICA_RETRY_SECONDS = 30.0
 
-    def __init__(self, engine: Engine) -> None:
+
+class Database:
+    """The engine and session factory of one app, and of its read replica if one is named;
+    kept in ``app.extensions['ocop_db']``."""
+
+    def __init__(self, engine: Engine, replica: Engine | None = None) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        self.replica = replica
+        self.replica_sessionmaker = (
+            sessionmaker(bind=replica, expire_on_commit=False) if replica is not None else None
+        )
+        self.replica_down_until = 0.0  # time.monotonic() before which the primary reads
+
+    def replica_failed(self, error: BaseException) -> None:
+        self.replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+        log.warning(
+            "read replica failed (%s); public reads go to the primary for %.0f s",
+            error,
+            REPLICA_RETRY_SECONDS,
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
 
     def init_app(self, app: Flask) -> None:
         app.extensions["ocop_db"] = self
@@ -277,9 +316,52 @@ def has_session() -> bool:
 
 
 def _close_request_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
+    for name in ("db_session", "db_read_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
+
+
+def _replica_session() -> Session | None:
+    """The request's replica session (it only ever reads; closed with the request), or None
+    when no replica is named, it failed lately, or it cannot be reached now."""
+    db = get_db()
+    if db.replica_sessionmaker is None or time.monotonic() < db.replica_down_until:
+        return None
+    if "db_read_session" not in g:
+        session = db.replica_sessionmaker()
+        try:
+            session.connection()  # reached now? (a pooled connection is pinged first)
+        except DBAPIError as error:
+            session.close()
+            db.replica_failed(error)
+            return None
+        g.db_read_session = session
+    session = g.db_read_session
+    return session if isinstance(session, Session) else None
+
+
+def read_on_replica(work: Callable[[Session], T]) -> T:
+    """Run the public read ``work`` on the read replica when one is named, else on the
+    request's session. A replica that cannot be reached, or fails during ``work`` (gone, or a
+    query cancelled by a conflict with its recovery), is logged and ``work`` runs again on the
+    primary: a replica's trouble never fails a request. Writes the request makes after the
+    read go to ``get_session()``, the primary, whose rows ``work``'s results may refer to.
+
+    Replication lag: the replica may be a little behind the primary (a new stamp not found
+    yet, a count a few views old). That is accepted for these public reads only; each would
+    give the same answer a moment later, and their writes check the primary's rows afresh
+    (the scan counters are written only if unchanged, else under a lock)."""
+    session = _replica_session()
+    if session is None:
+        return work(get_session())
+    try:
+        return work(session)
+    except DBAPIError as error:
+        g.pop("db_read_session", None)
         session.close()
+        get_db().replica_failed(error)
+        return work(get_session())
 
 
 @contextmanager

@@ -6,82 +6,22 @@ test's own (the shared Redis is never flushed)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 from redis import Redis
 from rq import Worker
 
 from tests.databases import fresh_database
 from tests.queue.helpers import ACTOR, make_app, order, seed, serials, sha256
+from tests.queue.processes import forget, kill_hard, process_env, start_worker, wait_for
 from trace_service import jobqueue
 from trace_service.db import session_scope
 from trace_service.labels import build, jobs
 from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
 STAMPS = 10_000
 LEASE_S = 3
-
-
-def _env(app, url: str) -> dict[str, str]:
-    names = (
-        "KEYS_DIR",
-        "KEYS_PASSPHRASE",
-        "LABEL_BASE_URL",
-        "LABEL_FILES_DIR",
-        "REDIS_URL",
-        "REDIS_KEY_PREFIX",
-        "LABEL_BUILD_LEASE_SECONDS",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OCOP_")}
-    env.update({f"OCOP_{n}": str(app.config[n]) for n in names}, OCOP_DATABASE_URL=url)
-    return env
-
-
-def _start_worker(env, name: str, log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--name", name],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the kill takes its children too
-        )
-
-
-def _descendants(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        for child in (task / "children").read_text().split():
-            found += [int(child), *_descendants(int(child))]
-    return found
-
-
-def _kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL to the worker and everything it started (its work horse has a group of its
-    own), as when its machine is lost."""
-    for pid in [*_descendants(process.pid), process.pid]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def _wait(what, seconds: float, step: float = 0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := what():
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {seconds} s")
 
 
 def _run(app, run_id) -> PrintRun:
@@ -89,12 +29,6 @@ def _run(app, run_id) -> PrintRun:
         run = session.get_one(PrintRun, run_id)
         session.expunge(run)
         return run
-
-
-def _forget(redis: Redis, prefix: str, queue: str) -> None:
-    for pattern in (f"{prefix}:*", f"rq:*{queue}*"):
-        for key in redis.scan_iter(match=pattern, count=1000):
-            redis.delete(key)
 
 
 def test_a_worker_killed_mid_build_leaves_the_run_to_another(tmp_path, redis_url):
@@ -111,35 +45,35 @@ def test_a_worker_killed_mid_build_leaves_the_run_to_another(tmp_path, redis_url
         )
         committed = seed(app, STAMPS)
         redis = Redis.from_url(url_redis)
-        env, workers = _env(app, url), []
+        env, workers = process_env(app, url), []
         try:
             for name in "ab":  # both at once: starting a worker takes seconds
-                workers.append(_start_worker(env, f"{prefix}-{name}", tmp_path / f"{name}.log"))
+                workers.append(start_worker(env, f"{prefix}-{name}", tmp_path / f"{name}.log"))
             queue = jobqueue.get_queue(app)
-            _wait(lambda: Worker.count(queue=queue) == 2, 60)
+            wait_for(lambda: Worker.count(queue=queue) == 2, 60)
             run_id = order(app, committed, STAMPS)
             issued = serials(app, run_id)
             with app.app_context():
                 jobs.start_build(run_id, ACTOR, app)  # on the queue: a worker listens
-            _wait(lambda: _run(app, run_id).labels_drawn >= 1000, 120)
-            busy = _wait(
+            wait_for(lambda: _run(app, run_id).labels_drawn >= 1000, 120)
+            busy = wait_for(
                 lambda: [w.name for w in Worker.all(queue=queue) if w.get_state() == "busy"], 5
             )
             victim = workers["ab".index(busy[0][-1])]
             survivor = workers[1 - workers.index(victim)]
-            _kill_hard(victim)
+            kill_hard(victim)
 
             folder = build.run_dir(jobs.files_root(app), run_id)
             killed = _run(app, run_id)
             assert killed.status is RunStatus.BUILDING and killed.labels_drawn < STAMPS
             assert not [p for p in folder.glob("*") if p.is_file()]  # nothing in place
             survivor_log = tmp_path / f"{survivor.args[-1][-1]}.log"
-            _wait(lambda: _run(app, run_id).status is RunStatus.READY, 240, 0.5)
+            wait_for(lambda: _run(app, run_id).status is RunStatus.READY, 240, 0.5)
         finally:
             for process in workers:
                 if process.poll() is None:
-                    _kill_hard(process)
-            _forget(redis, prefix, jobqueue.queue_name(app))
+                    kill_hard(process)
+            forget(redis, prefix, jobqueue.queue_name(app))
 
         run = _run(app, run_id)
         assert run.labels_drawn == STAMPS and run.error is None

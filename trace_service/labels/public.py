@@ -14,9 +14,16 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from trace_service.clock import today_vn
-from trace_service.db import begin_write, get_session, reads_before_write, utcnow
+from trace_service.db import (
+    begin_write,
+    get_session,
+    read_on_replica,
+    reads_before_write,
+    utcnow,
+)
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
@@ -55,10 +62,9 @@ def _scanned_url(run: RunClaims | None) -> str:
     return f"{base}{request.path}" + (f"?S={signed}" if signed is not None else "")
 
 
-def _verify(serial: str) -> PageCheck:
+def _verify(session: Session, serial: str) -> PageCheck:
     """One query for the label (with its run, state and the page version), one signature,
-    and the run's facts from this worker's cache."""
-    session = get_session()
+    and the run's facts from this worker's cache. ``session`` may be the read replica's."""
     found = None
     if serials.is_serial(serial):
         with reads_before_write(session) as connection:
@@ -154,10 +160,11 @@ PAGE_RATE = Rate(120, 60)
 def _answer(serial: str) -> Answer:
     check_client_limit("label_page", PAGE_RATE)
     try:
-        result = _verify(serial)
+        # Read on the replica if there is one (a view may be as stale as its lag)...
+        result = read_on_replica(lambda session: _verify(session, serial))
         # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
         if result.label is not None and request.method == "GET":
-            session = get_session()
+            session = get_session()  # ...written on the primary, always
             begin_write(session)
             rule = scans.CopyRule.from_config(current_app.config)
             scans.record_scan(session, result.label, _seen(), rule, utcnow())
@@ -182,11 +189,11 @@ def same_origin_only() -> None:
 
 def _check_scratch(serial: str) -> Answer:
     same_origin_only()
-    result = _verify(serial)
+    result = read_on_replica(lambda session: _verify(session, serial))
     if result.label is None or _scratch_form(result) is None:
         return render(result)
     answer = scratch.check_scratch(
-        get_session(),
+        get_session(),  # the primary: the code's first check is a write
         result.label,
         request.form.get("code", ""),
         client_key(client_address()),

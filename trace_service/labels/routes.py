@@ -18,7 +18,7 @@ from trace_service.api import (
     takes_no_body,
 )
 from trace_service.clock import today_vn
-from trace_service.db import get_session, reads_only, utcnow
+from trace_service.db import get_session, read_on_replica, reads_only, utcnow
 from trace_service.errors import InvalidInput
 from trace_service.labels import jobs, run_files, scans, services, voids
 from trace_service.labels.export import label_epcis as label_epcis_document
@@ -283,11 +283,14 @@ def verify_label(data: dict[str, Any]) -> Response:
     certificate's status on `as_of` (default today, Vietnam), recalls, product and producer.
     The verdict names keep their meaning: genuine, invalid_signature, unknown_key,
     compromised_key, not_issued, malformed. Writes nothing and takes no write lock."""
-    result = verify_scanned(
-        get_session(),
-        get_keystore(),
-        data.get("url", data.get("text", "")),
-        data.get("as_of") or today_vn(),
-        current_app.config["EXPIRY_WINDOW_DAYS"],
+    # On the read replica if there is one: a public read, which may be as stale as its lag.
+    result = read_on_replica(
+        lambda session: verify_scanned(
+            session,
+            get_keystore(),
+            data.get("url", data.get("text", "")),
+            data.get("as_of") or today_vn(),
+            current_app.config["EXPIRY_WINDOW_DAYS"],
+        )
     )
     return answer(result)  # the schema above documents it

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.orm import Session
 
-from trace_service.db import get_session, session_scope
+from trace_service.db import get_session, read_on_replica, session_scope
 from trace_service.errors import NotFound, Unavailable
 from trace_service.signing.service import get_keystore
 from trace_service.verify import snapshot_store
@@ -20,9 +21,17 @@ blp = Blueprint("offline", __name__, url_prefix="/offline", cli_group="offline")
 _CACHE = "public, max-age=60, must-revalidate"
 
 
+def _current(session: Session) -> dict[str, Any]:
+    primary = get_session()  # a trust list's renewal is audited, a new version read, there
+    return snapshot_store.current_snapshot(
+        session, get_keystore(), None if session is primary else primary
+    )
+
+
 def _snapshot() -> dict[str, Any]:
     try:
-        return snapshot_store.current_snapshot(get_session(), get_keystore())
+        # On the read replica if there is one: a public read, as stale as the replica's lag.
+        return read_on_replica(_current)
     except snapshot_store.NoSnapshot:
         raise Unavailable(
             "Chưa có dữ liệu ngoại tuyến: quản trị hệ thống cần chạy 'flask keys init'.",

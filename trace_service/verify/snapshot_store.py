@@ -7,6 +7,11 @@ version's: a new version is signed only when something a verifier judges by chan
 when half of the latest one's life has passed (so devices never hold an expired one).
 Versions are files created exclusively, so two workers never sign the same number; the
 older ones stay (the last ``KEEP_VERSIONS``) so devices can fetch a delta from theirs.
+
+With a read replica the looking is done there (a served snapshot may be as stale as the
+replica's lag), but a new version is signed only from the primary's records: a replica
+behind the primary must never sign a version that takes back what an earlier one said (a
+revocation, a void).
 """
 
 from __future__ import annotations
@@ -91,8 +96,16 @@ def _snapshot_kid(store: KeyStore) -> str:
     raise NoSnapshot("no active snapshot key: run 'flask keys init'")
 
 
-def build_body(session: Session, store: KeyStore, now: datetime, version: int) -> dict[str, Any]:
-    trust_list = served_trust_list(session, store)
+def build_body(
+    session: Session,
+    store: KeyStore,
+    now: datetime,
+    version: int,
+    primary: Session | None = None,
+) -> dict[str, Any]:
+    """The unsigned snapshot from ``session``'s records; a trust list renewed on the way is
+    audited on ``primary`` (default ``session``): a write."""
+    trust_list = served_trust_list(primary or session, store)
     if trust_list is None:
         raise NoSnapshot("no trust list yet: run 'flask keys init'")
     config = current_app.config
@@ -144,18 +157,30 @@ def _publish(folder: Path, store: KeyStore, body: dict[str, Any]) -> dict[str, A
     return document
 
 
-def refresh(session: Session, store: KeyStore, now: datetime | None = None) -> dict[str, Any]:
-    """Look at the records now; sign a new version if one is due. Returns the latest."""
+def refresh(
+    session: Session,
+    store: KeyStore,
+    now: datetime | None = None,
+    primary: Session | None = None,
+) -> dict[str, Any]:
+    """Look at the records now; sign a new version if one is due. Returns the latest.
+    ``primary``: given when ``session`` reads a replica; a version is then signed from it."""
     now = now or datetime.now(UTC)
     folder = snapshot_dir()
     latest = _latest(folder)
-    body = build_body(session, store, now, (latest or {}).get("version", 0) + 1)
+    version = (latest or {}).get("version", 0) + 1
+    body = build_body(session, store, now, version, primary)
+    if primary is not None and _due(latest, body, now):
+        body = build_body(primary, store, now, version)  # the replica may lag: confirm
     return _publish(folder, store, body) if _due(latest, body, now) else latest or {}
 
 
-def current_snapshot(session: Session, store: KeyStore) -> dict[str, Any]:
+def current_snapshot(
+    session: Session, store: KeyStore, primary: Session | None = None
+) -> dict[str, Any]:
     """The latest snapshot, looked at again when the check interval passed or a certificate
-    decision was made in this process."""
+    decision was made in this process (then on the primary, if ``session`` reads a replica:
+    the replica may not have the decision yet). ``primary``: as for ``refresh``."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     cache: dict[Path, _Cached] = app.extensions.setdefault("ocop_offline_snapshot", {})
     folder = snapshot_dir()
@@ -164,7 +189,9 @@ def current_snapshot(session: Session, store: KeyStore) -> dict[str, Any]:
         held = cache.get(folder)
         if held and not held.dirty and time.monotonic() - held.checked < interval:
             return held.document
-        document = refresh(session, store)
+        if held and held.dirty and primary is not None:
+            session, primary = primary, None
+        document = refresh(session, store, primary=primary)
         cache[folder] = _Cached(document, time.monotonic())
         return document
 
