@@ -144,13 +144,17 @@ def _workers(settings: dict[str, Any], url: str, work: Path) -> list[subprocess.
     return processes
 
 
-def _queued(url: str, work: Path, redis_url: str, quantity: int) -> dict[str, Any]:
+def _queued(
+    url: str, work: Path, redis_url: str, quantity: int, setup: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The order built by the queue's workers; ``setup`` (``_setup``'s product, packed lot
+    and token) when the database already holds them (``national_size.py``)."""
     from redis import Redis
     from rq import Queue, Worker
     from rq.job import Job
     from rq.registry import FinishedJobRegistry
 
-    setup = _setup(url, work)
+    setup = setup or _setup(url, work)
     prefix = f"ocop-bench-{uuid.uuid4().hex[:8]}"
     settings = {
         **_config(url, work),
