@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, g, request
 
+from trace_service.auth.web_session import session_principal
+from trace_service.errors import ERROR_PAGE
 from trace_service.portal.access import home_url
 from trace_service.portal.forms import render_input
 from trace_service.principal import current_principal
@@ -28,6 +30,23 @@ def init_portal(app: Flask) -> None:
     app.jinja_env.globals["render_input"] = render_input
     app.jinja_env.globals["portal_home_url"] = home_url
     app.jinja_env.filters["vn_amount"] = vn_amount
+    app.extensions[ERROR_PAGE] = error_page
+
+
+# Where a signed-in person's error page keeps the portal's layout (navigation, "Đăng xuất").
+SIGNED_IN_AREAS = ("/chu-the/", "/van-phong/", "/tai-khoan/", "/kiem-tra-vien/")
+
+
+def error_page() -> str | None:
+    """The portal's error page for a signed-in account inside the portal, else None (the
+    public page: a label's link, the API's browser pages)."""
+    if not request.path.startswith(SIGNED_IN_AREAS):
+        return None
+    if current_principal().is_anonymous and request.endpoint is None:
+        # No page matched, so the session was not read (``web_session._load``): read it
+        # here, for paths of the portal only, so a mistyped address keeps the layout.
+        g.principal = session_principal() or current_principal()
+    return None if current_principal().is_anonymous else "portal/error.html"
 
 
 def vn_amount(value: Decimal | float | int) -> str:
