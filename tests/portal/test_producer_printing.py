@@ -232,4 +232,6 @@ def test_does_an_offset_saved_while_ordering_show_on_the_runs_page(
     moved = first_word_x(pdfs[1], tmp_path, "after") - first_word_x(pdfs[0], tmp_path, "before")
     assert abs(moved - 2 * 72 / 25.4) < 0.05
     stranger = make_certified(db_session, "Hộ kinh doanh Khác")
-    assert client.get(f"/chu-the/in-tem/can-chinh?san_pham={stranger.product.id}").status_code == 404
+    assert (
+        client.get(f"/chu-the/in-tem/can-chinh?san_pham={stranger.product.id}").status_code == 404
+    )
