@@ -53,7 +53,7 @@ def test_does_the_monthly_chart_cover_the_year_chosen(client, office_user, db_se
     sign_in(client, office_user.username)
     html = client.get("/van-phong/ke-hoach", headers=BROWSER).get_data(as_text=True)
     # This year by default, whatever the plan's year.
-    assert f"Theo tháng</h2>" not in html and f"Theo tháng, {this_year}</h2>" in html
+    assert "Theo tháng</h2>" not in html and f"Theo tháng, {this_year}</h2>" in html
     assert re.search(rf"<td>02/{this_year}</td><td>1</td>", html)
     years = re.findall(r'nam_bieu_do=(\d+)#theo-thang"', html)
     assert years == [str(y) for y in range(2021, this_year + 4)]  # to the last expiry
