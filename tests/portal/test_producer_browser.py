@@ -228,6 +228,7 @@ def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, siz
             ("process", "/chu-the/che-bien"),
             ("calibration", "/chu-the/in-tem/can-chinh"),
             ("scans", "/chu-the/quet-tem"),
+            ("reports", "/chu-the/bao-cao/"),
             *([("void", f"/chu-the/dot-in/{run_id}/huy-tem")] if run_id else []),
         ):
             answer = page.goto(f"{base}{path}")
