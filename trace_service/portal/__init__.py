@@ -12,10 +12,14 @@ from decimal import Decimal
 from flask import Flask, g, request
 
 from trace_service.auth.web_session import session_principal
+from trace_service.certificates.notices import current_authority
+from trace_service.clock import today_vn, vn_date
 from trace_service.errors import ERROR_PAGE
 from trace_service.portal.access import home_url
 from trace_service.portal.forms import render_input
 from trace_service.principal import current_principal
+from trace_service.registry.models import AdministrativeUnit
+from trace_service.registry.units import place_on
 from trace_service.web.formatting import vn_number
 
 
@@ -30,6 +34,8 @@ def init_portal(app: Flask) -> None:
     app.jinja_env.globals["render_input"] = render_input
     app.jinja_env.globals["portal_home_url"] = home_url
     app.jinja_env.filters["vn_amount"] = vn_amount
+    app.jinja_env.globals["place_today"] = place_today
+    app.jinja_env.globals["authority_today"] = lambda cert: current_authority(cert, today_vn())
     app.extensions[ERROR_PAGE] = error_page
 
 
@@ -47,6 +53,20 @@ def error_page() -> str | None:
         # here, for paths of the portal only, so a mistyped address keeps the layout.
         g.principal = session_principal() or current_principal()
     return None if current_principal().is_anonymous else "portal/error.html"
+
+
+def place_today(unit: AdministrativeUnit | None) -> dict[str, str] | None:
+    """A producer's or area's unit as it is today ("now"), and as it was recorded when that
+    unit has since been merged away ("recorded", with its old district and province), so a
+    page never shows an abolished district as where someone is now."""
+    if unit is None:
+        return None
+    today = today_vn()
+    now = place_on(unit, today)
+    if unit.is_valid_on(today):
+        return {"now": now}
+    last = unit.valid_to or today
+    return {"now": now, "recorded": place_on(unit, last), "until": vn_date(last)}
 
 
 def vn_amount(value: Decimal | float | int) -> str:
