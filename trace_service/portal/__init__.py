@@ -16,7 +16,7 @@ from trace_service.certificates.notices import current_authority
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import ERROR_PAGE
 from trace_service.portal.access import home_url
-from trace_service.portal.forms import render_input
+from trace_service.portal.forms import error_items, note_label, render_input
 from trace_service.principal import current_principal
 from trace_service.registry.models import AdministrativeUnit
 from trace_service.registry.units import place_on
@@ -32,6 +32,8 @@ def init_portal(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.globals["render_input"] = render_input
+    app.jinja_env.globals["note_label"] = note_label
+    app.jinja_env.globals["error_items"] = error_items
     app.jinja_env.globals["portal_home_url"] = home_url
     app.jinja_env.filters["vn_amount"] = vn_amount
     app.jinja_env.globals["place_today"] = place_today
