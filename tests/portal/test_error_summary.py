@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 
+import trace_service.portal
 from tests.portal.conftest import BROWSER, csrf_of, sign_in
 from tests.portal.test_producer_printing import packed_order_page, place_order
 
@@ -66,3 +68,13 @@ def test_does_the_evaluation_summary_name_its_radio_group(client, office_user, c
     assert links["mandatory_met-yes"].startswith("Đạt các tiêu chí bắt buộc?: ")
     assert links["evaluated_on"].startswith("Ngày hội đồng đánh giá: ")
     assert all(": " in text for text in links.values())  # every field named
+
+
+def test_is_every_summary_drawn_around_its_form():
+    """Drawn before its form, a summary could not know the fields' labels: every summary
+    of a form with fields is a call block around it (the photo's "remove" form has none)."""
+    root = Path(trace_service.portal.__file__).parent / "templates"
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for name in re.findall(r"\{\{ error_summary\((\w+)\) \}\}", text):
+            assert name == "remove", f"{template.name}: error_summary({name}) before its form"
