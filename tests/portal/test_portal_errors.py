@@ -24,6 +24,10 @@ def test_does_a_producer_404_keep_the_producer_layout(client, producer_user):
     assert answer.status_code == 404
     assert "Đăng xuất" in html and "Trang chủ thể" in html and 'href="/chu-the/"' in html
     assert "/van-phong/ke-hoach" not in html  # never the office's navigation
+    refused = client.get("/van-phong/ke-hoach", headers=BROWSER)  # the office's page: 403
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "Đăng xuất" in html and 'href="/chu-the/"' in html
+    assert 'href="/van-phong/ke-hoach"' not in html
 
 
 def test_does_the_public_still_get_the_public_error_page(client, office_user):
