@@ -12,7 +12,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -121,6 +129,16 @@ def _wants_html() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
+ERROR_PAGE = "error_page_template"  # app.extensions: () -> a template name, or None
+
+
+def _error_template() -> str:
+    """The public error page, unless an area of the site (the portal's signed-in pages)
+    names its own, so its errors keep that area's layout and navigation."""
+    chooser = current_app.extensions.get(ERROR_PAGE)
+    return (chooser() if chooser else None) or "error.html"
+
+
 def error_response(
     status: int,
     code: str,
@@ -130,7 +148,9 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if _wants_html():
-        html = render_template("error.html", status=status, message=message, message_en=message_en)
+        html = render_template(
+            _error_template(), status=status, message=message, message_en=message_en
+        )
         page = Response(html, status=status, mimetype="text/html")
         for name, value in (headers or {}).items():
             page.headers[name] = value

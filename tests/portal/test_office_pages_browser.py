@@ -180,3 +180,24 @@ def test_an_officer_certifies_then_revokes_and_the_stamp_turns_red(served, brows
     assert page.locator(".verdict.v-red").count() == 1
     screenshot(page, "portal-office-revoked-stamp-1280x800")
     assert outside == []
+
+
+# The smallest text of the plan board's charts as drawn on screen, in CSS pixels: each
+# text's font size times the scale its SVG is drawn at.
+SMALLEST_CHART_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart text')].map(
+  (text) => parseFloat(getComputedStyle(text).fontSize) * text.ownerSVGElement.getScreenCTM().a))"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_is_the_chart_text_at_least_12_px_on_a_phone(served, browser, size):
+    _, base, names, _, _ = served
+    page = browser.new_page(viewport=SIZES[size], locale="vi-VN")
+    _sign_in(page, base, names["user"])
+    page.goto(f"{base}/van-phong/ke-hoach?nam_bieu_do=2025")
+    assert page.locator("#theo-thang").inner_text() == "Theo tháng, 2025"
+    assert page.evaluate(SMALLEST_CHART_TEXT) >= 12
+    frame = page.locator(".chart-frame").nth(2)  # the monthly chart: scrolls, never shrinks
+    frame.focus()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= SIZES[size]["width"]  # the page itself never scrolls sideways
+    screenshot(page, f"portal-office-plan-charts-{SIZES[size]['width']}x{SIZES[size]['height']}")

@@ -30,7 +30,7 @@ def test_does_the_plan_board_show_targets_and_district_figures(client, office_us
     for day in (date(2025, 3, 10), date(2025, 3, 20), date(2025, 8, 1)):
         _certified_in(units["ld.duclap"], day)  # a 2025 commune: counts in Đắk Mil
     sign_in(client, office_user.username)
-    answer = client.get("/van-phong/ke-hoach", headers=BROWSER)
+    answer = client.get("/van-phong/ke-hoach?nam_bieu_do=2025", headers=BROWSER)
     assert answer.status_code == 200
     html = answer.get_data(as_text=True)
     assert "Kế hoạch 93/KH-UBND" in html and "Sản phẩm dự thi OCOP 3 sao" in html
@@ -43,6 +43,34 @@ def test_does_the_plan_board_show_targets_and_district_figures(client, office_us
     assert '<title id="chart-months-t">' in html
     months = re.search(r"<td>03/2025</td><td>(\d+)</td>", html)
     assert months and months.group(1) == "2"
+
+
+def test_does_the_monthly_chart_cover_the_year_chosen(client, office_user, db_session):
+    units = seed_units(db_session, system_principal("test"))
+    this_year = today_vn().year
+    _certified_in(units["dn.dakmil"], date(2021, 5, 4))
+    _certified_in(units["ld.duclap"], date(this_year, 2, 3))
+    sign_in(client, office_user.username)
+    html = client.get("/van-phong/ke-hoach", headers=BROWSER).get_data(as_text=True)
+    # This year by default, whatever the plan's year.
+    assert "Theo tháng</h2>" not in html and f"Theo tháng, {this_year}</h2>" in html
+    assert re.search(rf"<td>02/{this_year}</td><td>1</td>", html)
+    years = re.findall(r'nam_bieu_do=(\d+)#theo-thang"', html)
+    assert years == [str(y) for y in range(2021, this_year + 4)]  # to the last expiry
+    assert f'nam_bieu_do={this_year}#theo-thang" aria-current="page"' in html
+
+    html = client.get("/van-phong/ke-hoach?nam_bieu_do=2021", headers=BROWSER).get_data(True)
+    assert (
+        "<td>05/2021</td><td>1</td>" in html
+        and "Giấy chứng nhận cấp và hết hạn theo tháng, 2021" in html
+    )
+    html = client.get("/van-phong/ke-hoach?nam_bieu_do=2024", headers=BROWSER).get_data(True)
+    assert re.search(r"<td>05/2024</td><td>0</td><td>1</td>", html)  # 2021's, 36 months on
+    for asked in ("1999", "99999999999999999999", "２０２１", "-2021"):
+        answer = client.get(f"/van-phong/ke-hoach?nam_bieu_do={asked}", headers=BROWSER)
+        assert answer.status_code == 200 and f"Theo tháng, {this_year}</h2>" in answer.get_data(
+            True
+        )
 
 
 def test_are_scans_counted_by_week(client, office_user, packed, db_session):  # noqa: F811

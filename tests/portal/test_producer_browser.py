@@ -191,6 +191,11 @@ def test_a_refused_packing_shows_its_message_beside_the_field(served):
         assert "chỉ còn" in message.inner_text()
         described = page.get_by_label("Lượng lấy từ lô này").get_attribute("aria-describedby")
         assert "packing-input_quantity-error" in (described or "")
+        # The summary at the top names the field by its label and leads to it.
+        link = page.locator(".error-summary a", has_text="Lượng lấy từ lô này: ")
+        assert "chỉ còn" in link.inner_text()
+        link.click()
+        assert page.evaluate("() => document.activeElement.id") == "packing-input_quantity"
         check(page, "producer-packing-refused")
 
 
@@ -228,6 +233,7 @@ def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, siz
             ("process", "/chu-the/che-bien"),
             ("calibration", "/chu-the/in-tem/can-chinh"),
             ("scans", "/chu-the/quet-tem"),
+            ("reports", "/chu-the/bao-cao/"),
             *([("void", f"/chu-the/dot-in/{run_id}/huy-tem")] if run_id else []),
         ):
             answer = page.goto(f"{base}{path}")

@@ -182,3 +182,56 @@ def test_scans_by_week_and_flagged_stamps_are_the_producers_own(client, certifie
     page = theirs.get("/chu-the/quet-tem", headers=BROWSER).get_data(as_text=True)
     weeks = re.findall(r"<tr><td>(\d\d/\d\d/\d{4})</td><td>([\d.]+)</td></tr>", page)
     assert sum(int(n) for _, n in weeks) == 0 and grouped not in page
+
+
+def first_word_x(pdf: bytes, tmp_path: Path, name: str) -> float:
+    """Where the first stamp's product name ("Cà …") starts on the first page, in points
+    from the left (a word the same in every run: codes differ in width from run to run)."""
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    found = re.search(r'<word xMin="([0-9.]+)"[^>]*>Cà</word>', bbox)
+    assert found
+    return float(found.group(1))
+
+
+def test_does_an_offset_saved_while_ordering_show_on_the_runs_page(
+    client, certified, db_session, tmp_path
+):
+    sign_in(client, certified.user.username)
+    page = order_page(client, certified.product.id)
+    assert packing(client, certified, page, **{"packing-unit_count": "200"}).status_code == 302
+    html = order_page(client, certified.product.id)
+    before = place_order(client, certified, html, **{"order-quantity": "10"})
+    plain = client.get(before.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert re.search(r'id="run-offset">x 0,0 mm, y 0,0 mm · không dời', plain)
+
+    html = order_page(client, certified.product.id)
+    link = f"/chu-the/in-tem/can-chinh?san_pham={certified.product.id}"
+    assert f'href="{link}"' in html  # from the order form, the calibration leads back
+    calibration = client.get(link, headers=BROWSER).get_data(as_text=True)
+    assert "Quay lại đặt in tem" in calibration
+    data = {"csrf_token": csrf_of(calibration), "offset-offset_x": "2", "offset-offset_y": "-1"}
+    saved = client.post(link, data=data, headers=BROWSER)
+    assert saved.status_code == 302 and "/dat-in-tem" in saved.headers["Location"]
+    html = client.get(saved.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "Đã lưu độ lệch máy in: x 2,0 mm, y -1,0 mm" in html
+    after = place_order(client, certified, html, **{"order-quantity": "10"})
+    assert after.status_code == 302
+    run_page = client.get(after.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert re.search(r'id="run-offset">x 2,0 mm, y -1,0 mm · tệp in đã dời tem', run_page)
+
+    # The run's file is drawn with it: its stamps sit 2 mm (5.67 pt) further right.
+    pdfs = [
+        download(client, re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop\.pdf)"', p).group(1))
+        for p in (plain, run_page)
+    ]
+    moved = first_word_x(pdfs[1], tmp_path, "after") - first_word_x(pdfs[0], tmp_path, "before")
+    assert abs(moved - 2 * 72 / 25.4) < 0.05
+    stranger = make_certified(db_session, "Hộ kinh doanh Khác")
+    assert (
+        client.get(f"/chu-the/in-tem/can-chinh?san_pham={stranger.product.id}").status_code == 404
+    )

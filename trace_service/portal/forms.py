@@ -7,6 +7,7 @@ differ); every rule of the domain is the services', shown with ``show_refusal``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -100,6 +101,36 @@ def _field_of(error: DomainError) -> str | None:
     if isinstance(named, dict) and len(named) == 1:
         return str(next(iter(named)))
     return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line of a form's error summary: the field's visible label and where it is."""
+
+    message: str
+    label: str | None = None  # None: a refusal of the whole form, or a field with no label
+    target: str | None = None  # the id the line links to
+
+
+def note_label(field: Field, label: str, target: str | None = None) -> str:
+    """Remember the label a page shows for ``field`` (and the id to link to, the first
+    choice of a group of radio buttons) for the form's error summary; draws nothing."""
+    field.summary_label, field.summary_target = str(label), target or field.id
+    return ""
+
+
+def error_items(form: FlaskForm) -> list[Problem]:
+    """The form's errors as its summary lists them: the form's own first, then each field's,
+    named by its visible label (``note_label``) and linked to it."""
+    items = [Problem(str(message)) for message in form.form_errors]
+    for name, messages in form.errors.items():
+        field = form._fields.get(name) if name else None
+        if field is None:
+            continue
+        label = getattr(field, "summary_label", None)
+        target = getattr(field, "summary_target", None) or field.id
+        items += [Problem(str(message), label, target) for message in messages]
+    return items
 
 
 def render_input(field: Field, described_by: str, **attrs: Any) -> Markup:

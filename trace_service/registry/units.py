@@ -65,3 +65,16 @@ def current_unit(unit: AdministrativeUnit, day: date) -> AdministrativeUnit:
         seen.add(unit.id)
         unit = unit.successor
     return unit
+
+
+def place_on(unit: AdministrativeUnit, day: date) -> str:
+    """Where ``unit``'s territory lay on ``day``, as written on a page: the unit of that day
+    (after its successors) with the units above it that existed then, e.g. "Xã Đức Lập,
+    Tỉnh Lâm Đồng" on a day after 1 Jul 2025 for an old commune of Huyện Đắk Mil."""
+    names, seen = [], set()
+    at: AdministrativeUnit | None = current_unit(unit, day)
+    while at is not None and at.id not in seen:
+        seen.add(at.id)
+        names.append(current_unit(at, day).name)
+        at = at.parent
+    return ", ".join(dict.fromkeys(names))  # an old district's successor: its new province

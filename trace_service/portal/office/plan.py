@@ -47,6 +47,25 @@ def plan_year(asked: str | None, today: date) -> int:
     return today.year if today.year in PLANS else max(PLANS)
 
 
+def month_years(session: Session, today: date) -> list[int]:
+    """The years the monthly chart can show: from the first certificate issued to the last
+    one's expiry (at most three years ahead), this year always among them."""
+    first, last = session.execute(
+        select(func.min(Certificate.issue_date), func.max(Certificate.valid_until))
+    ).one()
+    start = min(first.year if first else today.year, today.year)
+    end = min(max(last.year if last else today.year, today.year), today.year + 3)
+    return list(range(start, end + 1))
+
+
+def month_year(asked: str | None, years: list[int], today: date) -> int:
+    """The year asked for among ``years``, else this year (a year the data has not reached
+    would be an empty chart, an unreadable one a 500)."""
+    if asked and asked.isascii() and asked.isdigit() and len(asked) == 4 and int(asked) in years:
+        return int(asked)
+    return today.year
+
+
 def stars_by_unit(
     session: Session, units: list[dict[str, Any]], today: date
 ) -> dict[int, dict[int, int]]:
@@ -177,7 +196,9 @@ def plan() -> str:
     report = plan_report(session, year, today)
     units = report["per_district"]
     stars = stars_by_unit(session, units, today)
-    months = by_month(session, year)
+    chart_years = month_years(session, today)
+    chart_year = month_year(request.args.get("nam_bieu_do"), chart_years, today)
+    months = by_month(session, chart_year)
     weeks = scans_by_week(session, today)
     return render_template(
         "portal/office/plan.html",
@@ -187,6 +208,8 @@ def plan() -> str:
         stars=stars,
         star_list=STARS,
         months=months,
+        chart_year=chart_year,
+        chart_years=chart_years,
         weeks=weeks,
-        charts={**unit_charts(year, units, stars), **time_charts(year, months, weeks)},
+        charts={**unit_charts(year, units, stars), **time_charts(chart_year, months, weeks)},
     )

@@ -14,6 +14,7 @@ from trace_service.portal.producer import (  # noqa: F401 - pages
     lots,
     photos,
     printing,
+    reports,
     scans,
     stamps,
     voids,

@@ -20,7 +20,7 @@ from trace_service.labels.render.calibration import render_calibration_pdf
 from trace_service.labels.render.sheet_pdf import render_sheet_pdf
 from trace_service.labels.render.stocks import Stock, get_stock, stocks
 from trace_service.portal.access import page_roles
-from trace_service.portal.forms import show_refusal
+from trace_service.portal.forms import query_id, show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import OffsetForm
 from trace_service.portal.stamp_preview import SPECIMEN_CODE, SPECIMEN_TEXT
@@ -86,6 +86,9 @@ def calibration() -> str | WResponse:
     offset = own_offset(session, actor)
     form = OffsetForm(prefix="offset")
     saved = request.args.get("da_luu") == "1"
+    # Opened from an order form: saving leads back to it (the producer's own product only).
+    ordering = query_id(request.args.get("san_pham"))
+    product = get_product(session, actor, ordering) if ordering else None
     x, y = form.offset_x.data, form.offset_y.data
     if form.validate_on_submit() and x is not None and y is not None:
         try:
@@ -94,6 +97,8 @@ def calibration() -> str | WResponse:
         except DomainError as refused:
             show_refusal(form, refused, names=OFFSET_FIELDS)
         else:
+            if product is not None:
+                return redirect(url_for(".order_stamps", product_id=product.id, lech_da_luu=1))
             return redirect(url_for(".calibration", da_luu=1))
     elif not form.is_submitted():
         form.offset_x.data, form.offset_y.data = offset.x_mm, offset.y_mm
@@ -103,6 +108,7 @@ def calibration() -> str | WResponse:
         offset=offset,
         stocks=stocks(),
         saved=saved,
+        product=product,
     )
 
 

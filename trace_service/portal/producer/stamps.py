@@ -77,6 +77,7 @@ def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: A
         packing=packing,
         stocks=stocks(),
         offset=own_offset(get_session(), current_principal()),
+        offset_saved=request.args.get("lech_da_luu") == "1",
         **extra,
     )
 
