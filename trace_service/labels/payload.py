@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from trace_service.labels import serials
@@ -74,6 +75,15 @@ def canonical_base(base_url: str) -> str:
     return f"{scheme.upper()}://{host}{port}"
 
 
+@lru_cache(maxsize=256)
+def _is_kid(kid: str) -> bool:
+    """Whether ``kid`` is a key id (a print run's stamps all name one: decoded once)."""
+    try:
+        return len(b64url_decode(kid)) == KID_BYTES
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class LabelClaims:
     """Everything a label asserts, as signed."""
@@ -103,7 +113,7 @@ class LabelClaims:
             raise ValueError("certificate id out of range")
         if not 0 <= (self.valid_until - DAY_ZERO).days <= 99_999:
             raise ValueError("valid_until out of range")
-        if len(b64url_decode(self.kid)) != KID_BYTES:
+        if not _is_kid(self.kid):
             raise ValueError("not a key id")
 
     @property

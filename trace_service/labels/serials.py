@@ -22,6 +22,7 @@ import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_CHARS = 14
+_LETTER = [ALPHABET[byte % len(ALPHABET)] for byte in range(256)]  # 256 = 8 × 32: no bias
 LENGTH = RANDOM_CHARS + 1
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _TYPED_ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -67,10 +68,18 @@ def new_serial() -> str:
 
 
 def new_serials(count: int) -> list[str]:
-    """``count`` serials, distinct among themselves (the database makes them distinct overall)."""
-    seen: set[str] = set()
+    """``count`` serials, distinct among themselves (the database makes them distinct overall).
+
+    The randomness of all of them is drawn at once (one call to the system's generator, not
+    one per character: for 100,000 stamps that was a third of the order's time); with 32
+    letters each byte's low five bits pick one without bias."""
+    seen: dict[str, None] = {}  # insertion-ordered, so a run's serials are in drawing order
     while len(seen) < count:
-        seen.add(new_serial())
+        wanted = count - len(seen)
+        drawn = secrets.token_bytes(wanted * RANDOM_CHARS)
+        for start in range(0, len(drawn), RANDOM_CHARS):
+            body = "".join(_LETTER[b] for b in drawn[start : start + RANDOM_CHARS])
+            seen[body + check_char(body)] = None
     return list(seen)
 
 

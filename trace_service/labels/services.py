@@ -428,16 +428,16 @@ def issue_labels(
     the database's unique index, and that seq gets a new one, so parallel runs never share
     a serial and no order fails for it.
     """
-    sign = signer.sign
     example = ""
     pending = list(seqs)
     while pending:
         for start in range(0, len(pending), _SLICE):
             part = pending[start : start + _SLICE]
             rows: list[dict[str, object]] = []
-            for seq, serial in zip(part, serial_source(len(part)), strict=True):
-                claims = claims_for(run, serial)
-                _, signature = sign(claims.message())
+            drawn = [claims_for(run, serial) for serial in serial_source(len(part))]
+            signatures = signer.sign_all([claims.message() for claims in drawn])
+            for seq, claims, signature in zip(part, drawn, signatures, strict=True):
+                serial = claims.serial
                 example = example or payload.label_url(claims, signature)
                 rows.append(
                     {

@@ -250,14 +250,23 @@ class Signer:
     def __reduce__(self) -> Any:
         raise TypeError("a Signer holds a private key and cannot be pickled")
 
-    def sign(self, message: bytes) -> tuple[str, bytes]:
+    def _check_active(self) -> None:
         status = self._store.status(self.kid)
         if status is not KeyStatus.ACTIVE:
             raise KeyNotUsable(
                 f"Khóa {self.kid} đã {status.value}, không được ký nữa.",
                 f"Key {self.kid} is {status.value} and signs no more.",
             )
+
+    def sign(self, message: bytes) -> tuple[str, bytes]:
+        self._check_active()
         return self.kid, self._key.sign(message)
+
+    def sign_all(self, messages: list[bytes]) -> list[bytes]:
+        """Signatures of ``messages``, the key's status read once for them all (a print run
+        signs a slice of its stamps at a time: its status file was read for every one)."""
+        self._check_active()
+        return [self._key.sign(message) for message in messages]
 
 
 class KeyStore:
