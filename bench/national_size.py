@@ -354,7 +354,8 @@ def _labels(engine: Engine, n: Sizes, b: dict[str, int]) -> None:
             f"SELECT {b['label']} + g, {b['run']} + (g - 1) / {RUN_LABELS} + 1,"
             f" (g - 1) % {RUN_LABELS} + 1, {_serial_sql('h')}, decode(repeat('ab', 64), 'hex')"
             f" FROM (SELECT g, decode(md5(g::text || '-nat'), 'hex') AS h"
-            f" FROM generate_series({lo}, {hi}) g OFFSET 0) s"  # OFFSET: one MD5 a row
+            # OFFSET 0: one MD5 a row
+            f" FROM generate_series({lo}::bigint, {hi}::bigint) g OFFSET 0) s"
         ),
         "labels",
     )
@@ -392,7 +393,7 @@ def _scans(engine: Engine, n: Sizes, b: dict[str, int]) -> None:
             " substr(md5('c' || (g % 1000003)), 1, 32),"
             " (ARRAY['phone', 'phone', 'phone', 'tablet', 'desktop'])[1 + g % 5],"
             " CASE WHEN g % 20 = 0 THEN 'typed' ELSE 'scan' END "
-            f"FROM generate_series({lo}, {hi}) g"
+            f"FROM generate_series({lo}::bigint, {hi}::bigint) g"
         ),
         "scans",
     )
