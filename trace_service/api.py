@@ -22,7 +22,12 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
+from werkzeug.exceptions import (
+    HTTPException,
+    NotFound,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.routing import BaseConverter
 
 from trace_service.errors import InvalidInput, http_error_response
@@ -303,6 +308,18 @@ def takes_no_body(view: F) -> F:
     return view
 
 
+def read_whole_body() -> bytes:
+    """The request's body, read now and whole, bounded by ``request.max_content_length``: a
+    slow client then holds no lock or transaction (a write session begins after it), and a
+    chunked body that reaches the limit is refused (413) rather than cut there and read as
+    if whole (Werkzeug stops reading a chunked body at the limit without a word)."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        raise RequestEntityTooLarge()
+    return data
+
+
 def _require_json_body() -> None:
     """Every POST, PUT and PATCH of the API takes a JSON object (or, where marked, a file):
     a missing body or one we cannot read as JSON is refused up front, not read as "no
@@ -312,6 +329,7 @@ def _require_json_body() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "accepts_files", False) and request.mimetype == "multipart/form-data":
         request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
+        read_whole_body()
         return
     request.max_content_length = current_app.config["MAX_BODY_BYTES"]
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
@@ -327,6 +345,7 @@ def _require_json_body() -> None:
         )
     if has_body and not request.is_json:
         raise UnsupportedMediaType()
+    read_whole_body()
 
 
 def init_api(app: Flask) -> ServiceApi:

@@ -127,7 +127,10 @@ IMMEDIATE_OPTION = "ocop_sqlite_begin_immediate"
 # BEGIN or COMMIT is sent (on PostgreSQL two round trips of four).
 AUTOCOMMIT_OPTION = "ocop_sqlite_autocommit"
 CONNECT_TIMEOUT_SECONDS = 5
-BUSY_SECONDS = 15  # SQLite: how long a writer waits for the database's write lock
+# SQLite: a writer waits at most 15 s in all, under gunicorn's 30 s worker timeout: its turn
+# among our writers (sqlite_writes.py) for up to 5 s, then SQLite's busy handler up to 10 s.
+TURN_SECONDS = 5
+BUSY_SECONDS = 10
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -158,7 +161,7 @@ def make_engine(url: str, echo: bool = False, *, read_only: bool = False) -> Eng
 def _configure_sqlite(engine: Engine) -> None:
     path = engine.url.database
     file_based = bool(path) and path != ":memory:" and not str(path).startswith("file:")
-    turns = sqlite_writes.take_turns(engine, str(path), BUSY_SECONDS) if file_based else None
+    turns = sqlite_writes.take_turns(engine, str(path), TURN_SECONDS) if file_based else None
 
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -304,10 +307,15 @@ def _request_writes() -> bool:
 
 
 def get_session() -> Session:
-    """The session of the current request (or app context), created on first use."""
+    """The session of the current request (or app context), created on first use. One that
+    writes from its start begins only once the request's body is read: a slow client must
+    not hold a transaction (on SQLite, the whole database's write lock) while it sends."""
     if "db_session" not in g:
         reads = has_request_context() and request_reads_only()
-        g.db_session = _new_session(None, writes=_request_writes(), autocommit=reads)
+        writes = _request_writes()
+        if writes:
+            request.get_data(cache=True)  # bounded by the body limit; the API's already read
+        g.db_session = _new_session(None, writes=writes, autocommit=reads)
     return g.db_session
 
 

@@ -9,9 +9,10 @@ writer the moment the lock is let go. Threads of one process take a lock of thei
 holding the turn (a mistake SQLite's timeout reports) passes through to SQLite, as before.
 
 Only our own write transactions (``BEGIN IMMEDIATE``) take it; any other program writing the
-file (a backup, the sqlite3 shell) still meets SQLite's busy handler. A writer waits at most
-as long as SQLite's busy timeout, then goes on without the file lock and SQLite's handler
-decides, as before: this lock can make writers faster, never stuck.
+file (a backup, the sqlite3 shell) still meets SQLite's busy handler. A writer waits for its
+turn at most ``timeout_seconds`` (db.py: 5 s), then goes on without it and SQLite's busy
+handler decides (db.py: up to 10 s more), as before: this lock makes writers faster, never
+stuck, and the two waits together stay under the web workers' timeout.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -34,6 +35,18 @@ def test_is_the_visitors_language_switch_remembered(client):
     back = client.get(f"{MISSING}?lang=vi", headers=BROWSER)
     assert "English" in back.get_data(as_text=True)  # the switch offers the other language
     assert client.get(f"{MISSING}?lang=xx", headers=BROWSER).headers.get("Set-Cookie") is None
+
+
+def test_is_the_language_switch_a_link_of_the_query_alone(client):
+    """A crafted path (``/\\evil.example``: browsers read ``/\\`` as ``//``) never makes the
+    switch a link to another site: the link holds the query only (the attacker's F5)."""
+    for path in ("/%5Cevil.example", "/%5C%5Cevil.example/x", f"{MISSING}?S=AB&src=scan"):
+        page = client.get(path, headers=BROWSER).get_data(as_text=True)
+        links = re.findall(r'<a href="([^"]*)" hreflang="en"', page)
+        assert links and all(link.startswith("?") for link in links), (path, links)
+        assert "lang=en" in links[0]
+    kept = client.get(f"{MISSING}?S=AB&lang=vi", headers=BROWSER).get_data(as_text=True)
+    assert 'href="?S=AB&amp;lang=en"' in kept
 
 
 def test_is_the_stylesheet_served_by_content_version_and_kept_a_year(client, app):

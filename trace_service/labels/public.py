@@ -23,6 +23,7 @@ from trace_service.db import (
     read_on_replica,
     reads_before_write,
     utcnow,
+    writes_late,
 )
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
@@ -189,16 +190,14 @@ def same_origin_only() -> None:
 
 def _check_scratch(serial: str) -> Answer:
     same_origin_only()
+    typed = request.form.get("code", "")  # the body first: no transaction waits on a sender
     result = read_on_replica(lambda session: _verify(session, serial))
     if result.label is None or _scratch_form(result) is None:
         return render(result)
+    session = get_session()  # the primary: the code's first check is a write
+    begin_write(session)
     answer = scratch.check_scratch(
-        get_session(),  # the primary: the code's first check is a write
-        result.label,
-        request.form.get("code", ""),
-        client_key(client_address()),
-        rate_limits(),
-        utcnow(),
+        session, result.label, typed, client_key(client_address()), rate_limits(), utcnow()
     )
     return render(result, answer)
 
@@ -221,11 +220,13 @@ SCRATCH_EXEMPT = (
 
 @page.post("/01/<gtin>/10/<lot>/21/<serial>")
 @csrf_exempt(SCRATCH_EXEMPT)
+@writes_late  # a read (the check), then the code's write
 def gs1_label_scratch(gtin: str, lot: str, serial: str) -> Answer:
     return _check_scratch(serial)
 
 
 @page.post("/P/<product>/10/<lot>/21/<serial>")
 @csrf_exempt(SCRATCH_EXEMPT)
+@writes_late
 def product_label_scratch(product: str, lot: str, serial: str) -> Answer:
     return _check_scratch(serial)

@@ -42,14 +42,15 @@ class BodyTooLarge(DomainError):
 
 
 def small_body(limit: int) -> Callable[[F], F]:
-    """Refuse a body over ``limit`` bytes before anything reads it (a declared length at
-    once; a chunked body when read, by Werkzeug's limit)."""
+    """Refuse a body over ``limit`` bytes before anything reads it: a declared length at
+    once; a chunked one read whole first (bounded by the API's body limit) and measured."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def limited(*args: Any, **kwargs: Any) -> Any:
             request.max_content_length = limit
-            if (request.content_length or 0) > limit:
+            declared = request.content_length
+            if (declared or 0) > limit or (declared is None and len(request.get_data()) > limit):
                 raise BodyTooLarge(
                     f"Nội dung gửi lên quá lớn: tối đa {limit} byte (một tem chỉ vài trăm ký tự).",
                     f"The body is too large: at most {limit} bytes (a stamp is a few hundred "

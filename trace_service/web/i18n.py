@@ -69,17 +69,15 @@ def _remember(response: Response) -> Response:
 
 
 def switch_url(language: str) -> str:
-    """This page in ``language``: the same path and query, with ``lang`` set."""
+    """This page in ``language``: a link of the query alone (``?…&lang=en``), which a browser
+    resolves against the page's own path: a path is never written into the link, so no
+    crafted one (``/\\evil.example``) can make it point to another site."""
     if "lang" not in request.args:  # most pages: the query as sent, one parameter more
         query = request.query_string.decode("latin-1")
-        return (
-            f"{request.path}?{query}&lang={language}"
-            if query
-            else f"{request.path}?lang={language}"
-        )
+        return f"?{query}&lang={language}" if query else f"?lang={language}"
     args = request.args.to_dict(flat=False)
     args["lang"] = [language]
-    return f"{request.path}?{urlencode(args, doseq=True)}"
+    return f"?{urlencode(args, doseq=True)}"
 
 
 def init_app(app: Flask) -> None:
