@@ -36,6 +36,9 @@ def test_environment_overrides_defaults_and_the_mapping_overrides_both(monkeypat
         ("OCOP_PAGE_SIZE_MAX", "0"),
         ("OCOP_SQL_ECHO", "maybe"),
         ("OCOP_TOKEN_TTL_DAYS", "-1"),
+        ("OCOP_DATABASE_REPLICA_MAX_LAG_SECONDS", "0"),
+        ("OCOP_DATABASE_REPLICA_URL", "sqlite:///replica.sqlite3"),
+        ("OCOP_DATABASE_REPLICA_URL", "mysql+pymysql://ocop:secret@db2/ocop"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_its_name(monkeypatch, name, raw):
@@ -49,6 +52,23 @@ def test_the_default_database_is_an_sqlite_file_in_the_instance_folder(monkeypat
     app = create_app()
     assert app.config["DATABASE_URL"].startswith("sqlite:///")
     assert app.config["DATABASE_URL"].endswith("/instance/ocop.sqlite3")
+
+
+def test_a_replica_that_is_not_postgresql_is_refused_at_start_up(monkeypatch, tmp_path):
+    """Only a PostgreSQL standby can be a replica (and be opened read-only): an SQLite file
+    would be a second, writable database nobody keeps up to date."""
+    monkeypatch.delenv("OCOP_DATABASE_REPLICA_URL", raising=False)
+    replica = tmp_path / "replica.sqlite3"
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ocop.sqlite3'}"}
+    with pytest.raises(ConfigError, match=r"OCOP_DATABASE_REPLICA_URL: .*PostgreSQL") as refused:
+        create_app(config | {"DATABASE_REPLICA_URL": f"sqlite:///{replica}"})
+    assert "'sqlite' URL" in str(refused.value)
+    assert not replica.exists() and not list(tmp_path.iterdir())  # nothing opened or made
+    with pytest.raises(ConfigError, match="'mysql' URL") as refused:
+        create_app(config | {"DATABASE_REPLICA_URL": "mysql://ocop:s3cret@db2/ocop"})
+    assert "s3cret" not in str(refused.value)  # the URL's password is never repeated
+    monkeypatch.setenv("OCOP_DATABASE_REPLICA_URL", "postgresql+psycopg://ocop@db2:5432/ocop")
+    assert load_settings()["DATABASE_REPLICA_URL"].endswith("@db2:5432/ocop")
 
 
 def _readme_table() -> dict[str, str]:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
-from trace_service.config import load_settings, trusted_hosts
+from trace_service.config import load_settings, replica_url, trusted_hosts
 from trace_service.db import (
     Database,
     default_database_url,
@@ -59,11 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Vietnamese stays readable in responses
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])
 
-    replica_url = settings["DATABASE_REPLICA_URL"]
-    replica = (
-        make_engine(replica_url, settings["SQL_ECHO"], read_only=True) if replica_url else None
-    )
-    Database(make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"]), replica).init_app(app)
+    replica_at = replica_url(settings)  # PostgreSQL only: any other is refused here
+    replica = make_engine(replica_at, settings["SQL_ECHO"], read_only=True) if replica_at else None
+    primary = make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])
+    Database(primary, replica, settings["DATABASE_REPLICA_MAX_LAG_SECONDS"]).init_app(app)
     _register_proxy_fix(app)
     register_error_handlers(app)
     init_rate_limits(app)

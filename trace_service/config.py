@@ -72,6 +72,29 @@ def _redis_url(raw: str) -> str:
     return value
 
 
+def _replica_url(raw: str) -> str:
+    """A PostgreSQL URL, or empty: only a streaming standby can be a replica (and only
+    PostgreSQL's connections can be made read-only); an SQLite file named here would be a
+    second, writable database that nothing keeps up to date."""
+    value = raw.strip()
+    scheme = value.split(":", 1)[0].lower()  # never the rest: it may hold a password
+    if value and scheme.split("+", 1)[0] not in {"postgresql", "postgres"}:
+        raise ValueError(
+            "a read replica must be a PostgreSQL streaming standby, e.g. "
+            f"postgresql+psycopg://user@host:5432/dbname; got a {scheme!r} URL"
+        )
+    return value
+
+
+def replica_url(values: Mapping[str, Any]) -> str:
+    """``DATABASE_REPLICA_URL`` checked, also when given in ``create_app``'s mapping (which
+    is not parsed like the environment's text)."""
+    try:
+        return _replica_url(str(values.get("DATABASE_REPLICA_URL") or ""))
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}DATABASE_REPLICA_URL: {exc}") from exc
+
+
 def _hosts(raw: str) -> list[str]:
     """``tem.ocop.vn, .ocop.vn``: host names (a leading dot: every subdomain), or ``*``."""
     names = [name.strip().lower() for name in raw.split(",") if name.strip()]
@@ -125,13 +148,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DATABASE_REPLICA_URL",
         "",
-        str,
+        _replica_url,
         "SQLAlchemy URL of a PostgreSQL read replica (a streaming standby of "
-        "`OCOP_DATABASE_URL`). Set: the public reads (label page, verify API, offline "
-        "snapshot) go to it (as stale as its replication lag: accepted there), while every "
-        "write (scans, scratch-code checks, reports) stays on the primary; if it cannot be "
-        "reached they go to the primary (a warning is logged) and it is tried again 30 s "
-        "later. Empty: no replica.",
+        "`OCOP_DATABASE_URL`; any other database is refused). Set: the public reads (label "
+        "page, verify API, offline snapshot) go to it (as stale as its replication lag, up "
+        "to `OCOP_DATABASE_REPLICA_MAX_LAG_SECONDS`), while every write (scans, "
+        "scratch-code checks, reports) stays on the primary; if it cannot be reached they "
+        "go to the primary (a warning is logged) and it is tried again 30 s later. Empty: "
+        "no replica.",
+    ),
+    Setting(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS",
+        30,
+        _positive_int,
+        "Most the read replica may be behind the primary (measured every 2 s per process) "
+        "for the public reads to stay on it; further behind (its replay stopped, or cut off "
+        "from the primary) they go to the primary, a warning is logged, and they return "
+        "once it has caught up.",
     ),
     Setting("SQL_ECHO", False, _bool, "Log every SQL statement (debugging only)."),
     Setting(

@@ -15,6 +15,7 @@ import enum
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,11 +33,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     create_engine,
+    text,
 )
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -192,13 +194,47 @@ def _configure_sqlite(engine: Engine) -> None:
 # A replica that failed is left alone this long (per process) before it is tried again, so
 # an unreachable one costs one request's connection attempt, not every request's.
 REPLICA_RETRY_SECONDS = 30.0
+# A replica's measured lag is believed this long (per process): one small query every two
+# seconds, not one per request.
+REPLICA_LAG_CHECK_SECONDS = 2.0
+
+# How far behind the primary the replica is, in seconds, in one round trip; NULL when it is
+# not a standby at all (not in recovery: a promoted or unrelated server, whose lag behind
+# OCOP_DATABASE_URL nobody can tell, so it counts as too far behind).
+# - Streaming from the primary, and all it received replayed: 0, however long ago the last
+#   transaction was: a replica of an idle primary is up to date, although the age of its
+#   last replayed transaction (below) grows with the primary's quiet.
+# - Otherwise: the age of the last transaction it replayed (none since it started: too
+#   far). That covers a replay paused or held back by a query (received WAL not replayed),
+#   and a WAL receiver that is not streaming: cut off from the primary, the replica cannot
+#   know what it misses; a replica of a quiet primary is then taken as far behind as the
+#   quiet is long. Both errors lean to the primary, never to a stale answer, and so does the
+#   first write after a quiet spell, whose replay a measure may catch half-way (its age is
+#   then the quiet's, for one measure). A clock difference between the two adds in.
+# - pg_stat_wal_receiver shows the status only to a role with pg_read_all_stats (README); to
+#   another the status is NULL, so the second rule applies. A link that breaks silently
+#   stays "streaming" until the replica's wal_receiver_timeout (60 s by default) ends it.
+REPLICA_LAG_SQL = text(
+    """
+    SELECT CASE
+      WHEN NOT pg_is_in_recovery() THEN NULL
+      WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
+        AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0
+      ELSE coalesce(
+        extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8, 'Infinity'
+      )
+    END
+    """
+)
 
 
 class Database:
     """The engine and session factory of one app, and of its read replica if one is named;
     kept in ``app.extensions['ocop_db']``."""
 
-    def __init__(self, engine: Engine, replica: Engine | None = None) -> None:
+    def __init__(
+        self, engine: Engine, replica: Engine | None = None, replica_max_lag: float = 30.0
+    ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
         self.replica = replica
@@ -206,6 +242,39 @@ class Database:
             sessionmaker(bind=replica, expire_on_commit=False) if replica is not None else None
         )
         self.replica_down_until = 0.0  # time.monotonic() before which the primary reads
+        self.replica_max_lag = replica_max_lag
+        self.replica_behind = False  # at the last measure: more than replica_max_lag
+        self.replica_measured_at = float("-inf")  # time.monotonic(); never yet
+        self._measuring = threading.Lock()
+
+    def replica_lag_known(self) -> bool:
+        """Whether the last measure of the replica's lag is recent enough to believe."""
+        return time.monotonic() - self.replica_measured_at < REPLICA_LAG_CHECK_SECONDS
+
+    def replica_in_time(self, session: Session) -> bool:
+        """Whether the replica is at most ``replica_max_lag`` behind the primary: measured
+        on ``session`` (the replica's) unless measured lately or by another thread now."""
+        if self.replica_lag_known() or not self._measuring.acquire(blocking=False):
+            return not self.replica_behind
+        try:
+            lag = session.execute(REPLICA_LAG_SQL).scalar()
+            self.replica_measured_at = time.monotonic()
+            behind = lag is None or float(lag) > self.replica_max_lag
+            if behind and not self.replica_behind:
+                how = (
+                    "is not a standby: its lag cannot be measured"
+                    if lag is None
+                    else f"is {float(lag):.1f} s behind (more than {self.replica_max_lag} s)"
+                )
+                log.warning(
+                    "read replica %s; public reads go to the primary until it catches up", how
+                )
+            elif self.replica_behind and not behind:
+                log.warning("read replica caught up: public reads go to it again")
+            self.replica_behind = behind
+        finally:
+            self._measuring.release()
+        return not self.replica_behind
 
     def replica_failed(self, error: BaseException) -> None:
         self.replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
@@ -337,35 +406,67 @@ def _replica_session() -> Session | None:
     if db.replica_sessionmaker is None or time.monotonic() < db.replica_down_until:
         return None
     if "db_read_session" not in g:
+        if db.replica_behind and db.replica_lag_known():
+            return None  # too far behind a moment ago
         session = db.replica_sessionmaker()
         try:
             session.connection()  # reached now? (a pooled connection is pinged first)
+            in_time = db.replica_in_time(session)
         except DBAPIError as error:
             session.close()
             db.replica_failed(error)
+            return None
+        if not in_time:
+            session.close()
             return None
         g.db_read_session = session
     session = g.db_read_session
     return session if isinstance(session, Session) else None
 
 
+# The SQLSTATEs of a replica's own trouble, after which the work runs again on the primary:
+# a connection lost or refused (08), the server short of resources (53) or of its files
+# (58), shutting down (57P01-57P03) or its database dropped (57P04), and a query cancelled by
+# a conflict with its recovery (40001; 40P01 when the conflict is a buffer-pin deadlock).
+# Any other error is the work's own and would fail on the primary too, or must not succeed
+# there: bad data (22...), a write attempted through the read-only replica (25006), a
+# statement cancelled by its timeout (57014; run twice, it would cost the primary as much).
+_REPLICA_TROUBLE_STATES = ("08", "53", "58", "57P", "40001", "40P01")
+
+
+def _replica_trouble(error: DBAPIError) -> bool:
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    if not state:  # no server answered (psycopg names no state then)
+        return isinstance(error, OperationalError | InterfaceError)
+    return str(state).startswith(_REPLICA_TROUBLE_STATES)
+
+
 def read_on_replica(work: Callable[[Session], T]) -> T:
-    """Run the public read ``work`` on the read replica when one is named, else on the
-    request's session. A replica that cannot be reached, or fails during ``work`` (gone, or a
-    query cancelled by a conflict with its recovery), is logged and ``work`` runs again on the
-    primary: a replica's trouble never fails a request. Writes the request makes after the
-    read go to ``get_session()``, the primary, whose rows ``work``'s results may refer to.
+    """Run the public read ``work`` on the read replica when one is named, and at most
+    ``OCOP_DATABASE_REPLICA_MAX_LAG_SECONDS`` behind the primary; else on the request's
+    session. A replica that cannot be reached, or fails during ``work`` for trouble of its
+    own (gone, or a query cancelled by a conflict with its recovery), is logged and ``work``
+    runs again on the primary: a replica's trouble never fails a request. Any other error
+    in ``work`` propagates, as it would have on the primary. Writes the request makes after
+    the read go to ``get_session()``, the primary, whose rows ``work``'s results may refer to.
 
     Replication lag: the replica may be a little behind the primary (a new stamp not found
-    yet, a count a few views old). That is accepted for these public reads only; each would
-    give the same answer a moment later, and their writes check the primary's rows afresh
-    (the scan counters are written only if unchanged, else under a lock)."""
+    yet, a count a few views old, a stamp voided seconds ago not yet voided), for little
+    more than the bound (measured every 2 s; see REPLICA_LAG_SQL). That is accepted for
+    these public reads only; each would give the same answer a moment later, and their
+    writes check the primary's rows afresh (the scan counters are written only if
+    unchanged, else under a lock)."""
     session = _replica_session()
     if session is None:
         return work(get_session())
     try:
         return work(session)
     except DBAPIError as error:
+        if not _replica_trouble(error):
+            session.rollback()  # the replica is well: later reads of the request may use it
+            raise
         g.pop("db_read_session", None)
         session.close()
         get_db().replica_failed(error)
