@@ -68,6 +68,24 @@ def connection(app: Flask) -> Redis:
     return redis_connection
 
 
+QUEUED_RUN_SECONDS = 7 * 86_400  # a queued build's mark outlives any queue's backlog
+
+
+def queued_run_mark(app: Flask, run_id: int) -> str:
+    """The key that says a run's build job was put on the queue (``mark_queued_run``)."""
+    return key(app, "queued-run", run_id)
+
+
+def mark_queued_run(app: Flask, run_id: int) -> None:
+    """Note that ``run_id``'s build is on the queue: if Redis loses its data (a restart
+    without persistence), the workers find the run queued in the database with no mark,
+    and queue it again (``queue.worker.requeue_lost_runs``)."""
+    try:
+        connection(app).set(queued_run_mark(app, run_id), 1, ex=QUEUED_RUN_SECONDS)
+    except RedisError:  # the job is queued already; only the safety net is missing
+        log.warning("print run %s: its queued mark could not be written", run_id)
+
+
 def get_queue(app: Flask) -> Queue:
     return Queue(queue_name(app), connection=connection(app))
 

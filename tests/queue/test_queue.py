@@ -246,3 +246,55 @@ def test_the_office_page_lists_dead_letters_and_sends_one_again(queued, app, cli
     after = client.get(sent.headers["Location"], headers=BROWSER).get_data(as_text=True)
     assert "Đã gửi lại công việc" in after and "Không có công việc lỗi." in after
     assert jobqueue.get_queue(app).count == 1
+
+
+def test_a_run_whose_queued_build_redis_lost_is_queued_again(tmp_path, redis_url):
+    """The operator's drill (F2): Redis restarted without its data lost a queued build; the
+    run waited in 'queued' forever. A worker's maintenance now queues it again, once."""
+    with fresh_database("sqlite", tmp_path) as url:
+        upgrade(url)
+        prefix = f"ocop-test-{uuid.uuid4().hex[:10]}"
+        app = make_app(url, tmp_path, REDIS_URL=redis_url, REDIS_KEY_PREFIX=prefix)
+        tasks.bind_app(app)
+        run_id = order(app, seed(app, 100), 20)  # ordered: queued, its job never reached Redis
+        queue = jobqueue.get_queue(app)
+        try:
+            now = build.utcnow()
+            assert worker.requeue_lost_runs(app, now) == []  # within a lease of its order
+            jobqueue.mark_queued_run(app, run_id)
+            later = now + timedelta(seconds=app.config["LABEL_BUILD_LEASE_SECONDS"] + 1)
+            assert worker.requeue_lost_runs(app, later) == []  # its job is on the queue
+            jobqueue.connection(app).delete(jobqueue.queued_run_mark(app, run_id))  # flushed
+            assert worker.requeue_lost_runs(app, later) == [run_id]
+            assert worker.requeue_lost_runs(app, later) == []  # once
+            assert queue.count == 1
+            worker.make_worker(app, kind=worker.InProcessWorker).work(burst=True)
+            assert _run(app, run_id).status is RunStatus.READY
+        finally:
+            _forget(app)
+
+
+def test_a_worker_that_redis_forgot_registers_again(tmp_path, redis_url):
+    """The operator's drill (F1): after Redis restarted empty, the web processes saw no
+    worker and built every order themselves until the workers were restarted."""
+    with fresh_database("sqlite", tmp_path) as url:
+        upgrade(url)
+        prefix = f"ocop-test-{uuid.uuid4().hex[:10]}"
+        app = make_app(url, tmp_path, REDIS_URL=redis_url, REDIS_KEY_PREFIX=prefix)
+        listening = worker.make_worker(app, kind=worker.InProcessWorker)
+        listening.register_birth()
+        queue = jobqueue.get_queue(app)
+        try:
+            redis = jobqueue.connection(app)
+            # What a restart without persistence leaves (this queue's keys only: other
+            # tests share the Redis): no worker key, no registration.
+            redis.delete(listening.key, f"rq:workers:{queue.name}")
+            redis.srem("rq:workers", listening.key)
+            assert jobqueue.Worker.count(queue=queue) == 0
+            listening.run_maintenance_tasks()
+            assert jobqueue.Worker.count(queue=queue) == 1
+            listening.run_maintenance_tasks()  # registered: nothing more to do
+            assert jobqueue.Worker.count(queue=queue) == 1
+        finally:
+            listening.register_death()
+            _forget(app)

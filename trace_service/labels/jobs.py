@@ -123,6 +123,7 @@ def start_build(run_id: int, actor: Principal, app: Flask | None = None) -> None
                 actor,
                 description=f"print run {run_id}",
             )
+            jobqueue.mark_queued_run(app, run_id)
             return
         except jobqueue.QueueUnavailable as exc:  # the order is saved: build it here
             log.warning(

@@ -14,7 +14,7 @@ what no single job can:
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import click
@@ -75,6 +75,38 @@ def take_over_silent_runs(app: Flask, now: datetime | None = None) -> list[int]:
     return taken
 
 
+def requeue_lost_runs(app: Flask, now: datetime | None = None) -> list[int]:
+    """Queue again every run still ``queued`` in the database a lease after it was ordered
+    whose build job Redis no longer knows (its mark gone: Redis restarted without its
+    data), each once (setting the mark again is the claim, whatever the number of workers
+    looking); returns their ids. Without this such a run waited forever, and no one knew."""
+    now = now or utcnow()
+    since = now - timedelta(seconds=app.config["LABEL_BUILD_LEASE_SECONDS"])
+    with session_scope(app, writes=False) as session:
+        waiting = session.scalars(
+            select(PrintRun.id).where(
+                PrintRun.status == RunStatus.QUEUED, PrintRun.created_at < since
+            )
+        ).all()
+    redis = jobqueue.connection(app)
+    requeued = []
+    for run_id in waiting:
+        mark = jobqueue.queued_run_mark(app, run_id)
+        if not redis.set(mark, 1, nx=True, ex=jobqueue.QUEUED_RUN_SECONDS):
+            continue  # its job is on the queue (or another worker just queued it again)
+        log.warning("print run %s: its queued build was lost from Redis; queued again", run_id)
+        jobqueue.enqueue(
+            app,
+            tasks.PREFIX + "build_run",
+            run_id,
+            tasks.system_actor(),
+            description=f"print run {run_id} (queued again)",
+            need_worker=False,
+        )
+        requeued.append(run_id)
+    return requeued
+
+
 def _once(redis: Redis, name: str, seconds: int) -> bool:
     return bool(redis.set(name, 1, nx=True, ex=max(1, seconds)))
 
@@ -113,10 +145,20 @@ class Maintenance(BaseWorker):
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         try:
+            self._register_again_if_forgotten()
             take_over_silent_runs(self.app)
+            requeue_lost_runs(self.app)
             queue_periodic(self.app)
         except Exception:  # the worker must go on working: the next round tries again
             log.exception("job queue maintenance failed")
+
+    def _register_again_if_forgotten(self) -> None:
+        """RQ registers a worker once, when it starts: after Redis restarted without its
+        data, the web processes saw no worker and built every order themselves until the
+        workers were restarted. A worker whose key is gone registers again."""
+        if not self.connection.exists(self.key):
+            log.warning("worker %s: Redis forgot it (restarted?); registered again", self.name)
+            self.register_birth()
 
 
 class OcopWorker(Maintenance, Worker):
