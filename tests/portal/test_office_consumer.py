@@ -130,3 +130,27 @@ def test_is_a_flag_cleared_through_the_labels_service_when_it_offers_it(
     assert calls == [(office_user.id, label.serial, "Cửa hàng cho khách quét thử")]
     after = client.get(done.headers["Location"], headers=BROWSER).get_data(as_text=True)
     assert f"Đã bỏ đánh dấu tem {label.serial}" in after and "Không có tem nào" in after
+
+
+@pytest.mark.parametrize(
+    ("verdict", "vietnamese", "english"),
+    [
+        ("unknown_code", "Không tìm thấy tem có mã này", "No stamp has this code"),
+        ("voided", "Tem đã hủy", "Stamp voided"),
+        ("revoked", "Chứng nhận OCOP đã bị thu hồi", "The OCOP certificate was revoked"),
+        ("unknown", "Không rõ", "Not known"),
+    ],
+)
+def test_does_a_report_name_the_verdict_in_words(
+    client, office_user, report, db_session, verdict, vietnamese, english
+):
+    """The page said "unknown_code", not words (a new user's review)."""
+    report.verdict = verdict
+    db_session.flush()
+    sign_in(client, office_user.username)
+    path = f"/van-phong/bao-cao/{report.id}"
+    page = client.get(path, headers=BROWSER).get_data(as_text=True)
+    assert f"Trang tem đã báo</dt><dd>{vietnamese}</dd>" in page
+    english_page = client.get(f"{path}?lang=en", headers=BROWSER).get_data(as_text=True)
+    assert f"The stamp&#39;s page said</dt><dd>{english}</dd>" in english_page
+    assert verdict not in page.split("Trang tem đã báo")[1].split("</dd>")[0]

@@ -6,7 +6,7 @@ the services the API uses, audited with the reason; rejecting needs a reason too
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PIL import Image
 
@@ -18,18 +18,17 @@ from trace_service.labels.verify_response import FullVerificationSchema
 from trace_service.trace.models import Recall
 from trace_service.verify import photos
 
+_FOUND_BASE = {
+    "checked_at": "2026-12-03T09:15:00+07:00",
+    "place": "Chợ Gia Nghĩa, quầy 12",
+    "result": "failed",
+    "notes": "Ghi chú riêng của kiểm tra viên <b>không công khai</b>",
+    "sample_taken": True,
+}
+
 
 def _inspection(client, inspector, serial, client_id, **changes):
-    found = {
-        "client_id": client_id,
-        "serial": serial,
-        "checked_at": "2026-12-03T09:15:00+07:00",
-        "place": "Chợ Gia Nghĩa, quầy 12",
-        "result": "failed",
-        "notes": "Ghi chú riêng của kiểm tra viên <b>không công khai</b>",
-        "sample_taken": True,
-        **changes,
-    }
+    found = {"client_id": client_id, "serial": serial, **_FOUND_BASE, **changes}
     sent = client.post(f"{P}/inspections", headers=inspector.headers, json=found)
     assert sent.status_code == 201, sent.json
     return sent.json
@@ -307,3 +306,82 @@ def test_only_a_passed_check_of_a_lot_renews_the_label_pages(
     assert version() == before
     _inspection(client, inspector, label["serial"], "cache-check-0003", result="passed")
     assert version() != before
+
+
+def test_the_record_keeps_what_the_screen_said_and_the_service_judges_the_stamp_too(
+    client,
+    inspector,
+    admin,
+    packed,  # noqa: F811
+):
+    """A voided stamp's signature still holds: the record keeps the device's headline
+    ("voided"), and the service's own verdict on the scanned text for the day of the check,
+    so an offline device's old data shows beside what the service knew (a new user's review)."""
+    from trace_service.db import utcnow
+
+    label = _one_label(client, packed)
+    voided = client.post(
+        f"{P}/print-runs/{label['run_id']}/voids",
+        headers=packed.account.headers,
+        json={"sequences": [label["seq"]], "reason": "Tem in lỗi"},
+    )
+    assert voided.status_code == 200, voided.json
+    now = utcnow().isoformat()
+    seen = _inspection(
+        client,
+        inspector,
+        label["serial"],
+        "voided-0001",
+        checked_at=now,
+        verdict="voided",
+        scanned=label["url"],
+        proposal="recall",
+    )
+    assert (seen["verdict"], seen["service_verdict"]) == ("voided", "voided")
+    assert "scanned" not in seen  # read, not kept
+    # a device whose data predates the void showed "genuine": the service says otherwise
+    stale = _inspection(
+        client,
+        inspector,
+        label["serial"],
+        "voided-0002",
+        checked_at=now,
+        verdict="genuine",
+        scanned=label["url"],
+    )
+    assert (stale["verdict"], stale["service_verdict"]) == ("genuine", "voided")
+    # judged for the day of the check: the day before the void, the stamp was in use
+    before = _inspection(
+        client,
+        inspector,
+        label["serial"],
+        "voided-0003",
+        verdict="genuine",
+        checked_at=(utcnow() - timedelta(days=2)).isoformat(),
+        scanned=label["url"],
+    )
+    assert before["service_verdict"] == "genuine"
+    head, signature = label["url"].split("?S=")
+    forged = _inspection(
+        client,
+        inspector,
+        None,
+        "forged-0001",
+        checked_at=now,
+        verdict="not_confirmed",
+        scanned=f"{head}?S={signature[:-2]}AA",
+        result="failed",
+    )
+    assert forged["service_verdict"] == "not_confirmed"
+    untold = _inspection(client, inspector, label["serial"], "no-text-0001", verdict=None)
+    assert untold["service_verdict"] is None  # nothing scanned (the code typed by hand)
+    found = {**_FOUND_BASE, "client_id": "made-up-0001", "checked_at": now}
+    for verdict in ("fine", "x" * 40):
+        refused = client.post(
+            f"{P}/inspections", headers=inspector.headers, json={**found, "verdict": verdict}
+        )
+        assert refused.status_code == 422, refused.json
+    too_long = {**found, "verdict": "voided", "scanned": "x" * 2001}
+    assert (
+        client.post(f"{P}/inspections", headers=inspector.headers, json=too_long).status_code == 422
+    )

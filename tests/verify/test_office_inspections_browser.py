@@ -90,6 +90,7 @@ def served(tmp_path_factory):
                 serial=stamp["serial"],
                 lot_id=stamp["lot_id"],
                 verdict="genuine",
+                service_verdict="voided",  # the device's data was older than the void
             )
             doubtful = proposed("office-doubt-01", None, "Nhãn mờ", verdict="invalid_signature")
             session.get(FieldInspection, doubtful).result = InspectionResult.DOUBTFUL
@@ -160,6 +161,7 @@ def _proposals_name_what_they_are_about(page, names):
     assert "Lê Thị Hoa" in card
     assert names["code"] in card and names["serial"] not in card  # grouped as printed
     assert "Tem chính hãng" in card and "genuine" not in card
+    assert "Tem, theo hệ thống (ngày kiểm tra)\nTem đã hủy" in card and "voided" not in card
     link = page.locator(f"#bien-ban-{names['recall']}").get_by_role("link", name="Mở trang của tem")
     assert link.get_attribute("href") == names["url"]
     revoke = page.locator(f"#bien-ban-{names['revoke']}").inner_text()
@@ -171,6 +173,7 @@ def _proposals_name_what_they_are_about(page, names):
     main = page.locator("main").inner_text()
     assert "Genuine OCOP stamp" in main and "Doubtful, to look into" in main
     assert "genuine ·" not in main and "This stamp could not be confirmed" in main
+    assert "Stamp, as the service judged it (on the day)\nStamp voided" in main
     page.goto(page.url.split("?")[0] + "?lang=vi")
 
 

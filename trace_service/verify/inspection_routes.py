@@ -18,15 +18,21 @@ from trace_service.api import (
     paginate,
 )
 from trace_service.db import get_session, utcnow
+from trace_service.errors import DomainError
 from trace_service.fields import EventTime, Id, StrictBoolean, StrictFloat, Text
+from trace_service.labels.verify_response import MAX_SCANNED_CHARS
 from trace_service.principal import Role, current_principal, require_roles
 from trace_service.ratelimit import Rate, check_client_limit
+from trace_service.signing.service import get_keystore
 from trace_service.verify.inspections import (
+    DEVICE_VERDICTS,
+    Judge,
     add_photo,
     decide_proposal,
     get_inspection,
     get_photo,
     inspection_query,
+    judge_scanned,
     record_inspection,
     record_lab_result,
 )
@@ -92,7 +98,34 @@ class InspectionSchema(Schema):
         validate=validate.OneOf(RESULTS),
         metadata={"description": "passed, doubtful or failed"},
     )
-    verdict = fields.String(allow_none=True, validate=validate.Length(max=32))
+    verdict = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(DEVICE_VERDICTS),
+        metadata={
+            "description": "The stamp's verdict as the device's screen showed it: its headline "
+            "(genuine, expiring, possibly_copied, scratch_used, expired, superseded, pending, "
+            "revoked, recalled, voided, unknown_certificate, no_data, compromised_key, "
+            "not_confirmed); from older devices, the signature's verdict (malformed, "
+            "unknown_key, invalid_signature, not_issued...)"
+        },
+    )
+    scanned = fields.String(
+        load_only=True,
+        allow_none=True,
+        validate=validate.Length(max=MAX_SCANNED_CHARS),
+        metadata={
+            "description": "The stamp's text as scanned (its QR's URL): the service judges it "
+            "again for the day of the check (`service_verdict`)"
+        },
+    )
+    service_verdict = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The service's own headline for the scanned text on the day of the "
+            "check, judged when the record arrived (null when no text was sent)"
+        },
+    )
     notes = Text(multiline=True, allow_none=True, validate=validate.Length(max=4000))
     sample_taken = StrictBoolean(load_default=False)
     proposal = fields.String(
@@ -130,6 +163,17 @@ def _per_account(name: str, rate: Rate) -> None:
     check_client_limit(name, rate, address=f"account-{current_principal().user_id}")
 
 
+def _judge(session: Any) -> Judge | None:
+    """The service's judge of a scanned stamp; None where no keys are set up (the record is
+    still kept: the inspector's finding does not wait on ours)."""
+    try:
+        store = get_keystore()
+    except DomainError:
+        return None
+    window = current_app.config["EXPIRY_WINDOW_DAYS"]
+    return lambda text, day: judge_scanned(session, store, text, day, window)
+
+
 @blp.route("/inspections", methods=["POST"])
 @require_roles(Role.INSPECTOR)
 @blp.arguments(InspectionSchema)
@@ -142,7 +186,8 @@ def record(data: dict[str, Any]) -> tuple[FieldInspection, int, dict[str, str]]:
     with the same `client_id` until an answer comes; the first send makes the record (201),
     any later one answers it (200). At most 200 an hour by one account."""
     _per_account("inspection", INSPECTIONS_RATE)
-    inspection, created = record_inspection(get_session(), current_principal(), data)
+    session = get_session()
+    inspection, created = record_inspection(session, current_principal(), data, _judge(session))
     location = {"Location": url_for("inspections.list_inspections")}
     return inspection, 201 if created else 200, location
 

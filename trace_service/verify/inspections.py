@@ -3,12 +3,14 @@ device's own id for it, ``client_id``, is unique per inspector), audited."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ocop_verify.verdict import HEADLINES, sum_up
 from trace_service.audit.services import record_event
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import revoke_certificate
@@ -16,8 +18,10 @@ from trace_service.certificates.standing import open_clause
 from trace_service.clock import today_vn
 from trace_service.errors import Conflict, NotFound, field_error
 from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.verify_response import verify_scanned
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
+from trace_service.signing.keystore import KeyStore
 from trace_service.trace import hooks as trace_hooks
 from trace_service.trace.models import Lot
 from trace_service.trace.services import recall_lot
@@ -30,6 +34,21 @@ from trace_service.verify.models import (
     Proposal,
 )
 from trace_service.verify.tags import VerifyTag
+
+# What a device may say its screen showed: a headline of the stamp's verdict (the words the
+# inspector read: voided, recalled, genuine...), or, from a device's page made before it sent
+# headlines, the signature's verdict alone.
+SIGNATURE_VERDICTS = (
+    "genuine",
+    "compromised_key",
+    "malformed",
+    "unknown_key",
+    "invalid_signature",
+    "not_issued",
+)
+DEVICE_VERDICTS = tuple(dict.fromkeys([*HEADLINES, *SIGNATURE_VERDICTS]))
+# (scanned text, day of the check) -> the service's headline for it
+Judge = Callable[[str, date], str]
 
 FIELDS = (
     "serial",
@@ -52,11 +71,26 @@ def _same(inspection: FieldInspection, data: dict[str, Any]) -> bool:
     )
 
 
+def judge_scanned(session: Session, store: KeyStore, text: str, day: date, window_days: int) -> str:
+    """The headline the service gives a stamp's scanned text on ``day``: the verify API's
+    facts (``verify_scanned``) composed as the label page composes them."""
+    view = verify_scanned(session, store, text, day, window_days).view
+    facts: dict[str, Any] = {"certificate_status": view.get("certificate_status")}
+    if view.get("label"):
+        facts["label_state"] = view["label"]["state"]
+    recalls = view.get("recalls") or []
+    if recalls:
+        facts["recalled_since"] = today_vn(min(recall["at"] for recall in recalls))
+    return sum_up(view["verdict"], facts, None)[1]
+
+
 def record_inspection(
-    session: Session, actor: Principal, data: dict[str, Any]
+    session: Session, actor: Principal, data: dict[str, Any], judge: Judge | None = None
 ) -> tuple[FieldInspection, bool]:
     """(the inspection, whether this call made it). A second send of the same inspection
-    answers the first record; another inspection under a used ``client_id`` is a conflict."""
+    answers the first record; another inspection under a used ``client_id`` is a conflict.
+    ``judge``: the service's own verdict on the text the device scanned (``scanned``), kept
+    beside the device's; a device may show data days old."""
     known = session.scalar(
         select(FieldInspection).where(
             FieldInspection.inspector_id == actor.user_id,
@@ -86,6 +120,11 @@ def record_inspection(
         inspector_id=actor.user_id,
         result=InspectionResult(data["result"]),
         **{name: data.get(name) for name in FIELDS if name != "sample_taken"},
+        service_verdict=(
+            judge(data["scanned"], today_vn(data["checked_at"]))
+            if judge is not None and data.get("scanned")
+            else None
+        ),
         sample_taken=bool(data.get("sample_taken")),
         proposal=Proposal(data["proposal"]) if data.get("proposal") else None,
         lot_id=run.lot_id if run is not None else None,
@@ -97,6 +136,9 @@ def record_inspection(
         details["proposal"] = inspection.proposal.value
     if inspection.serial:
         details["serial"] = inspection.serial
+    for name in ("verdict", "service_verdict"):
+        if getattr(inspection, name):
+            details[name] = getattr(inspection, name)
     record_event(
         session, actor, VerifyTag.INSPECTION_RECORDED, "field_inspection", inspection.id, details
     )

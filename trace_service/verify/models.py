@@ -61,7 +61,11 @@ class FieldInspection(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     result: Mapped[InspectionResult] = mapped_column(value_enum(InspectionResult, 16))
-    verdict: Mapped[str | None] = mapped_column(String(32))  # the stamp's, as the device saw it
+    # The stamp's verdict as the device's screen showed it (its headline: voided, recalled,
+    # genuine...; from older devices, the signature's verdict alone), and the service's own
+    # on the text the device scanned, judged when the record arrives for the day of the check.
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    service_verdict: Mapped[str | None] = mapped_column(String(32))
     notes: Mapped[str | None] = mapped_column(Text)
     sample_taken: Mapped[bool] = mapped_column(Boolean, default=False)
     # A failed check may propose a revocation or a recall; the office decides, with a reason

@@ -19,6 +19,7 @@ from trace_service.portal.access import page_roles
 from trace_service.portal.forms import query_id, show_refusal
 from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.forms import ClearFlagForm, CloseReportForm
+from trace_service.portal.office.verdicts import verdict_words
 from trace_service.principal import Role, current_principal
 from trace_service.registry.models import Product
 from trace_service.reports import services as reports
@@ -84,6 +85,7 @@ def report(report_id: int) -> str | BaseResponse:
         form=form,
         problems=_problems(),
         product=product,
+        verdict_words=verdict_words,
     )
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WResponse
 from wtforms import StringField, TextAreaField
 
-from ocop_verify.verdict import HEADLINES
 from trace_service.auth.services import get_user
 from trace_service.db import get_session, utcnow
 from trace_service.errors import DomainError, NotFound
@@ -23,6 +22,7 @@ from trace_service.labels.services import get_label
 from trace_service.portal.access import page_roles
 from trace_service.portal.forms import MaxLength, Required, show_refusal
 from trace_service.portal.office.blueprint import office
+from trace_service.portal.office.verdicts import verdict_words
 from trace_service.principal import Principal, Role, current_principal
 from trace_service.registry.services import get_product
 from trace_service.trace.services import get_lot
@@ -37,23 +37,6 @@ from trace_service.verify.models import FieldInspection
 from trace_service.web.i18n import t
 
 LATEST = 50
-# The device's verdict on the stamp's signature, in the words the public page uses for it
-# (PAGES.md): a valid signature says the stamp is ours, not yet that its certificate holds.
-NOT_CONFIRMED = HEADLINES["not_confirmed"]
-VERDICT_WORDS: dict[str, tuple[str, str]] = {
-    "genuine": ("Tem chính hãng", "Genuine OCOP stamp"),
-    "compromised_key": HEADLINES["compromised_key"],
-    "malformed": NOT_CONFIRMED,
-    "unknown_key": NOT_CONFIRMED,
-    "invalid_signature": NOT_CONFIRMED,
-    "not_issued": NOT_CONFIRMED,
-}
-
-
-def verdict_words(verdict: str) -> str:
-    """The words for a verdict the device saw (an unknown one as sent: nothing is hidden)."""
-    words = VERDICT_WORDS.get(verdict) or HEADLINES.get(verdict)
-    return t(*words) if words else verdict
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,13 @@ function facts(answer) {
   return element("dl", {}, rows.flatMap(([dt, dd]) => [element("dt", { textContent: dt }), element("dd", { textContent: dd })]));
 }
 
+// The verifier's words (genuine, active...) in the page's language; an unknown one as it is.
+const named = (prefix, word) => (word ? (texts[`${prefix}_${word}`] ?? word) : "—");
+
 function details(answer) {
   const technical = [
-    [texts.verdict, answer.verdict],
-    [texts.key_status, answer.key_status ?? "—"],
+    [texts.verdict, named("signature", answer.verdict)],
+    [texts.key_status, named("key", answer.key_status)],
   ];
   const list = element("dl", {}, technical.flatMap(([dt, dd]) => [element("dt", { textContent: dt }), element("dd", { textContent: dd })]));
   return element("details", {}, [element("summary", { textContent: texts.details }), list]);
@@ -171,10 +174,14 @@ function show(answer) {
   result.replaceChildren(verdict, element("div", { className: "card" }, shown));
   state.last = answer;
   document.getElementById("record").hidden = false;
+  document.getElementById("result-message").hidden = true;
   document.getElementById("record-saved").hidden = true;
   result.focus({ preventScroll: true });
   result.scrollIntoView({ block: "start" });
 }
+
+// The longest scanned text the service judges (labels/verify_response.py MAX_SCANNED_CHARS).
+const MAX_SCANNED = 2000;
 
 // The code printed under the QR (three groups of five): no signature is in it.
 const PRINTED_CODE = /^[0-9A-Z]{5}[\s-]?[0-9A-Z]{5}[\s-]?[0-9A-Z]{5}$/i;
@@ -201,7 +208,8 @@ async function check(text) {
     showDataStatus(state.root ? texts.no_data : texts.no_root);
     return;
   }
-  show(await verify(text.trim(), state.trustList, state.snapshot, { now: Date.now() }));
+  const answer = await verify(text.trim(), state.trustList, state.snapshot, { now: Date.now() });
+  show({ ...answer, scanned: text.trim() }); // the record sends the text: the service judges it too
 }
 
 // --- reading a QR ------------------------------------------------------------------------
@@ -349,15 +357,24 @@ async function record(event) {
   event.preventDefault();
   const form = event.target;
   const result = form.querySelector("input[name=result]:checked")?.value;
+  const missing = document.getElementById("result-message");
   if (!result) {
-    document.getElementById("queue-status").textContent = texts.pick_result;
+    // Beside "Kết quả", on its first choice: where the inspector looks and taps next.
+    missing.textContent = texts.pick_result;
+    missing.hidden = false;
+    form.querySelector("input[name=result]").focus();
     return;
   }
+  missing.hidden = true;
   const serial = state.last?.claims?.serial;
   const item = keepRecord({
     result,
     serial: /^[0-9A-Z]{15}$/.test(serial ?? "") ? serial : null,
-    verdict: state.last?.verdict ?? null,
+    // What the screen said (the headline: voided, recalled, genuine...), not the signature's
+    // verdict alone: a voided stamp's signature still holds.
+    verdict: state.last?.headline ?? null,
+    // (not a text longer than any stamp's: the service would refuse the whole record)
+    scanned: (state.last?.scanned ?? "").length <= MAX_SCANNED ? state.last?.scanned ?? null : null,
     place: form.place.value.trim() || null,
     notes: form.notes.value.trim() || null,
     sample_taken: form.sample.checked,
