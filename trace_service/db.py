@@ -237,6 +237,9 @@ class Database:
     ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        # The same pool, its connections outside any transaction (statements_stand_alone):
+        # a session on it connects on its first statement, as any other.
+        self.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.replica = replica
         self.replica_sessionmaker = (
             sessionmaker(bind=replica, expire_on_commit=False) if replica is not None else None
@@ -298,10 +301,18 @@ def get_db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["ocop_db"]
 
 
-def _new_session(app: Flask | None, *, writes: bool, autocommit: bool = False) -> Session:
+def _new_session(
+    app: Flask | None, *, writes: bool, autocommit: bool = False, server_autocommit: bool = False
+) -> Session:
     """A session; on SQLite one that ``writes`` takes the write lock when it begins; one
-    that ``autocommit``s runs each statement on its own, outside any transaction."""
-    session = get_db(app).sessionmaker()
+    that ``autocommit``s runs each statement on its own, outside any transaction (with
+    ``server_autocommit``, on a database server only: not SQLite)."""
+    db = get_db(app)
+    # (Not when the factory is bound to a connection: the tests' rolled-back transaction.)
+    standing = db.sessionmaker.kw.get("bind") is db.engine
+    if server_autocommit and standing and db.engine.dialect.name != "sqlite":
+        return db.sessionmaker(bind=db.autocommit_engine)  # connects when first used
+    session = db.sessionmaker()
     bind = session.get_bind()
     if not isinstance(bind, Engine):  # pragma: no cover - the factory binds an engine
         return session
@@ -324,6 +335,15 @@ def reads_only(view: Any) -> Any:
     return view
 
 
+def statements_stand_alone(view: Any) -> Any:
+    """Mark a route whose writes are each one statement, atomic on its own (a label page
+    view's count and log, together in one on PostgreSQL): on a database server its
+    statements run outside any transaction (no BEGIN, no COMMIT: round trips saved), and a
+    write that needs a transaction begins one with ``begin_write``. SQLite: as ``writes_late``."""
+    view.statements_stand_alone = True
+    return view
+
+
 def writes_late(view: Any) -> Any:
     """Mark a route that works long before it writes (an uploaded photo decoded): its session
     begins as a plain read, and the view calls ``begin_write`` when it comes to writing, so
@@ -337,13 +357,26 @@ def begin_write(session: Session) -> None:
     transaction cannot become a write once another connection has written since it began,
     so the reads end here and the write begins IMMEDIATE (waiting its turn for the database's
     lock, held then for the few statements of the write only, not the whole request).
-    PostgreSQL: nothing to do (its row locks are taken by the writes themselves)."""
+    PostgreSQL: nothing to do (its row locks are taken by the writes themselves), unless the
+    session ran its statements outside a transaction (``statements_stand_alone``): then the
+    write gets one."""
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
+        if session_autocommits(session):
+            session.commit()
+            session.connection(
+                execution_options={"isolation_level": bind.dialect.default_isolation_level}
+            )
         return
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE_OPTION: True})
+
+
+def session_autocommits(session: Session) -> bool:
+    """Whether the session's statements run outside a transaction, each on its own."""
+    options = session.connection().get_execution_options()
+    return bool(options.get(AUTOCOMMIT_OPTION) or options.get("isolation_level") == "AUTOCOMMIT")
 
 
 @contextmanager
@@ -366,11 +399,15 @@ def request_reads_only() -> bool:
     return bool(getattr(view, "reads_only", False))
 
 
+def _view_marked(mark: str) -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, mark, False))
+
+
 def _request_writes() -> bool:
     if not has_request_context():
         return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "reads_only", False) or getattr(view, "writes_late", False):
+    if any(_view_marked(m) for m in ("reads_only", "writes_late", "statements_stand_alone")):
         return False
     return request.method in WRITE_METHODS
 
@@ -384,7 +421,8 @@ def get_session() -> Session:
         writes = _request_writes()
         if writes:
             request.get_data(cache=True)  # bounded by the body limit; the API's already read
-        g.db_session = _new_session(None, writes=writes, autocommit=reads)
+        alone = has_request_context() and _view_marked("statements_stand_alone")
+        g.db_session = _new_session(None, writes=writes, autocommit=reads, server_autocommit=alone)
     return g.db_session
 
 

@@ -22,6 +22,7 @@ from trace_service.db import (
     get_session,
     read_on_replica,
     reads_before_write,
+    statements_stand_alone,
     utcnow,
     writes_late,
 )
@@ -166,10 +167,9 @@ def _answer(serial: str) -> Answer:
         # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
         if result.label is not None and request.method == "GET":
             session = get_session()  # ...written on the primary, always
-            begin_write(session)
             rule = scans.CopyRule.from_config(current_app.config)
-            scans.record_scan(session, result.label, _seen(), rule, utcnow())
-            # Committed before the page is drawn: the write's locks are held for its two
+            scans.record_view(session, result.label, _seen(), rule, utcnow())
+            # Committed before the page is drawn: the write's locks are held for its
             # statements only (SQLite's is the whole database's).
             session.commit()
         return render(result)
@@ -203,11 +203,13 @@ def _check_scratch(serial: str) -> Answer:
 
 
 @page.get("/01/<gtin>/10/<lot>/21/<serial>")
+@statements_stand_alone  # the view's count and log: one statement on PostgreSQL
 def gs1_label(gtin: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 
 
 @page.get("/P/<product>/10/<lot>/21/<serial>")
+@statements_stand_alone
 def product_label(product: str, lot: str, serial: str) -> Answer:
     return _answer(serial)
 

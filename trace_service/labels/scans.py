@@ -29,13 +29,14 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trace_service.audit.services import record_event
 from trace_service.auth.scoping import check_owned, scoped
+from trace_service.db import begin_write
 from trace_service.errors import Conflict, NotFound
 from trace_service.labels import serials
 from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
@@ -193,6 +194,81 @@ _FIRST = {
     "postgresql": postgresql.insert(_STATES).on_conflict_do_nothing().returning(_STATES.c.label_id),
     "sqlite": sqlite.insert(_STATES).on_conflict_do_nothing().returning(_STATES.c.label_id),
 }
+
+
+# PostgreSQL: a view's counters and its log row in one statement (a data-modifying WITH runs
+# whole, atomic on its own: no transaction, one round trip). It answers how many state rows
+# it counted: 0 when another view changed the counters since they were read.
+_COUNTED = [f.name for f in fields(Counts)]
+_NEW_COUNTS = {name: bindparam(f"c_{name}", type_=_STATES.c[name].type) for name in _COUNTED}
+_LOGGED = (
+    insert(label_scans)
+    .values({c.name: bindparam(f"l_{c.name}", type_=c.type) for c in label_scans.c})
+    .cte("logged")
+)
+_PG_COUNT = (
+    update(_STATES)
+    .where(
+        _STATES.c.label_id == bindparam("b_label_id"),
+        _STATES.c.scan_count == bindparam("b_scan_count"),
+        _STATES.c.flag_cleared_at.is_not_distinct_from(bindparam("b_cleared_at")),
+    )
+    .values(_NEW_COUNTS)
+    .returning(_STATES.c.label_id)
+    .cte("counted")
+)
+_PG_FIRST = (
+    postgresql.insert(_STATES)
+    .values({"label_id": bindparam("b_label_id"), "scratch_failures": 0, **_NEW_COUNTS})
+    .on_conflict_do_nothing()
+    .returning(_STATES.c.label_id)
+    .cte("counted")
+)
+_PG_VIEW = {
+    first: select(func.count()).select_from(cte).add_cte(_LOGGED)
+    for first, cte in ((False, _PG_COUNT), (True, _PG_FIRST))
+}
+
+
+def _count_and_log(
+    session: Session, label: PageLabel, seen: Seen, before: Counts, after: Counts, now: datetime
+) -> bool:
+    """PostgreSQL: log the view and write its counters if no other view changed them since
+    the page read them, in one statement; whether the counters were written."""
+    values = {f"c_{name}": value for name, value in after.values().items()}
+    values |= {"b_label_id": label.id, "b_scan_count": before.scan_count}
+    values |= {"b_cleared_at": before.flag_cleared_at}
+    values |= {"l_label_id": label.id, "l_scanned_at": now, "l_client_hash": seen.client_hash}
+    values |= {"l_device": seen.device, "l_source": seen.source}
+    statement = _PG_VIEW[label.state is None]
+    return bool(session.connection().execute(statement, values).scalar_one())
+
+
+def record_view(
+    session: Session, label: PageLabel, seen: Seen, rule: CopyRule, now: datetime
+) -> None:
+    """Count and log one view of a label page with the fewest round trips. PostgreSQL: one
+    statement, outside any transaction when the page's session runs so
+    (``db.statements_stand_alone``); only when another view changed the counters meanwhile,
+    a transaction counts again under the row's lock. SQLite (no data-modifying WITH): the
+    write's transaction, taken IMMEDIATE, with ``record_scan``'s two statements."""
+    if session.get_bind().dialect.name != "postgresql":
+        begin_write(session)
+        record_scan(session, label, seen, rule, now)
+        return
+    if seen.device == "bot" or not seen.counted:
+        _log(session, label, seen, now)  # one statement, atomic on its own
+        return
+    before = Counts.of(label.state)
+    after = counted(before, seen, rule, now)
+    if _count_and_log(session, label, seen, before, after, now):
+        _show(label, after)
+        return
+    begin_write(session)  # logged already; counted again under the row's lock
+    state = locked_state(session, label)
+    for key, value in counted(Counts.of(state), seen, rule, now).values().items():
+        setattr(state, key, value)
+    session.flush()
 
 
 def _log(session: Session, label: Label | PageLabel, seen: Seen, now: datetime) -> None:
