@@ -90,11 +90,49 @@ def test_demo_load_fills_the_registry_once_and_saves_the_credentials(app, db_ses
     runs = list(db_session.scalars(select(PrintRun)))
     assert runs and all(run.status is RunStatus.READY for run in runs)
     assert f"{len(runs)} runs ordered, {len(runs)} drawn" in result.output
+    # producer1 and producer2 own a ready run on a lot with units left (review finding 8).
+    accounts = {u.username: u.producer_id for u in db_session.scalars(select(User))}
+    for name in ("producer1", "producer2"):
+        own = [run for run in runs if run.producer_id == accounts[name]]
+        assert own and own[0].lot.quantity > own[0].quantity, name
+    views = 7 + app.config["LABEL_COPY_MAX_CLIENTS"] + 1  # one phone too many flags a stamp
+    _assert_demo_activity(db_session, accounts["producer1"], views, result.output)
     again = runner.invoke(args=["demo", "load", "--credentials-file", str(credentials)])
     assert "already present" in again.output and "Printed" not in again.output
     assert db_session.scalar(select(func.count()).select_from(Producer)) == producers
     assert db_session.scalar(select(func.count()).select_from(PrintRun)) == len(runs)
     assert credentials.read_text(encoding="utf-8").splitlines() == lines  # kept as they were
+    _assert_demo_activity(db_session, accounts["producer1"], views, "")  # once: no more
+
+
+def _assert_demo_activity(db_session, producer_id: int, views: int, output: str) -> None:
+    """producer1's views, flagged stamp, consumer report and field inspection (review
+    finding 8), each audited, for two demo accounts."""
+    from sqlalchemy import func
+
+    from trace_service.audit.models import AuditEvent
+    from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
+    from trace_service.reports.models import ConsumerReport
+    from trace_service.verify.models import FieldInspection
+
+    def count(statement) -> int:
+        return db_session.scalar(select(func.count()).select_from(statement.subquery()))
+
+    own = select(Label.id).join(PrintRun).where(PrintRun.producer_id == producer_id)
+    scans = count(select(label_scans.c.label_id).where(label_scans.c.label_id.in_(own)))
+    flagged = count(
+        select(LabelState.label_id).where(
+            LabelState.label_id.in_(own), LabelState.flagged_at.is_not(None)
+        )
+    )
+    reports = count(select(ConsumerReport.id).where(ConsumerReport.producer_id == producer_id))
+    assert (scans, flagged, reports) == (views, 1, 1)
+    assert count(select(FieldInspection.id)) == 2  # producer1's and producer2's
+    tags = [t for (t,) in db_session.execute(select(AuditEvent.tag))]
+    assert tags.count("reports:consumer_report:submitted") == 2
+    assert tags.count("verify:inspection:recorded") == 2
+    if output:
+        assert f"Demo activity of producer1: {views} views, 1 flagged stamp" in output
 
 
 def test_a_demo_load_that_fails_midway_leaves_nothing_and_the_next_one_loads(

@@ -79,6 +79,19 @@ def test_are_the_written_notices_printed_in_one_pdf(client, office_user, board):
     assert near.number in reader.pages[0].extract_text()
 
 
+def test_does_a_letter_address_a_merged_commune_as_it_is_today(client, office_user, db_session):
+    """Review finding 3: a letter dated today read "Huyện Krông Nô, Tỉnh Đắk Nông"."""
+    units = seed_units(db_session, system_principal("test"))
+    cert = certificate_expiring_in(20, units["dn.daksong.dakhoa"], "HTX Đắk Hòa")
+    cert.product.producer.address = "Thôn 3, Xã Đắk Hòa, Huyện Đắk Song, Tỉnh Đắk Nông"
+    sweep(db_session, system_principal("test"), today_vn(), now=utcnow())
+    sign_in(client, office_user.username)
+    answer = client.get("/van-phong/thu-thong-bao.pdf?trong=30", headers=BROWSER)
+    text = " ".join(PdfReader(io.BytesIO(answer.data)).pages[0].extract_text().split())
+    assert "Địa chỉ: Thôn 3, Xã Đắk Song, Tỉnh Lâm Đồng" in text
+    assert "Đắk Nông" not in text and "Huyện" not in text
+
+
 def test_is_a_board_without_letters_a_404_not_an_empty_pdf(client, office_user, db_session):
     sign_in(client, office_user.username)
     answer = client.get("/van-phong/thu-thong-bao.pdf", headers=BROWSER)

@@ -9,7 +9,7 @@ from typing import Any
 
 from trace_service.certificates.models import Certificate, ExpiryNotice
 from trace_service.clock import vn_date
-from trace_service.registry.units import current_unit
+from trace_service.registry.units import address_on, current_unit
 
 LETTER_THRESHOLD_DAYS = 30  # the written notice the rules ask for, at least 30 days ahead
 
@@ -139,7 +139,11 @@ def letter_pdf(notice: ExpiryNotice, office: Office) -> bytes:
             reference=f"{notice.id}/TB-VPĐP",
             letter_date=letter_date(notice),
             producer_name=producer.name,
-            producer_address=producer.address,
+            # The address as it reads on the letter's day: a commune merged away since it
+            # was recorded is written as the commune (and province) that took its place.
+            producer_address=address_on(
+                producer.address, producer.commune, letter_date(notice)
+            ).now,
             representative=producer.representative,
             product_name=cert.product_name,
             certificate_number=cert.number,

@@ -18,11 +18,13 @@ from trace_service.auth.models import User
 from trace_service.certificates.daily import run_daily, run_delivery, run_sweep
 from trace_service.certificates.delivery import DeliveryReport
 from trace_service.certificates.importer import ImportLimits, ImportReport, import_certificates
-from trace_service.db import get_db, session_scope
+from trace_service.db import get_db, session_scope, utcnow
+from trace_service.demo.activity import Activity, record_activity
 from trace_service.demo.loader import load_demo, reset_demo_passwords
 from trace_service.errors import DomainError
 from trace_service.labels import demo as demo_stamps
 from trace_service.labels import jobs, payload
+from trace_service.labels.scans import CopyRule
 from trace_service.principal import Role, system_principal
 from trace_service.signing.service import get_keystore
 
@@ -139,6 +141,7 @@ def demo_load(today: datetime | None, credentials_file: Path | None) -> None:
         with session_scope() as session:
             report = load_demo(session, progress=progress, today=today.date() if today else None)
             ordered = _order_demo_print_runs(session)
+            activity = _demo_activity(session) if ordered else []
     except ValueError as error:  # a --today the demo data cannot be arranged around
         raise click.ClickException(str(error)) from None
     if report.producers:
@@ -160,6 +163,11 @@ def demo_load(today: datetime | None, credentials_file: Path | None) -> None:
     built = _build_demo_print_runs()
     if ordered or built:
         click.echo(f"Printed demo stamps: {ordered} runs ordered, {built} drawn.")
+    for owner, done in activity:
+        click.echo(
+            f"Demo activity of {owner}: {done.scans} views, {done.flagged} flagged stamp, "
+            f"{done.reports} consumer report, {done.inspections} field inspection."
+        )
 
 
 def _lost_credentials(credentials_file: Path | None) -> list[tuple[str, str, str]]:
@@ -203,6 +211,17 @@ def _order_demo_print_runs(session: Session) -> int:
         session, system_principal("demo"), store, jobs.label_base_url()
     )
     return len(runs)
+
+
+def _demo_activity(session: Session) -> list[tuple[str, Activity]]:
+    """Views, a flag, a report and an inspection for producer1's and producer2's first
+    runs: made with the runs, so once (review finding 8)."""
+    rule = CopyRule.from_config(current_app.config)
+    cap = current_app.config["MAX_UPLOAD_BYTES"]
+    return [
+        (owner, record_activity(session, owner, rule, utcnow(), cap))
+        for owner in ("producer1", "producer2")
+    ]
 
 
 def _build_demo_print_runs() -> int:

@@ -20,6 +20,7 @@ from trace_service.labels import serials
 from trace_service.labels.models import PrintRun
 from trace_service.registry.models import RawMaterialArea
 from trace_service.registry.photos import PhotoRef, photo_ref
+from trace_service.registry.units import Address, address_on, current_unit
 from trace_service.trace.models import TraceEvent
 from trace_service.trace.rules import EventKind
 
@@ -87,18 +88,20 @@ def _day(event: TraceEvent) -> date:
     return today_vn(event.event_time)
 
 
-def _area_step(event: TraceEvent, area: RawMaterialArea) -> Step:
+def _area_step(event: TraceEvent, area: RawMaterialArea, today: date) -> Step:
+    # The commune as it is today (the facts are composed per day): an area's commune
+    # merged away on 1 Jul 2025 is named by the commune that took its place.
     return Step(
         "area",
         event.harvest_end or _day(event),
         (area.name, area.name),
-        place=area.commune.name if area.commune else None,
+        place=current_unit(area.commune, today).name if area.commune else None,
         hectares=area.area_ha,
         map_url=map_link(area.geometry),
     )
 
 
-def chain_of(trace: Trace, lot_id: int) -> list[Step]:
+def chain_of(trace: Trace, lot_id: int, today: date) -> list[Step]:
     """The lot's history in order: harvests at each area, processing steps, packing, and
     when the lot's stamps were checked in the field."""
     areas = {area.id: area for area in trace.areas}
@@ -108,7 +111,7 @@ def chain_of(trace: Trace, lot_id: int) -> list[Step]:
         if event.id in corrected or event.kind == EventKind.CORRECTION:
             continue
         if event.kind == EventKind.HARVEST and event.area_id in areas:
-            steps.append(_area_step(event, areas[event.area_id]))
+            steps.append(_area_step(event, areas[event.area_id], today))
         elif event.kind == EventKind.TRANSFORMATION:
             name = PROCESSES.get(event.process or "", PROCESSING)
             steps.append(Step("process", _day(event), name))
@@ -166,9 +169,10 @@ class RunFacts:
     """What every label of a run shows on a given day, whatever happened to the stamp itself:
     composed once per run, day and page version (labels/page_cache.py)."""
 
-    product: str
+    product: str  # the certified (Vietnamese) name
+    product_en: str | None  # the product's English name, if the producer gave one
     producer: str
-    address: str
+    address: Address  # as it reads on the facts' day, with the recorded one if merged away
     phone: str | None
     star: int
     lot: str
@@ -194,8 +198,9 @@ def run_facts(session: Session, run: PrintRun, today: date, window_days: int) ->
     trace = backward_trace(session, run.lot)
     return RunFacts(
         product=certificate.product_name,
+        product_en=run.product.name_en or None,
         producer=producer.name,
-        address=producer.address,
+        address=address_on(producer.address, producer.commune, today),
         phone=producer.phone,
         star=run.star,
         lot=run.lot_code,
@@ -211,7 +216,7 @@ def run_facts(session: Session, run: PrintRun, today: date, window_days: int) ->
         ),
         certificate_status=status_of(certificate, today, window_days),
         packed_on=packed_on(run),
-        chain=tuple(chain_of(trace, run.lot_id)),
+        chain=tuple(chain_of(trace, run.lot_id, today)),
         recalls=tuple(
             RecallFacts(r.reason, r.decision, r.recalled_at)
             for r in sorted(trace.recalls, key=lambda r: (r.recalled_at, r.id))

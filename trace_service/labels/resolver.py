@@ -42,6 +42,7 @@ from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.services import claims_for
 from trace_service.ratelimit import Rate, check_client_limit
 from trace_service.registry.models import Product
+from trace_service.registry.units import address_on
 from trace_service.registry.validators import gtin_check_digit
 from trace_service.trace.rules import EventKind
 from trace_service.trace.services import backward_trace
@@ -405,7 +406,10 @@ def product_page(**args: str) -> Response | tuple[str, int]:
         return resolve(product_resolution(found, _host()) if found else None)
     if product is None or certificate is None:
         return _not_found()
-    html = render_template("labels/product.html", product=product, certificate=certificate)
+    address = address_on(product.producer.address, product.producer.commune, today_vn())
+    html = render_template(
+        "labels/product.html", product=product, certificate=certificate, address=address
+    )
     return html, 200
 
 

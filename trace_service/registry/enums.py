@@ -43,6 +43,14 @@ PRODUCT_GROUP_VI = {
     ProductGroup.ORNAMENTAL: "Sinh vật cảnh",
     ProductGroup.TOURISM: "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
 }
+PRODUCT_GROUP_EN = {
+    ProductGroup.FOOD: "Food",
+    ProductGroup.BEVERAGES: "Beverages",
+    ProductGroup.HERBAL: "Herbal products",
+    ProductGroup.HANDICRAFTS: "Handicrafts",
+    ProductGroup.ORNAMENTAL: "Ornamental plants and animals",
+    ProductGroup.TOURISM: "Community, eco- and destination tourism",
+}
 
 
 class Platform(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -78,3 +79,26 @@ def place_on(unit: AdministrativeUnit, day: date) -> str:
         names.append(current_unit(at, day).name)
         at = at.parent
     return ", ".join(dict.fromkeys(names))  # an old district's successor: its new province
+
+
+@dataclass(frozen=True)
+class Address:
+    """An address as it reads on a day; ``was`` the address as recorded, until ``until``,
+    when its commune has since been merged away."""
+
+    now: str
+    was: str | None = None
+    until: date | None = None
+
+
+def address_on(address: str, commune: AdministrativeUnit | None, day: date) -> Address:
+    """A producer's address as it reads on ``day``. The recorded address is free text
+    ("Thôn 3, Xã Đắk Hòa, Huyện Đắk Song, Tỉnh Đắk Nông"): the part before the commune's
+    old name (the village, the street) is kept, and the units from the commune up are
+    written as they are on ``day`` ("Thôn 3, Xã Đắk Song, Tỉnh Lâm Đồng")."""
+    if commune is None or commune.is_valid_on(day):
+        return Address(address)
+    at = address.casefold().find(commune.name.casefold())
+    street = address[:at].strip(" ,") if at >= 0 else ""
+    now = place_on(commune, day)
+    return Address(f"{street}, {now}" if street else now, address, commune.valid_to)

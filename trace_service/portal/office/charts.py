@@ -13,14 +13,18 @@ from markupsafe import Markup, escape
 
 from trace_service.web.formatting import vn_number
 
-# The chart's own units are CSS pixels at its narrowest: the stylesheet never draws it under
-# WIDTH px (a narrower screen scrolls it sideways in its frame), so its 12 px text is never
-# shrunk below 12 px, as it was (about 9 px) when a 390 px phone squeezed it to 358 px.
-WIDTH = 440
-LABEL_WIDTH = 150
+# The chart is drawn at the width of its frame (``width:100%``; 358 px on a 390 px phone,
+# 36rem at most), so nothing scrolls or is cut off. Its units are chosen so its 12-unit text
+# is never drawn under 12 px: WIDTH units fill a frame of at least WIDTH px. The longest
+# texts are kept inside: unit names shortened ("Huyện " dropped), a value that would pass
+# the right edge written inside its bar, a long title on two lines.
+WIDTH = 350
+LABEL_WIDTH = 100
 BAR = 14
 GAP = 10
 TOP = 28
+CHAR = 7  # a 12-unit character's width, at most (bold, capitals aside), for fitting texts
+TITLE_LINE = 17
 
 
 @dataclass(frozen=True)
@@ -37,76 +41,110 @@ def bar_chart(
     categories: Sequence[str],
     series: Sequence[Series],
     targets: Sequence[float | None] | None = None,
+    target_name: str = "Chỉ tiêu",
 ) -> Markup:
-    """Horizontal bars: one group a category, one bar a series, the value written at its end;
-    ``targets`` draws a dashed line per category (a plan's figure)."""
+    """Horizontal bars: one group a category, one bar a series, the value written at its end
+    (inside the bar when it would pass the edge); ``targets`` draws a dashed line per
+    category (a plan's figure), named below its bar ("Chỉ tiêu: 4")."""
     values = [v for s in series for v in s.values] + [t or 0 for t in targets or []]
     most = max(values, default=0)
-    scale = (WIDTH - LABEL_WIDTH - 50) / most if most else 0
-    group = len(series) * BAR + GAP
+    scale = (WIDTH - LABEL_WIDTH - 30) / most if most else 0
+    group = len(series) * BAR + GAP + (BAR if targets else 0)
+    lines = _wrap(title, WIDTH // CHAR)
+    top = TOP + (TITLE_LINE + 4) * (len(lines) - 1)
     legend_height = 20 if len(series) > 1 else 0
-    height = TOP + legend_height + len(categories) * group + 10
+    height = top + legend_height + len(categories) * group + 10
     parts = [
-        # A frame that scrolls sideways on a narrow phone, reachable by keyboard to scroll.
-        f'<div class="chart-frame" role="region" tabindex="0" aria-labelledby="{chart_id}-t">',
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<div class="chart-frame"><svg class="chart" viewBox="0 0 {WIDTH} {height}" '
+        f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
-        f'<text x="0" y="16" font-weight="700">{escape(title)}</text>',
+    ]
+    parts += [
+        f'<text x="0" y="{16 + TITLE_LINE * n}" font-weight="700">{escape(line)}</text>'
+        for n, line in enumerate(lines)
     ]
     if legend_height:
-        parts += _legend(series)
-    y = TOP + legend_height
+        parts += _legend(series, top)
+    y = top + legend_height
     for index, category in enumerate(categories):
         target = (targets or [None] * len(categories))[index]
-        parts += _group(y, category, [(s, s.values[index]) for s in series], target, scale)
+        bars = [(s, s.values[index]) for s in series]
+        parts += _group(y, category, bars, scale)
+        if target is not None:
+            parts += _target(y, len(series) * BAR, target, scale, target_name)
         y += group
     parts.append(
         f'<line class="axis" x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH}" '
-        f'y1="{TOP + legend_height - 4}" y2="{y}"/>'
+        f'y1="{top + legend_height - 4}" y2="{y}"/>'
     )
     parts.append("</svg></div>")
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
 
 
-def _legend(series: Sequence[Series]) -> list[str]:
+def _wrap(text: str, most: int) -> list[str]:
+    """``text`` on one line, or two broken at a space when longer than ``most`` characters."""
+    if len(text) <= most or " " not in text[:most]:
+        return [text]
+    cut = text.rindex(" ", 0, most + 1)
+    return [text[:cut], _short(text[cut + 1 :], most)]
+
+
+def _legend(series: Sequence[Series], top: int) -> list[str]:
     parts, x = [], 0
     for s in series:
-        parts.append(f'<rect class="{s.css}" x="{x}" y="{TOP - 8}" width="12" height="12"/>')
-        parts.append(f'<text x="{x + 16}" y="{TOP + 2}">{escape(s.name)}</text>')
-        x += 24 + 7 * len(s.name)
+        parts.append(f'<rect class="{s.css}" x="{x}" y="{top - 8}" width="12" height="12"/>')
+        parts.append(f'<text x="{x + 16}" y="{top + 2}">{escape(s.name)}</text>')
+        x += 24 + CHAR * len(s.name)
     return parts
 
 
-def _group(
-    y: int, category: str, bars: list[tuple[Series, float]], target: float | None, scale: float
-) -> list[str]:
-    """One category: its name, a bar per series with its value, and the target's dash."""
-    group = len(bars) * BAR + GAP
+def _group(y: float, category: str, bars: list[tuple[Series, float]], scale: float) -> list[str]:
+    """One category: its name, and a bar per series with its value."""
+    height = len(bars) * BAR
     parts = [
-        f'<text x="{LABEL_WIDTH - 6}" y="{y + group / 2}" text-anchor="end">'
-        f"{escape(_short(category))}</text>"
+        f'<text x="{LABEL_WIDTH - 6}" y="{y + height / 2 + 4}" text-anchor="end">'
+        f"{escape(_short(short_unit(category)))}</text>"
     ]
     for row, (s, value) in enumerate(bars):
         top = y + row * BAR
         length = max(value * scale, 0)
+        text = vn_number(value)
+        end = LABEL_WIDTH + length
         parts.append(
             f'<rect class="{s.css}" x="{LABEL_WIDTH}" y="{top}" '
             f'width="{length:.1f}" height="{BAR - 2}"/>'
         )
-        parts.append(
-            f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{top + BAR - 3}">'
-            f"{escape(vn_number(value))}</text>"
-        )
-    if target is not None:
-        at = LABEL_WIDTH + target * scale
-        parts.append(
-            f'<line class="target" x1="{at:.1f}" x2="{at:.1f}" y1="{y - 2}" '
-            f'y2="{y + group - GAP + 2}"/>'
-        )
+        if end + 4 + CHAR * len(text) > WIDTH:  # past the edge: inside the bar's end
+            at = f'x="{end - 3:.1f}" text-anchor="end" class="in"'
+        else:
+            at = f'x="{end + 4:.1f}"'
+        parts.append(f'<text {at} y="{top + BAR - 3}">{escape(text)}</text>')
     return parts
 
 
-def _short(text: str, most: int = 20) -> str:
+def _target(y: float, height: int, target: float, scale: float, name: str) -> list[str]:
+    """A plan's figure: a dashed line across the category's bars, named on the row below."""
+    at = LABEL_WIDTH + target * scale
+    text = f"{name}: {vn_number(target)}"
+    # Centred under the line, kept within the chart's bar area.
+    left = min(max(at - CHAR * len(text) / 2, LABEL_WIDTH + 2), WIDTH - CHAR * len(text))
+    return [
+        f'<line class="target" x1="{at:.1f}" x2="{at:.1f}" y1="{y - 2}" y2="{y + height + 2}"/>',
+        f'<text class="target-name" x="{left:.1f}" y="{y + height + BAR - 1}">'
+        f"{escape(text)}</text>",
+    ]
+
+
+def short_unit(name: str) -> str:
+    """A unit's name as a chart's narrow column writes it (the table beside has it whole):
+    "Huyện Đắk Song" → "Đắk Song", "Thành phố Gia Nghĩa" → "TP Gia Nghĩa"."""
+    for long, short in (("Huyện ", ""), ("Thành phố ", "TP "), ("Thị xã ", "TX ")):
+        if name.startswith(long):
+            return short + name[len(long) :]
+    return name
+
+
+def _short(text: str, most: int = 14) -> str:  # 14 of a name's usual letters fit in 94 units
     return text if len(text) <= most else text[: most - 1] + "…"

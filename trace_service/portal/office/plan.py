@@ -156,6 +156,7 @@ def unit_charts(
                 )
             ],
             targets=[u["target"] for u in units],
+            target_name=t("Chỉ tiêu", "Target"),
         ),
     }
 

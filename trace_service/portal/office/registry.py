@@ -15,8 +15,14 @@ from trace_service.portal.forms import query_id
 from trace_service.portal.office.blueprint import office
 from trace_service.portal.office.board import district_of, districts
 from trace_service.principal import Role, current_principal
-from trace_service.registry.enums import PRODUCER_KIND_VI, PRODUCT_GROUP_VI, ProductGroup
+from trace_service.registry.enums import (
+    PRODUCER_KIND_VI,
+    PRODUCT_GROUP_EN,
+    PRODUCT_GROUP_VI,
+    ProductGroup,
+)
 from trace_service.registry.services import producer_query, product_query
+from trace_service.web import i18n
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -67,5 +73,5 @@ def products() -> str:
         found=found,
         args=args,
         districts=districts(session),
-        groups=PRODUCT_GROUP_VI,
+        groups=PRODUCT_GROUP_VI if i18n.current() == "vi" else PRODUCT_GROUP_EN,
     )

@@ -54,7 +54,19 @@ PROCESS_FIELDS = {
     "outputs.0": "code",
 }
 # What the forms offer (bags and pieces need a unit weight: the API takes those).
-UNITS = (("kg", "kg"), ("t", "tấn / t"), ("g", "g"), ("l", "lít / l"))
+UNITS = (
+    ("kg", ("kg", "kg")),
+    ("t", ("tấn", "tonnes")),
+    ("g", ("g", "g")),
+    ("l", ("lít", "litres")),
+)
+
+
+def unit_choices() -> list[tuple[str, str]]:
+    """The units in the page's language."""
+    return [(code, t(*names)) for code, names in UNITS]
+
+
 EVENT_KINDS = {
     "harvest": ("Thu hoạch", "Harvest"),
     "transformation": ("Chế biến", "Processing"),
@@ -124,7 +136,7 @@ def record_harvest_page() -> Page:
     form.area.choices = [("", t("— Chọn vùng —", "— Choose an area —"))] + [
         (area.id, area.name) for area in areas
     ]
-    form.unit.choices = list(UNITS)
+    form.unit.choices = unit_choices()
     made: list[TraceEvent] = []
     if form.validate_on_submit() and _recorded(
         session, form, lambda: made.append(_harvest(session, actor, form)), HARVEST_FIELDS
@@ -158,7 +170,7 @@ def record_process_page() -> Page:
     form = ProcessForm()
     fill_inputs(session, actor, form)
     form.step.choices = [(key, t(vi, en)) for key, (vi, en) in PROCESSES.items()]
-    form.unit.choices = list(UNITS)
+    form.unit.choices = unit_choices()
     made: list[TraceEvent] = []
     if form.validate_on_submit() and _recorded(
         session, form, lambda: made.append(_process(session, actor, form)), PROCESS_FIELDS
