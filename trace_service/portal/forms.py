@@ -80,7 +80,12 @@ def show_refusal(
 ) -> None:
     """Put a service's refusal beside the field it names (``field_error``; ``names`` maps a
     service's field to the form's where they differ), else beside ``fallback``, else at the
-    top of the form; in the page's language."""
+    top of the form; in the page's language. Several problems at once (``raise_all``)
+    each go beside their own field."""
+    if isinstance(error, InvalidInput) and error.problems:
+        for problem in error.problems:
+            show_refusal(form, problem, fallback, names)
+        return
     message = t(error.message, error.message_en)
     name = _field_of(error)
     name = (names or {}).get(name or "", name)
@@ -88,9 +93,23 @@ def show_refusal(
     if not isinstance(field, Field) and fallback:
         field = getattr(form, fallback, None)
     if isinstance(field, Field):
-        field.errors = [*field.errors, message]
-    else:
+        if message not in field.errors:  # a rule checked before and again: said once
+            field.errors = [*field.errors, message]
+    elif message not in form.form_errors:
         form.form_errors.append(message)
+
+
+def show_problems(
+    form: FlaskForm, problems: list[InvalidInput], names: dict[str, str] | None = None
+) -> None:
+    """A service's rule problems beside their fields, with the form's own format errors, so
+    every field's problem shows in one pass; a field the form already faults keeps its
+    one message (its value was not read, so a rule on it says nothing more)."""
+    faulted = {name for name, field in form._fields.items() if field.errors}
+    for problem in problems:
+        name = _field_of(problem)
+        if (names or {}).get(name or "", name) not in faulted:
+            show_refusal(form, problem, names=names)
 
 
 def _field_of(error: DomainError) -> str | None:
@@ -129,7 +148,12 @@ def error_items(form: FlaskForm) -> list[Problem]:
             continue
         label = getattr(field, "summary_label", None)
         target = getattr(field, "summary_target", None) or field.id
-        items += [Problem(str(message), label, target) for message in messages]
+        # A message that names its field already ("Số gói, chai… đã đóng: phải từ 1…") is
+        # not prefixed with the label a second time.
+        items += [
+            Problem(str(m), None if label and str(m).startswith(label) else label, target)
+            for m in messages
+        ]
     return items
 
 

@@ -39,6 +39,7 @@ HARVEST_FIELDS = {
     "harvest_end": "harvest_end",
     "event_time": "harvest_end",
     "lot": "code",
+    "lot.quantity": "quantity",
     "lot.unit_weight_kg": "unit",
 }
 PROCESS_FIELDS = {
@@ -52,6 +53,7 @@ PROCESS_FIELDS = {
     "event_time": "done_on",
     "outputs": "quantity",
     "outputs.0": "code",
+    "outputs.0.quantity": "quantity",
 }
 # What the forms offer (bags and pieces need a unit weight: the API takes those).
 UNITS = (("kg", "kg"), ("t", "tấn / t"), ("g", "g"), ("l", "lít / l"))

@@ -91,12 +91,10 @@ def order_stamps(product_id: int) -> Page:
     fill_choices(session, actor, packing)
     if request.method == "GET":
         packing.product.data = product.id
-    if "packing-submit" in request.form and packing.validate_on_submit():
+    if "packing-submit" in request.form and packing.is_submitted():
         lot = record_from_form(session, actor, packing)
         if lot is not None:
             return redirect(url_for(".order_stamps", product_id=lot.product_id or product.id))
-        return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
-    if "packing-submit" in request.form:
         return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
     if "order-submit" in request.form and order.validate_on_submit():
         run = _place_order(actor, product.id, order)
