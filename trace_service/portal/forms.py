@@ -99,6 +99,11 @@ def show_refusal(
         form.form_errors.append(message)
 
 
+def csrf_failed(form: FlaskForm) -> bool:
+    """The form came without its token (a stale page, another site's post)."""
+    return bool(form.meta.csrf and form.csrf_token.errors)
+
+
 def show_problems(
     form: FlaskForm, problems: list[InvalidInput], names: dict[str, str] | None = None
 ) -> None:

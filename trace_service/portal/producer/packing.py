@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from trace_service.clock import VIETNAM, today_vn
 from trace_service.db import utcnow
 from trace_service.errors import Conflict, DomainError
-from trace_service.portal.forms import show_problems, show_refusal
+from trace_service.portal.forms import csrf_failed, show_problems, show_refusal
 from trace_service.portal.producer.forms import PackingForm, parse_amount
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
@@ -127,7 +127,7 @@ def record_from_form(session: Session, actor: Principal, form: PackingForm) -> L
     """The packed lot of a submitted form, or None with every field's problem on the form at
     once: its format errors and the service's rules over the fields it could read."""
     if not form.validate():
-        if not form.meta.csrf or not form.csrf_token.errors:  # a stale page: not looked at
+        if not csrf_failed(form):  # a stale page or another site's post: not looked at
             show_problems(form, packing_problems(session, actor, _partial_body(form)), FIELDS)
         return None
     try:

@@ -28,7 +28,7 @@ from trace_service.labels.models import RunStatus, stamps_ordered
 from trace_service.labels.print_settings import own_offset
 from trace_service.labels.render.stocks import DEFAULT_STOCK, get_stock, stocks
 from trace_service.portal.access import page_roles
-from trace_service.portal.forms import show_refusal
+from trace_service.portal.forms import csrf_failed, show_problems, show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import OrderForm, PackingForm
 from trace_service.portal.producer.packing import fill_choices, record_from_form
@@ -100,13 +100,38 @@ def order_stamps(product_id: int) -> Page:
         run = _place_order(actor, product.id, order)
         if run is not None:
             return redirect(url_for(".print_run", run_id=run))
+    elif "order-submit" in request.form and not csrf_failed(order):
+        # Format errors: the service's rules over the fields it could read, in the same pass.
+        show_problems(order, _order_problems(product, order), ORDER_FIELDS)
     return _order_page(product, order, packing)
+
+
+def _start(form: OrderForm) -> int | None:
+    """The start position typed (0 is refused like 99, not read as 1); left empty: 1."""
+    if form.start_position.errors:
+        return None
+    return 1 if form.start_position.data is None else form.start_position.data
+
+
+def _order_problems(product: Any, form: OrderForm) -> list[Any]:
+    def read(field: Any) -> Any:
+        return None if field.errors else field.data
+
+    return services.order_problems(
+        get_session(),
+        product,
+        read(form.lot),
+        read(form.quantity),
+        str(read(form.stock) or DEFAULT_STOCK)[:32],
+        _start(form),
+    )
 
 
 def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | None:
     """The new (or replayed) run's id, or None with the refusal beside its field."""
     session = get_session()
-    stock, start = form.stock.data or DEFAULT_STOCK, form.start_position.data or 1
+    typed = _start(form)
+    stock, start = form.stock.data or DEFAULT_STOCK, 1 if typed is None else typed
     ordered = f"{form.lot.data}|{form.quantity.data}|{stock}|{start}"
     what = hashlib.sha256(ordered.encode()).hexdigest()
     order = services.RunOrder(
