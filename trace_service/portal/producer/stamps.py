@@ -28,7 +28,7 @@ from trace_service.labels.models import RunStatus, stamps_ordered
 from trace_service.labels.print_settings import own_offset
 from trace_service.labels.render.stocks import DEFAULT_STOCK, get_stock, stocks
 from trace_service.portal.access import page_roles
-from trace_service.portal.forms import csrf_failed, show_problems, show_refusal
+from trace_service.portal.forms import csrf_failed, query_id, show_problems, show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import OrderForm, PackingForm
 from trace_service.portal.producer.packing import fill_choices, record_from_form
@@ -89,8 +89,10 @@ def order_stamps(product_id: int) -> Page:
     product = get_product(session, actor, product_id)
     order, packing = OrderForm(prefix="order"), PackingForm(prefix="packing")
     fill_choices(session, actor, packing)
+    harvested = None
     if request.method == "GET":
         packing.product.data = product.id
+        harvested = _harvested(packing)
     if "packing-submit" in request.form and packing.is_submitted():
         lot = record_from_form(session, actor, packing)
         if lot is not None:
@@ -103,7 +105,18 @@ def order_stamps(product_id: int) -> Page:
     elif "order-submit" in request.form and not csrf_failed(order):
         # Format errors: the service's rules over the fields it could read, in the same pass.
         show_problems(order, _order_problems(product, order), ORDER_FIELDS)
-    return _order_page(product, order, packing)
+    return _order_page(product, order, packing, harvested=harvested)
+
+
+def _harvested(packing: PackingForm) -> str | None:
+    """Back from the harvest form (``?thu_hoach=``, the lot it made): that lot is chosen as
+    the packing's input, if it is one of the producer's lots to pack; its code, for the notice."""
+    lot_id = query_id(request.args.get("thu_hoach"))
+    for choice, label in packing.input_lot.choices:
+        if lot_id is not None and choice == lot_id:
+            packing.input_lot.data = lot_id
+            return str(label).split(" · ")[0]
+    return None
 
 
 def _start(form: OrderForm) -> int | None:
