@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Select, select
@@ -26,6 +26,7 @@ from trace_service.auth.scoping import check_owned, get_owned, scoped
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import may_label
 from trace_service.clock import today_vn, vn_date
+from trace_service.db import utcnow
 from trace_service.errors import (
     Conflict,
     Forbidden,
@@ -78,6 +79,21 @@ class RunOrder:
         if (self.stock, self.start_position) != (DEFAULT_STOCK, 1):  # older digests unchanged
             body |= {"stock": self.stock, "start_position": self.start_position}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+# A run ordered this recently for the same lot may be the one a person is ordering again by
+# mistake (Back, then "Đặt in tem" once more): the portal asks before making its twin.
+RECENT_ORDER = timedelta(minutes=15)
+
+
+def recent_run(
+    session: Session, actor: Principal, product_id: int, lot_id: int | None = None
+) -> PrintRun | None:
+    """The actor's newest run of the product (of one lot, if given) ordered within
+    ``RECENT_ORDER``, or None."""
+    since = utcnow() - RECENT_ORDER
+    args = {"product_id": product_id, "lot_id": lot_id}
+    return session.scalar(run_query(actor, args).where(PrintRun.created_at >= since).limit(1))
 
 
 def _label_base(base_url: str) -> str:

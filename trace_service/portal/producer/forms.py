@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import (
+    BooleanField,
     DateField,
     Field,
     HiddenField,
@@ -112,6 +113,8 @@ class OrderForm(FlaskForm):
     start_position = WholeNumber(default=1, validators=[Optional()])
     # One key per form shown: a second click or a resent form gives back the same run.
     key = HiddenField(default=lambda: secrets.token_hex(16))
+    # Ticked: another run for a lot that had one minutes ago is meant, not a mistake.
+    repeat = BooleanField()
 
 
 class PackingForm(FlaskForm):

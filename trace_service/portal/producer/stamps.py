@@ -19,7 +19,7 @@ from flask import (
 from werkzeug.wrappers import Response as WResponse
 
 from trace_service.certificates.services import label_status
-from trace_service.clock import today_vn
+from trace_service.clock import VIETNAM, today_vn
 from trace_service.db import get_session
 from trace_service.errors import DomainError, NotFound
 from trace_service.labels import jobs, run_files, services
@@ -70,6 +70,7 @@ def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: A
         order.lot.data = lots[0][0].id
     return render_template(
         "portal/producer/order.html",
+        recent=services.recent_run(get_session(), current_principal(), product.id),
         product=product,
         verdict=verdict,
         lots=lots,
@@ -99,7 +100,11 @@ def order_stamps(product_id: int) -> Page:
             return redirect(url_for(".order_stamps", product_id=lot.product_id or product.id))
         return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
     if "order-submit" in request.form and order.validate_on_submit():
-        run = _place_order(actor, product.id, order)
+        run = (
+            None
+            if _twin_unconfirmed(actor, product.id, order)
+            else _place_order(actor, product.id, order)
+        )
         if run is not None:
             return redirect(url_for(".print_run", run_id=run))
     elif "order-submit" in request.form and not csrf_failed(order):
@@ -140,6 +145,30 @@ def _order_problems(product: Any, form: OrderForm) -> list[Any]:
     )
 
 
+def _twin_unconfirmed(actor: Principal, product_id: int, form: OrderForm) -> bool:
+    """True (with the question beside the box to tick) when the lot had a run from another
+    form minutes ago and the order does not say another is meant: Back, then ordering
+    again, would otherwise make the same run twice without a word."""
+    recent = services.recent_run(get_session(), actor, product_id, form.lot.data)
+    from_this_form = (recent.idempotency_key or "").startswith(_form_key(form)) if recent else False
+    if recent is None or from_this_form or form.repeat.data:
+        return False
+    at = recent.created_at.astimezone(VIETNAM)
+    form.repeat.errors = [
+        t(
+            f"Bạn vừa đặt đợt in số {recent.id} lúc {at:%H:%M} cho lô này ({recent.quantity} tem). "
+            "Nếu chỉ cần in lại, hãy mở đợt in đó; muốn đặt thêm một đợt nữa, hãy đánh dấu ô này.",
+            f"You ordered run {recent.id} at {at:%H:%M} for this lot ({recent.quantity} stamps). "
+            "To print it again, open that run; to order another run, tick this box.",
+        )
+    ]
+    return True
+
+
+def _form_key(form: OrderForm) -> str:
+    return f"portal-{form.key.data[:32]}-"
+
+
 def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | None:
     """The new (or replayed) run's id, or None with the refusal beside its field."""
     session = get_session()
@@ -153,7 +182,7 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
         quantity=form.quantity.data or 0,
         # The form's key with what it orders: the same form sent twice gives back its run,
         # the same form sent again with another lot, quantity or stock is another order.
-        idempotency_key=f"portal-{form.key.data[:32]}-{what[:16]}",
+        idempotency_key=f"{_form_key(form)}{what[:16]}",
         stock=str(stock)[:32],
         start_position=start,
     )
