@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from markupsafe import Markup
-from wtforms import Field, PasswordField, StringField
+from werkzeug.datastructures import FileStorage
+from wtforms import DateField, Field, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
 from trace_service.errors import DomainError, InvalidInput
@@ -21,19 +23,33 @@ from trace_service.web.i18n import t
 
 
 class Required:
-    """The field must be filled in (whitespace is not filling it in)."""
+    """The field must be filled in (whitespace is not filling it in). What the message asks
+    follows the input: a choice is chosen, a day picked, a file chosen, text typed."""
 
     field_flags = {"required": True}  # noqa: RUF012 - WTForms reads it from the class
 
+    def __init__(self, vi: str | None = None, en: str | None = None) -> None:
+        self.vi, self.en = vi, en
+
     def __call__(self, form: FlaskForm, field: Field) -> None:
         data = field.data
-        if data is None or (isinstance(data, str) and not data.strip()) or data == []:
+        empty_file = isinstance(data, FileStorage) and not data.filename
+        if data is None or (isinstance(data, str) and not data.strip()) or data == [] or empty_file:
             # A value typed but unreadable (a date that is not one) says so, not "fill in".
             unreadable = [str(message) for message in field.process_errors]
             field.errors = []
-            raise StopValidation(
-                unreadable[0] if unreadable else t("Hãy điền mục này.", "Fill in this field.")
-            )
+            raise StopValidation(unreadable[0] if unreadable else self._message(field))
+
+    def _message(self, field: Field) -> str:
+        if self.vi and self.en:
+            return t(self.vi, self.en)
+        if isinstance(field, FileField):
+            return t("Hãy chọn một tệp.", "Choose a file.")
+        if isinstance(field, DateField):
+            return t("Hãy chọn một ngày.", "Choose a date.")
+        if isinstance(field, SelectField | RadioField):
+            return t("Hãy chọn một mục.", "Choose one.")
+        return t("Hãy điền mục này.", "Fill in this field.")
 
 
 class MaxLength:

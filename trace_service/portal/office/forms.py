@@ -72,7 +72,7 @@ class CloseReportForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(validators=[Required()])
+    file = FileField(validators=[Required("Hãy chọn tệp danh sách.", "Choose the list's file.")])
 
 
 def through_schema(schema: Schema, payload: dict[str, Any]) -> dict[str, Any]:

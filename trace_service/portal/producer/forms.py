@@ -106,7 +106,11 @@ class Day(DateField):
 
 
 class OrderForm(FlaskForm):
-    lot = RadioField(coerce=_id, validate_choice=False, validators=[Required()])
+    lot = RadioField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một lô hàng.", "Choose a lot.")],
+    )
     quantity = WholeNumber(validators=[Required()])
     # Left out (an older page, a script): today's A4 layout from its first position.
     stock = RadioField(validate_choice=False, default="a4_sheet")
@@ -118,8 +122,16 @@ class OrderForm(FlaskForm):
 
 
 class PackingForm(FlaskForm):
-    product = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
-    input_lot = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    product = SelectField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một sản phẩm.", "Choose a product.")],
+    )
+    input_lot = SelectField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một lô nguyên liệu.", "Choose an input lot.")],
+    )
     input_quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     input_lot_2 = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
     input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
@@ -134,7 +146,11 @@ class PackingForm(FlaskForm):
 
 
 class HarvestForm(FlaskForm):
-    area = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    area = SelectField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một vùng nguyên liệu.", "Choose a raw-material area.")],
+    )
     harvest_start = Day(validators=[Required(), NotAfterToday()])
     harvest_end = Day(validators=[Required(), NotAfterToday()])
     material = StringField(validators=[Required(), MaxLength(120)])
