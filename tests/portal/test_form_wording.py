@@ -8,6 +8,8 @@ from html import unescape
 
 from tests import factories
 from tests.portal.conftest import BROWSER, csrf_of, sign_in
+from tests.portal.test_producer_lots import harvest
+from tests.portal.test_producer_stamps import order_page, packing
 
 
 def _errors(html: str) -> dict[str, str]:
@@ -47,3 +49,21 @@ def test_a_page_past_the_last_leads_to_the_last(client, office_user, db_session)
     html = unescape(client.get(past.headers["Location"], headers=BROWSER).get_data(True))
     assert "Trang 2 / 2" in html and html.count("Trà hoa vàng số") == 10
     assert client.get("/van-phong/chu-the/?trang=99", headers=BROWSER).status_code == 302
+
+
+def test_lot_amounts_and_names_read_as_elsewhere(client, certified):
+    sign_in(client, certified.user.username)
+    made = harvest(client, certified.area.id, quantity="1.250", code="TH-1250")
+    assert made.status_code == 302
+    html = unescape(client.get("/chu-the/dong-goi", headers=BROWSER).get_data(as_text=True))
+    assert "TH-1250 · Cà phê quả tươi · 1.250 kg" in html  # not "1250 kg"
+    assert packing(client, certified, order_page(client, certified.product.id)).status_code == 302
+    lots = unescape(client.get("/chu-the/lo/", headers=BROWSER).get_data(as_text=True))
+    line = re.search(r"Lô DM2612-RB1</a>(.*?)</li>", lots, re.S)
+    assert line and line.group(1).count(certified.product.name_vi) == 1  # the name once
+
+
+def test_the_order_page_says_plainly_no_lot_is_left_to_stamp(client, certified):
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    assert "Chưa có lô đóng gói nào còn gói chưa dán tem." in html
