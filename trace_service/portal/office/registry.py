@@ -49,7 +49,7 @@ def _past_the_end(found: dict[str, Any], endpoint: str) -> WResponse | None:
     rather than an empty list under the total with no way back."""
     if found["pages"] < 1 or found["page"] <= found["pages"]:
         return None
-    kept = {key: value for key, value in request.args.items() if key != "trang"}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "trang"}
     return redirect(url_for(endpoint, trang=found["pages"], **kept))
 
 
