@@ -42,7 +42,8 @@ FIELDS = {
 
 
 def _lot_label(lot: Lot) -> str:
-    """ "L261125-ABBC · Cà phê nhân · 1.250 kg": the amount as the rest of the site writes it."""
+    """A lot as the input select names it, its amount as the rest of the site writes it:
+    L261125-ABBC · Cà phê nhân · 1.250 kg."""
     whole, _, part = f"{lot.quantity.normalize():f}".partition(".")
     amount = f"{int(whole):,}".replace(",", ".") + (f",{part}" if part else "")
     return f"{lot.code} · {lot.material} · {amount} {UNIT_VI[lot.unit]}"
