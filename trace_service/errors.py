@@ -82,6 +82,7 @@ class InvalidInput(DomainError):
     status = 422
     code = "validation_error"
     field: str | None = None
+    problems: list[InvalidInput] | None = None  # several fields at fault (``raise_all``)
 
 
 def field_error(field: str, *, vi: str, en: str) -> InvalidInput:
@@ -90,6 +91,26 @@ def field_error(field: str, *, vi: str, en: str) -> InvalidInput:
     error = InvalidInput(vi, en, errors={"json": {field: [en]}})
     error.field = field
     return error
+
+
+def raise_all(problems: list[InvalidInput]) -> None:
+    """Refuse with every field's problem at once (one: as it is), so a person fixes them in
+    one pass; ``problems`` on the error keeps each with its own field and messages."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise problems[0]
+    named: dict[str, list[Any]] = {}
+    for problem in problems:
+        for key, messages in ((problem.errors or {}).get("json") or {}).items():
+            named.setdefault(key, []).extend(messages)
+    error = InvalidInput(
+        " ".join(p.message for p in problems),
+        " ".join(p.message_en for p in problems),
+        errors={"json": named},
+    )
+    error.problems = list(problems)
+    raise error
 
 
 # Messages for HTTP errors raised by Flask, werkzeug or webargs rather than by our services.

@@ -39,7 +39,7 @@ def test_does_the_order_summary_name_its_fields_and_link_to_them(client, certifi
     html = packed_order_page(client, certified)
     refused = place_order(client, certified, html, **{"order-lot": "", "order-quantity": ""})
     links = dict(summary_of(refused.get_data(as_text=True)))
-    assert links["order-lot-1"] == "Lô hàng đã đóng gói: Hãy điền mục này."
+    assert links["order-lot-1"] == "Lô hàng đã đóng gói: Hãy chọn một lô hàng."
     assert links["order-quantity"] == "Số tem: Hãy điền mục này."
     # The service's refusals too, beside the field it names.
     refused = place_order(client, certified, html, **{"order-stock": "x"})

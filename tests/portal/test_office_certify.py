@@ -85,11 +85,11 @@ def test_does_an_evaluation_yield_a_certificate_and_a_revocation_stop_it(
     assert re.search(
         r'id="revoked_on-error">Không thể thu hồi trước ngày cấp', refused.get_data(True)
     )
-    revoked = _post(
-        client,
-        revoke_path,
-        {"revoked_on": today_vn().isoformat(), "decision": "9/QĐ-UBND", "reason": "Gian lận"},
-    )
+    typed = {"revoked_on": today_vn().isoformat(), "decision": "9/QĐ-UBND", "reason": "Gian lận"}
+    review = _post(client, revoke_path, typed)  # first the review step: nothing revoked yet
+    assert review.status_code == 200 and "Kiểm tra trước khi thu hồi" in review.get_data(True)
+    assert may_label(db_session, found.id, today_vn()).allowed
+    revoked = _post(client, revoke_path, {**typed, "confirmed": "1"})
     assert revoked.status_code == 302
     db_session.expire_all()
     assert not may_label(db_session, found.id, today_vn()).allowed

@@ -187,6 +187,8 @@ def test_a_refused_packing_shows_its_message_beside_the_field(served):
         check(page, "producer-packing")
         fill_packing(page, "9000")
         page.wait_for_load_state()
+        # Focus starts at the error summary (review user1, F11), not on the page's body.
+        page.locator(".error-summary:focus").wait_for(timeout=5000)
         message = page.locator("#packing-input_quantity-error")
         assert "chỉ còn" in message.inner_text()
         described = page.get_by_label("Lượng lấy từ lô này").get_attribute("aria-describedby")

@@ -80,7 +80,7 @@ def test_does_a_packed_lots_page_show_its_whole_chain_and_print_runs(client, cer
     assert link
     chain = client.get(link.group(1), headers=BROWSER).get_data(as_text=True)
     assert "Đóng gói" in chain and "Thu hoạch" in chain and certified.harvest_lot.code in chain
-    assert "Vườn cà phê Thuận An 1" in chain and "Đặt in tem" in chain
+    assert "Vườn cà phê Thuận An 1" in chain and "Tiếp tục đặt in tem" in chain
 
 
 def test_is_another_producers_lot_404(client, certified, db_session):

@@ -36,10 +36,14 @@ def new_producer(db_session):
 def test_without_an_input_lot_the_packing_form_sends_to_the_harvest_form(client, db_session):
     user, product = new_producer(db_session)
     sign_in(client, user.username)
-    for url in (f"/chu-the/san-pham/{product.id}/dat-in-tem", "/chu-the/dong-goi"):
+    pages = {
+        f"/chu-the/san-pham/{product.id}/dat-in-tem": f"/chu-the/thu-hoach?san-pham={product.id}",
+        "/chu-the/dong-goi": "/chu-the/thu-hoach",  # no product chosen: no way back to carry
+    }
+    for url, harvest in pages.items():
         html = client.get(url, headers=BROWSER).get_data(as_text=True)
         assert "Chưa có lô nguyên liệu: hãy ghi nhận thu hoạch trước" in html
-        assert 'href="/chu-the/thu-hoach"' in html
+        assert f'href="{harvest}"' in html
         assert "packing-submit" not in html  # no dead form
     order = client.get(f"/chu-the/san-pham/{product.id}/dat-in-tem", headers=BROWSER)
     html = order.get_data(as_text=True)

@@ -77,7 +77,7 @@ def test_does_the_home_show_each_product_with_its_certificate(client, certified)
 def test_does_a_producer_pack_then_order_100_stamps_and_download_the_pdf(client, certified):
     sign_in(client, certified.user.username)
     html = order_page(client, certified.product.id)
-    assert "chưa có lô đã đóng gói" in html  # nothing to stamp yet: the packing form is open
+    assert "Chưa có lô đóng gói nào" in html  # nothing to stamp yet: the packing form is open
     packed = packing(client, certified, html)
     assert packed.status_code == 302
     html = order_page(client, certified.product.id)

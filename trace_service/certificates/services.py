@@ -443,9 +443,9 @@ def issue_certificate(
     return cert
 
 
-def revoke_certificate(
-    session: Session, actor: Principal, cert: Certificate, data: dict[str, Any], today: date
-) -> Certificate:
+def check_revocation(cert: Certificate, data: dict[str, Any], today: date) -> None:
+    """What a revocation is refused for, checked before it is made (and by a page before
+    its review step, so the step shows only what can be done)."""
     if cert.revoked_on is not None:
         raise Conflict(
             f"Giấy chứng nhận đã bị thu hồi ngày {vn_date(cert.revoked_on)}.",
@@ -460,6 +460,12 @@ def revoke_certificate(
             vi="Không thể thu hồi trước ngày cấp.",
             en="Cannot revoke before the certificate was issued.",
         )
+
+
+def revoke_certificate(
+    session: Session, actor: Principal, cert: Certificate, data: dict[str, Any], today: date
+) -> Certificate:
+    check_revocation(cert, data, today)
     cert.revoked_on = data["revoked_on"]
     cert.revocation_decision = data["decision"]
     cert.revocation_reason = data["reason"]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import EventTag
 from trace_service.db import utcnow
-from trace_service.errors import Forbidden, field_error
+from trace_service.errors import Forbidden, InvalidInput, field_error, raise_all
 from trace_service.labels.models import PrintRun, PrintSettings
 from trace_service.labels.render.sheet_pdf import MAX_OFFSET_MM
 from trace_service.labels.render.stocks import DEFAULT_STOCK, get_stock, qr_modules, stocks
@@ -41,13 +41,24 @@ class Offset:
         return float(self.x_mm), float(self.y_mm)
 
 
-def _tenths(field: str, value: Decimal) -> int:
-    if not value.is_finite() or value.copy_abs() > MAX_OFFSET_MM:  # abs() overflows 1e999999999
-        raise field_error(
-            field,
-            vi=f"Độ lệch tối đa ±{MAX_OFFSET_MM} mm; máy in lệch hơn thế cần sửa máy.",
-            en=f"An offset is at most ±{MAX_OFFSET_MM} mm; a printer further off needs repair.",
-        )
+def offset_problems(x_mm: Decimal | None, y_mm: Decimal | None) -> list[InvalidInput]:
+    """Each offset out of range, both at once (None: not read, not checked)."""
+    problems = []
+    for field, value in (("offset_x", x_mm), ("offset_y", y_mm)):
+        # copy_abs: abs() overflows 1e999999999
+        if value is not None and (not value.is_finite() or value.copy_abs() > MAX_OFFSET_MM):
+            problems.append(
+                field_error(
+                    field,
+                    vi=f"Độ lệch tối đa ±{MAX_OFFSET_MM} mm; máy in lệch hơn thế cần sửa máy.",
+                    en=f"An offset is at most ±{MAX_OFFSET_MM} mm; a printer further off needs "
+                    "repair.",
+                )
+            )
+    return problems
+
+
+def _tenths(value: Decimal) -> int:
     return int((value * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -69,7 +80,8 @@ def set_offset(session: Session, actor: Principal, x_mm: Decimal, y_mm: Decimal)
             "Chỉ chủ thể sản xuất đặt độ lệch máy in của mình.",
             "Only a producer sets their own printer's offset.",
         )
-    x, y = _tenths("offset_x", x_mm), _tenths("offset_y", y_mm)
+    raise_all(offset_problems(x_mm, y_mm))
+    x, y = _tenths(x_mm), _tenths(y_mm)
     settings = session.get(PrintSettings, actor.producer_id)
     before = Offset.of(settings)
     if settings is None:
@@ -93,28 +105,37 @@ def set_offset(session: Session, actor: Principal, x_mm: Decimal, y_mm: Decimal)
     return after
 
 
-def check_layout(stock: str, start_position: int, scratch: bool) -> None:
-    """What an order can be refused for before any label is issued."""
+def layout_problems(stock: str, start_position: int | None, scratch: bool) -> list[InvalidInput]:
+    """What an order's layout can be refused for before any label is issued, every field's
+    problem at once (a start position of None is not checked)."""
     known = get_stock(stock)
     if known is None:
         names = ", ".join(s.name for s in stocks())
-        raise field_error(
-            "stock",
-            vi=f"Không có loại giấy in {stock!r}; hãy chọn một trong: {names}.",
-            en=f"There is no stock {stock!r}; choose one of: {names}.",
-        )
-    if not 1 <= start_position <= known.per_page:
-        raise field_error(
-            "start_position",
-            vi=f"Tờ {known.title_vi} có các vị trí 1 đến {known.per_page}.",
-            en=f"The sheet has positions 1 to {known.per_page}.",
+        return [
+            field_error(
+                "stock",
+                vi=f"Không có loại giấy in {stock!r}; hãy chọn một trong: {names}.",
+                en=f"There is no stock {stock!r}; choose one of: {names}.",
+            )
+        ]
+    problems = []
+    if start_position is not None and not 1 <= start_position <= known.per_page:
+        problems.append(
+            field_error(
+                "start_position",
+                vi=f"Tờ {known.title_vi} có các vị trí 1 đến {known.per_page}.",
+                en=f"The sheet has positions 1 to {known.per_page}.",
+            )
         )
     if scratch and not known.scratch:
-        raise field_error(
-            "stock",
-            vi="Tem trên loại giấy này không có chỗ cho mã cào; hãy chọn loại giấy khác.",
-            en="Stamps on this stock have no room for a scratch code; choose another stock.",
+        problems.append(
+            field_error(
+                "stock",
+                vi="Tem trên loại giấy này không có chỗ cho mã cào; hãy chọn loại giấy khác.",
+                en="Stamps on this stock have no room for a scratch code; choose another stock.",
+            )
         )
+    return problems
 
 
 def check_qr_fits(stock: str, qr_version: int) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Select, select
@@ -26,10 +26,19 @@ from trace_service.auth.scoping import check_owned, get_owned, scoped
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import may_label
 from trace_service.clock import today_vn, vn_date
-from trace_service.errors import Conflict, Forbidden, NotFound, Unavailable, field_error
+from trace_service.db import utcnow
+from trace_service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+    field_error,
+    raise_all,
+)
 from trace_service.labels import payload, serials
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus, stamps_ordered
-from trace_service.labels.print_settings import check_layout, check_qr_fits, offset_of
+from trace_service.labels.print_settings import check_qr_fits, layout_problems, offset_of
 from trace_service.labels.qrbatch import fit_version
 from trace_service.labels.render.stocks import DEFAULT_STOCK
 from trace_service.labels.tags import LabelTag
@@ -70,6 +79,21 @@ class RunOrder:
         if (self.stock, self.start_position) != (DEFAULT_STOCK, 1):  # older digests unchanged
             body |= {"stock": self.stock, "start_position": self.start_position}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+# A run ordered this recently for the same lot may be the one a person is ordering again by
+# mistake (Back, then "Đặt in tem" once more): the portal asks before making its twin.
+RECENT_ORDER = timedelta(minutes=15)
+
+
+def recent_run(
+    session: Session, actor: Principal, product_id: int, lot_id: int | None = None
+) -> PrintRun | None:
+    """The actor's newest run of the product (of one lot, if given) ordered within
+    ``RECENT_ORDER``, or None."""
+    since = utcnow() - RECENT_ORDER
+    args = {"product_id": product_id, "lot_id": lot_id}
+    return session.scalar(run_query(actor, args).where(PrintRun.created_at >= since).limit(1))
 
 
 def _label_base(base_url: str) -> str:
@@ -204,13 +228,50 @@ def _check_lot(session: Session, product: Product, lot_id: int) -> tuple[Lot, Tr
     return lot, packing
 
 
+def _quantity_problem(quantity: int) -> InvalidInput | None:
+    if 1 <= quantity <= MAX_RUN_LABELS:
+        return None
+    return field_error(
+        "quantity",
+        vi=f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
+        en=f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
+    )
+
+
+def order_problems(
+    session: Session,
+    product: Product,
+    lot_id: int | None,
+    quantity: int | None,
+    stock: str,
+    start_position: int | None,
+    scratch: bool = False,
+) -> list[InvalidInput]:
+    """Every field's problem of an order that shows before any label is issued, all at once
+    (a field of None, unread, is not checked): the layout, the lot, the quantity. A refusal
+    that is no field's (a recalled lot) is raised."""
+    problems = layout_problems(stock, start_position, scratch)
+    lot = None
+    if lot_id is not None:
+        try:
+            lot, _ = _check_lot(session, product, lot_id)
+        except InvalidInput as problem:
+            problems.append(problem)
+    if quantity is not None:
+        wrong = _quantity_problem(quantity)
+        if wrong is None and lot is not None:
+            try:
+                _check_quantity(session, lot, quantity)
+            except InvalidInput as problem:
+                wrong = problem
+        problems += [wrong] if wrong is not None else []
+    return problems
+
+
 def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
-    if not 1 <= quantity <= MAX_RUN_LABELS:
-        raise field_error(
-            "quantity",
-            vi=f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
-            en=f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
-        )
+    wrong = _quantity_problem(quantity)
+    if wrong is not None:
+        raise wrong
     units = lot.units
     if units is None:
         raise field_error(
@@ -341,9 +402,18 @@ def order_print_run(
     replayed = _replayed(session, product.producer_id, order)
     if replayed is not None:
         return replayed, False
-    check_layout(order.stock, order.start_position, order.scratch)
+    raise_all(
+        order_problems(
+            session,
+            product,
+            order.lot_id,
+            order.quantity,
+            order.stock,
+            order.start_position,
+            order.scratch,
+        )
+    )
     lot, packing = _check_lot(session, product, order.lot_id)
-    _check_quantity(session, lot, order.quantity)
     certificate = _label_certificate(session, product, order.certificate_id)
     base = _label_base(base_url)
     signer = store.signer()

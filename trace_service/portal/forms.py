@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from markupsafe import Markup
-from wtforms import Field, PasswordField, StringField
+from werkzeug.datastructures import FileStorage
+from wtforms import DateField, Field, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
 from trace_service.errors import DomainError, InvalidInput
@@ -21,19 +23,33 @@ from trace_service.web.i18n import t
 
 
 class Required:
-    """The field must be filled in (whitespace is not filling it in)."""
+    """The field must be filled in (whitespace is not filling it in). What the message asks
+    follows the input: a choice is chosen, a day picked, a file chosen, text typed."""
 
     field_flags = {"required": True}  # noqa: RUF012 - WTForms reads it from the class
 
+    def __init__(self, vi: str | None = None, en: str | None = None) -> None:
+        self.vi, self.en = vi, en
+
     def __call__(self, form: FlaskForm, field: Field) -> None:
         data = field.data
-        if data is None or (isinstance(data, str) and not data.strip()) or data == []:
+        empty_file = isinstance(data, FileStorage) and not data.filename
+        if data is None or (isinstance(data, str) and not data.strip()) or data == [] or empty_file:
             # A value typed but unreadable (a date that is not one) says so, not "fill in".
             unreadable = [str(message) for message in field.process_errors]
             field.errors = []
-            raise StopValidation(
-                unreadable[0] if unreadable else t("Hãy điền mục này.", "Fill in this field.")
-            )
+            raise StopValidation(unreadable[0] if unreadable else self._message(field))
+
+    def _message(self, field: Field) -> str:
+        if self.vi and self.en:
+            return t(self.vi, self.en)
+        if isinstance(field, FileField):
+            return t("Hãy chọn một tệp.", "Choose a file.")
+        if isinstance(field, DateField):
+            return t("Hãy chọn một ngày.", "Choose a date.")
+        if isinstance(field, SelectField | RadioField):
+            return t("Hãy chọn một mục.", "Choose one.")
+        return t("Hãy điền mục này.", "Fill in this field.")
 
 
 class MaxLength:
@@ -80,7 +96,12 @@ def show_refusal(
 ) -> None:
     """Put a service's refusal beside the field it names (``field_error``; ``names`` maps a
     service's field to the form's where they differ), else beside ``fallback``, else at the
-    top of the form; in the page's language."""
+    top of the form; in the page's language. Several problems at once (``raise_all``)
+    each go beside their own field."""
+    if isinstance(error, InvalidInput) and error.problems:
+        for problem in error.problems:
+            show_refusal(form, problem, fallback, names)
+        return
     message = t(error.message, error.message_en)
     name = _field_of(error)
     name = (names or {}).get(name or "", name)
@@ -88,9 +109,28 @@ def show_refusal(
     if not isinstance(field, Field) and fallback:
         field = getattr(form, fallback, None)
     if isinstance(field, Field):
-        field.errors = [*field.errors, message]
-    else:
+        if message not in field.errors:  # a rule checked before and again: said once
+            field.errors = [*field.errors, message]
+    elif message not in form.form_errors:
         form.form_errors.append(message)
+
+
+def csrf_failed(form: FlaskForm) -> bool:
+    """The form came without its token (a stale page, another site's post)."""
+    return bool(form.meta.csrf and form.csrf_token.errors)
+
+
+def show_problems(
+    form: FlaskForm, problems: list[InvalidInput], names: dict[str, str] | None = None
+) -> None:
+    """A service's rule problems beside their fields, with the form's own format errors, so
+    every field's problem shows in one pass; a field the form already faults keeps its
+    one message (its value was not read, so a rule on it says nothing more)."""
+    faulted = {name for name, field in form._fields.items() if field.errors}
+    for problem in problems:
+        name = _field_of(problem)
+        if (names or {}).get(name or "", name) not in faulted:
+            show_refusal(form, problem, names=names)
 
 
 def _field_of(error: DomainError) -> str | None:
@@ -129,7 +169,12 @@ def error_items(form: FlaskForm) -> list[Problem]:
             continue
         label = getattr(field, "summary_label", None)
         target = getattr(field, "summary_target", None) or field.id
-        items += [Problem(str(message), label, target) for message in messages]
+        # A message that names its field already ("Số gói, chai… đã đóng: phải từ 1…") is
+        # not prefixed with the label a second time.
+        items += [
+            Problem(str(m), None if label and str(m).startswith(label) else label, target)
+            for m in messages
+        ]
     return items
 
 

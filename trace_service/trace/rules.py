@@ -6,6 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
+# The numbers a lot may hold (the API's schemas and the services check the same limits, so
+# no value reaches the database's CHECK constraints or overflows its columns).
+MAX_UNIT_COUNT = 1_000_000_000
+MIN_QUANTITY, MAX_QUANTITY = Decimal("0.001"), Decimal(10) ** 12
+
 
 class EventKind(StrEnum):
     HARVEST = "harvest"

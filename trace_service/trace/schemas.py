@@ -9,10 +9,8 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from trace_service.api import API_PREFIX, PageArgs
 from trace_service.fields import EventTime, Id, Identifier, PastDay, StrictFloat, Text
-from trace_service.trace.rules import RecorderRole
+from trace_service.trace.rules import MAX_UNIT_COUNT, RecorderRole
 from trace_service.trace.units import Unit
-
-MAX_UNIT_COUNT = 1_000_000_000
 
 _Quantity = StrictFloat(
     required=True,

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, func, literal, select
@@ -24,14 +24,29 @@ from sqlalchemy.orm import Session
 from trace_service.audit.services import record_event
 from trace_service.audit.tags import Tag
 from trace_service.auth.scoping import get_owned, may_act_for, scoped
-from trace_service.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from trace_service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    field_error,
+    raise_all,
+)
 from trace_service.principal import Principal, Role
 from trace_service.registry.models import Product, RawMaterialArea
 from trace_service.registry.services import get_area
 from trace_service.trace import hooks, signals
 from trace_service.trace.files import clean_name, sniff
 from trace_service.trace.models import Attachment, EventLot, Lot, LotLink, Recall, TraceEvent
-from trace_service.trace.rules import MAX_YIELD, OFFICIAL_KINDS, EventKind, RecorderRole
+from trace_service.trace.rules import (
+    MAX_QUANTITY,
+    MAX_UNIT_COUNT,
+    MAX_YIELD,
+    MIN_QUANTITY,
+    OFFICIAL_KINDS,
+    EventKind,
+    RecorderRole,
+)
 from trace_service.trace.units import UNIT_VI, Unit, in_kg
 
 INPUT, OUTPUT, SUBJECT = "input", "output", "subject"
@@ -73,7 +88,74 @@ def _owner(actor: Principal, producer_id: int) -> None:
         )
 
 
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def quantity_problem(value: Any, field: str) -> InvalidInput | None:
+    """A quantity the database holds and its CHECK takes (0.001 to 10¹², in thousandths);
+    None (left out) is not checked here."""
+    if value is None:
+        return None
+    amount = _decimal(value)
+    if amount is None or amount < MIN_QUANTITY:
+        return field_error(
+            field,
+            vi="Số lượng phải lớn hơn 0 (ít nhất 0,001).",
+            en="A quantity is above 0 (at least 0.001).",
+        )
+    if amount > MAX_QUANTITY:
+        return field_error(
+            field,
+            vi="Số lượng quá lớn (tối đa 1.000 tỷ).",
+            en="A quantity is at most 10^12.",
+        )
+    return None
+
+
+def unit_count_problem(value: Any, field: str) -> InvalidInput | None:
+    """Units (bags, bottles…) of a packed lot: a whole number from 1 (the database's CHECK)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return field_error(
+            field,
+            vi="Số gói, chai… đã đóng: phải từ 1 trở lên.",
+            en="Units packed (bags, bottles…): at least 1.",
+        )
+    if value > MAX_UNIT_COUNT:
+        return field_error(
+            field,
+            vi=f"Số gói, chai… đã đóng: tối đa {MAX_UNIT_COUNT:,}.".replace(",", "."),
+            en=f"Units packed (bags, bottles…): at most {MAX_UNIT_COUNT:,}.",
+        )
+    return None
+
+
+def lot_problems(spec: dict[str, Any], field: str) -> list[InvalidInput]:
+    """The numbers of a new lot that no lot may hold, each under its own field."""
+    problems = [
+        quantity_problem(spec.get("quantity"), f"{field}.quantity"),
+        unit_count_problem(spec.get("unit_count"), f"{field}.unit_count"),
+    ]
+    weight = spec.get("unit_weight_kg")
+    if weight is not None and not (_decimal(weight) or 0) > 0:
+        problems.append(
+            field_error(
+                f"{field}.unit_weight_kg",
+                vi="Khối lượng mỗi đơn vị phải lớn hơn 0.",
+                en="The weight of one unit is above 0.",
+            )
+        )
+    return [problem for problem in problems if problem is not None]
+
+
 def _new_lot(session: Session, producer_id: int, spec: dict[str, Any], field: str) -> Lot:
+    raise_all(lot_problems(spec, field))
     if session.scalar(select(Lot.id).where(Lot.code == spec["code"])) is not None:
         raise Conflict(
             "Mã lô đã tồn tại.",
@@ -247,17 +329,16 @@ def _take_inputs(
                 vi=f"Lô {lot.code} tính bằng {lot.unit}.",
                 en=f"Lot {lot.code} is counted in {lot.unit}.",
             )
+        wrong = quantity_problem(item["quantity"], f"inputs.{i}.quantity")
+        if wrong is not None:
+            raise wrong
         amount = Decimal(str(item["quantity"]))
         # Two steps taking from one lot at once must see each other's take (PostgreSQL reads
         # committed; SQLite's write lock serialises already): the lot's row is locked first.
         session.refresh(lot, with_for_update=True)
         left = lot.quantity - _consumed(session, lot.id)
         if amount > left:
-            raise InvalidInput(
-                f"Lô {lot.code} chỉ còn {_n(left)} {lot.unit}.",
-                f"Lot {lot.code} has only {_n(left)} {lot.unit} left; {_n(amount)} was asked for.",
-                errors={"json": {f"inputs.{i}.quantity": [f"Only {_n(left)} left."]}},
-            )
+            raise _not_enough(lot, left, amount, f"inputs.{i}.quantity")
         last = _last_event_time(session, lot.id)
         if last is not None and data["event_time"] < last:
             raise field_error(
@@ -275,6 +356,16 @@ def _take_inputs(
             en="All inputs must belong to one producer.",
         )
     return taken
+
+
+def _not_enough(lot: Lot, left: Decimal, amount: Decimal, field: str) -> InvalidInput:
+    error = InvalidInput(
+        f"Lô {lot.code} chỉ còn {_n(left)} {UNIT_VI[lot.unit]}.",
+        f"Lot {lot.code} has only {_n(left)} {lot.unit} left; {_n(amount)} was asked for.",
+        errors={"json": {field: [f"Only {_n(left)} left."]}},
+    )
+    error.field = field
+    return error
 
 
 def _check_yield(
@@ -350,14 +441,46 @@ def record_transformation(
 
 def record_packing(session: Session, actor: Principal, data: dict[str, Any]) -> TraceEvent:
     """A bulk lot becomes packed units of a product (the units the labels go on)."""
-    for i, spec in enumerate(data["outputs"]):
-        if spec.get("product_id") is None:
-            raise field_error(
-                f"outputs.{i}.product_id",
-                vi="Lô đóng gói phải thuộc một sản phẩm.",
-                en="Packed units are of a product.",
-            )
+    raise_all(packing_problems(session, actor, data))
     return _transform(session, actor, EventKind.PACKING, "packing", data, MAX_YIELD)
+
+
+def packing_problems(
+    session: Session, actor: Principal, data: dict[str, Any]
+) -> list[InvalidInput]:
+    """Every problem of a packing's inputs and outputs that shows before recording it, over
+    all its fields at once (a part left out, or None, is not checked): a page reports them
+    in one pass, with its own format errors. ``record_packing`` checks these first."""
+    problems: list[InvalidInput] = []
+    for i, item in enumerate(data.get("inputs") or []):
+        if item.get("lot_id") is None:
+            continue
+        try:
+            lot = get_owned(
+                session, actor, Lot, item["lot_id"], _no_lot_of_yours(f"inputs.{i}.lot_id")
+            )
+        except InvalidInput as problem:
+            problems.append(problem)
+            continue
+        field = f"inputs.{i}.quantity"
+        wrong = quantity_problem(item.get("quantity"), field)
+        if wrong is not None or item.get("quantity") is None:
+            problems += [wrong] if wrong else []
+            continue
+        amount, left = Decimal(str(item["quantity"])), lot.quantity - _consumed(session, lot.id)
+        if amount > left:  # checked again, under the lot's lock, when it is taken
+            problems.append(_not_enough(lot, left, amount, field))
+    for i, spec in enumerate(data.get("outputs") or []):
+        if spec.get("product_id") is None:
+            problems.append(
+                field_error(
+                    f"outputs.{i}.product_id",
+                    vi="Lô đóng gói phải thuộc một sản phẩm.",
+                    en="Packed units are of a product.",
+                )
+            )
+        problems += lot_problems(spec, f"outputs.{i}")
+    return problems
 
 
 OBSERVATIONS = (EventKind.SHIPPING, EventKind.RECEIVING, EventKind.INSPECTION, EventKind.SAMPLING)

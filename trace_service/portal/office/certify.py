@@ -226,25 +226,37 @@ def revoke_certificate(certificate_id: int) -> Page:
     session, actor, as_of = get_session(), current_principal(), _as_of()
     cert = services.get_certificate(session, actor, certificate_id)
     form = RevocationForm()
-    if form.validate_on_submit():
+    review = False
+    if form.validate_on_submit() and not form.edit.data:
         payload = {
             "revoked_on": form.revoked_on.data.isoformat(),
             "decision": form.decision.data,
             "reason": form.reason.data,
         }
+        confirmed = form.confirmed.data == "1"
         try:
             data = through_schema(RevocationSchema(), payload)
-            services.revoke_certificate(session, actor, cert, data, as_of.day)
+            # First the review step ("Kiểm tra trước khi thu hồi"): revocation is final.
+            services.check_revocation(cert, data, as_of.day)
+            if confirmed:
+                services.revoke_certificate(session, actor, cert, data, as_of.day)
         except DomainError as error:
             show_refusal(form, error, fallback="decision")
         else:
-            flash(
-                t(
-                    f"Đã thu hồi giấy chứng nhận {cert.number}: tem của sản phẩm báo đỏ từ nay.",
-                    f"Certificate {cert.number} revoked: its product's stamps now show red.",
+            if confirmed:
+                flash(
+                    t(
+                        f"Đã thu hồi giấy chứng nhận {cert.number}: tem của sản phẩm báo đỏ "
+                        "từ nay.",
+                        f"Certificate {cert.number} revoked: its product's stamps now show red.",
+                    )
                 )
-            )
-            return redirect(url_for("office.product", product_id=cert.product_id))
+                return redirect(url_for("office.product", product_id=cert.product_id))
+            review = True
     return render_template(
-        "portal/office/revoke.html", form=form, certificate=as_of.show(cert), today=as_of.day
+        "portal/office/revoke.html",
+        form=form,
+        certificate=as_of.show(cert),
+        today=as_of.day,
+        review=review,
     )

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
-from wtforms import FloatField, SelectField, StringField, TextAreaField
+from wtforms import FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from trace_service.errors import InvalidInput
@@ -63,6 +63,8 @@ class RevocationForm(FlaskForm):
     revoked_on = Day(validators=[Required(), NotAfterToday()])
     decision = StringField(validators=[Required(), MaxLength(64)])
     reason = TextAreaField(validators=[Required(), MaxLength(2000)])
+    confirmed = HiddenField()  # "1" from the review step: the certificate is revoked
+    edit = HiddenField()  # "1" from the review step's "change": the form again, as typed
 
 
 class CloseReportForm(FlaskForm):
@@ -70,7 +72,7 @@ class CloseReportForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(validators=[Required()])
+    file = FileField(validators=[Required("Hãy chọn tệp danh sách.", "Choose the list's file.")])
 
 
 def through_schema(schema: Schema, payload: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WResponse
 
 from trace_service.api import paginate
 from trace_service.db import get_session
@@ -49,11 +50,22 @@ def _page() -> dict[str, int]:
     return {"page": asked, "page_size": PAGE_SIZE}
 
 
+def _past_the_end(found: dict[str, Any], endpoint: str) -> WResponse | None:
+    """A page past the last (an old link, ?trang=99) leads to the last page, filters kept,
+    rather than an empty list under the total with no way back."""
+    if found["pages"] < 1 or found["page"] <= found["pages"]:
+        return None
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "trang"}
+    return redirect(url_for(endpoint, trang=found["pages"], **kept))
+
+
 @office.route("/chu-the/")
 @page_roles(Role.ADMIN)
-def producers() -> str:
+def producers() -> str | WResponse:
     session, args = get_session(), filters(with_group=False)
     found = paginate(session, producer_query(current_principal(), args), _page())
+    if (last := _past_the_end(found, "office.producers")) is not None:
+        return last
     return render_template(
         "portal/office/producers.html",
         found=found,
@@ -65,9 +77,11 @@ def producers() -> str:
 
 @office.route("/san-pham/")
 @page_roles(Role.ADMIN)
-def products() -> str:
+def products() -> str | WResponse:
     session, args = get_session(), filters(with_group=True)
     found = paginate(session, product_query(current_principal(), args), _page())
+    if (last := _past_the_end(found, "office.products")) is not None:
+        return last
     return render_template(
         "portal/office/products.html",
         found=found,

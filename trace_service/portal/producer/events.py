@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from trace_service.db import get_session
-from trace_service.errors import Conflict, DomainError
+from trace_service.errors import Conflict, DomainError, NotFound
 from trace_service.portal.access import page_roles
-from trace_service.portal.forms import show_refusal
+from trace_service.portal.forms import query_id, show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import HarvestForm, ProcessForm
 from trace_service.portal.producer.packing import (
@@ -26,7 +26,8 @@ from trace_service.portal.producer.packing import (
     parse_amount,
 )
 from trace_service.principal import Principal, Role, current_principal
-from trace_service.registry.services import area_query
+from trace_service.registry.models import Product
+from trace_service.registry.services import area_query, get_product
 from trace_service.trace.models import TraceEvent
 from trace_service.trace.rules import max_yields
 from trace_service.trace.services import record_harvest, record_transformation
@@ -39,6 +40,7 @@ HARVEST_FIELDS = {
     "harvest_end": "harvest_end",
     "event_time": "harvest_end",
     "lot": "code",
+    "lot.quantity": "quantity",
     "lot.unit_weight_kg": "unit",
 }
 PROCESS_FIELDS = {
@@ -52,6 +54,7 @@ PROCESS_FIELDS = {
     "event_time": "done_on",
     "outputs": "quantity",
     "outputs.0": "code",
+    "outputs.0.quantity": "quantity",
 }
 # What the forms offer (bags and pieces need a unit weight: the API takes those).
 UNITS = (
@@ -137,12 +140,28 @@ def record_harvest_page() -> Page:
         (area.id, area.name) for area in areas
     ]
     form.unit.choices = unit_choices()
+    product = _ordering(session, actor)
     made: list[TraceEvent] = []
     if form.validate_on_submit() and _recorded(
         session, form, lambda: made.append(_harvest(session, actor, form)), HARVEST_FIELDS
     ):
-        return redirect(url_for(".lot_chain", lot_id=output_lot(session, made[0]).id))
-    return render_template("portal/producer/harvest.html", form=form)
+        lot = output_lot(session, made[0])
+        if product is not None:  # back to the order it came from, the lot ready to pack
+            return redirect(url_for(".order_stamps", product_id=product.id, thu_hoach=lot.id))
+        return redirect(url_for(".lot_chain", lot_id=lot.id))
+    return render_template("portal/producer/harvest.html", form=form, product=product)
+
+
+def _ordering(session: Session, actor: Principal) -> Product | None:
+    """The producer's own product whose order page sent here (``?san-pham=``), else None:
+    the way back is built from its id, never from an address the link carries."""
+    product_id = query_id(request.args.get("san-pham"))
+    if product_id is None:
+        return None
+    try:
+        return get_product(session, actor, product_id)
+    except NotFound:
+        return None
 
 
 def _process(session: Session, actor: Principal, form: ProcessForm) -> TraceEvent:

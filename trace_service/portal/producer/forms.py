@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import (
+    BooleanField,
     DateField,
     Field,
     HiddenField,
@@ -105,18 +106,32 @@ class Day(DateField):
 
 
 class OrderForm(FlaskForm):
-    lot = RadioField(coerce=_id, validate_choice=False, validators=[Required()])
+    lot = RadioField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một lô hàng.", "Choose a lot.")],
+    )
     quantity = WholeNumber(validators=[Required()])
     # Left out (an older page, a script): today's A4 layout from its first position.
     stock = RadioField(validate_choice=False, default="a4_sheet")
     start_position = WholeNumber(default=1, validators=[Optional()])
     # One key per form shown: a second click or a resent form gives back the same run.
     key = HiddenField(default=lambda: secrets.token_hex(16))
+    # Ticked: another run for a lot that had one minutes ago is meant, not a mistake.
+    repeat = BooleanField()
 
 
 class PackingForm(FlaskForm):
-    product = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
-    input_lot = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    product = SelectField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một sản phẩm.", "Choose a product.")],
+    )
+    input_lot = SelectField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một lô nguyên liệu.", "Choose an input lot.")],
+    )
     input_quantity = StringField(validators=[Required(), Amount(), MaxLength(20)])
     input_lot_2 = SelectField(coerce=_id, validate_choice=False, validators=[Optional()])
     input_quantity_2 = StringField(validators=[Amount(), MaxLength(20)])
@@ -131,7 +146,11 @@ class PackingForm(FlaskForm):
 
 
 class HarvestForm(FlaskForm):
-    area = SelectField(coerce=_id, validate_choice=False, validators=[Required()])
+    area = SelectField(
+        coerce=_id,
+        validate_choice=False,
+        validators=[Required("Hãy chọn một vùng nguyên liệu.", "Choose a raw-material area.")],
+    )
     harvest_start = Day(validators=[Required(), NotAfterToday()])
     harvest_end = Day(validators=[Required(), NotAfterToday()])
     material = StringField(validators=[Required(), MaxLength(120)])

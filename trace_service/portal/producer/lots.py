@@ -32,7 +32,7 @@ def record_packing_page() -> Page:
     chosen = request.args.get("san-pham", "")
     if request.method == "GET" and query_id(chosen) is not None:
         form.product.data = query_id(chosen)
-    if form.validate_on_submit():
+    if form.is_submitted():
         lot = record_from_form(session, actor, form)
         if lot is not None and lot.product_id is not None:
             return redirect(url_for(".order_stamps", product_id=lot.product_id))

@@ -26,7 +26,7 @@ class ProductLine:
     product: Product
     verdict: LabelVerdict  # may it carry stamps today, and why not
     certificate: CertificateView | None  # the newest certificate, with its status today
-    days_left: int | None  # to the certificate's last valid day (0: today is the last)
+    days_left: int | None  # to the in-force certificate's last valid day (0: the last)
 
 
 @dataclass
@@ -51,7 +51,10 @@ def product_lines(session: Session, actor: Principal, as_of: AsOf) -> list[Produ
         verdict = may_label(session, product.id, as_of.day)
         shown = verdict.certificate if verdict.allowed else newest
         view = as_of.show(shown) if shown is not None else None
-        days = (shown.valid_until - as_of.day).days if shown is not None else None
+        # Days left only for the certificate in force: a revoked, superseded, expired or
+        # not yet valid one has none to count, whatever its printed end date.
+        in_force = verdict.certificate if verdict.allowed else None
+        days = (in_force.valid_until - as_of.day).days if in_force is not None else None
         lines.append(ProductLine(product, verdict, view, days))
     return lines
 

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from trace_service.clock import VIETNAM, today_vn
 from trace_service.db import utcnow
 from trace_service.errors import Conflict, DomainError
-from trace_service.portal.forms import show_refusal
+from trace_service.portal.forms import csrf_failed, show_problems, show_refusal
 from trace_service.portal.producer.forms import PackingForm, parse_amount
 from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.registry.services import product_query
 from trace_service.trace.models import EventLot, Lot, TraceEvent
-from trace_service.trace.services import lot_query, record_packing
+from trace_service.trace.services import lot_query, packing_problems, record_packing
 from trace_service.trace.units import UNIT_VI, Unit
 from trace_service.web.i18n import t
 
@@ -42,7 +42,10 @@ FIELDS = {
 
 
 def _lot_label(lot: Lot) -> str:
-    amount = f"{lot.quantity.normalize():f}".replace(".", ",")
+    """A lot as the input select names it, its amount as the rest of the site writes it:
+    L261125-ABBC · Cà phê nhân · 1.250 kg."""
+    whole, _, part = f"{lot.quantity.normalize():f}".partition(".")
+    amount = f"{int(whole):,}".replace(",", ".") + (f",{part}" if part else "")
     return f"{lot.code} · {lot.material} · {amount} {UNIT_VI[lot.unit]}"
 
 
@@ -99,8 +102,37 @@ def _packing_body(session: Session, form: PackingForm) -> dict[str, object]:
     }
 
 
+def _readable(field: Any) -> Any:
+    """A field's value if the form read it without fault, else None (not checked)."""
+    return None if field.errors or field.data in (None, "") else field.data
+
+
+def _amount(field: Any) -> Any:
+    text = _readable(field)
+    return parse_amount(text) if text is not None else None
+
+
+def _partial_body(form: PackingForm) -> dict[str, object]:
+    """What the form could read, for ``packing_problems``: None where a field is at fault."""
+    inputs = [{"lot_id": _readable(form.input_lot), "quantity": _amount(form.input_quantity)}]
+    if _readable(form.input_lot_2) is not None:
+        second = {"lot_id": form.input_lot_2.data, "quantity": _amount(form.input_quantity_2)}
+        inputs.append(second)
+    output = {
+        "product_id": _readable(form.product),
+        "quantity": _amount(form.quantity),
+        "unit_count": _readable(form.unit_count),
+    }
+    return {"inputs": inputs, "outputs": [output]}
+
+
 def record_from_form(session: Session, actor: Principal, form: PackingForm) -> Lot | None:
-    """The packed lot, or None when the form or a rule refused it (messages on the form)."""
+    """The packed lot of a submitted form, or None with every field's problem on the form at
+    once: its format errors and the service's rules over the fields it could read."""
+    if not form.validate():
+        if not csrf_failed(form):  # a stale page or another site's post: not looked at
+            show_problems(form, packing_problems(session, actor, _partial_body(form)), FIELDS)
+        return None
     try:
         with session.begin_nested():  # a refusal leaves nothing half-written
             event = record_packing(session, actor, _packing_body(session, form))

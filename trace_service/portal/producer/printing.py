@@ -14,13 +14,13 @@ from trace_service.clock import today_vn
 from trace_service.db import get_session
 from trace_service.errors import DomainError, NotFound
 from trace_service.labels.art import LabelArt, StampFacts
-from trace_service.labels.print_settings import own_offset, set_offset
+from trace_service.labels.print_settings import offset_problems, own_offset, set_offset
 from trace_service.labels.qrbatch import encode
 from trace_service.labels.render.calibration import render_calibration_pdf
 from trace_service.labels.render.sheet_pdf import render_sheet_pdf
 from trace_service.labels.render.stocks import Stock, get_stock, stocks
 from trace_service.portal.access import page_roles
-from trace_service.portal.forms import query_id, show_refusal
+from trace_service.portal.forms import csrf_failed, query_id, show_problems, show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import OffsetForm
 from trace_service.portal.stamp_preview import SPECIMEN_CODE, SPECIMEN_TEXT
@@ -102,6 +102,8 @@ def calibration() -> str | WResponse:
             return redirect(url_for(".calibration", da_luu=1))
     elif not form.is_submitted():
         form.offset_x.data, form.offset_y.data = offset.x_mm, offset.y_mm
+    elif not csrf_failed(form):  # y unreadable, x out of range: both said at once
+        show_problems(form, offset_problems(x, y), OFFSET_FIELDS)
     return render_template(
         "portal/producer/calibration.html",
         form=form,

@@ -19,7 +19,7 @@ from flask import (
 from werkzeug.wrappers import Response as WResponse
 
 from trace_service.certificates.services import label_status
-from trace_service.clock import today_vn
+from trace_service.clock import VIETNAM, today_vn
 from trace_service.db import get_session
 from trace_service.errors import DomainError, NotFound
 from trace_service.labels import jobs, run_files, services
@@ -28,7 +28,7 @@ from trace_service.labels.models import RunStatus, stamps_ordered
 from trace_service.labels.print_settings import own_offset
 from trace_service.labels.render.stocks import DEFAULT_STOCK, get_stock, stocks
 from trace_service.portal.access import page_roles
-from trace_service.portal.forms import show_refusal
+from trace_service.portal.forms import csrf_failed, query_id, show_problems, show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import OrderForm, PackingForm
 from trace_service.portal.producer.packing import fill_choices, record_from_form
@@ -70,6 +70,7 @@ def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: A
         order.lot.data = lots[0][0].id
     return render_template(
         "portal/producer/order.html",
+        recent=services.recent_run(get_session(), current_principal(), product.id),
         product=product,
         verdict=verdict,
         lots=lots,
@@ -89,26 +90,90 @@ def order_stamps(product_id: int) -> Page:
     product = get_product(session, actor, product_id)
     order, packing = OrderForm(prefix="order"), PackingForm(prefix="packing")
     fill_choices(session, actor, packing)
+    harvested = None
     if request.method == "GET":
         packing.product.data = product.id
-    if "packing-submit" in request.form and packing.validate_on_submit():
+        harvested = _harvested(packing)
+    if "packing-submit" in request.form and packing.is_submitted():
         lot = record_from_form(session, actor, packing)
         if lot is not None:
             return redirect(url_for(".order_stamps", product_id=lot.product_id or product.id))
         return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
-    if "packing-submit" in request.form:
-        return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
     if "order-submit" in request.form and order.validate_on_submit():
-        run = _place_order(actor, product.id, order)
+        run = (
+            None
+            if _twin_unconfirmed(actor, product.id, order)
+            else _place_order(actor, product.id, order)
+        )
         if run is not None:
             return redirect(url_for(".print_run", run_id=run))
-    return _order_page(product, order, packing)
+    elif "order-submit" in request.form and not csrf_failed(order):
+        # Format errors: the service's rules over the fields it could read, in the same pass.
+        show_problems(order, _order_problems(product, order), ORDER_FIELDS)
+    return _order_page(product, order, packing, harvested=harvested)
+
+
+def _harvested(packing: PackingForm) -> str | None:
+    """Back from the harvest form (``?thu_hoach=``, the lot it made): that lot is chosen as
+    the packing's input, if it is one of the producer's lots to pack; its code, for the notice."""
+    lot_id = query_id(request.args.get("thu_hoach"))
+    for choice, label in packing.input_lot.choices:
+        if lot_id is not None and choice == lot_id:
+            packing.input_lot.data = lot_id
+            return str(label).split(" · ")[0]
+    return None
+
+
+def _start(form: OrderForm) -> int | None:
+    """The start position typed (0 is refused like 99, not read as 1); left empty: 1."""
+    if form.start_position.errors:
+        return None
+    return 1 if form.start_position.data is None else form.start_position.data
+
+
+def _order_problems(product: Any, form: OrderForm) -> list[Any]:
+    def read(field: Any) -> Any:
+        return None if field.errors else field.data
+
+    return services.order_problems(
+        get_session(),
+        product,
+        read(form.lot),
+        read(form.quantity),
+        str(read(form.stock) or DEFAULT_STOCK)[:32],
+        _start(form),
+    )
+
+
+def _twin_unconfirmed(actor: Principal, product_id: int, form: OrderForm) -> bool:
+    """True (with the question beside the box to tick) when the lot had a run from another
+    form minutes ago and the order does not say another is meant: Back, then ordering
+    again, would otherwise make the same run twice without a word."""
+    recent = services.recent_run(get_session(), actor, product_id, form.lot.data)
+    from_this_form = (recent.idempotency_key or "").startswith(_form_key(form)) if recent else False
+    if recent is None or from_this_form or form.repeat.data:
+        return False
+    at = recent.created_at.astimezone(VIETNAM)
+    form.repeat.errors = [
+        t(
+            f"Bạn vừa đặt đợt in số {recent.id} lúc {at:%H:%M} cho lô này ({recent.quantity} tem). "
+            "Nếu chỉ cần in lại, hãy mở đợt in đó; muốn đặt thêm một đợt nữa, hãy đánh dấu ô này.",
+            f"You ordered run {recent.id} at {at:%H:%M} for this lot ({recent.quantity} stamps). "
+            "To print it again, open that run; to order another run, tick this box.",
+        )
+    ]
+    return True
+
+
+def _form_key(form: OrderForm) -> str:
+    return f"portal-{form.key.data[:32]}-"
 
 
 def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | None:
     """The new (or replayed) run's id, or None with the refusal beside its field."""
     session = get_session()
-    stock, start = form.stock.data or DEFAULT_STOCK, form.start_position.data or 1
+    typed = _start(form)
+    stock, start = form.stock.data or DEFAULT_STOCK, 1 if typed is None else typed
     ordered = f"{form.lot.data}|{form.quantity.data}|{stock}|{start}"
     what = hashlib.sha256(ordered.encode()).hexdigest()
     order = services.RunOrder(
@@ -117,7 +182,7 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
         quantity=form.quantity.data or 0,
         # The form's key with what it orders: the same form sent twice gives back its run,
         # the same form sent again with another lot, quantity or stock is another order.
-        idempotency_key=f"portal-{form.key.data[:32]}-{what[:16]}",
+        idempotency_key=f"{_form_key(form)}{what[:16]}",
         stock=str(stock)[:32],
         start_position=start,
     )
