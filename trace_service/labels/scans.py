@@ -27,6 +27,7 @@ import hmac
 import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select, update
@@ -83,12 +84,19 @@ class Seen:
     counted: bool = True  # False: loaded by another page (an image, a frame), not opened
 
 
+@lru_cache(maxsize=4)
+def _month_salt(secret: str, month: str) -> bytes:
+    return hmac.new(secret.encode(), f"ocop-scan-salt/{month}".encode(), hashlib.sha256).digest()
+
+
 def client_hash(secret: str, client_key: str, now: datetime) -> str:
-    """The client's address, hashed with this month's salt (derived, never stored)."""
-    salt = hmac.new(secret.encode(), f"ocop-scan-salt/{now:%Y-%m}".encode(), hashlib.sha256)
-    return hmac.new(salt.digest(), client_key.encode(), hashlib.sha256).hexdigest()[:32]
+    """The client's address, hashed with this month's salt (derived, never stored; kept in
+    memory for the month's views, not derived again for each)."""
+    salt = _month_salt(secret, f"{now:%Y-%m}")
+    return hmac.new(salt, client_key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+@lru_cache(maxsize=1024)  # phones of a market send a few hundred distinct User-Agents
 def device_class(user_agent: str) -> str:
     if not user_agent:
         return "other"
