@@ -382,5 +382,7 @@ def init_api(app: Flask) -> ServiceApi:
     api.register_converter(
         IdConverter, lambda _c: {"type": "integer", "format": "int64", "minimum": 1}
     )
-    app.before_request(_require_json_body)
+    # First of all the request's hooks: the body is read, within its route's limit, before
+    # anything (the principal's token check) opens a session that would hold it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _require_json_body)
     return api

@@ -111,7 +111,9 @@ def test_units_declared_after_packing_open_the_lot_to_stamps(client, packed, db_
     more = client.patch(f"{P}/lots/{lot}", headers=packed.account.headers, json={"unit_count": 5})
     assert more.status_code == 200
     audited = db_session.scalars(
-        select(AuditEvent.details).where(AuditEvent.tag == "trace:lot:units_declared")
+        select(AuditEvent.details)
+        .where(AuditEvent.tag == "trace:lot:units_declared")
+        .order_by(AuditEvent.id)
     ).all()
     assert [(d["before"], d["unit_count"]) for d in audited] == [(None, 4), (4, 5)]
 
