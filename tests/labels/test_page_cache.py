@@ -66,6 +66,21 @@ def test_one_composition_serves_every_label_of_a_run(client, packed, composition
     assert len(compositions) == 1
 
 
+def test_ordering_more_stamps_of_the_lot_leaves_the_pages_cached(
+    client, packed, compositions, db_session
+):
+    """An order shows nothing on earlier stamps' pages: under a steady stream of orders,
+    every worker composed every run's page again (and each composition read every run of
+    the lot), until a market's views queued up."""
+    label = _labels(client, packed)[0]
+    assert "Sản phẩm OCOP còn hiệu lực" in _html(client, label)
+    version = _version(db_session)
+    _labels(client, packed, quantity=3)
+    assert _version(db_session) == version
+    assert "Sản phẩm OCOP còn hiệu lực" in _html(client, label)
+    assert len(compositions) == 1
+
+
 def test_a_revocation_turns_the_next_view_red(client, packed, admin, compositions, db_session):
     label = _labels(client, packed)[0]
     assert 'class="verdict v-green"' in _html(client, label)

@@ -62,9 +62,11 @@ WATCHED: tuple[type, ...] = (
     Recall,
     TraceEvent,
 )
-# A print run's building bookkeeping is not shown; a new run was never cached.
+# A print run's building bookkeeping is not shown; a new run was never cached. Its QR
+# version is set after the run's first flush (from its first URL) and only printing uses
+# it: were it counted, every order would make every worker compose every page again.
 RUN_BOOKKEEPING = frozenset(
-    {"status", "labels_drawn", "pages", "error", "lease_until", "files", "built_at"}
+    {"status", "labels_drawn", "pages", "error", "lease_until", "files", "built_at", "qr_version"}
 )
 
 

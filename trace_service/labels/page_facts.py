@@ -195,7 +195,7 @@ class RunFacts:
 def run_facts(session: Session, run: PrintRun, today: date, window_days: int) -> RunFacts:
     """Compose the run's facts from the records (the cold path: a trace and a few rows)."""
     certificate, producer = run.certificate, run.producer
-    trace = backward_trace(session, run.lot)
+    trace = backward_trace(session, run.lot, with_parts=False)  # no print runs on a page
     return RunFacts(
         product=certificate.product_name,
         product_en=run.product.name_en or None,

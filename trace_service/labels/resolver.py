@@ -416,7 +416,7 @@ def product_page(**args: str) -> Response | tuple[str, int]:
 def _public_steps(run: PrintRun, session: Session) -> tuple[list[dict[str, Any]], list[Any]]:
     """The lot's chain as a shopper may see it: what happened, when and where (never how
     much: volumes are the producer's business); corrected entries are left out."""
-    trace = backward_trace(session, run.lot)
+    trace = backward_trace(session, run.lot, with_parts=False)
     corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
     areas = {area.id: area for area in trace.areas}
     steps = []

@@ -698,7 +698,7 @@ class Trace:
     parts: dict[str, Any] = field(default_factory=dict)
 
 
-def _trace(session: Session, lot_ids: Select[Any]) -> Trace:
+def _trace(session: Session, lot_ids: Select[Any], with_parts: bool = True) -> Trace:
     lots = list(session.scalars(select(Lot).where(Lot.id.in_(lot_ids)).order_by(Lot.id)))
     events = list(
         session.scalars(
@@ -721,12 +721,15 @@ def _trace(session: Session, lot_ids: Select[Any]) -> Trace:
     )
     recalls = list(session.scalars(select(Recall).where(Recall.lot_id.in_(lot_ids))))
     events = sorted(events + corrections, key=lambda e: (e.event_time, e.id))
-    return Trace(lots, events, areas, recalls, hooks.trace_parts(session, lot_ids))
+    parts = hooks.trace_parts(session, lot_ids) if with_parts else {}
+    return Trace(lots, events, areas, recalls, parts)
 
 
-def backward_trace(session: Session, lot: Lot) -> Trace:
-    """One step back, all the way: every lot, event and raw-material area behind ``lot``."""
-    return _trace(session, ancestors(lot.id))
+def backward_trace(session: Session, lot: Lot, *, with_parts: bool = True) -> Trace:
+    """One step back, all the way: every lot, event and raw-material area behind ``lot``;
+    without the layers' parts (``with_parts=False``) for a reader that shows none of them:
+    the print runs on a packed lot grow with every order."""
+    return _trace(session, ancestors(lot.id), with_parts)
 
 
 def forward_trace(session: Session, lot: Lot) -> Trace:
