@@ -138,6 +138,9 @@ def test_spoiled_stamps_are_voided_by_number_and_range_with_a_reason(client, cer
     assert re.search(r'id="void-sequences-error">Không đọc được “ba”', bad.get_data(True))
     far = client.post(void_url.group(1), data={**post, "void-sequences": "150"}, headers=BROWSER)
     assert re.search(r'id="void-sequences-error">[^<]*không có tem số 150', far.get_data(True))
+    wide = {**post, "void-sequences": "10000-12000"}
+    wide = client.post(void_url.group(1), data=wide, headers=BROWSER).get_data(True)
+    assert 'id="void-sequences-error">Khoảng 10.000–12.000 không nằm trong 1–100 ' in wide
 
     confirmed = {**post, "void-sequences": "3, 10 - 12", "void-confirmed": "1"}
     done = client.post(void_url.group(1), data=confirmed, headers=BROWSER)
