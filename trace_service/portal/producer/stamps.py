@@ -217,7 +217,8 @@ def stamp_preview(product_id: int) -> Response:
         certificate_number=cert.number,
         valid_until=cert.valid_until,
     )
-    png = stamp_preview_png(facts)
+    scale = 1 if request.args.get("x") == "1" else 2  # the page's srcset: 1× and 2×
+    png = stamp_preview_png(facts, scale)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
