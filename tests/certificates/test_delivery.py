@@ -240,6 +240,9 @@ def test_does_the_producer_get_a_vietnamese_email_with_the_pdf_letter_30_days_ah
     text = body.get_content()
     assert "Kính gửi: Hợp tác xã Cà phê Đức Lập" in text
     assert cert.number in text
+    # A product's name in typographic quotes, in both languages; never ASCII ones.
+    assert f"của sản phẩm “{cert.product_name}”" in text and '"' not in text
+    assert f"stars) for “{cert.product.name_en or cert.product_name}”" in text
     [letter] = list(message.iter_attachments())
     assert letter.get_content_type() == "application/pdf"
     assert letter.get_filename().endswith(".pdf")

@@ -16,8 +16,10 @@ from sqlalchemy import insert, select
 from tests.decode import read_qr_codes
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from tests.portal.test_producer_stamps import download, order_page, packing
+from trace_service.audit.models import AuditEvent
 from trace_service.db import utcnow
 from trace_service.labels.models import Label, LabelState, PrintRun, label_scans
+from trace_service.labels.voids import VoidTag
 from trace_service.portal.stamp_preview import SPECIMEN_TEXT
 
 
@@ -136,6 +138,9 @@ def test_spoiled_stamps_are_voided_by_number_and_range_with_a_reason(client, cer
     assert re.search(r'id="void-sequences-error">Không đọc được “ba”', bad.get_data(True))
     far = client.post(void_url.group(1), data={**post, "void-sequences": "150"}, headers=BROWSER)
     assert re.search(r'id="void-sequences-error">[^<]*không có tem số 150', far.get_data(True))
+    wide = {**post, "void-sequences": "10000-12000"}
+    wide = client.post(void_url.group(1), data=wide, headers=BROWSER).get_data(True)
+    assert 'id="void-sequences-error">Khoảng 10.000–12.000 không nằm trong 1–100 ' in wide
 
     confirmed = {**post, "void-sequences": "3, 10 - 12", "void-confirmed": "1"}
     done = client.post(void_url.group(1), data=confirmed, headers=BROWSER)
@@ -152,6 +157,48 @@ def test_spoiled_stamps_are_voided_by_number_and_range_with_a_reason(client, cer
     theirs = client.application.test_client()
     sign_in(theirs, stranger.user.username)
     assert theirs.get(void_url.group(1), headers=BROWSER).status_code == 404
+
+
+def test_stamps_voided_before_are_neither_offered_nor_counted(client, certified, db_session):
+    """Stamps void already are left out of the list to confirm and its count, named apart
+    as skipped; a list of nothing else is refused beside the field, not confirmed."""
+    html = packed_order_page(client, certified)
+    run_page = client.get(place_order(client, certified, html).headers["Location"], headers=BROWSER)
+    url = re.search(r'href="(/chu-the/dot-in/\d+/huy-tem)"', run_page.get_data(True))
+    assert url
+    page = client.get(url.group(1), headers=BROWSER).get_data(as_text=True)
+    post = {"csrf_token": csrf_of(page), "void-reason": "kẹt giấy ở tờ 1"}
+    first = client.post(
+        url.group(1), data={**post, "void-sequences": "10-12", "void-confirmed": "1"}
+    )
+    assert "Đã hủy 3 tem." in first.get_data(as_text=True)
+
+    preview = client.post(url.group(1), data={**post, "void-sequences": "3, 10 - 15"})
+    html = preview.get_data(as_text=True)
+    assert "Kiểm tra trước khi hủy: 4 tem" in html and "Hủy vĩnh viễn 4 tem" in html
+    assert re.findall(r"tem số (\d+)</span>", html) == ["3", "13", "14", "15"]
+    assert re.search(r'id="preview-skipped">Bỏ qua 3 tem đã hủy trước đó \(tem số 10–12\)', html)
+
+    done = client.post(
+        url.group(1), data={**post, "void-sequences": "3, 10 - 15", "void-confirmed": "1"}
+    ).get_data(as_text=True)
+    assert "Đã hủy 4 tem." in done and 'id="voided-skipped">Bỏ qua 3 tem' in done
+    event = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.tag == VoidTag.STAMPS_VOIDED).order_by(AuditEvent.id)
+    ).all()[-1]
+    assert (event.details["sequences"], event.details["ranges"]) == ([3], [[13, 15]])
+    assert event.details["already_voided"] == 0
+
+    again = client.post(
+        url.group(1), data={**post, "void-sequences": "10-15, 3", "void-confirmed": "1"}
+    )
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "Đã hủy" not in html
+    assert re.search(
+        r'id="void-sequences-error">Các tem này đã hủy trước đó \(tem số 3, 10–15\); '
+        "không còn tem nào để hủy",
+        html,
+    )
 
 
 def test_scans_by_week_and_flagged_stamps_are_the_producers_own(client, certified, db_session):

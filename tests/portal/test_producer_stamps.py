@@ -3,11 +3,18 @@ packing recorded on the spot, an order, the run's files through the session."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
+import numpy as np
+from PIL import Image
+
+from tests.decode import read_qr_codes
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from trace_service.clock import today_vn
+from trace_service.labels.render.zpl import thermal_layout
+from trace_service.portal.stamp_preview import SPECIMEN_TEXT
 
 
 def order_page(client, product_id: int) -> str:
@@ -145,6 +152,28 @@ def test_is_the_stamp_preview_an_image(client, certified):
     sign_in(client, certified.user.username)
     png = client.get(f"/chu-the/san-pham/{certified.product.id}/mau-tem.png", headers=BROWSER)
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_is_the_stamp_preview_drawn_at_whole_multiples_of_its_size_on_the_page(client, certified):
+    """Crisp on every screen: the page's <img> offers 1× and 2× pictures of exactly twice
+    and once its CSS size (a 300-dpi drawing shown at 295 px was reduced by 2.003 and blurred
+    at devicePixelRatio 1); at 1× the QR code is still pure black and white, and decodes."""
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    img = re.search(r'<img src="([^"]+)"\s+srcset="([^"]+)"\s+width="(\d+)" height="(\d+)"', html)
+    assert img, "no stamp preview with a srcset"
+    size = int(img[3]), int(img[4])
+    offered = dict(reversed(pair.rsplit(" ", 1)) for pair in img[2].split(", "))
+    assert set(offered) == {"1x", "2x"} and img[1] == offered["1x"]
+    qr = thermal_layout(300).qr_area
+    for density, url in offered.items():
+        scale = int(density[0])
+        png = Image.open(io.BytesIO(client.get(url, headers=BROWSER).data))
+        assert png.size == (size[0] * scale, size[1] * scale)
+        assert [code.text for code in read_qr_codes(png)] == [SPECIMEN_TEXT]
+        if scale == 1:
+            box = np.array(png)[qr.y // 2 : (qr.y + qr.h) // 2, qr.x // 2 : (qr.x + qr.w) // 2]
+            assert set(np.unique(box)) <= {0, 255}
 
 
 def test_is_a_product_without_a_certificate_in_force_refused_with_its_reason(

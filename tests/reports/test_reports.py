@@ -4,6 +4,7 @@ reports; a producer reads those about its own products."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.conftest import make_account
 from tests.labels.conftest import P
+from tests.portal.test_error_summary import summary_of
 from trace_service.audit.models import AuditEvent
 from trace_service.clock import today_vn
 from trace_service.labels import serials
@@ -147,9 +149,44 @@ def test_a_refused_report_says_what_to_fix_beside_each_field_and_keeps_what_was_
     assert refused.status_code == 200 and "Location" not in refused.headers
     html = refused.get_data(as_text=True)
     assert "Hãy chọn điều chưa đúng." in html and "Hãy cho biết nơi mua" in html
-    assert 'href="#report-problem"' in html and 'value="0912 000 111"' in html
+    assert 'href="#report-problem-fake"' in html and 'value="0912 000 111"' in html
     other = _send(client, problem="other", place="Chợ")
     assert "Hãy mô tả điều chưa đúng." in other.get_data(as_text=True)
+
+
+def test_a_refused_report_opens_with_the_portals_summary_linking_to_each_field(client):
+    """As the portal's forms: a summary above the fields, in the form's order, each line
+    named by its field's label and linked to it (a radio group to its first choice); each
+    field's message is part of its description; the group of choices has a legend."""
+    refused = _send(client, problem="", place="", contact="0" * 201)
+    html = refused.get_data(as_text=True)
+    assert summary_of(html) == [
+        ("report-problem-fake", "Điều gì chưa đúng?: Hãy chọn điều chưa đúng."),
+        ("report-place", "Nơi mua: Hãy cho biết nơi mua (tên cửa hàng, chợ hoặc trang bán hàng)."),
+        ("report-contact", "Số điện thoại hoặc email: Tối đa 200 ký tự."),
+    ]
+    assert html.index('class="error-summary"') < html.index('<form method="post"')
+    assert 'aria-describedby="report-place-hint report-place-error" aria-invalid="true"' in html
+    assert 'aria-describedby="report-problem-hint report-problem-error"' in html
+    assert 'aria-describedby="report-details-hint"' in html  # no error, no error's id
+    fieldsets = re.findall(r"<fieldset[^>]*>\s*(<\w+)", html)
+    assert fieldsets and set(fieldsets) == {"<legend"}
+    english = client.post(
+        "/bao-cao?lang=en",
+        data={"code": "", "verdict": "not_confirmed", "problem": "fake", "place": ""},
+        content_type="multipart/form-data",
+    )
+    assert summary_of(english.get_data(as_text=True)) == [
+        (
+            "report-place",
+            "Where you bought it: Say where you bought it (shop, market or online store).",
+        )
+    ]
+
+
+def test_a_page_that_is_not_refused_shows_no_summary(client):
+    html = client.get("/bao-cao?code=X").get_data(as_text=True)
+    assert 'class="error-summary"' not in html and "aria-invalid" not in html
 
 
 @pytest.mark.parametrize(

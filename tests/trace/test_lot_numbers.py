@@ -69,6 +69,20 @@ def test_every_problem_of_a_packing_is_told_at_once(db_session):
     assert "chỉ còn 500 kg" in refused.value.message
 
 
+def test_a_packing_yielding_more_than_it_takes_is_told_in_vietnamese_words(db_session):
+    """The step named in Vietnamese ("đóng gói", not "packing"), amounts as written here."""
+    made = make_certified(db_session)
+    body = _packing(made, take="25", out="12500.5")
+    with pytest.raises(InvalidInput) as refused:
+        record_packing(db_session, _actor(db_session, made), body)
+    assert refused.value.message == (
+        "Đầu ra 12.500,5 kg vượt mức cho phép của công đoạn đóng gói: 25 kg × 1 = 25 kg."
+    )
+    assert refused.value.message_en == (
+        "packing: 12500.5 kg out of 25 kg in is more than the maximum yield 1 allows (25 kg)."
+    )
+
+
 def test_the_api_refuses_a_unit_count_of_0_with_422(client, db_session):
     made = make_certified(db_session)
     account = make_account(db_session, Role.PRODUCER, made.product.producer_id)

@@ -214,6 +214,13 @@ def test_the_office_decides_proposals_with_reasons_and_revokes_a_device(served):
         waiting.get_by_label("Số quyết định").fill("21/QĐ-VPĐP")
         waiting.get_by_role("button", name="Chấp nhận và thu hồi giấy chứng nhận").click()
         page.wait_for_load_state()
+        # a review step first, as revoking from the certificate's page has: nothing yet
+        review = page.locator(f"#bien-ban-{names['revoke']}")
+        assert "Kiểm tra trước khi thu hồi giấy chứng nhận" in review.inner_text()
+        assert _record(app, Certificate, names["cert"]).revoked_on is None
+        assert serious_accessibility_problems(page) == []
+        review.get_by_role("button", name=f"Thu hồi giấy chứng nhận {names['cert_number']}").click()
+        page.wait_for_load_state()
         cert = _record(app, Certificate, names["cert"])
         assert cert.revoked_on == today_vn() and cert.revocation_decision == "21/QĐ-VPĐP"
         assert cert.revocation_reason == "Nhãn ghi sai hạng sao"

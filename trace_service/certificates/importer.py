@@ -41,6 +41,7 @@ from trace_service.registry.models import AdministrativeUnit, Producer, Product
 from trace_service.registry.validators import normalise_registration_code, validate_gtin
 from trace_service.spreadsheets import SpreadsheetTooLarge, check_xlsx, looks_like_formula
 from trace_service.text import fold
+from trace_service.web.formatting import vn_number
 
 MAX_BYTES = 5 * 1024 * 1024
 HEADER_SEARCH_ROWS = 50  # the header row must be among the first 50 rows
@@ -211,9 +212,7 @@ class _HeaderSearch:
 
 def _too_many_rows(max_rows: int) -> SpreadsheetTooLarge:
     return SpreadsheetTooLarge(
-        f"Tệp có hơn {max_rows:_} dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.".replace(
-            "_", "."
-        ),
+        f"Tệp có hơn {vn_number(max_rows)} dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.",
         f"The file has more than {max_rows:,} data rows; split it into smaller files.",
     )
 

@@ -68,7 +68,7 @@ def email_body(notice: ExpiryNotice, office: Office) -> str:
             f"Kính gửi: {producer.name}",
             "",
             f"Giấy chứng nhận sản phẩm OCOP số {cert.number} ({cert.star} sao) của sản phẩm "
-            f'"{cert.product_name}", do {cert.issuing_authority} cấp ngày '
+            f"“{cert.product_name}”, do {cert.issuing_authority} cấp ngày "
             f"{vn_date(cert.issue_date)}, "
             f"{state_vi}.",
             action_vi,
@@ -76,8 +76,8 @@ def email_body(notice: ExpiryNotice, office: Office) -> str:
             f"{office.name}",
             "",
             "---",
-            f'OCOP certificate {cert.number} ({cert.star} stars) for "{product.name_en or ""}" '
-            f"{state_en}.",
+            f"OCOP certificate {cert.number} ({cert.star} stars) for "
+            f"“{product.name_en or cert.product_name}” {state_en}.",
             f"{office.public_base_url}/api/v1/certificates/{cert.id}",
         ]
     )

@@ -28,6 +28,7 @@ from trace_service.errors import field_error
 from trace_service.registry.models import Producer, Product
 from trace_service.trace import hooks as trace_hooks
 from trace_service.trace.models import Lot, TraceEvent
+from trace_service.web.formatting import vn_number
 
 MAX_RUN_LABELS = 100_000
 
@@ -236,7 +237,7 @@ def not_below_stamps_ordered(session: Session, lot: Lot, unit_count: int) -> Non
     if unit_count < ordered:
         raise field_error(
             "unit_count",
-            vi=f"Đã đặt {ordered} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
+            vi=f"Đã đặt {vn_number(ordered)} tem cho lô {lot.code}; số đơn vị không thể ít hơn.",
             en=f"{ordered} stamps were ordered for lot {lot.code} already; it cannot hold fewer "
             "units than that.",
         )

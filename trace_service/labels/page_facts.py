@@ -22,26 +22,12 @@ from trace_service.registry.models import RawMaterialArea
 from trace_service.registry.photos import PhotoRef, photo_ref
 from trace_service.registry.units import Address, address_on, current_unit
 from trace_service.trace.models import TraceEvent
-from trace_service.trace.rules import EventKind
+from trace_service.trace.rules import PACKING, PROCESSES, EventKind
 
 if TYPE_CHECKING:  # page_check composes these facts: no import at run time
     from trace_service.labels.page_check import PageLabel
 from trace_service.trace.services import Trace, backward_trace
 
-# Processing steps in words (trace/schemas.py lists what may be recorded).
-PROCESSES: dict[str, tuple[str, str]] = {
-    "drying": ("Phơi, sấy", "Drying"),
-    "pulping": ("Xát vỏ quả", "Pulping"),
-    "fermenting": ("Lên men", "Fermenting"),
-    "hulling": ("Xát vỏ trấu", "Hulling"),
-    "cherry_to_green": ("Sơ chế thành nhân xanh", "Processing to green beans"),
-    "sorting": ("Phân loại", "Sorting"),
-    "roasting": ("Rang", "Roasting"),
-    "grinding": ("Xay", "Grinding"),
-    "blending": ("Phối trộn", "Blending"),
-    "extraction": ("Chiết xuất", "Extraction"),
-}
-PACKING = ("Đóng gói", "Packing")
 CHECKED = ("Đã được kiểm tra tại điểm bán", "Checked by a market inspector")
 PROCESSING = ("Chế biến", "Processing")
 

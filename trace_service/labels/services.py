@@ -50,6 +50,7 @@ from trace_service.trace.models import EventLot, Lot, TraceEvent
 from trace_service.trace.rules import EventKind
 from trace_service.trace.services import Trace, backward_trace, recalled_by
 from trace_service.trace.units import UNIT_VI
+from trace_service.web.formatting import vn_number
 
 # Labels are signed and inserted in slices, so a 100,000-label order never holds every row
 # object at once.
@@ -233,7 +234,7 @@ def _quantity_problem(quantity: int) -> InvalidInput | None:
         return None
     return field_error(
         "quantity",
-        vi=f"Mỗi đợt in có từ 1 đến {MAX_RUN_LABELS:,} tem.".replace(",", "."),
+        vi=f"Mỗi đợt in có từ 1 đến {vn_number(MAX_RUN_LABELS)} tem.",
         en=f"A print run has 1 to {MAX_RUN_LABELS:,} labels.",
     )
 
@@ -289,8 +290,8 @@ def _check_quantity(session: Session, lot: Lot, quantity: int) -> None:
         left = max(units - already, 0)
         raise field_error(
             "quantity",
-            vi=f"Lô {lot.code} có {units} đơn vị, đã đặt {already} tem (không kể tem đã hủy); "
-            f"chỉ đặt thêm tối đa {left} tem.",
+            vi=f"Lô {lot.code} có {vn_number(units)} đơn vị, đã đặt {vn_number(already)} tem "
+            f"(không kể tem đã hủy); chỉ đặt thêm tối đa {vn_number(left)} tem.",
             en=f"Lot {lot.code} has {units} units and {already} labels were ordered "
             f"already (voided ones not counted); at most {left} more.",
         )

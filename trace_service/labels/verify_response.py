@@ -28,6 +28,7 @@ from trace_service.labels.verify import MESSAGES, Verification, as_printed
 from trace_service.registry.models import Producer, Product
 from trace_service.signing.keystore import KeyStore, UnknownKey, Verdict
 from trace_service.trace.models import LotLink, Recall
+from trace_service.web.formatting import vn_number
 
 # A scanned stamp is a few hundred characters; a body of more is refused before any work.
 MAX_VERIFY_BODY_BYTES = 4096
@@ -52,7 +53,8 @@ def small_body(limit: int) -> Callable[[F], F]:
             declared = request.content_length
             if (declared or 0) > limit or (declared is None and len(request.get_data()) > limit):
                 raise BodyTooLarge(
-                    f"Nội dung gửi lên quá lớn: tối đa {limit} byte (một tem chỉ vài trăm ký tự).",
+                    f"Nội dung gửi lên quá lớn: tối đa {vn_number(limit)} byte (một tem chỉ "
+                    "vài trăm ký tự).",
                     f"The body is too large: at most {limit} bytes (a stamp is a few hundred "
                     "characters).",
                 )

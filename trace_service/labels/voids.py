@@ -22,6 +22,7 @@ from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.services import get_run
 from trace_service.labels.states import ensure_states
 from trace_service.principal import Principal
+from trace_service.web.formatting import vn_number
 
 
 class VoidTag(EventTag):
@@ -51,14 +52,16 @@ def check_order(run: PrintRun, order: VoidOrder) -> None:
         if not 1 <= seq <= run.quantity:
             raise field_error(
                 "sequences",
-                vi=f"Đợt in có các tem số 1 đến {run.quantity}; không có tem số {seq}.",
+                vi=f"Đợt in có các tem số 1 đến {vn_number(run.quantity)}; "
+                f"không có tem số {vn_number(seq)}.",
                 en=f"The run's stamps are numbered 1 to {run.quantity}; there is no {seq}.",
             )
     for first, last in order.ranges:
         if not 1 <= first <= last <= run.quantity:
             raise field_error(
                 "ranges",
-                vi=f"Khoảng {first}–{last} không nằm trong 1–{run.quantity} hoặc bị ngược.",
+                vi=f"Khoảng {vn_number(first)}–{vn_number(last)} không nằm trong "
+                f"1–{vn_number(run.quantity)} hoặc bị ngược.",
                 en=f"The range {first}–{last} is not within 1–{run.quantity}, or is reversed.",
             )
 

@@ -7,8 +7,6 @@ of their own. Each area is a blueprint: ``account`` (sign-in, sign-out, password
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Flask, g, request
 
 from trace_service.auth.web_session import session_principal
@@ -20,7 +18,7 @@ from trace_service.portal.forms import error_items, note_label, render_input
 from trace_service.principal import current_principal
 from trace_service.registry.models import AdministrativeUnit
 from trace_service.registry.units import place_on
-from trace_service.web.formatting import vn_number
+from trace_service.web.formatting import vn_amount
 
 
 def init_portal(app: Flask) -> None:
@@ -69,9 +67,3 @@ def place_today(unit: AdministrativeUnit | None) -> dict[str, str] | None:
         return {"now": now}
     last = unit.valid_to or today
     return {"now": now, "recorded": place_on(unit, last), "until": vn_date(last)}
-
-
-def vn_amount(value: Decimal | float | int) -> str:
-    """An amount as written here, without trailing zeros: 1.250, 12,5, 0,25."""
-    text = vn_number(value, 3)
-    return text.rstrip("0").rstrip(",") if "," in text else text

@@ -19,6 +19,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from trace_service.errors import DomainError, InvalidInput
 from trace_service.fields import MAX_ID
+from trace_service.web.formatting import vn_number
 from trace_service.web.i18n import t
 
 
@@ -59,7 +60,7 @@ class MaxLength:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and len(field.data) > self.most:
             raise ValidationError(
-                t(f"Tối đa {self.most} ký tự.", f"At most {self.most} characters.")
+                t(f"Tối đa {vn_number(self.most)} ký tự.", f"At most {self.most:,} characters.")
             )
 
 

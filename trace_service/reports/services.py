@@ -29,6 +29,7 @@ from trace_service.principal import ANONYMOUS, Principal
 from trace_service.registry.photos import Encoded, PhotoRefused, reencode
 from trace_service.reports.models import ConsumerReport, Problem, ReportStatus
 from trace_service.reports.tags import ReportTag
+from trace_service.web.formatting import vn_number
 
 # Wider than a product photo: the office reads a stamp's print and a label's small text.
 REPORT_PHOTO_WIDTH = 1280
@@ -81,8 +82,8 @@ def _check_form(
         refusals["details"] = ("Hãy mô tả điều chưa đúng.", "Describe what is wrong.")
     if len(form.details.strip()) > MAX_DETAILS:
         refusals["details"] = (
-            f"Mô tả tối đa {MAX_DETAILS} ký tự.",
-            f"At most {MAX_DETAILS} characters.",
+            f"Mô tả tối đa {vn_number(MAX_DETAILS)} ký tự.",
+            f"At most {MAX_DETAILS:,} characters.",
         )
     if not form.place.strip():
         refusals["place"] = (

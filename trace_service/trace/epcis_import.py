@@ -44,6 +44,7 @@ from trace_service.trace.schemas import (
     lot_code,
 )
 from trace_service.trace.units import Unit
+from trace_service.web.formatting import vn_number
 
 # Units a new lot may be counted in (mass or volume); an existing lot may also be in pieces.
 _UOM = {"KGM": Unit.KG, "TNE": Unit.TONNE, "GRM": Unit.GRAM, "LTR": Unit.LITRE}
@@ -405,7 +406,7 @@ def _refuse_too_many_events(document: Any) -> None:
     if isinstance(listed, list) and len(listed) > MAX_EVENTS:
         raise InvalidInput(
             f"Một tài liệu EPCIS có tối đa {MAX_EVENTS} sự kiện (tài liệu này có "
-            f"{len(listed)}); hãy chia thành nhiều lần nhập.",
+            f"{vn_number(len(listed))}); hãy chia thành nhiều lần nhập.",
             f"One EPCIS document holds at most {MAX_EVENTS} events (this one has "
             f"{len(listed)}); split it into several imports.",
             errors={"json": {"$.epcisBody.eventList": [f"At most {MAX_EVENTS} events."]}},

@@ -47,6 +47,29 @@ def max_yields(overrides: dict[str, float]) -> dict[str, Decimal]:
     return {**MAX_YIELD, **{k: Decimal(str(v)) for k, v in overrides.items()}}
 
 
+# Processing steps in words, as the label page names them and a refusal does (trace/schemas.py
+# lists what may be recorded).
+PROCESSES: dict[str, tuple[str, str]] = {
+    "drying": ("Phơi, sấy", "Drying"),
+    "pulping": ("Xát vỏ quả", "Pulping"),
+    "fermenting": ("Lên men", "Fermenting"),
+    "hulling": ("Xát vỏ trấu", "Hulling"),
+    "cherry_to_green": ("Sơ chế thành nhân xanh", "Processing to green beans"),
+    "sorting": ("Phân loại", "Sorting"),
+    "roasting": ("Rang", "Roasting"),
+    "grinding": ("Xay", "Grinding"),
+    "blending": ("Phối trộn", "Blending"),
+    "extraction": ("Chiết xuất", "Extraction"),
+}
+PACKING = ("Đóng gói", "Packing")
+
+
+def process_words(process: str) -> tuple[str, str]:
+    """A process in the middle of a sentence: “công đoạn phơi, sấy”, “the drying step”."""
+    vi, en = PROCESSES.get(process) or (PACKING if process == "packing" else (process, process))
+    return vi[:1].lower() + vi[1:], en[:1].lower() + en[1:]
+
+
 MAX_YIELD: dict[str, Decimal] = {
     "drying": Decimal("0.60"),
     "pulping": Decimal("0.70"),

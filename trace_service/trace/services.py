@@ -46,8 +46,10 @@ from trace_service.trace.rules import (
     OFFICIAL_KINDS,
     EventKind,
     RecorderRole,
+    process_words,
 )
 from trace_service.trace.units import UNIT_VI, Unit, in_kg
+from trace_service.web.formatting import vn_amount, vn_number
 
 INPUT, OUTPUT, SUBJECT = "input", "output", "subject"
 
@@ -130,7 +132,7 @@ def unit_count_problem(value: Any, field: str) -> InvalidInput | None:
     if value > MAX_UNIT_COUNT:
         return field_error(
             field,
-            vi=f"Số gói, chai… đã đóng: tối đa {MAX_UNIT_COUNT:,}.".replace(",", "."),
+            vi=f"Số gói, chai… đã đóng: tối đa {vn_number(MAX_UNIT_COUNT)}.",
             en=f"Units packed (bags, bottles…): at most {MAX_UNIT_COUNT:,}.",
         )
     return None
@@ -360,7 +362,7 @@ def _take_inputs(
 
 def _not_enough(lot: Lot, left: Decimal, amount: Decimal, field: str) -> InvalidInput:
     error = InvalidInput(
-        f"Lô {lot.code} chỉ còn {_n(left)} {UNIT_VI[lot.unit]}.",
+        f"Lô {lot.code} chỉ còn {vn_amount(left)} {UNIT_VI[lot.unit]}.",
         f"Lot {lot.code} has only {_n(left)} {lot.unit} left; {_n(amount)} was asked for.",
         errors={"json": {field: [f"Only {_n(left)} left."]}},
     )
@@ -380,10 +382,12 @@ def _check_yield(
     total_in = sum(known_in, Decimal(0))
     total_out = sum(known_out, Decimal(0))
     if total_out > total_in * ceiling:
+        step_vi, step_en = process_words(process)
         raise InvalidInput(
-            f"Đầu ra {_n(total_out)} kg vượt mức cho phép của công đoạn {process}: "
-            f"{_n(total_in)} kg × {_n(ceiling)} = {_n(total_in * ceiling)} kg.",
-            f"{process}: {_n(total_out)} kg out of {_n(total_in)} kg in is more than the "
+            f"Đầu ra {vn_amount(total_out)} kg vượt mức cho phép của công đoạn {step_vi}: "
+            f"{vn_amount(total_in)} kg × {vn_amount(ceiling)} = "
+            f"{vn_amount(total_in * ceiling)} kg.",
+            f"{step_en}: {_n(total_out)} kg out of {_n(total_in)} kg in is more than the "
             f"maximum yield {_n(ceiling)} allows ({_n(total_in * ceiling)} kg).",
             errors={"json": {"outputs": ["More than the process can yield."]}},
         )

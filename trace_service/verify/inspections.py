@@ -4,6 +4,7 @@ device's own id for it, ``client_id``, is unique per inspector), audited."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from ocop_verify.verdict import HEADLINES, sum_up
 from trace_service.audit.services import record_event
 from trace_service.certificates.models import Certificate
-from trace_service.certificates.services import revoke_certificate
+from trace_service.certificates.services import check_revocation, revoke_certificate
 from trace_service.certificates.standing import open_clause
 from trace_service.clock import today_vn
 from trace_service.errors import Conflict, NotFound, field_error
@@ -283,12 +284,23 @@ def _lot_to_recall(session: Session, inspection: FieldInspection) -> Lot:
     return lot
 
 
-def decide_proposal(
-    session: Session, actor: Principal, inspection_id: int, decision: dict[str, Any], now: datetime
-) -> FieldInspection:
-    """The office's answer to an inspection's proposal, with its reason; given once.
-    Accepting revokes the certificate or recalls the lot, through the same services as the
-    API's own routes (audited there too), under the office's decision number."""
+@dataclass(frozen=True)
+class Proposed:
+    """What a decision on an inspection's proposal acts on, once checked: accepting revokes
+    ``certificate`` or recalls ``lot`` (both None for a rejection)."""
+
+    inspection: FieldInspection
+    proposal: Proposal
+    certificate: Certificate | None = None
+    lot: Lot | None = None
+
+
+def check_decision(
+    session: Session, inspection_id: int, decision: dict[str, Any], now: datetime
+) -> Proposed:
+    """What a decision is refused for, checked before it is made (``decide_proposal`` runs
+    it first, and the office's page before its review step, so the step shows only what can
+    be done), and what accepting it would revoke or recall. Changes nothing."""
     inspection = session.get(FieldInspection, inspection_id)
     if inspection is None:
         raise NotFound("Không tìm thấy biên bản kiểm tra.", "No inspection has this id.")
@@ -298,31 +310,49 @@ def decide_proposal(
         )
     if inspection.decision is not None:
         raise Conflict("Đề xuất này đã được quyết định.", "This proposal was already decided.")
+    proposal = inspection.proposal
+    if not decision["accepted"]:
+        return Proposed(inspection, proposal)
+    if not decision.get("decision_number"):
+        raise field_error(
+            "decision_number",
+            vi="Cần số quyết định thu hồi.",
+            en="Accepting needs the decision's number.",
+        )
+    if proposal is Proposal.REVOCATION:
+        cert = _certificate_to_revoke(session, inspection)
+        check_revocation(cert, {"revoked_on": today_vn(now)}, today_vn(now))
+        return Proposed(inspection, proposal, certificate=cert)
+    return Proposed(inspection, proposal, lot=_lot_to_recall(session, inspection))
+
+
+def decide_proposal(
+    session: Session, actor: Principal, inspection_id: int, decision: dict[str, Any], now: datetime
+) -> FieldInspection:
+    """The office's answer to an inspection's proposal, with its reason; given once.
+    Accepting revokes the certificate or recalls the lot, through the same services as the
+    API's own routes (audited there too), under the office's decision number."""
+    proposed = check_decision(session, inspection_id, decision, now)
+    inspection = proposed.inspection
     accepted, reason = decision["accepted"], decision["reason"]
-    details: dict[str, Any] = {"proposal": inspection.proposal.value, "reason": reason}
+    details: dict[str, Any] = {"proposal": proposed.proposal.value, "reason": reason}
     if accepted:
-        number = decision.get("decision_number")
-        if not number:
-            raise field_error(
-                "decision_number",
-                vi="Cần số quyết định thu hồi.",
-                en="Accepting needs the decision's number.",
-            )
+        number = decision["decision_number"]
         details["decision_number"] = number
-        if inspection.proposal is Proposal.REVOCATION:
+        if proposed.certificate is not None:
             cert = revoke_certificate(
                 session,
                 actor,
-                _certificate_to_revoke(session, inspection),
+                proposed.certificate,
                 {"revoked_on": today_vn(now), "decision": number, "reason": reason},
                 today_vn(now),
             )
             details["certificate_id"] = cert.id
-        else:
+        elif proposed.lot is not None:
             recall = recall_lot(
                 session,
                 actor,
-                _lot_to_recall(session, inspection),
+                proposed.lot,
                 {"recalled_at": now, "decision": number, "reason": reason},
             )
             details["recall_id"] = recall.id

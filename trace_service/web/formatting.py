@@ -32,6 +32,14 @@ def vn_number(value: int | float | Decimal, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def vn_amount(value: int | float | Decimal) -> str:
+    """An amount as written here, without trailing zeros, to the gram of a kilogram at most:
+    1.250, 12,5, 0,25, 10.000 (services' messages in Vietnamese too: ``vn_number``'s
+    separators, where English keeps 1,250.5)."""
+    text = vn_number(value, 3)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
 def points(value: int | float | Decimal) -> str:
     """A council's score as councils write it, one decimal at most: 75, 69,7 (69.7 in
     English pages)."""

@@ -1,7 +1,9 @@
 """The office's page of field inspections: failed checks whose proposal (revoke the
 certificate, recall the lot) waits for a decision, accepted with the office's decision number
 or rejected, always with a reason, through the same service as the API (which revokes or
-recalls and audits); below them, the latest inspections with their photos."""
+recalls and audits); below them, the latest inspections with their photos. Accepting has a
+review step, as revoking a certificate from its own page has: the first press shows what
+will be revoked or recalled and changes nothing; “Sửa lại” gives the form back as typed."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WResponse
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
 from trace_service.auth.services import get_user
+from trace_service.clock import today_vn
 from trace_service.db import get_session, utcnow
 from trace_service.errors import DomainError, NotFound
 from trace_service.labels import serials
@@ -27,6 +30,8 @@ from trace_service.principal import Principal, Role, current_principal
 from trace_service.registry.services import get_product
 from trace_service.trace.services import get_lot
 from trace_service.verify.inspections import (
+    Proposed,
+    check_decision,
     decide_proposal,
     get_photo,
     inspection_query,
@@ -102,9 +107,11 @@ def _lot_code(session: Session, actor: Principal, inspection: FieldInspection) -
 class DecisionForm(FlaskForm):
     reason = TextAreaField(validators=[Required(), MaxLength(2000)])
     decision_number = StringField(validators=[MaxLength(64)])
+    confirmed = HiddenField()  # "1" from the review step: the acceptance is made
+    edit = HiddenField()  # "1" from the review step's "Sửa lại": the form again, as typed
 
 
-def _page(forms: dict[int, DecisionForm] | None = None) -> str:
+def _page(forms: dict[int, DecisionForm] | None = None, review: Proposed | None = None) -> str:
     session, actor = get_session(), current_principal()
     waiting = list(session.scalars(waiting_proposals()))
     forms = forms or {}
@@ -119,6 +126,8 @@ def _page(forms: dict[int, DecisionForm] | None = None) -> str:
         latest=latest,
         about=about,
         verdict_words=verdict_words,
+        review=review,
+        today=today_vn(),
     )
 
 
@@ -133,7 +142,8 @@ def inspections() -> str:
 def decide(inspection_id: int) -> str | WResponse:
     form = DecisionForm(prefix=f"d{inspection_id}")
     accepted = request.form.get("action") == "accept"
-    if form.validate_on_submit():
+    review: Proposed | None = None
+    if form.validate_on_submit() and not form.edit.data:
         if accepted and not (form.decision_number.data or "").strip():
             form.decision_number.errors = [
                 t("Cần số quyết định để chấp nhận.", "Accepting needs the decision's number.")
@@ -145,14 +155,23 @@ def decide(inspection_id: int) -> str | WResponse:
                 "reason": form.reason.data.strip(),
                 "decision_number": (form.decision_number.data or "").strip() or None,
             }
+            # Accepting revokes or recalls for good: first the review step, as revoking a
+            # certificate from its page has (the service's refusals come before it).
+            decided = not accepted or form.confirmed.data == "1"
             try:
                 with session.begin_nested():
-                    decide_proposal(session, current_principal(), inspection_id, decision, utcnow())
+                    if decided:
+                        decide_proposal(
+                            session, current_principal(), inspection_id, decision, utcnow()
+                        )
+                    else:
+                        review = check_decision(session, inspection_id, decision, utcnow())
             except DomainError as refused:
                 show_refusal(form, refused, fallback="reason")
             else:
-                return redirect(url_for("office.inspections", _anchor="da-quyet-dinh"))
-    return _page({inspection_id: form})
+                if decided:
+                    return redirect(url_for("office.inspections", _anchor="da-quyet-dinh"))
+    return _page({inspection_id: form}, review)
 
 
 @office.route("/kiem-tra/<id:inspection_id>/anh/<id:photo_id>.jpg")

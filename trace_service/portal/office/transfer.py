@@ -41,6 +41,7 @@ from trace_service.principal import Principal, Role, current_principal
 from trace_service.registry.enums import PRODUCER_KIND_VI, PRODUCT_GROUP_VI
 from trace_service.registry.services import producer_query, product_query
 from trace_service.spreadsheets import xlsx_row
+from trace_service.web.formatting import vn_number
 from trace_service.web.i18n import t
 
 Page = str | BaseResponse
@@ -162,7 +163,7 @@ def confirm_import() -> Page:
             unstage(token, actor)
             flash(
                 t(
-                    f"Đã nhập {report.imported} giấy chứng nhận từ tệp {filename}.",
+                    f"Đã nhập {vn_number(report.imported)} giấy chứng nhận từ tệp {filename}.",
                     f"{report.imported} certificates imported from {filename}.",
                 )
             )

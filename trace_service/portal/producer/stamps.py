@@ -37,6 +37,7 @@ from trace_service.principal import Principal, Role, current_principal
 from trace_service.registry.services import get_product
 from trace_service.signing.service import get_keystore
 from trace_service.trace.services import lot_query
+from trace_service.web.formatting import vn_number
 from trace_service.web.i18n import t
 
 Page = str | WResponse
@@ -156,7 +157,8 @@ def _twin_unconfirmed(actor: Principal, product_id: int, form: OrderForm) -> boo
     at = recent.created_at.astimezone(VIETNAM)
     form.repeat.errors = [
         t(
-            f"Bạn vừa đặt đợt in số {recent.id} lúc {at:%H:%M} cho lô này ({recent.quantity} tem). "
+            f"Bạn vừa đặt đợt in số {recent.id} lúc {at:%H:%M} cho lô này "
+            f"({vn_number(recent.quantity)} tem). "
             "Nếu chỉ cần in lại, hãy mở đợt in đó; muốn đặt thêm một đợt nữa, hãy đánh dấu ô này.",
             f"You ordered run {recent.id} at {at:%H:%M} for this lot ({recent.quantity} stamps). "
             "To print it again, open that run; to order another run, tick this box.",
@@ -215,7 +217,8 @@ def stamp_preview(product_id: int) -> Response:
         certificate_number=cert.number,
         valid_until=cert.valid_until,
     )
-    png = stamp_preview_png(facts)
+    scale = 1 if request.args.get("x") == "1" else 2  # the page's srcset: 1× and 2×
+    png = stamp_preview_png(facts, scale)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 

@@ -1,7 +1,9 @@
 """Voiding spoiled stamps of a run (a jammed sheet, a misprint): the codes printed on them, or
 their numbers in the run and ranges of numbers, with a reason. The stamps are listed by code
 for the producer to confirm before anything happens (voiding cannot be undone), then voided
-through the voids service the API uses, by number. A voided stamp's page says "tem đã hủy"."""
+through the voids service the API uses, by number. A voided stamp's page says “tem đã hủy”.
+Stamps void already are neither offered nor counted: the page names them as skipped
+(“đã hủy trước đó”), and a list of nothing but those is refused beside the field."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from trace_service.portal.forms import show_refusal
 from trace_service.portal.producer.blueprint import producer
 from trace_service.portal.producer.forms import VoidForm
 from trace_service.principal import Role, current_principal
+from trace_service.web.formatting import vn_number
 from trace_service.web.i18n import t
 
 VOID_FIELDS = {"sequences": "sequences", "ranges": "sequences", "reason": "reason"}
@@ -112,21 +115,58 @@ def _sequences_of(session: Session, run: PrintRun, codes: list[str]) -> list[int
 
 @dataclass
 class Chosen:
-    """The stamps named, as the service takes them, and as the page lists them."""
+    """The stamps named, as the service takes them, and as the page lists them: only those
+    still to void; the ones void already are named apart (``before``) and skipped."""
 
     order: VoidOrder
-    count: int
-    listed: list[tuple[int, str, bool]]  # number, printed code, void before
+    count: int  # stamps this order voids
+    listed: list[tuple[int, str]]  # number, printed code: the first SHOWN of them
+    before: list[int]  # numbers named that were void already, left out of ``order``
 
 
-def _listed(session: Session, run: PrintRun, seqs: list[int]) -> list[tuple[int, str, bool]]:
+def _listed(session: Session, run: PrintRun, seqs: list[int]) -> list[tuple[int, str]]:
     rows = session.execute(
-        select(Label.seq, Label.serial, LabelState.voided_at)
-        .outerjoin(LabelState, LabelState.label_id == Label.id)
+        select(Label.seq, Label.serial)
         .where(Label.run_id == run.id, Label.seq.in_(seqs))
         .order_by(Label.seq)
     )
-    return [(seq, grouped(serial), voided is not None) for seq, serial, voided in rows]
+    return [(seq, grouped(serial)) for seq, serial in rows]
+
+
+def _void_already(session: Session, run: PrintRun) -> set[int]:
+    """The numbers of the run's stamps voided before."""
+    return set(
+        session.scalars(
+            select(Label.seq)
+            .join(LabelState, LabelState.label_id == Label.id)
+            .where(Label.run_id == run.id, LabelState.voided_at.is_not(None))
+        )
+    )
+
+
+def _spans(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as runs of consecutive ones: [3, 10, 11, 12] → [(3, 3), (10, 12)]."""
+    spans: list[tuple[int, int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], number)
+        else:
+            spans.append((number, number))
+    return spans
+
+
+SPANS_SHOWN = 20  # runs of numbers named in a sentence; more are "…"
+
+
+def spans_text(numbers: list[int]) -> str:
+    """The numbers as runs, “3, 10–12” (thousands with a dot: 1.200–1.250), the first
+    SPANS_SHOWN runs of them."""
+    spans = _spans(numbers)
+    words = [
+        vn_number(first) if first == last else f"{vn_number(first)}–{vn_number(last)}"
+        for first, last in spans[:SPANS_SHOWN]
+    ]
+    return ", ".join(words) + (", …" if len(spans) > SPANS_SHOWN else "")
 
 
 def chosen_stamps(session: Session, run: PrintRun, text: str, reason: str) -> Chosen | str:
@@ -152,8 +192,23 @@ def chosen_stamps(session: Session, run: PrintRun, text: str, reason: str) -> Ch
         return str(missing)
     ranges = merged_ranges(typed.ranges)  # within the run: at most its quantity in all
     seqs = set(singles).union(*(range(first, last + 1) for first, last in ranges))
-    order = VoidOrder(singles, typed.ranges, reason.strip())
-    return Chosen(order, len(seqs), _listed(session, run, sorted(seqs)[:SHOWN]))
+    before = sorted(seqs & _void_already(session, run))
+    left = sorted(seqs.difference(before))
+    if not left:
+        return t(
+            f"Các tem này đã hủy trước đó (tem số {spans_text(before)}); không còn tem nào "
+            "để hủy. Trang của chúng đã ghi “tem đã hủy”.",
+            f"These stamps were voided before (No. {spans_text(before)}): nothing is left to "
+            "void. Their pages already say “stamp voided”.",
+        )
+    # The service is sent only the stamps still to void, consecutive ones as a range.
+    spans = _spans(left)
+    order = VoidOrder(
+        [first for first, last in spans if first == last],
+        [(first, last) for first, last in spans if first != last],
+        reason.strip(),
+    )
+    return Chosen(order, len(left), _listed(session, run, left[:SHOWN]), before)
 
 
 @producer.route("/dot-in/<id:run_id>/huy-tem", methods=["GET", "POST"])
@@ -178,5 +233,11 @@ def void_run_stamps(run_id: int) -> str | WResponse:
             except DomainError as refused:
                 show_refusal(form, refused, names=VOID_FIELDS)
     return render_template(
-        "portal/producer/void.html", run=run, form=form, preview=preview, done=done, shown=SHOWN
+        "portal/producer/void.html",
+        run=run,
+        form=form,
+        preview=preview,
+        done=done,
+        shown=SHOWN,
+        spans_text=spans_text,
     )

@@ -1,0 +1,105 @@
+"""Accepting an inspection's proposal from the office's page goes through a review step, as
+revoking a certificate from its own page does: the first press shows the lot (or the
+certificate) it acts on and changes nothing; "Sửa lại" gives the form back as typed; only
+the second press recalls. A refusal of the service is said before the step; rejecting a
+proposal stays one step."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.portal.conftest import BROWSER, csrf_of, sign_in
+from trace_service.db import utcnow
+from trace_service.principal import Role
+from trace_service.trace.models import Recall
+from trace_service.verify.models import Decision, FieldInspection, InspectionResult, Proposal
+
+PAGE = "/van-phong/kiem-tra/"
+
+
+def _proposal(db_session, certified, proposal: Proposal, **more) -> FieldInspection:
+    found = FieldInspection(
+        client_id=f"review-{proposal.value}-{more.get('lot_id')}",
+        inspector_id=factories.UserFactory(role=Role.INSPECTOR).id,
+        product_id=certified.product.id,
+        checked_at=utcnow(),
+        place="Chợ Gia Nghĩa",
+        result=InspectionResult.FAILED,
+        proposal=proposal,
+        **more,
+    )
+    db_session.add(found)
+    db_session.flush()
+    return found
+
+
+def _typed(client, found: FieldInspection, action: str = "accept") -> dict[str, str]:
+    page = client.get(PAGE, headers=BROWSER).get_data(as_text=True)
+    return {
+        "csrf_token": csrf_of(page),
+        "action": action,
+        f"d{found.id}-reason": "Tem giả bày bán tại chợ Gia Nghĩa",
+        f"d{found.id}-decision_number": "15/QĐ-VPĐP",
+    }
+
+
+def _recalls(db_session) -> int:
+    return db_session.scalar(select(func.count()).select_from(Recall))
+
+
+def test_accepting_a_recall_is_reviewed_before_it_is_made(
+    client, office_user, certified, db_session
+):
+    lot = certified.harvest_lot
+    found = _proposal(db_session, certified, Proposal.RECALL, lot_id=lot.id)
+    path = f"/van-phong/kiem-tra/{found.id}/quyet-dinh"
+    sign_in(client, office_user.username)
+    typed = _typed(client, found)
+    review = client.post(path, data=typed, headers=BROWSER)
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Kiểm tra trước khi thu hồi lô hàng" in html
+    assert lot.code in html and "15/QĐ-VPĐP" in html and "Tem giả bày bán" in html
+    assert f"Thu hồi lô hàng {lot.code}</button>" in html
+    db_session.expire_all()
+    assert _recalls(db_session) == 0
+    assert db_session.get(FieldInspection, found.id).decision is None
+
+    back = client.post(path, data={**typed, f"d{found.id}-edit": "1"}, headers=BROWSER)
+    again = back.get_data(as_text=True)
+    assert "Kiểm tra trước khi thu hồi" not in again and 'value="15/QĐ-VPĐP"' in again
+    assert _recalls(db_session) == 0
+
+    done = client.post(path, data={**typed, f"d{found.id}-confirmed": "1"}, headers=BROWSER)
+    assert done.status_code == 302
+    db_session.expire_all()
+    recall = db_session.scalars(select(Recall)).one()
+    assert (recall.lot_id, recall.decision) == (lot.id, "15/QĐ-VPĐP")
+    assert db_session.get(FieldInspection, found.id).decision is Decision.ACCEPTED
+
+
+def test_a_refused_acceptance_is_said_before_the_review(client, office_user, certified, db_session):
+    found = _proposal(db_session, certified, Proposal.RECALL)  # no lot to recall
+    path = f"/van-phong/kiem-tra/{found.id}/quyet-dinh"
+    sign_in(client, office_user.username)
+    page = client.post(path, data=_typed(client, found), headers=BROWSER).get_data(True)
+    assert "Kiểm tra trước khi thu hồi" not in page
+    assert f'id="d{found.id}-reason-error">Biên bản không chỉ ra lô hàng nào' in page
+
+
+def test_accepting_a_revocation_is_reviewed_and_rejecting_is_one_step(
+    client, office_user, certified, db_session
+):
+    revocation = _proposal(db_session, certified, Proposal.REVOCATION)
+    sign_in(client, office_user.username)
+    path = f"/van-phong/kiem-tra/{revocation.id}/quyet-dinh"
+    html = client.post(path, data=_typed(client, revocation), headers=BROWSER).get_data(True)
+    assert "Kiểm tra trước khi thu hồi giấy chứng nhận" in html
+    assert f"Thu hồi giấy chứng nhận {certified.certificate.number}</button>" in html
+    db_session.expire_all()
+    assert db_session.get(type(certified.certificate), certified.certificate.id).revoked_on is None
+
+    rejected = client.post(path, data=_typed(client, revocation, "reject"), headers=BROWSER)
+    assert rejected.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(FieldInspection, revocation.id).decision is Decision.REJECTED
