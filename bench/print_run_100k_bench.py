@@ -76,7 +76,7 @@ def _order(url: str, settings: dict[str, Any], setup: dict[str, Any], quantity: 
     headers = {"Authorization": f"Bearer {setup['token']}"}
     body = {"product_id": setup["product_id"], "lot_id": setup["lot_id"], "quantity": quantity}
     client.get("/.well-known/jwks.json")  # open the key store before timing, as a warm server
-    start = time.perf_counter()
+    start, wall_start = time.perf_counter(), time.time()
     response = client.post("/api/v1/print-runs", headers=headers, json=body)
     answered = time.perf_counter() - start
     response.close()  # as a server does once it answered: a queued build starts now
@@ -99,6 +99,7 @@ def _order(url: str, settings: dict[str, Any], setup: dict[str, Any], quantity: 
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "sheets": len(files.get("sheets", [])),
             "run_id": run_id,
+            "wall_start": wall_start,
         }
     )
 
@@ -179,6 +180,7 @@ def _queued(
             value = job.return_value()
             if job.func_name.endswith(".build_part") and isinstance(value, dict):
                 horses[job.worker_name] = max(horses.get(job.worker_name, 0), value["peak_rss_mib"])
+        result["timeline"] = _timeline(jobs, result["wall_start"])
         mains = {f"{prefix}-{n}": _private_mib(p.pid) for n, p in enumerate(workers)}
         hwm = max(_hwm_mib(p.pid) for p in workers)
         parts = {name: sum(j.func_name.endswith(".build_part") and j.worker_name == name
@@ -196,6 +198,26 @@ def _queued(
     result["worker_main_hwm_mib"] = hwm
     result["parts_by_worker"] = parts
     return result
+
+
+def _timeline(jobs: list[Any], wall_start: float) -> list[dict[str, Any]]:
+    """Each job's start and end in seconds from the order's request, in start order: where
+    the time between the answer and the last file goes (queue waits, parts, joins)."""
+    spans = []
+    for job in jobs:
+        if job.started_at is None or job.ended_at is None:
+            continue
+        name = job.func_name.rsplit(".", 1)[-1]
+        started = job.started_at.timestamp() - wall_start
+        ended = job.ended_at.timestamp() - wall_start
+        part = [arg for arg in job.args[1:2] if isinstance(arg, int)]  # a part, a dpi
+        spans.append({"job": name, "args": part, "worker": job.worker_name,
+                      "start_s": round(started, 2), "end_s": round(ended, 2)})  # fmt: skip
+    spans.sort(key=lambda span: span["start_s"])
+    for span in spans:
+        log(f"  {span['start_s']:7.2f} → {span['end_s']:7.2f} s  {span['job']} {span['args']} "
+            f"on {span['worker']}")  # fmt: skip
+    return spans
 
 
 def _single(url: str, work: Path, quantity: int) -> dict[str, Any]:
@@ -243,6 +265,7 @@ def main() -> None:
         "single_thread_peak_rss_mib": round(max(r["peak_rss_mib"] for r in singles), 1),
         "order_answered_s": round(statistics.median(r["order_s"] for r in queued), 2),
         "parts_by_worker": queued[-1]["parts_by_worker"],
+        "timeline": queued[-1]["timeline"],
         "load_average_1m": os.getloadavg()[0],
     }
     figures["within_speedup_bar"] = figures["speedup"] >= BAR_SPEEDUP
