@@ -107,3 +107,22 @@ def test_a_verification_runs_outside_any_transaction(tmp_path, backend):
     assert seen, "the verification read nothing"
     assert not [s for s, _ in seen if s.startswith(("BEGIN", "COMMIT"))], seen
     assert all(outside for _, outside in seen), seen
+
+
+def test_a_page_views_commit_skips_the_flush_for_itself_alone(tmp_path):
+    """PostgreSQL: the view's statement turns ``synchronous_commit`` off for its own
+    transaction (a worker does not sit through a WAL flush per view); the pooled connection
+    comes back as it was, so what commits on it next (an order, an audit event) waits for
+    its flush as before."""
+    with _app_with_labels(tmp_path, "postgresql") as (app, _seed, urls):
+        parts = urlsplit(urls[0])
+        engine = get_db(app).engine
+        sent: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+        assert app.test_client().get(f"{parts.path}?{parts.query}").status_code == 200
+        view = next(statement for statement in sent if statement.startswith("WITH logged"))
+        assert "set_config(" in view, view
+        with engine.connect() as connection:
+            setting = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+            pooled = engine.pool.checkedin()
+    assert setting == "on" and pooled == 0, (setting, pooled)
