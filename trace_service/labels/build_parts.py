@@ -195,6 +195,8 @@ def draw_part(
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     token = secrets.token_hex(6)  # this builder's names: a stale one of the same part has others
     stretches = _Stretches(run, part, folder, token)
+    first, last = part_range(part)
+    progress = build.reported_every(progress, min(last, run.quantity) - first)
     pdf_path = folder / f"part-{part}.{token}.pdf"
     try:
         with pdf_path.open("wb") as pdf:
