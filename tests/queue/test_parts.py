@@ -149,37 +149,3 @@ def test_progress_of_parts_adds_up_and_never_passes_the_quantity(backend, tmp_pa
             assert _run(app, run_id).labels_drawn == 80  # each part adds its own share
             first(60)  # 30 more: 110, but a run has 100 labels
             assert _run(app, run_id).labels_drawn == 100
-
-
-def test_a_zpl_stretch_damaged_before_the_join_has_its_part_drawn_again(
-    backend, tmp_path, small_parts
-):
-    """A part does not sync its ZPL stretches (the join writes them again and syncs that):
-    one that a crash left other than its part wrote is caught by its digest at the join,
-    and its part is drawn again, never joined into a file the producer can download."""
-    with fresh_database(backend, tmp_path) as url:
-        upgrade(url)
-        app = make_app(url, tmp_path)
-        run_id = order(app, seed(app, 1000), 500)
-        root = jobs.files_root(app)
-        with app.app_context():
-            with session_scope(app) as session:
-                assert build_parts.start(session, run_id, root, tasks.lease(app)) == [1, 2, 3]
-            for part in (1, 2, 3):
-                assert tasks.build_part_now(app, run_id, part)
-            parts = build_parts.parts_dir(root, run_id)
-            stretch = next(parts.glob("part-2-300dpi.*.zpl"))
-            stretch.write_bytes(stretch.read_bytes()[:-100])  # its end never reached the disk
-            with session_scope(app, writes=False) as session:
-                run = session.get_one(PrintRun, run_id)
-                assert build_parts.join_zpl(root, run, 300) is None  # the queue's ZPL join
-            assert tasks.join_now(app, run_id, ACTOR).endswith("left to the lease")
-            assert not (build.run_dir(root, run_id) / "labels-300dpi.zpl").exists()
-            assert sorted(build_parts.done_parts(root, _run(app, run_id))) == [1, 3]
-            assert tasks.build_part_now(app, run_id, 2)  # as a new claim of the run would
-            assert tasks.join_now(app, run_id, ACTOR) == f"run {run_id}: ready"
-        run = _run(app, run_id)
-        folder = build.run_dir(root, run_id)
-        for entry in run.files["zpl"]:
-            assert sha256(folder / entry["name"]) == entry["sha256"]
-        assert [z["labels"] for z in run.files["zpl"]] == [500, 500]

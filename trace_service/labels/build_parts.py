@@ -60,11 +60,7 @@ def parts_dir(files_root: Path, run_id: int) -> Path:
 
 
 def _manifest_path(files_root: Path, run_id: int, part: int) -> Path:
-    return _manifest_in(parts_dir(files_root, run_id), part)
-
-
-def _manifest_in(folder: Path, part: int) -> Path:
-    return folder / f"part-{part}.json"
+    return parts_dir(files_root, run_id) / f"part-{part}.json"
 
 
 def done_parts(files_root: Path, run: PrintRun) -> dict[int, dict[str, Any]]:
@@ -133,6 +129,12 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _sync_close(out: Any) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+    out.close()
+
+
 class _Stretches:
     """A part's stretch of each ZPL file, written as the sheet draws the labels: labels only
     (the join writes each file's head once), under names unique to this builder. A dpi whose
@@ -168,9 +170,8 @@ class _Stretches:
                 zpl.append({"dpi": dpi, "error": self.refused[dpi]})
                 continue
             writer, out, name = self.writers.pop(dpi)
-            out.close()  # not synced: the join checks it against its digest (``_join_zpl``)
-            entry = {"dpi": dpi, "file": name, "labels": writer.count}
-            zpl.append(entry | {"sha256": _digest(self.folder / name)})
+            _sync_close(out)
+            zpl.append({"dpi": dpi, "file": name, "labels": writer.count})
         return zpl
 
     def discard(self) -> None:
@@ -226,18 +227,11 @@ def draw_part(
         raise
 
 
-class DamagedPart(Exception):
-    """A part's ZPL stretch is not what the part wrote (a crash lost what the disk had not
-    written yet): its manifest is removed, so the part is drawn again."""
-
-
 def _join_zpl(
     run: PrintRun, dpi: int, folder: Path, manifests: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """One ZPL file from its head and every part's stretch, complete before it is renamed
-    into place; hashed as it is written. A part syncs its sheet, which is put into place as
-    it is, but not its stretches (600 MB for 100,000 stamps, then written again here): each
-    is checked against the digest its part took, and only the joined file is synced."""
+    into place; hashed as it is written."""
     entries = [next(z for z in m["zpl"] if z["dpi"] == dpi) for m in manifests]
     errors = [z["error"] for z in entries if "error" in z]
     if errors:
@@ -252,16 +246,11 @@ def _join_zpl(
             first = head.getvalue().encode("utf-8")
             digest.update(first)
             out.write(first)
-            for manifest, entry in zip(manifests, entries, strict=True):
-                stretch = hashlib.sha256()
+            for entry in entries:
                 with (folder / entry["file"]).open("rb") as source:
                     while block := source.read(_COPY_BLOCK):
-                        stretch.update(block)
                         digest.update(block)
                         out.write(block)
-                if entry.get("sha256", stretch.hexdigest()) != stretch.hexdigest():
-                    _manifest_in(folder, manifest["part"]).unlink(missing_ok=True)
-                    raise DamagedPart(f"part {manifest['part']}: ZPL {dpi} dpi")
             out.flush()
             os.fsync(out.fileno())
         partial.replace(final)
@@ -287,10 +276,7 @@ def join_zpl(files_root: Path, run: PrintRun, dpi: int) -> dict[str, Any] | None
     if len(done) < parts_of(run):
         return None
     manifests = [done[part] for part in range(1, parts_of(run) + 1)]
-    try:
-        entry = _join_zpl(run, dpi, parts_dir(files_root, run.id), manifests)
-    except DamagedPart:
-        return None  # that part is drawn again when the lease runs out
+    entry = _join_zpl(run, dpi, parts_dir(files_root, run.id), manifests)
     temporary = parts_dir(files_root, run.id) / f".zpl-{dpi}.{secrets.token_hex(6)}.json"
     temporary.write_text(json.dumps(entry), encoding="utf-8")
     temporary.replace(_zpl_manifest(files_root, run.id, dpi))
@@ -319,13 +305,10 @@ def join(files_root: Path, run: PrintRun) -> dict[str, Any] | None:
         return None
     folder = parts_dir(files_root, run.id)
     manifests = [done[part] for part in range(1, parts + 1)]
-    try:
-        zpl = [
-            _joined_zpl(files_root, run.id, dpi) or _join_zpl(run, dpi, folder, manifests)
-            for dpi in build.ZPL_DPIS
-        ]
-    except DamagedPart:
-        return None  # as a missing part: drawn again when the lease runs out
+    zpl = [
+        _joined_zpl(files_root, run.id, dpi) or _join_zpl(run, dpi, folder, manifests)
+        for dpi in build.ZPL_DPIS
+    ]
     sheets = []
     for part, manifest in enumerate(manifests, start=1):
         sheet = manifest["sheet"]
