@@ -92,8 +92,9 @@ class PgPair:
             engine.dispose()
 
     def caught_up(self, seconds: float = 20) -> None:
-        """Wait until the replica has replayed everything the primary has written so far."""
-        lsn = self.sql(self.primary_port, "SELECT pg_current_wal_lsn()")
+        """Wait until the replica has replayed everything the primary has written so far,
+        commits not yet flushed included (a label page view's commit does not wait for it)."""
+        lsn = self.sql(self.primary_port, "SELECT pg_current_wal_insert_lsn()")
         query = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), CAST(:lsn AS pg_lsn)) >= 0"
         deadline = time.monotonic() + seconds
         while not self.sql(self.replica_port, query, lsn=str(lsn)):

@@ -17,7 +17,7 @@ from trace_service.certificates.rules import Status
 from trace_service.certificates.standing import status_of
 from trace_service.clock import today_vn
 from trace_service.labels import serials
-from trace_service.labels.models import PrintRun
+from trace_service.labels.models import PrintRun, print_runs_on
 from trace_service.registry.models import RawMaterialArea
 from trace_service.registry.photos import PhotoRef, photo_ref
 from trace_service.registry.units import Address, address_on, current_unit
@@ -181,7 +181,8 @@ class RunFacts:
 def run_facts(session: Session, run: PrintRun, today: date, window_days: int) -> RunFacts:
     """Compose the run's facts from the records (the cold path: a trace and a few rows)."""
     certificate, producer = run.certificate, run.producer
-    trace = backward_trace(session, run.lot, with_parts=False)  # no print runs on a page
+    # The print runs on the lot grow with every order, and a page shows none of them.
+    trace = backward_trace(session, run.lot, skip_parts=(print_runs_on,))
     return RunFacts(
         product=certificate.product_name,
         product_en=run.product.name_en or None,

@@ -38,7 +38,7 @@ from trace_service.db import get_session
 from trace_service.errors import error_response
 from trace_service.fields import MAX_ID
 from trace_service.labels.lookup import signed_path
-from trace_service.labels.models import Label, PrintRun
+from trace_service.labels.models import Label, PrintRun, print_runs_on
 from trace_service.labels.services import claims_for
 from trace_service.ratelimit import Rate, check_client_limit
 from trace_service.registry.models import Product
@@ -416,7 +416,8 @@ def product_page(**args: str) -> Response | tuple[str, int]:
 def _public_steps(run: PrintRun, session: Session) -> tuple[list[dict[str, Any]], list[Any]]:
     """The lot's chain as a shopper may see it: what happened, when and where (never how
     much: volumes are the producer's business); corrected entries are left out."""
-    trace = backward_trace(session, run.lot, with_parts=False)
+    # The print runs on the lot grow with every order, and a page shows none of them.
+    trace = backward_trace(session, run.lot, skip_parts=(print_runs_on,))
     corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
     areas = {area.id: area for area in trace.areas}
     steps = []

@@ -11,7 +11,7 @@ them (labels is the one today).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Select
@@ -30,10 +30,13 @@ def add_to_trace(part: TracePart) -> TracePart:
     return part
 
 
-def trace_parts(session: Session, lot_ids: Select[Any]) -> dict[str, Any]:
+def trace_parts(
+    session: Session, lot_ids: Select[Any], skip: Collection[TracePart] = ()
+) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     for part in _trace_parts:
-        parts.update(part(session, lot_ids))
+        if part not in skip:
+            parts.update(part(session, lot_ids))
     return parts
 
 

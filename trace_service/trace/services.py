@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -702,7 +702,9 @@ class Trace:
     parts: dict[str, Any] = field(default_factory=dict)
 
 
-def _trace(session: Session, lot_ids: Select[Any], with_parts: bool = True) -> Trace:
+def _trace(
+    session: Session, lot_ids: Select[Any], skip_parts: Collection[hooks.TracePart] = ()
+) -> Trace:
     lots = list(session.scalars(select(Lot).where(Lot.id.in_(lot_ids)).order_by(Lot.id)))
     events = list(
         session.scalars(
@@ -725,15 +727,15 @@ def _trace(session: Session, lot_ids: Select[Any], with_parts: bool = True) -> T
     )
     recalls = list(session.scalars(select(Recall).where(Recall.lot_id.in_(lot_ids))))
     events = sorted(events + corrections, key=lambda e: (e.event_time, e.id))
-    parts = hooks.trace_parts(session, lot_ids) if with_parts else {}
-    return Trace(lots, events, areas, recalls, parts)
+    return Trace(lots, events, areas, recalls, hooks.trace_parts(session, lot_ids, skip_parts))
 
 
-def backward_trace(session: Session, lot: Lot, *, with_parts: bool = True) -> Trace:
+def backward_trace(
+    session: Session, lot: Lot, *, skip_parts: Collection[hooks.TracePart] = ()
+) -> Trace:
     """One step back, all the way: every lot, event and raw-material area behind ``lot``;
-    without the layers' parts (``with_parts=False``) for a reader that shows none of them:
-    the print runs on a packed lot grow with every order."""
-    return _trace(session, ancestors(lot.id), with_parts)
+    without the layers' parts a reader does not show (``skip_parts``)."""
+    return _trace(session, ancestors(lot.id), skip_parts)
 
 
 def forward_trace(session: Session, lot: Lot) -> Trace:
