@@ -34,6 +34,8 @@ def test_the_front_door_asks_for_the_printed_code_in_vietnamese_first(client):
     assert "Kiểm tra tem OCOP" in html and 'name="ma"' in html
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Check an OCOP stamp" in english
+    # Producers and officers arrive here too: the way to sign in is on the page.
+    assert '<a href="/dang-nhap">Đăng nhập</a>' in html and ">Sign in</a>" in english
 
 
 def test_a_code_typed_in_lower_case_with_o_for_zero_opens_the_signed_page(client, packed):

@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 
 from tests.portal.test_producer_printing import packed_order_page, place_order
 from tests.portal.test_producer_stamps import order_page
+from trace_service.labels import services
 from trace_service.labels.models import PrintRun
+from trace_service.principal import system_principal
+from trace_service.signing.service import get_keystore
+
+BASE = "https://tem.ocop.example.vn"
 
 
 def _runs(db_session) -> int:
@@ -47,3 +52,19 @@ def test_a_double_click_is_no_twin_and_asks_nothing(client, certified, db_sessio
     second = place_order(client, certified, html, **{"order-quantity": "3"})
     assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
     assert _runs(db_session) == 1
+
+
+def test_a_run_someone_else_ordered_minutes_ago_asks_nothing(app, client, certified, db_session):
+    """The demo's setup (or a colleague) ordered a run of the lot just before: the page
+    must not say "Bạn vừa đặt" (you just ordered) to someone who never did."""
+    html = packed_order_page(client, certified)
+    lot = re.search(r'name="order-lot" id="order-lot-1" value="(\d+)"', html)
+    assert lot
+    order = services.RunOrder(certified.product.id, int(lot.group(1)), 3)
+    store = get_keystore(app)
+    services.order_print_run(db_session, system_principal("setup"), order, store, BASE)
+    db_session.flush()
+    again = order_page(client, certified.product.id)
+    assert 'id="recent-run"' not in again
+    ordered = place_order(client, certified, again, **{"order-quantity": "3"})
+    assert ordered.status_code == 302 and _runs(db_session) == 2

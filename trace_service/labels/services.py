@@ -90,11 +90,15 @@ RECENT_ORDER = timedelta(minutes=15)
 def recent_run(
     session: Session, actor: Principal, product_id: int, lot_id: int | None = None
 ) -> PrintRun | None:
-    """The actor's newest run of the product (of one lot, if given) ordered within
-    ``RECENT_ORDER``, or None."""
+    """The actor's own newest run of the product (of one lot, if given) ordered within
+    ``RECENT_ORDER``, or None: a run someone else ordered (a colleague, the demo's setup)
+    is not one this person may be about to order twice."""
     since = utcnow() - RECENT_ORDER
     args = {"product_id": product_id, "lot_id": lot_id}
-    return session.scalar(run_query(actor, args).where(PrintRun.created_at >= since).limit(1))
+    query = run_query(actor, args).where(
+        PrintRun.created_at >= since, PrintRun.created_by == actor.user_id
+    )
+    return session.scalar(query.limit(1))
 
 
 def _label_base(base_url: str) -> str:
