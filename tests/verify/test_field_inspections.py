@@ -10,13 +10,16 @@ from datetime import datetime, timedelta
 
 from PIL import Image
 
+from tests import factories
 from tests.labels.conftest import P, packed  # noqa: F401 - the fixture
 from tests.labels.test_verification import _one_label, _path
 from trace_service.audit.models import AuditEvent
 from trace_service.certificates.models import Certificate
+from trace_service.clock import today_vn, vn_date
 from trace_service.labels.verify_response import FullVerificationSchema
 from trace_service.trace.models import Recall
 from trace_service.verify import photos
+from trace_service.verify.models import FieldInspection
 
 _FOUND_BASE = {
     "checked_at": "2026-12-03T09:15:00+07:00",
@@ -219,6 +222,47 @@ def test_an_accepted_revocation_revokes_the_certificate_and_a_rejection_needs_a_
         f"{P}/labels/verify", headers=inspector.headers, json={"url": label["url"]}
     ).json
     assert answer["certificate_status"] == "revoked"
+
+
+def test_a_decision_naming_its_certificate_is_refused_when_another_is_now_in_force(
+    client,
+    inspector,
+    admin,
+    packed,  # noqa: F811
+    db_session,
+):
+    reviewed = packed.certificate
+    made = _inspection(
+        client,
+        inspector,
+        None,
+        "revoke-named-01",
+        product_id=packed.product.id,
+        proposal="revocation",
+    )
+    url = f"{P}/inspections/{made['id']}/decision"
+    decision = {"accepted": True, "reason": "Không đạt", "decision_number": "17/QĐ-UBND"}
+    renewed = factories.CertificateFactory(
+        product=packed.product, issue_date=today_vn() - timedelta(days=1)
+    )
+    db_session.flush()
+    stale = client.post(
+        url, headers=admin.headers, json={**decision, "certificate_id": reviewed.id}
+    )
+    assert stale.status_code == 409, stale.json
+    assert renewed.number in stale.json["message"]
+    db_session.expire_all()
+    assert db_session.get(Certificate, renewed.id).revoked_on is None
+    assert db_session.get(FieldInspection, made["id"]).decision is None
+
+    named = client.post(url, headers=admin.headers, json={**decision, "certificate_id": renewed.id})
+    assert named.status_code == 200, named.json
+    db_session.expire_all()
+    assert db_session.get(Certificate, renewed.id).revocation_decision == "17/QĐ-UBND"
+    assert db_session.get(Certificate, reviewed.id).revoked_on is None
+    again = client.post(url, headers=admin.headers, json={**decision, "certificate_id": renewed.id})
+    assert again.status_code == 409
+    assert f"đã được quyết định ngày {vn_date(today_vn())}" in again.json["message"]
 
 
 def _png_of(size) -> bytes:

@@ -58,6 +58,18 @@ class DecisionSchema(Schema):
             "as the certificate's revocation or the lot's recall records it"
         },
     )
+    certificate_id = Id(
+        metadata={
+            "description": "Optional: the certificate the decision was made on; accepting a "
+            "revocation is refused (409) when it would now revoke another"
+        },
+    )
+    lot_id = Id(
+        metadata={
+            "description": "Optional: the lot the decision was made on; accepting a recall is "
+            "refused (409) when it would now recall another"
+        },
+    )
 
 
 class LabResultSchema(Schema):

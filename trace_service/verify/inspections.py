@@ -12,11 +12,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ocop_verify.verdict import HEADLINES, sum_up
+from trace_service.audit.models import AuditEvent
 from trace_service.audit.services import record_event
 from trace_service.certificates.models import Certificate
 from trace_service.certificates.services import check_revocation, revoke_certificate
 from trace_service.certificates.standing import open_clause
-from trace_service.clock import today_vn
+from trace_service.clock import today_vn, vn_date
 from trace_service.errors import Conflict, NotFound, field_error
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.verify_response import verify_scanned
@@ -300,7 +301,9 @@ def check_decision(
 ) -> Proposed:
     """What a decision is refused for, checked before it is made (``decide_proposal`` runs
     it first, and the office's page before its review step, so the step shows only what can
-    be done), and what accepting it would revoke or recall. Changes nothing."""
+    be done), and what accepting it would revoke or recall. Changes nothing. A decision may
+    name what it was made on (``certificate_id`` or ``lot_id``, as the office's review step
+    showed it): when accepting would now act on another, it is refused (``TargetChanged``)."""
     inspection = session.get(FieldInspection, inspection_id)
     if inspection is None:
         raise NotFound("Không tìm thấy biên bản kiểm tra.", "No inspection has this id.")
@@ -309,7 +312,7 @@ def check_decision(
             "Biên bản này không có đề xuất nào.", "This inspection proposes nothing to decide."
         )
     if inspection.decision is not None:
-        raise Conflict("Đề xuất này đã được quyết định.", "This proposal was already decided.")
+        raise already_decided(inspection)
     proposal = inspection.proposal
     if not decision["accepted"]:
         return Proposed(inspection, proposal)
@@ -321,9 +324,68 @@ def check_decision(
         )
     if proposal is Proposal.REVOCATION:
         cert = _certificate_to_revoke(session, inspection)
+        _expected(decision, "certificate_id", cert.id, cert.number)
         check_revocation(cert, {"revoked_on": today_vn(now)}, today_vn(now))
         return Proposed(inspection, proposal, certificate=cert)
-    return Proposed(inspection, proposal, lot=_lot_to_recall(session, inspection))
+    lot = _lot_to_recall(session, inspection)
+    _expected(decision, "lot_id", lot.id, lot.code)
+    return Proposed(inspection, proposal, lot=lot)
+
+
+class TargetChanged(Conflict):
+    """Accepting would now act on another certificate (or lot) than the one the decision
+    was made on (``certificate_id`` / ``lot_id`` in the decision)."""
+
+
+def _expected(decision: dict[str, Any], key: str, found_id: int, name: str) -> None:
+    """Refuse when the decision names (``key``) another target than the one it acts on now:
+    e.g. a certificate issued to the product between the office's review and its confirm."""
+    expected = decision.get(key)
+    if expected is None or expected == found_id:
+        return
+    if key == "certificate_id":
+        raise TargetChanged(
+            f"Giấy chứng nhận mà đề xuất này sẽ thu hồi đã đổi (nay là {name}) kể từ lúc "
+            "xem lại. Chưa thu hồi gì: hãy kiểm tra lại.",
+            f"The certificate this proposal would revoke has changed (now {name}) since it "
+            "was reviewed. Nothing was revoked: check again.",
+        )
+    raise TargetChanged(
+        f"Lô hàng mà đề xuất này sẽ thu hồi đã đổi (nay là {name}) kể từ lúc xem lại. "
+        "Chưa thu hồi gì: hãy kiểm tra lại.",
+        f"The lot this proposal would recall has changed (now {name}) since it was "
+        "reviewed. Nothing was recalled: check again.",
+    )
+
+
+def already_decided(inspection: FieldInspection) -> Conflict:
+    """The refusal of a second decision, with the day of the first."""
+    day = vn_date(today_vn(inspection.decided_at)) if inspection.decided_at else None
+    if day is None:
+        return Conflict("Đề xuất này đã được quyết định.", "This proposal was already decided.")
+    return Conflict(
+        f"Đề xuất này đã được quyết định ngày {day}.",
+        f"This proposal was already decided on {day}.",
+    )
+
+
+def decision_numbers(session: Session, inspection_ids: list[int]) -> dict[int, str]:
+    """The office's decision number of each accepted proposal among ``inspection_ids``, as
+    its audit event keeps it (the inspection itself keeps the reason only)."""
+    if not inspection_ids:
+        return {}
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.tag == VerifyTag.PROPOSAL_DECIDED,
+            AuditEvent.object_type == "field_inspection",
+            AuditEvent.object_id.in_([str(i) for i in inspection_ids]),
+        )
+    )
+    return {
+        int(event.object_id): event.details["decision_number"]
+        for event in events
+        if event.object_id and event.details.get("decision_number")
+    }
 
 
 def decide_proposal(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WResponse
@@ -31,8 +31,10 @@ from trace_service.registry.services import get_product
 from trace_service.trace.services import get_lot
 from trace_service.verify.inspections import (
     Proposed,
+    TargetChanged,
     check_decision,
     decide_proposal,
+    decision_numbers,
     get_photo,
     inspection_query,
     open_certificate,
@@ -108,10 +110,19 @@ class DecisionForm(FlaskForm):
     reason = TextAreaField(validators=[Required(), MaxLength(2000)])
     decision_number = StringField(validators=[MaxLength(64)])
     confirmed = HiddenField()  # "1" from the review step: the acceptance is made
+    # what the review step showed, so the confirm acts on it or on nothing
+    certificate_id = HiddenField()
+    lot_id = HiddenField()
     edit = HiddenField()  # "1" from the review step's "Sửa lại": the form again, as typed
 
 
-def _page(forms: dict[int, DecisionForm] | None = None, review: Proposed | None = None) -> str:
+def _page(
+    forms: dict[int, DecisionForm] | None = None,
+    review: Proposed | None = None,
+    refused: str | None = None,
+) -> str:
+    """``refused``: a refusal said at the top of the page, for a proposal whose form the
+    page no longer shows (decided meanwhile, e.g. from another tab)."""
     session, actor = get_session(), current_principal()
     waiting = list(session.scalars(waiting_proposals()))
     forms = forms or {}
@@ -127,8 +138,32 @@ def _page(forms: dict[int, DecisionForm] | None = None, review: Proposed | None 
         about=about,
         verdict_words=verdict_words,
         review=review,
+        refused=refused,
+        numbers=decision_numbers(session, [i.id for i in latest if i.decision is not None]),
         today=today_vn(),
     )
+
+
+def _target(value: str | None) -> int | None:
+    """The review step's hidden id; anything but digits names no target (never matches)."""
+    if not value:
+        return None
+    return int(value) if value.isdigit() and len(value) < 19 else -1
+
+
+def _done(proposed: Proposed, number: str) -> str:
+    if proposed.lot is not None:
+        return t(
+            f"Đã thu hồi lô {proposed.lot.code} theo quyết định số {number}.",
+            f"Lot {proposed.lot.code} recalled under decision no. {number}.",
+        )
+    if proposed.certificate is not None:
+        cert = proposed.certificate.number
+        return t(
+            f"Đã thu hồi giấy chứng nhận {cert} theo quyết định số {number}.",
+            f"Certificate {cert} revoked under decision no. {number}.",
+        )
+    return t("Đã từ chối đề xuất.", "Proposal rejected.")
 
 
 @office.route("/kiem-tra/")
@@ -139,7 +174,7 @@ def inspections() -> str:
 
 @office.route("/kiem-tra/<id:inspection_id>/quyet-dinh", methods=["POST"])
 @page_roles(Role.ADMIN)
-def decide(inspection_id: int) -> str | WResponse:
+def decide(inspection_id: int) -> str | WResponse | tuple[str, int]:
     form = DecisionForm(prefix=f"d{inspection_id}")
     accepted = request.form.get("action") == "accept"
     review: Proposed | None = None
@@ -156,21 +191,46 @@ def decide(inspection_id: int) -> str | WResponse:
                 "decision_number": (form.decision_number.data or "").strip() or None,
             }
             # Accepting revokes or recalls for good: first the review step, as revoking a
-            # certificate from its page has (the service's refusals come before it).
-            decided = not accepted or form.confirmed.data == "1"
+            # certificate from its page has (the service's refusals come before it); the
+            # confirm names what the step showed, and acts on nothing else.
+            targets = {
+                "certificate_id": _target(form.certificate_id.data),
+                "lot_id": _target(form.lot_id.data),
+            }
+            # a confirm that names nothing (a page from before) gets the review again
+            confirmed = form.confirmed.data == "1" and any(targets.values())
+            decided = not accepted or confirmed
+            if accepted and decided:
+                decision.update(targets)
             try:
                 with session.begin_nested():
+                    proposed = check_decision(session, inspection_id, decision, utcnow())
                     if decided:
                         decide_proposal(
                             session, current_principal(), inspection_id, decision, utcnow()
                         )
                     else:
-                        review = check_decision(session, inspection_id, decision, utcnow())
+                        review = proposed
+            except TargetChanged as changed:
+                # shown again as it stands now, with what changed beside the button
+                fresh = {**decision, "certificate_id": None, "lot_id": None}
+                try:
+                    review = check_decision(session, inspection_id, fresh, utcnow())
+                except DomainError as refused:
+                    show_refusal(form, refused, fallback="reason")
+                else:
+                    form.form_errors.append(t(changed.message, changed.message_en))
+                return _page({inspection_id: form}, review), 409
             except DomainError as refused:
+                found = session.get(FieldInspection, inspection_id)
+                if found is not None and found.decision is not None:
+                    # decided already (another tab): its form is gone, so said on top
+                    return _page(refused=t(refused.message, refused.message_en)), 409
                 show_refusal(form, refused, fallback="reason")
             else:
                 if decided:
-                    return redirect(url_for("office.inspections", _anchor="da-quyet-dinh"))
+                    flash(_done(proposed, decision["decision_number"] or ""))
+                    return redirect(url_for("office.inspections", _anchor="quyet-dinh-vua-xong"))
     return _page({inspection_id: form}, review)
 
 
