@@ -154,6 +154,25 @@ def test_is_the_stamp_preview_an_image(client, certified):
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
 
 
+def test_is_a_stamp_preview_size_other_than_1_or_2_refused_with_a_message(client, certified):
+    """Only the srcset's x=1 and x=2 mean something (absent is 2×); anything else is a 400
+    on the portal's error page, never a 2× image or a 500."""
+    sign_in(client, certified.user.username)
+    url = f"/chu-the/san-pham/{certified.product.id}/mau-tem.png"
+    sizes = {}
+    for x in (None, "1", "2"):
+        png = client.get(url, query_string={} if x is None else {"x": x}, headers=BROWSER)
+        assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+        sizes[x] = Image.open(io.BytesIO(png.data)).size
+    assert sizes[None] == sizes["2"] == (2 * sizes["1"][0], 2 * sizes["1"][1])
+    for x in ("0", "-1", "3", "1000", "a", "1.0", " 1", "\x00", "\uff11", "", "9" * 2000):
+        refused = client.get(url, query_string={"x": x}, headers=BROWSER)
+        assert refused.status_code == 400, x
+        assert refused.mimetype == "text/html" and "Mẫu tem chỉ có cỡ x=1 hoặc x=2." in (
+            refused.get_data(as_text=True)
+        )
+
+
 def test_is_the_stamp_preview_drawn_at_whole_multiples_of_its_size_on_the_page(client, certified):
     """Crisp on every screen: the page's <img> offers 1× and 2× pictures of exactly twice
     and once its CSS size (a 300-dpi drawing shown at 295 px was reduced by 2.003 and blurred

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from html import escape
 
 import pytest
 from PIL import Image
@@ -19,6 +20,7 @@ from trace_service.audit.models import AuditEvent
 from trace_service.clock import today_vn
 from trace_service.labels import serials
 from trace_service.principal import Role
+from trace_service.reports import services as report_services
 from trace_service.reports.models import ConsumerReport
 
 
@@ -182,6 +184,50 @@ def test_a_refused_report_opens_with_the_portals_summary_linking_to_each_field(c
             "Where you bought it: Say where you bought it (shop, market or online store).",
         )
     ]
+
+
+def test_a_refused_report_names_every_field_too_long_each_with_its_own_limit(client, monkeypatch):
+    """Place and contact both too long: both are in the summary, in one pass; the contact
+    is held to MAX_CONTACT (made shorter here so that the place's limit cannot pass for it)."""
+    monkeypatch.setattr(report_services, "MAX_CONTACT", 120)
+    refused = _send(client, place="C" * 201, contact="0" * 121)
+    assert summary_of(refused.get_data(as_text=True)) == [
+        ("report-place", "Nơi mua: Tối đa 200 ký tự."),
+        ("report-contact", "Số điện thoại hoặc email: Tối đa 120 ký tự."),
+    ]
+    assert _send(client, contact="0" * 120).status_code == 303
+
+
+def test_the_report_forms_labels_say_which_answers_are_required(client):
+    """ "Điều gì chưa đúng?" is required; the details are required only for "Điều khác",
+    and are not called optional."""
+    html = client.get("/bao-cao?code=X").get_data(as_text=True)
+    legend = re.search(r'<legend[^>]*id="report-problem">(.*?)</legend>', html, re.S)
+    assert legend and re.sub(r"<[^>]+>", "", legend[1]) == "Điều gì chưa đúng? (bắt buộc)"
+    details = re.search(r'<label for="report-details">([^<]*)</label>', html)
+    assert details and details[1] == "Mô tả thêm (bắt buộc khi chọn “Điều khác”)"
+    assert "Điều khác" in html  # the choice the label names
+    english = client.get("/bao-cao?code=X&lang=en").get_data(as_text=True)
+    details = re.search(r'<label for="report-details">([^<]*)</label>', english)
+    assert details and details[1] == "More detail (needed when you choose “Something else”)"
+    assert "Something else</label>" in english and "(optional)" not in details[1]
+
+
+def test_the_report_page_shows_a_code_as_scanned_grouped_and_not_as_a_verified_stamp(client):
+    """After a refused report from a tampered label URL, /bao-cao shows the code grouped
+    5-5-5 as printed and says it is the code as scanned or typed, not a verified stamp."""
+    refused = _send(client, code="1JKVQAXQBPWJEA2", place="").get_data(as_text=True)
+    assert (
+        "Mã đã quét hoặc nhập (chưa xác nhận là tem thật): "
+        '<span class="code">1JKVQ-AXQBP-WJEA2</span>'
+    ) in refused
+    assert 'name="code" value="1JKVQAXQBPWJEA2"' in refused  # the report keeps it as sent
+    for sent in ("ABC", "1JKVQ-AXQBP-WJEA2", "1JKVQAXQBPWJEA<"):
+        html = client.get("/bao-cao", query_string={"code": sent}).get_data(as_text=True)
+        assert '<span class="code">' + escape(sent) + "</span>" in html
+    english = client.get("/bao-cao?code=1JKVQAXQBPWJEA2&lang=en").get_data(as_text=True)
+    assert "Code as scanned or typed (not a verified stamp): " in english
+    assert "1JKVQ-AXQBP-WJEA2" in english
 
 
 def test_a_page_that_is_not_refused_shows_no_summary(client):

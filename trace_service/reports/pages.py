@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers.response import Response
 
 from trace_service.db import get_session
+from trace_service.labels import serials
 from trace_service.labels.public import same_origin_only
 from trace_service.ratelimit import Rate, check_client_limit
 from trace_service.reports.models import Problem
@@ -51,6 +52,16 @@ def report_hotline() -> tuple[str, str] | None:
     shown = str(current_app.config["HOTLINE"]).strip()
     dialled = re.sub(r"[^0-9+]", "", shown)
     return (shown, dialled) if dialled else None
+
+
+@reports_page.app_template_global("report_code_shown")
+def report_code_shown(code: str) -> str:
+    """A code on the report page as the stamp prints one: 15 letters and digits grouped
+    5-5-5 ("1JKVQ-AXQBP-WJEA2"), whether or not it is a real serial; anything else as sent."""
+    text = code.strip()
+    if len(text) == serials.LENGTH and text.isascii() and text.isalnum():
+        return serials.grouped(text)
+    return code
 
 
 def _form_from_request() -> ReportForm:

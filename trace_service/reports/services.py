@@ -90,9 +90,12 @@ def _check_form(
             "Hãy cho biết nơi mua (tên cửa hàng, chợ hoặc trang bán hàng).",
             "Say where you bought it (shop, market or online store).",
         )
-    if len(form.place.strip()) > MAX_PLACE or len(form.contact.strip()) > MAX_CONTACT:
-        key = "place" if len(form.place.strip()) > MAX_PLACE else "contact"
-        refusals[key] = (f"Tối đa {MAX_PLACE} ký tự.", f"At most {MAX_PLACE} characters.")
+    for key, limit in (("place", MAX_PLACE), ("contact", MAX_CONTACT)):
+        if len(getattr(form, key).strip()) > limit:  # each field's own limit, all at once
+            refusals[key] = (
+                f"Tối đa {vn_number(limit)} ký tự.",
+                f"At most {limit:,} characters.",
+            )
     photo = None
     if form.photo:
         try:

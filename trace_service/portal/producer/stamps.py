@@ -201,10 +201,25 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
     return run.id
 
 
+def _preview_scale(x: str | None) -> int:
+    """The preview's density from ``?x=``: exactly "1" or "2" (the page's srcset), 2 when
+    absent; any other text (0, 3, " 1", "1.0", a full-width digit...) is a 400."""
+    if x is None:
+        return 2
+    if x in ("1", "2"):
+        return int(x)
+    raise DomainError(
+        "Mẫu tem chỉ có cỡ x=1 hoặc x=2.",
+        "The stamp preview comes only at x=1 or x=2.",
+    )
+
+
 @producer.route("/san-pham/<id:product_id>/mau-tem.png")
 @page_roles(Role.PRODUCER)
 def stamp_preview(product_id: int) -> Response:
-    """One stamp as it will print, with a specimen code (no label is issued for it)."""
+    """One stamp as it will print, with a specimen code (no label is issued for it). ``x`` is
+    the page's srcset density, 1 or 2 (2 when absent); anything else is refused."""
+    scale = _preview_scale(request.args.get("x"))
     session, actor = get_session(), current_principal()
     verdict = label_status(session, actor, product_id, today_vn())
     if not verdict.allowed or verdict.certificate is None:
@@ -217,7 +232,6 @@ def stamp_preview(product_id: int) -> Response:
         certificate_number=cert.number,
         valid_until=cert.valid_until,
     )
-    scale = 1 if request.args.get("x") == "1" else 2  # the page's srcset: 1× and 2×
     png = stamp_preview_png(facts, scale)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
