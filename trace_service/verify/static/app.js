@@ -323,6 +323,7 @@ function retryLater() {
   sending.timer = null;
   if (!deviceUser() || !unsent().length) {
     sending.delay = RETRY_FIRST_MS;
+    delete app.dataset.retryMs; // no retry waits (a stale value read as a new timer)
     return;
   }
   sending.timer = setTimeout(send, sending.delay);
