@@ -394,7 +394,15 @@ def decide_proposal(
     """The office's answer to an inspection's proposal, with its reason; given once.
     Accepting revokes the certificate or recalls the lot, through the same services as the
     API's own routes (audited there too), under the office's decision number."""
-    proposed = check_decision(session, inspection_id, decision, now)
+    return apply_decision(
+        session, actor, check_decision(session, inspection_id, decision, now), decision, now
+    )
+
+
+def apply_decision(
+    session: Session, actor: Principal, proposed: Proposed, decision: dict[str, Any], now: datetime
+) -> FieldInspection:
+    """Make a decision ``check_decision`` found possible (``proposed``, in this transaction)."""
     inspection = proposed.inspection
     accepted, reason = decision["accepted"], decision["reason"]
     details: dict[str, Any] = {"proposal": proposed.proposal.value, "reason": reason}

@@ -32,8 +32,8 @@ from trace_service.trace.services import get_lot
 from trace_service.verify.inspections import (
     Proposed,
     TargetChanged,
+    apply_decision,
     check_decision,
-    decide_proposal,
     decision_numbers,
     get_photo,
     inspection_query,
@@ -204,11 +204,10 @@ def decide(inspection_id: int) -> str | WResponse | tuple[str, int]:
                 decision.update(targets)
             try:
                 with session.begin_nested():
-                    proposed = check_decision(session, inspection_id, decision, utcnow())
+                    now = utcnow()
+                    proposed = check_decision(session, inspection_id, decision, now)
                     if decided:
-                        decide_proposal(
-                            session, current_principal(), inspection_id, decision, utcnow()
-                        )
+                        apply_decision(session, current_principal(), proposed, decision, now)
                     else:
                         review = proposed
             except TargetChanged as changed:

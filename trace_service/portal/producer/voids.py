@@ -145,14 +145,8 @@ def _void_already(session: Session, run: PrintRun) -> set[int]:
 
 
 def _spans(numbers: list[int]) -> list[tuple[int, int]]:
-    """Sorted numbers as runs of consecutive ones: [3, 10, 11, 12] → [(3, 3), (10, 12)]."""
-    spans: list[tuple[int, int]] = []
-    for number in numbers:
-        if spans and number == spans[-1][1] + 1:
-            spans[-1] = (spans[-1][0], number)
-        else:
-            spans.append((number, number))
-    return spans
+    """Numbers as runs of consecutive ones: [3, 10, 11, 12] → [(3, 3), (10, 12)]."""
+    return merged_ranges([(number, number) for number in numbers])
 
 
 SPANS_SHOWN = 20  # runs of numbers named in a sentence; more are "…"
