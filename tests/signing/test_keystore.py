@@ -194,6 +194,20 @@ def test_does_a_signature_round_trip(store: KeyStore) -> None:
     assert Verdict.VALID.ok
 
 
+@pytest.mark.parametrize("count", [1, 63, 200, 1001])
+def test_does_a_batch_signed_over_threads_keep_each_signature_with_its_message(
+    store: KeyStore, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    monkeypatch.setattr(ks, "_SIGNING_THREADS", 4)  # split even on a one-core machine
+    store.create()
+    signer = store.signer()
+    messages = [f"{MESSAGE!r}/{n}".encode() for n in range(count)]
+    signatures = signer.sign_all(messages)
+    # Ed25519 is deterministic: one at a time gives the same bytes, in the same order
+    assert signatures == [signer.sign(message)[1] for message in messages]
+    assert store.verify(signer.kid, messages[-1], signatures[-1]) is Verdict.VALID
+
+
 def test_does_a_signature_verify_from_another_store_instance(store: KeyStore, keydir: Path) -> None:
     store.create()
     kid, signature = store.signer().sign(MESSAGE)

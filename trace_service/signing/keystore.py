@@ -34,6 +34,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -57,6 +58,10 @@ KID_BYTES = 8
 _KID_RE = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 _LOCK_FILE = ".lock"
+# Signing threads for a batch (the cores there are, at most four), each given at least this
+# many messages: below it, starting threads costs more than it saves.
+_SIGNING_THREADS = min(4, len(os.sched_getaffinity(0)))
+_PER_THREAD_AT_LEAST = 64
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -264,9 +269,20 @@ class Signer:
 
     def sign_all(self, messages: list[bytes]) -> list[bytes]:
         """Signatures of ``messages``, the key's status read once for them all (a print run
-        signs a slice of its stamps at a time: its status file was read for every one)."""
+        signs a slice of its stamps at a time: its status file was read for every one).
+
+        Split over threads: ``cryptography`` lets go of the GIL while it signs, so a slice
+        signs on every core (a 100,000-stamp order spent 4 of its 7 s signing on one)."""
         self._check_active()
-        return [self._key.sign(message) for message in messages]
+        sign = self._key.sign
+        threads = min(_SIGNING_THREADS, len(messages) // _PER_THREAD_AT_LEAST)
+        if threads < 2:
+            return [sign(message) for message in messages]
+        step = -(-len(messages) // threads)
+        stretches = [messages[start : start + step] for start in range(0, len(messages), step)]
+        with ThreadPoolExecutor(len(stretches), thread_name_prefix="sign") as pool:
+            signed = pool.map(lambda stretch: [sign(message) for message in stretch], stretches)
+            return [signature for stretch in signed for signature in stretch]
 
 
 class KeyStore:
