@@ -10,6 +10,7 @@ import pytest
 from tests import factories
 from tests.conftest import Account, make_account
 from trace_service.clock import today_vn
+from trace_service.labels import page_check
 from trace_service.principal import Role
 
 P = "/api/v1"
@@ -152,3 +153,17 @@ def seed_committed(app, bags: int = 10_000, accounts: int = 1) -> Committed:
             headers.append({"Authorization": f"Bearer {token}"})
         lot_id = next(item.lot_id for item in packing.lots if item.role == "output")
         return Committed(product.id, lot_id, headers[0], headers[1:])
+
+
+@pytest.fixture
+def compositions(monkeypatch) -> list[int]:
+    """Counts the runs' facts composed from the records (a cache miss each)."""
+    made: list[int] = []
+    compose = page_check.run_facts
+
+    def counted(session, run, today, window_days):
+        made.append(run.id)
+        return compose(session, run, today, window_days)
+
+    monkeypatch.setattr(page_check, "run_facts", counted)
+    return made

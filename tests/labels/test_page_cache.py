@@ -11,13 +11,11 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
 from tests.labels.conftest import VN, P
 from trace_service.clock import today_vn
-from trace_service.labels import page_check
 from trace_service.labels.models import Label, LabelState, page_versions
 from trace_service.labels.page_cache import EXTENSION, LABEL_PAGE, RunCache
 
@@ -37,20 +35,6 @@ def _html(client, label) -> str:
     page = client.get(f"{parts.path}?{parts.query}")
     assert page.status_code == 200
     return page.get_data(as_text=True)
-
-
-@pytest.fixture
-def compositions(monkeypatch) -> list[int]:
-    """Counts the runs' facts composed from the records (a cache miss each)."""
-    made: list[int] = []
-    compose = page_check.run_facts
-
-    def counted(session, run, today, window_days):
-        made.append(run.id)
-        return compose(session, run, today, window_days)
-
-    monkeypatch.setattr(page_check, "run_facts", counted)
-    return made
 
 
 def _version(db_session) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     LargeBinary,
@@ -197,6 +198,18 @@ page_versions = Table(
     Base.metadata,
     Column("name", String(32), primary_key=True),
     Column("version", BigInteger, nullable=False),
+)
+
+# A print run's page facts as one worker composed them, for every other worker and instance
+# (labels/page_cache.py): kept with the page version and the day they were composed for, and
+# used only while both are still the current ones. Read in the same query as the label.
+run_page_facts = Table(
+    "run_page_facts",
+    Base.metadata,
+    Column("run_id", BigId, ForeignKey("print_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("body", Text, nullable=False),  # JSON (labels/facts_codec.py)
 )
 
 

@@ -2,8 +2,9 @@
 (``verify_response.verify_scanned``), on the page's own read path.
 
 Per view: the URL parsed, one signature verified, one query for the label with its run, its
-state and the page version, and the run's facts from the worker's cache (composed again only
-when the page version or the day changed: labels/page_cache.py).
+state, the page version and the run's facts as some worker kept them, and the run's facts
+from the worker's cache, else from those kept, else composed (only when the page version or
+the day changed: labels/page_cache.py) and then kept by the caller (``PageCheck.to_store``).
 
 The query is plain Core on the session's connection, read into small dataclasses: loading
 ORM objects for a label, its run and its state cost a page view more than its signature.
@@ -18,9 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from trace_service.labels import payload
-from trace_service.labels.models import Label, LabelState, PrintRun
-from trace_service.labels.page_cache import RunCache, version_column
+from trace_service.labels import facts_codec, payload
+from trace_service.labels.models import Label, LabelState, PrintRun, run_page_facts
+from trace_service.labels.page_cache import RunCache, StoredFacts, version_column
 from trace_service.labels.page_facts import RunFacts, run_facts
 from trace_service.labels.services import claims_for
 from trace_service.labels.verify import MESSAGES, StampState, as_printed
@@ -76,16 +77,18 @@ class PageLabel:
 
 @dataclass(frozen=True)
 class Found:
-    """A label as one query reads it, with its run's claims, its state and the page
-    version."""
+    """A label as one query reads it, with its run's claims, its state, the page version
+    and its run's facts as kept (if any were)."""
 
     label: PageLabel
     version: int | None
+    stored: StoredFacts | None = None
 
 
 _RUN = PrintRun.__table__.c
 _STATE = LabelState.__table__.c
 _LABEL = Label.__table__.c
+_KEPT = run_page_facts.c
 _RUN_COLUMNS = [f.name for f in fields(RunClaims)]
 _STATE_COLUMNS = [f.name for f in fields(PageState)]
 # Built once: a view only binds the serial.
@@ -99,11 +102,14 @@ _READ = (
         _STATE.label_id.label("state_label_id"),
         *(_STATE[name].label(f"state_{name}") for name in _STATE_COLUMNS),
         version_column(),
+        _KEPT.version.label("kept_version"),
+        _KEPT.day.label("kept_day"),
+        _KEPT.body.label("kept_body"),
     )
     .select_from(
-        Label.__table__.join(PrintRun.__table__, _RUN.id == _LABEL.run_id).outerjoin(
-            LabelState.__table__, _STATE.label_id == _LABEL.id
-        )
+        Label.__table__.join(PrintRun.__table__, _RUN.id == _LABEL.run_id)
+        .outerjoin(LabelState.__table__, _STATE.label_id == _LABEL.id)
+        .outerjoin(run_page_facts, _KEPT.run_id == _LABEL.run_id)
     )
     .where(_LABEL.serial == bindparam("serial"))
 )
@@ -116,7 +122,10 @@ def _found(row: Any) -> Found:  # a row of _READ
     if values["state_label_id"] is not None:
         state = PageState(**{name: values[f"state_{name}"] for name in _STATE_COLUMNS})
     label = PageLabel(row.id, row.serial, row.signature, row.scratch_hash, run, state)
-    return Found(label, row.page_version)
+    stored = None
+    if row.kept_body is not None:
+        stored = StoredFacts(row.kept_version, row.kept_day, row.kept_body)
+    return Found(label, row.page_version, stored)
 
 
 def read_label(connection: Connection, serial: str) -> Found | None:
@@ -134,6 +143,7 @@ class PageCheck(StampState):
     label: PageLabel | None = None
     run: RunClaims | None = None
     facts: RunFacts | None = None
+    to_store: StoredFacts | None = None  # facts composed by this view, for other workers
 
     @property
     def message(self) -> tuple[str, str]:
@@ -170,12 +180,28 @@ def check_page(
         or claims_for(label.run, label.serial) != claims
     ):
         return PageCheck("not_issued", claims)
-    run = label.run
-    facts = cache.get(
-        run,
-        found.version,
-        today,
-        lambda: run_facts(session, session.get_one(PrintRun, run.id), today, window_days),
-    )
+    facts, to_store = _run_facts(session, found, today, window_days, cache)
     word = "compromised_key" if verdict is Verdict.COMPROMISED_KEY else "genuine"
-    return PageCheck(word, claims, label, run, facts)
+    return PageCheck(word, claims, label, label.run, facts, to_store)
+
+
+def _run_facts(
+    session: Session, found: Found, today: date, window_days: int, cache: RunCache[Any]
+) -> tuple[RunFacts, StoredFacts | None]:
+    """The run's facts: this worker's, else as another worker kept them for this version
+    and day, else composed from the records (and returned to be kept, beside them)."""
+    run, version, stored = found.label.run, found.version, found.stored
+    composed: list[StoredFacts] = []
+
+    def compose() -> RunFacts:
+        if stored is not None and (stored.version, stored.day) == (version, today):
+            kept = facts_codec.loads(stored.body)
+            if kept is not None:
+                return kept
+        facts = run_facts(session, session.get_one(PrintRun, run.id), today, window_days)
+        if version is not None:
+            composed.append(StoredFacts(version, today, facts_codec.dumps(facts)))
+        return facts
+
+    facts = cache.get(run, version, today, compose)
+    return facts, composed[0] if composed else None

@@ -29,7 +29,7 @@ from trace_service.db import (
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
-from trace_service.labels.page_cache import run_cache
+from trace_service.labels.page_cache import run_cache, store_facts
 from trace_service.labels.page_check import PageCheck, RunClaims, check_page, read_label
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
@@ -169,6 +169,8 @@ def _answer(serial: str) -> Answer:
             session = get_session()  # ...written on the primary, always
             rule = scans.CopyRule.from_config(current_app.config)
             scans.record_view(session, result.label, _seen(), rule, utcnow())
+            if result.to_store is not None:  # for every other worker: one composition
+                store_facts(session, result.label.run.id, result.to_store)
             # Committed before the page is drawn: the write's locks are held for its
             # statements only (SQLite's is the whole database's).
             session.commit()
