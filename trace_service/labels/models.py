@@ -202,7 +202,7 @@ page_versions = Table(
 
 # A print run's page facts as one worker composed them, for every other worker and instance
 # (labels/page_cache.py): kept with the page version and the day they were composed for, and
-# used only while both are still the current ones. Read in the same query as the label.
+# used only while both are still the current ones. Read when a worker's own cache misses.
 run_page_facts = Table(
     "run_page_facts",
     Base.metadata,

@@ -2,9 +2,9 @@
 (``verify_response.verify_scanned``), on the page's own read path.
 
 Per view: the URL parsed, one signature verified, one query for the label with its run, its
-state, the page version and the run's facts as some worker kept them, and the run's facts
-from the worker's cache, else from those kept, else composed (only when the page version or
-the day changed: labels/page_cache.py) and then kept by the caller (``PageCheck.to_store``).
+state and the page version, and the run's facts from the worker's cache; else as another
+worker kept them (one more query), else composed (only when the page version or the day
+changed: labels/page_cache.py) and then kept by the caller (``PageCheck.to_store``).
 
 The query is plain Core on the session's connection, read into small dataclasses: loading
 ORM objects for a label, its run and its state cost a page view more than its signature.
@@ -77,12 +77,11 @@ class PageLabel:
 
 @dataclass(frozen=True)
 class Found:
-    """A label as one query reads it, with its run's claims, its state, the page version
-    and its run's facts as kept (if any were)."""
+    """A label as one query reads it, with its run's claims, its state and the page
+    version."""
 
     label: PageLabel
     version: int | None
-    stored: StoredFacts | None = None
 
 
 _RUN = PrintRun.__table__.c
@@ -102,14 +101,11 @@ _READ = (
         _STATE.label_id.label("state_label_id"),
         *(_STATE[name].label(f"state_{name}") for name in _STATE_COLUMNS),
         version_column(),
-        _KEPT.version.label("kept_version"),
-        _KEPT.day.label("kept_day"),
-        _KEPT.body.label("kept_body"),
     )
     .select_from(
-        Label.__table__.join(PrintRun.__table__, _RUN.id == _LABEL.run_id)
-        .outerjoin(LabelState.__table__, _STATE.label_id == _LABEL.id)
-        .outerjoin(run_page_facts, _KEPT.run_id == _LABEL.run_id)
+        Label.__table__.join(PrintRun.__table__, _RUN.id == _LABEL.run_id).outerjoin(
+            LabelState.__table__, _STATE.label_id == _LABEL.id
+        )
     )
     .where(_LABEL.serial == bindparam("serial"))
 )
@@ -122,15 +118,23 @@ def _found(row: Any) -> Found:  # a row of _READ
     if values["state_label_id"] is not None:
         state = PageState(**{name: values[f"state_{name}"] for name in _STATE_COLUMNS})
     label = PageLabel(row.id, row.serial, row.signature, row.scratch_hash, run, state)
-    stored = None
-    if row.kept_body is not None:
-        stored = StoredFacts(row.kept_version, row.kept_day, row.kept_body)
-    return Found(label, row.page_version, stored)
+    return Found(label, row.page_version)
 
 
 def read_label(connection: Connection, serial: str) -> Found | None:
     row = connection.execute(_READ, {"serial": serial}).first()
     return _found(row) if row is not None else None
+
+
+# Read only when this worker's cache misses: the views it serves from its cache pay nothing.
+_READ_KEPT = select(_KEPT.version, _KEPT.day, _KEPT.body).where(_KEPT.run_id == bindparam("run"))
+
+
+def _kept(session: Session, run_id: int, version: int, today: date) -> RunFacts | None:
+    row = session.connection().execute(_READ_KEPT, {"run": run_id}).first()
+    if row is None or (row.version, row.day) != (version, today):
+        return None
+    return facts_codec.loads(row.body)
 
 
 @dataclass(frozen=True)
@@ -190,14 +194,13 @@ def _run_facts(
 ) -> tuple[RunFacts, StoredFacts | None]:
     """The run's facts: this worker's, else as another worker kept them for this version
     and day, else composed from the records (and returned to be kept, beside them)."""
-    run, version, stored = found.label.run, found.version, found.stored
+    run, version = found.label.run, found.version
     composed: list[StoredFacts] = []
 
     def compose() -> RunFacts:
-        if stored is not None and (stored.version, stored.day) == (version, today):
-            kept = facts_codec.loads(stored.body)
-            if kept is not None:
-                return kept
+        kept = _kept(session, run.id, version, today) if version is not None else None
+        if kept is not None:
+            return kept
         facts = run_facts(session, session.get_one(PrintRun, run.id), today, window_days)
         if version is not None:
             composed.append(StoredFacts(version, today, facts_codec.dumps(facts)))
