@@ -20,9 +20,10 @@ One composition, not one per worker: the worker that composes a run's facts keep
 ``run_page_facts`` with the version and day they hold for (written with the view's count),
 and every other worker and instance reads them there on a miss of its own cache
 (``page_check``) instead of composing them again. A worker's cache then holds the runs it
-serves most; a run it lost to others costs one indexed read and a JSON decode, not a trace. At national size the runs being scanned
-outnumber any worker's cache (``bench/national_size.py``: 4,400 runs sampled against 4,096
-kept), and each composition is ~5 times a cached view.
+serves most; a run it lost to others costs one indexed read and a JSON decode, not a trace.
+At national size the runs being scanned outnumber any worker's cache
+(``bench/national_size.py``: 4,400 runs sampled against 4,096 kept), and each composition
+is ~5 times a cached view.
 """
 
 from __future__ import annotations
