@@ -38,6 +38,9 @@ _URL_RE = re.compile(
     r"\?S=(?P<data>[0-9]+)$"
 )
 _SCHEME_AND_HOST = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)(.*)$", re.DOTALL)
+_NOT_IN_A_LINK = re.compile(r"[\x00-\x20\x7f]")  # space, control characters
+MAX_TEXT = 2000  # a shared link, with its unsigned parameters (the verify API's limit)
+MAX_URL = 600  # the label URL once they are dropped
 
 
 class Malformed(ValueError):
@@ -134,12 +137,33 @@ class Claims:
         }
 
 
+def signed_only(text: str) -> str:
+    """``text`` with its query cut down to the signed ``S`` parameter, as the label page
+    reads a link: shared on social networks it gains parameters (``fbclid``, ``utm_…``) and
+    a fragment, none of them signed. Nothing is percent-decoded; two ``S`` are ``Malformed``
+    (which would be the signed one?); a space or a control character anywhere leaves the
+    text as it is (not a link as a browser sends it)."""
+    if _NOT_IN_A_LINK.search(text):
+        return text
+    head, mark, query = text.partition("?")
+    if not mark:
+        return text
+    kept = [part for part in query.partition("#")[0].split("&") if part.split("=")[0] == "S"]
+    if len(kept) > 1:
+        raise Malformed("not an OCOP label address (two S parameters)")
+    return f"{head}?{kept[0]}" if kept else head
+
+
 def parse(text: str) -> tuple[Claims, bytes]:
-    """The claims and signature of a scanned text; ``Malformed`` unless it is exactly a
-    label URL as printed (after ``as_printed``). Does not check the signature."""
-    if not isinstance(text, str) or len(text) > 600:
+    """The claims and signature of a scanned text or a shared link; ``Malformed`` unless,
+    after ``as_printed`` and ``signed_only``, it is exactly a label URL as printed. Does not
+    check the signature."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
         raise Malformed("not an OCOP label address")
-    match = _URL_RE.fullmatch(as_printed(text))
+    printed = signed_only(as_printed(text))
+    if len(printed) > MAX_URL:
+        raise Malformed("not an OCOP label address")
+    match = _URL_RE.fullmatch(printed)
     if match is None:
         raise Malformed("not an OCOP label address")
     base = _BASE_RE.fullmatch(match["base"])

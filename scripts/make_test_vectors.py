@@ -411,7 +411,6 @@ def label_vectors() -> list[dict[str, Any]]:
             genuine.replace(genuine_claims.serial, genuine_claims.serial.lower()),
             red("malformed"),
         ),
-        vector("malformed: extra query parameter", genuine + "&UTM=1", red("malformed")),
         vector(
             "malformed: plain http to a public host",
             genuine.replace("HTTPS://", "HTTP://"),
@@ -440,7 +439,50 @@ def label_vectors() -> list[dict[str, Any]]:
             red("malformed"),
         ),
     ]
-    return vectors
+    return vectors + shared_link_vectors(genuine, last_digit)
+
+
+def shared_link_vectors(genuine: str, tampered: str) -> list[dict[str, Any]]:
+    """A link shared on a social network gains parameters (fbclid, utm_…) and sometimes a
+    fragment, none of them signed: the label page reads only ``S``, and so does every
+    verifier. Two ``S``, or an ``S`` spelt otherwise, are malformed."""
+    head, data = genuine.split("?S=")
+    fbclid = "IwAR2Fq7kLmNoPqRsTuVwXyZ0123456789_abcdefGHIJ-klmnop"
+    phone = head.replace(BASE, BASE.lower())
+    return [
+        vector(
+            "genuine, shared on a social network (fbclid and utm_ parameters after S)",
+            f"{genuine}&fbclid={fbclid}&utm_source=facebook&utm_medium=social",
+            expected_genuine(101),
+        ),
+        vector(
+            "genuine, as a phone opens a shared link (parameters before and after S, fragment)",
+            f"{phone}?utm_source=zalo&utm_campaign=t%E1%BA%BFt&S={data}&fbclid={fbclid}#_=_",
+            expected_genuine(101),
+        ),
+        vector(
+            "tampered: last digit of S, in a shared link (fbclid)",
+            f"{tampered}&fbclid={fbclid}",
+            red("invalid_signature"),
+        ),
+        vector("malformed: S twice (even the same S)", f"{genuine}&S={data}", red("malformed")),
+        vector(
+            "malformed: S twice, a parameter between",
+            f"{genuine}&fbclid={fbclid}&S=1{data[1:-1]}",
+            red("malformed"),
+        ),
+        vector("malformed: the parameter named s, not S", f"{head}?s={data}", red("malformed")),
+        vector(
+            "malformed: S percent-encoded (never decoded)",
+            f"{head}?S=%31{data[1:]}",
+            red("malformed"),
+        ),
+        vector(
+            "malformed: a space in a shared link's parameters",
+            f"{genuine}&utm_campaign=tet 2027",
+            red("malformed"),
+        ),
+    ]
 
 
 def _signature_hex(url: str) -> str:

@@ -280,3 +280,27 @@ def test_a_damaged_link_opened_in_a_browser_gets_a_page_not_json(client):
     api = client.get("/api/v1/nothing-here", headers=browser)
     assert api.status_code == 404 and api.mimetype == "application/json"
     assert client.get("/01/08935012345678").mimetype == "application/json"  # curl's */*
+
+
+def test_does_a_shared_link_read_the_same_on_the_page_and_in_the_verify_api(
+    client, packed, inspector
+):
+    """A link shared on a social network gains unsigned parameters: both keep only ``S``,
+    refuse two ``S``, and never percent-decode what they keep."""
+    label = _one_label(client, packed)
+    head, data = label["url"].split("?S=")
+    tampered = f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}"
+    cases = {
+        f"{label['url']}&fbclid=IwAR0x&utm_source=zalo": "genuine",
+        f"{head}?utm_source=facebook&S={data}&fbclid=IwAR0x#_=_": "genuine",
+        f"{tampered}&fbclid=IwAR0x": "invalid_signature",
+        f"{label['url']}&S={data}": "malformed",
+        f"{label['url']}&fbclid=IwAR0x&S={data[:-1]}": "malformed",
+        f"{head}?S=%3{data[0]}{data[1:]}&fbclid=IwAR0x": "malformed",
+    }
+    for url, expected in cases.items():
+        answer = client.post(f"{P}/labels/verify", headers=inspector.headers, json={"url": url})
+        assert answer.json["verdict"] == expected, url
+        page = client.get(_path(url.partition("#")[0]))  # a browser never sends the fragment
+        green = 'class="verdict v-green"' in page.get_data(as_text=True)
+        assert (page.status_code, green) == ((200, True) if expected == "genuine" else (404, False))

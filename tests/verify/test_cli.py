@@ -26,7 +26,7 @@ from tests.verify.vectors import (
     vectors,
 )
 from trace_service.labels import payload
-from trace_service.labels.verify import as_printed
+from trace_service.labels.verify import parse_scanned
 from trace_service.signing.keystore import b64url_decode, verify_raw
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_the_mutated_corpus_is_never_genuine_and_every_verifier_agrees(files):
         # The service's reader refuses exactly what ocop_verify refuses, and the service's
         # signature check agrees on the rest.
         try:
-            claims, signature = payload.parse_label_url(as_printed(text))
+            claims, signature = parse_scanned(text)
         except payload.MalformedLabelUrl:
             assert line["verdict"] == "malformed", text
             with pytest.raises(Malformed):

@@ -272,6 +272,11 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     assert "mã in dưới mã QR" in printed["text"]
     _record_inspection(page)
     head, data = stamps.genuine.split("?S=")
+    # A link a consumer shared from a social network reads as the label page reads it.
+    shared = _check(page, f"{head}?utm_source=zalo&S={data}&fbclid=IwAR0x#_=_")
+    assert (shared["verdict"], shared["colour"]) == ("genuine", "green")
+    twice = _check(page, f"{stamps.genuine}&fbclid=IwAR0x&S={data}")
+    assert (twice["verdict"], twice["colour"]) == ("malformed", "red")
     tampered = _check(page, f"{head}?S={data[:-1]}{(int(data[-1]) + 1) % 10}")
     assert tampered["colour"] == "red" and tampered["verdict"] != "genuine"
     lost = _check(page, stamps.compromised)

@@ -1,5 +1,6 @@
 """The published test vectors (docs/test-vectors.json) against the service's own reader and
-signature check, the trust list's and snapshot's checks, and the offline verifier.
+signature check (as the verify API and the label page read a scan), the trust list's and
+snapshot's checks, and the offline verifier.
 
 Nothing is regenerated here: a change of the format (the URL, the signed bytes, key ids, the
 trust list, the snapshot) breaks these tests until the vectors are made again on purpose
@@ -27,8 +28,11 @@ from tests.verify.vectors import (
     vectors,
 )
 from trace_service.labels import payload
-from trace_service.labels.verify import as_printed
-from trace_service.signing.keystore import Verdict, key_id, verify_raw
+from trace_service.labels.page_cache import RunCache
+from trace_service.labels.page_check import check_page
+from trace_service.labels.verify import parse_scanned
+from trace_service.labels.verify_response import verify_scanned
+from trace_service.signing.keystore import KeyStatus, Verdict, key_id, verify_raw
 from trace_service.signing.trustlist import verify_trust_list
 
 LABELS = vectors()["labels"]
@@ -65,11 +69,11 @@ def test_the_services_reader_and_signature_check_agree_with_each_vector(vector):
     verdict = vector["expected"]["verdict"]
     if verdict == "malformed":
         with pytest.raises(payload.MalformedLabelUrl):
-            payload.parse_label_url(as_printed(vector["input"]))
+            parse_scanned(vector["input"])
         with pytest.raises(offline_label.Malformed):
             offline_label.parse(vector["input"])
         return
-    claims, signature = payload.parse_label_url(as_printed(vector["input"]))
+    claims, signature = parse_scanned(vector["input"])
     ours, our_signature = offline_label.parse(vector["input"])
     assert (ours.message(), our_signature) == (claims.message(), signature)
     if "claims" in vector:
@@ -83,6 +87,38 @@ def test_the_services_reader_and_signature_check_agree_with_each_vector(vector):
         return
     expected = Verdict.INVALID if verdict == "invalid_signature" else Verdict.VALID
     assert verify_raw(public, claims.message(), signature) is expected
+
+
+class _VectorKeys:
+    """The vectors' label keys as the service's key store answers for them (``verify`` and
+    ``status``), so the API's and the page's own checks run on the published codes."""
+
+    def __init__(self) -> None:
+        self.keys = {k["kid"]: k for k in vectors()["trust_list"]["keys"]}
+
+    def verify(self, kid: str, message: bytes, signature: bytes) -> Verdict:
+        if kid not in self.keys:
+            return Verdict.UNKNOWN_KEY
+        if self.status(kid) is KeyStatus.COMPROMISED:
+            return Verdict.COMPROMISED_KEY
+        return verify_raw(b64url_decode(self.keys[kid]["x"]), message, signature)
+
+    def status(self, kid: str) -> KeyStatus:
+        return KeyStatus(self.keys[kid]["ocop:status"])
+
+
+def test_the_verify_api_and_the_label_page_give_each_vector_its_verdict(db_session):
+    """The API's ``verify_scanned`` and the page's ``check_page`` read every vector as the
+    offline verifiers do. None of the vectors' stamps is in this database, so a code the
+    offline verifiers find signed (genuine, or by a compromised key) is ``not_issued``."""
+    store, day = _VectorKeys(), date.fromisoformat(vectors()["as_of"])
+    for vector in LABELS:
+        expected = vector["expected"]["verdict"]
+        if expected in ("genuine", "compromised_key"):
+            expected = "not_issued"
+        api = verify_scanned(db_session, store, vector["input"], day, 30).view["verdict"]
+        page = check_page(db_session, store, vector["input"], day, 30, RunCache()).verdict
+        assert (api, page) == (expected, expected), vector["name"]
 
 
 def test_the_trust_list_verifies_with_the_services_check_and_names_the_snapshot_key():

@@ -18,7 +18,7 @@ from trace_service.db import utcnow
 from trace_service.errors import DatabaseFault, database_fault
 from trace_service.labels import payload, serials
 from trace_service.labels.jobs import label_base_url
-from trace_service.labels.verify import as_printed
+from trace_service.labels.verify import parse_scanned
 from trace_service.signing.keystore import Verdict
 from trace_service.signing.service import get_keystore
 
@@ -90,14 +90,19 @@ def _candidate_bases() -> list[str]:
     return list(dict.fromkeys(bases))
 
 
+def as_sent_query() -> str:
+    """This request's query exactly as sent (``?…``, or nothing): the check keeps its signed
+    parameter as every verifier does (``payload.signed_only``), not as Flask decodes it."""
+    query = request.query_string.decode("latin-1")  # as the WSGI server passed it
+    return f"?{query}" if query else ""
+
+
 def signature_verdict() -> SignatureVerdict:
     """The verdict of the signature in this request's URL, from the key files alone."""
-    signed = request.args.get("S")
-    query = f"?S={signed}" if signed is not None else ""
     best = SignatureVerdict("malformed", None)
     for base in _candidate_bases():
         try:
-            claims, signature = payload.parse_label_url(as_printed(f"{base}{request.path}{query}"))
+            claims, signature = parse_scanned(f"{base}{request.path}{as_sent_query()}")
         except payload.MalformedLabelUrl:
             continue
         verdict = _VERDICTS[get_keystore().verify(claims.kid, claims.message(), signature)]

@@ -24,7 +24,7 @@ from trace_service.labels.models import Label, LabelState, PrintRun, run_page_fa
 from trace_service.labels.page_cache import RunCache, StoredFacts, version_column
 from trace_service.labels.page_facts import RunFacts, run_facts
 from trace_service.labels.services import claims_for
-from trace_service.labels.verify import MESSAGES, StampState, as_printed
+from trace_service.labels.verify import MESSAGES, StampState, parse_scanned
 from trace_service.signing.keystore import KeyStore, Verdict
 
 
@@ -166,7 +166,7 @@ def check_page(
     """The verdict on a scanned URL; never raises for what a scan can contain. ``found``:
     the label the caller read by the URL's serial, if any."""
     try:
-        claims, signature = payload.parse_label_url(as_printed(url))
+        claims, signature = parse_scanned(url)
     except payload.MalformedLabelUrl:
         return PageCheck("malformed")
     verdict = store.verify(claims.kid, claims.message(), signature)

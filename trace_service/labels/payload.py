@@ -163,6 +163,28 @@ _URL_RE = re.compile(
 )
 
 
+# A space or a control character: never in a link as a browser sends it, so never dropped
+# with a parameter either (a scanned text ending in a newline stays malformed).
+_NOT_IN_A_LINK = re.compile(r"[\x00-\x20\x7f]")
+
+
+def signed_only(url: str) -> str:
+    """``url`` with its query cut down to the signed ``S`` parameter, as the label page reads
+    a link: shared on social networks it gains parameters (``fbclid``, ``utm_…``) and a
+    fragment, none of them signed. What is kept is judged exactly by ``parse_label_url``
+    (no percent-decoding); two ``S`` are ``MalformedLabelUrl`` (which would be the signed
+    one?). The browser verifier's twin is ``signedOnly`` in ``static/verify/label.js``."""
+    if not isinstance(url, str) or _NOT_IN_A_LINK.search(url):
+        return url
+    head, mark, query = url.partition("?")
+    if not mark:
+        return url
+    kept = [part for part in query.partition("#")[0].split("&") if part.split("=")[0] == "S"]
+    if len(kept) > 1:
+        raise MalformedLabelUrl("not an OCOP label address (two S parameters)")
+    return f"{head}?{kept[0]}" if kept else head
+
+
 def parse_label_url(url: str) -> tuple[LabelClaims, bytes]:
     """The claims and signature in a label URL; ``MalformedLabelUrl`` unless the URL is
     exactly what ``label_url`` would print for them. This does not verify the signature."""

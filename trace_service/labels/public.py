@@ -50,7 +50,7 @@ Answer = tuple[str, int, dict[str, str]]
 
 def _scanned_url(run: RunClaims | None) -> str:
     """The URL as printed: the run's own base (the host may have changed since), else the
-    configured one."""
+    configured one; the query as sent, whose unsigned parameters the check drops."""
     if run is not None:
         base = run.base_url
     else:
@@ -58,10 +58,7 @@ def _scanned_url(run: RunClaims | None) -> str:
             base = payload.canonical_base(label_base_url())
         except ValueError:
             base = "HTTPS://INVALID"
-    # Only the signed data counts: links shared on social networks gain parameters
-    # (fbclid, utm_…) that must not make a genuine label look fake.
-    signed = request.args.get("S")
-    return f"{base}{request.path}" + (f"?S={signed}" if signed is not None else "")
+    return f"{base}{request.path}{offline_verdict.as_sent_query()}"
 
 
 def _verify(session: Session, serial: str) -> PageCheck:

@@ -114,6 +114,14 @@ def as_printed(url: str) -> str:
     return f"{match[1].upper()}{match[2]}" if match and match[1].isascii() else url
 
 
+def parse_scanned(text: str) -> tuple[payload.LabelClaims, bytes]:
+    """The claims and signature of a scanned code or a shared link, read the same way by
+    the label page, its page without the database and the verify API: scheme and host as
+    printed, only the signed parameter kept (``payload.signed_only``), then read exactly.
+    ``MalformedLabelUrl`` otherwise; the signature is not checked."""
+    return payload.parse_label_url(payload.signed_only(as_printed(text)))
+
+
 def find_label(session: Session, serial: str) -> Label | None:
     """The label with ``serial``, what happened to it since, its run and what a verdict
     shows of the run (certificate, product, producer, lot): one query, not six."""

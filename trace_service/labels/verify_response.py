@@ -24,7 +24,7 @@ from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.models import LabelState as StateRow
 from trace_service.labels.schemas import VerificationSchema, verification_view
 from trace_service.labels.services import claims_for
-from trace_service.labels.verify import MESSAGES, Verification, as_printed
+from trace_service.labels.verify import MESSAGES, Verification, parse_scanned
 from trace_service.registry.models import Producer, Product
 from trace_service.signing.keystore import KeyStore, UnknownKey, Verdict
 from trace_service.trace.models import LotLink, Recall
@@ -174,7 +174,7 @@ def verify_scanned(
     same verdicts as ``page_check.check_page`` (the label page's), read in two plain
     statements (the label with its run, state, certificate, product and producer; recalls)."""
     try:
-        claims, signature = payload.parse_label_url(as_printed(text))
+        claims, signature = parse_scanned(text)
     except payload.MalformedLabelUrl:
         return _no_facts("malformed", as_of, None)
     verdict = store.verify(claims.kid, claims.message(), signature)

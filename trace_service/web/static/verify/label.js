@@ -19,6 +19,9 @@ const URL_RE = new RegExp(
     "\\?S=(?<data>[0-9]+)$",
 );
 const SCHEME_AND_HOST = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*)([\s\S]*)$/;
+const NOT_IN_A_LINK = /[\x00-\x20\x7f]/; // space, control characters
+const MAX_TEXT = 2000; // a shared link, with its unsigned parameters
+const MAX_URL = 600; // the label URL once they are dropped
 
 export class Malformed extends Error {}
 
@@ -82,14 +85,29 @@ export function message(claims) {
   return new TextEncoder().encode(lines.join("\n"));
 }
 
-/** {claims, signature} of a scanned text; throws Malformed unless it is exactly a label URL
- * as printed (after asPrinted). Does not check the signature. */
+/** The text with its query cut down to the signed S parameter, as the label page reads a
+ * shared link (fbclid, utm_…, a fragment: none signed); two S are Malformed. The twin of
+ * signed_only in ocop_verify/label.py and the service's labels/payload.py. */
+export function signedOnly(text) {
+  const at = text.indexOf("?");
+  if (NOT_IN_A_LINK.test(text) || at < 0) return text;
+  const query = text.slice(at + 1).split("#")[0];
+  const kept = query.split("&").filter((part) => part.split("=")[0] === "S");
+  if (kept.length > 1) throw new Malformed("two S parameters");
+  return kept.length ? `${text.slice(0, at)}?${kept[0]}` : text.slice(0, at);
+}
+
+/** {claims, signature} of a scanned text or a shared link; throws Malformed unless, after
+ * asPrinted and signedOnly, it is exactly a label URL as printed. Does not check the
+ * signature. */
 export function parse(text) {
   const fail = (why) => {
     throw new Malformed(why);
   };
-  if (typeof text !== "string" || text.length > 600) fail("not an OCOP label address");
-  const match = URL_RE.exec(asPrinted(text));
+  if (typeof text !== "string" || text.length > MAX_TEXT) fail("not an OCOP label address");
+  const printed = signedOnly(asPrinted(text));
+  if (printed.length > MAX_URL) fail("not an OCOP label address");
+  const match = URL_RE.exec(printed);
   if (!match) fail("not an OCOP label address");
   const { base, gtin, product, lot, serial, data } = match.groups;
   const host = BASE_RE.exec(base);
