@@ -82,6 +82,9 @@ class BoundedConnection(psycopg.Connection[Any]):
         seconds = waits.short if short else waits.statements
         try:
             return super().wait(gen, interval, seconds)
+        # psycopg's own (private) timeout of a wait, an OperationalError; what psycopg itself
+        # catches after a cancel (connection.py). tests/ops/test_database_frozen.py fails
+        # should a psycopg upgrade rename it.
         except pg_errors._WaitTimeout:
             self.pgconn.finish()  # half-way through the protocol: never to be used again
             waits.gave_up.add(self.server)
