@@ -70,6 +70,13 @@ def test_the_api_gives_up_on_a_frozen_database_in_bounded_time_then_answers_agai
     assert "cannot be reached" in api.json["message_en"]
     assert "không kết nối được cơ sở dữ liệu" in api.json["message"]
 
+    body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 1}
+    order, spent = _timed(
+        frozen, lambda: client.post(f"{P}/print-runs", json=body, headers=seed.headers)
+    )
+    assert order.status_code == 503
+    assert spent < WAIT + MARGIN
+
     ready, spent = _timed(frozen, lambda: client.get("/readyz"))
     assert ready.status_code == 503
     assert spent < WAIT + MARGIN
