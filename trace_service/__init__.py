@@ -20,6 +20,7 @@ from trace_service.db import (
     make_engine,
     request_reads_only,
 )
+from trace_service.db_waits import bound_requests
 from trace_service.errors import (
     conflict_response,
     database_fault,
@@ -60,9 +61,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("trace_service").setLevel(settings["LOG_LEVEL"])
 
     replica_at = replica_url(settings)  # PostgreSQL only: any other is refused here
-    replica = make_engine(replica_at, settings["SQL_ECHO"], read_only=True) if replica_at else None
-    primary = make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"])
+    waits = settings["DATABASE_WAIT_SECONDS"]
+    replica = (
+        make_engine(replica_at, settings["SQL_ECHO"], read_only=True, wait_seconds=waits)
+        if replica_at
+        else None
+    )
+    primary = make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"], wait_seconds=waits)
     Database(primary, replica, settings["DATABASE_REPLICA_MAX_LAG_SECONDS"]).init_app(app)
+    bound_requests(app, waits)  # a frozen server costs a request seconds, not its worker
     _register_proxy_fix(app)
     register_error_handlers(app)
     init_rate_limits(app)

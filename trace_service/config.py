@@ -166,6 +166,18 @@ SETTINGS: tuple[Setting, ...] = (
         "from the primary) they go to the primary, a warning is logged, and they return "
         "once it has caught up.",
     ),
+    Setting(
+        "DATABASE_WAIT_SECONDS",
+        5,
+        _positive_int,
+        "Longest a web request waits on the PostgreSQL server (a frozen one that accepts "
+        "and never answers, or one that is slow) at each step: a connection attempt (at "
+        "least 2 s, anywhere), a pooled connection's check, and each statement of a public "
+        "read (label page, verify API, offline snapshot); the request's other statements "
+        "wait up to this or 20 s, whichever is longer. Then it answers as when the database "
+        "is down (API 503 with Retry-After, the label page from its URL alone). Print-run "
+        "builds, jobs, CLI commands and migrations are not bounded.",
+    ),
     Setting("SQL_ECHO", False, _bool, "Log every SQL statement (debugging only)."),
     Setting(
         "MAX_BODY_BYTES",

@@ -42,7 +42,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from trace_service import sqlite_writes
+from trace_service import db_waits, sqlite_writes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,7 +128,7 @@ IMMEDIATE_OPTION = "ocop_sqlite_begin_immediate"
 # as it is (as the next statement may not), which a single verdict does not mind, and no
 # BEGIN or COMMIT is sent (on PostgreSQL two round trips of four).
 AUTOCOMMIT_OPTION = "ocop_sqlite_autocommit"
-CONNECT_TIMEOUT_SECONDS = 5
+DATABASE_WAIT_SECONDS = 5  # OCOP_DATABASE_WAIT_SECONDS's default (db_waits.py)
 # SQLite: a writer waits at most 15 s in all, under gunicorn's 30 s worker timeout: its turn
 # among our writers (sqlite_writes.py) for up to 5 s, then SQLite's busy handler up to 10 s.
 TURN_SECONDS = 5
@@ -136,9 +136,17 @@ BUSY_SECONDS = 10
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def make_engine(url: str, echo: bool = False, *, read_only: bool = False) -> Engine:
+def make_engine(
+    url: str,
+    echo: bool = False,
+    *,
+    read_only: bool = False,
+    wait_seconds: int = DATABASE_WAIT_SECONDS,
+) -> Engine:
     """An engine for ``url``; ``read_only`` (the replica's): every PostgreSQL transaction
-    read-only, so nothing can write through it even if the URL names a writable server."""
+    read-only, so nothing can write through it even if the URL names a writable server;
+    ``wait_seconds``: how long a connection attempt (anywhere) and a web request's waits on
+    the server (db_waits.py) last at most."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": 15}, json_serializer=_json_serializer
@@ -146,18 +154,21 @@ def make_engine(url: str, echo: bool = False, *, read_only: bool = False) -> Eng
         _configure_sqlite(engine)
         return engine
     # A server that went away is found at checkout (pre-ping) and the pool reconnects by
-    # itself once it is back; a connection attempt gives up after a few seconds, so a request
-    # answers 503 rather than waiting on an unreachable host.
-    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    # itself once it is back; a connection attempt gives up after a few seconds (libpq's
+    # least is 2), so a request answers 503 rather than waiting on an unreachable host; and
+    # one that never answers (frozen) is given up on by db_waits.
+    connect_args: dict[str, Any] = {"connect_timeout": max(2, wait_seconds)}
     if read_only:
         connect_args["options"] = "-c default_transaction_read_only=on"
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
         pool_pre_ping=True,
         json_serializer=_json_serializer,
         connect_args=connect_args,
     )
+    db_waits.bound_connections(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -496,19 +507,20 @@ def read_on_replica(work: Callable[[Session], T]) -> T:
     these public reads only; each would give the same answer a moment later, and their
     writes check the primary's rows afresh (the scan counters are written only if
     unchanged, else under a lock)."""
-    session = _replica_session()
-    if session is None:
-        return work(get_session())
-    try:
-        return work(session)
-    except DBAPIError as error:
-        if not _replica_trouble(error):
-            session.rollback()  # the replica is well: later reads of the request may use it
-            raise
-        g.pop("db_read_session", None)
-        session.close()
-        get_db().replica_failed(error)
-        return work(get_session())
+    with db_waits.public_read():  # a request's waits for it: OCOP_DATABASE_WAIT_SECONDS
+        session = _replica_session()
+        if session is None:
+            return work(get_session())
+        try:
+            return work(session)
+        except DBAPIError as error:
+            if not _replica_trouble(error):
+                session.rollback()  # the replica is well: later reads may use it
+                raise
+            g.pop("db_read_session", None)
+            session.close()
+            get_db().replica_failed(error)
+            return work(get_session())
 
 
 @contextmanager

@@ -4,6 +4,7 @@ app, a producer's token and a few printed stamps."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -60,18 +61,26 @@ class Proxied:
     direct_url: str  # the database without the proxy, for the test's own checks
 
 
-@pytest.fixture
-def proxied_postgres(tmp_path: Path) -> Iterator[Proxied]:
+@contextmanager
+def proxied(tmp_path: Path, **config: object) -> Iterator[Proxied]:
+    """A fresh PostgreSQL database behind a proxy, and an app on it with ``config``."""
     with fresh_database("postgresql", tmp_path) as url:
         upgrade(url)
         direct = make_url(url)
         proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432).start()
         through = direct.set(host="127.0.0.1", port=proxy.port)
-        app = make_app(through.render_as_string(hide_password=False), tmp_path)
+        app = make_app(through.render_as_string(hide_password=False), tmp_path, **config)
         try:
             seed = seed_committed(app, bags=100)
             init_keys(app)
             yield Proxied(app, proxy, seed, print_stamps(app, seed), url)
         finally:
+            proxy.thaw()
             proxy.stop()
             get_db(app).engine.dispose()
+
+
+@pytest.fixture
+def proxied_postgres(tmp_path: Path) -> Iterator[Proxied]:
+    with proxied(tmp_path) as setup:
+        yield setup

@@ -1,7 +1,9 @@
 """A TCP forwarder the test controls, put between the service and a shared server
 (PostgreSQL, Redis) so a test can make that server unreachable without touching it:
 ``stop()`` closes the listening port and every connection through it; ``start()`` opens
-the same port again."""
+the same port again; ``freeze()`` keeps every connection open but forwards nothing, as a
+server whose process is stopped (SIGSTOP) while its kernel still accepts and acknowledges,
+and ``thaw()`` lets the held bytes through again."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def start(self) -> TcpProxy:
         listener = socket.socket()
@@ -40,6 +44,13 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
+
+    def freeze(self) -> None:
+        """Hold every byte, both ways, on every connection (new ones are still accepted)."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -65,6 +76,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()  # frozen: held here, the kernel's buffers fill up
                 sink.sendall(data)
         except OSError:
             pass

@@ -19,7 +19,7 @@ from flask import Flask, Response, after_this_request, current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from trace_service import jobqueue
+from trace_service import db_waits, jobqueue
 from trace_service.db import get_session, session_scope, utcnow
 from trace_service.labels import build
 from trace_service.labels.models import PrintRun, RunStatus
@@ -112,7 +112,8 @@ def start_build(run_id: int, actor: Principal, app: Flask | None = None) -> None
     connections)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["LABEL_BUILD"] == "inline":
-        build_now(get_session(), run_id, actor, app)
+        with db_waits.unbounded():  # a long build, in its request: as long as it takes
+            build_now(get_session(), run_id, actor, app)
         return
     if jobqueue.enabled(app):
         try:
