@@ -679,6 +679,8 @@ class _PageStream(PDFStream):
     writes the empty rest.
     """
 
+    content: bytes | None  # only while ``format`` writes it
+
     def __init__(self, content: bytes, spool: BinaryIO, out: BinaryIO) -> None:
         super().__init__(content=None)
         self.spool, self.out = spool, out
