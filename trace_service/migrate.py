@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Alembic (and Mako, Pygments: ~11 MiB) is imported on use, not with the app: every
+# process imports this module (the CLI), and a queue worker's memory counts (issue 15).
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -21,6 +27,8 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
 
 
 def upgrade(url: str, revision: str = "head", connection: Connection | None = None) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url, connection), revision)
 
 

@@ -26,8 +26,6 @@ from io import BytesIO
 from typing import IO, Any
 from xml.parsers import expat
 
-from openpyxl.cell import WriteOnlyCell
-
 from trace_service.errors import DomainError, InvalidInput
 from trace_service.fields import FORMULA_STARTS
 
@@ -84,6 +82,10 @@ def escape_formula(value: Any) -> Any:
 def xlsx_row(sheet: Any, values: Sequence[Any]) -> list[Any]:
     """A row for a write-only openpyxl sheet: text as text cells (openpyxl would make a
     formula of any text beginning with ``=``), numbers, dates and blanks as they are."""
+    # openpyxl (~8 MiB) is imported on use, not with the app: a queue worker never needs
+    # it, and its memory counts (issue 15).
+    from openpyxl.cell import WriteOnlyCell
+
     cells = []
     for value in values:
         cell = WriteOnlyCell(sheet, value=value)

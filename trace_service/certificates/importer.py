@@ -20,7 +20,6 @@ from itertools import pairwise
 from typing import Any
 
 from marshmallow import ValidationError
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -306,6 +305,10 @@ def _read_xlsx(content: bytes, limits: ImportLimits) -> Table:
     )
     if facts.rows > limits.max_rows + HEADER_SEARCH_ROWS:
         raise _too_many_rows(limits.max_rows)
+    # openpyxl (~8 MiB) is imported on use, not with the app: a queue worker never needs it, and its
+    # memory counts (issue 15).
+    from openpyxl import load_workbook
+
     try:
         with warnings.catch_warnings():
             # Styles or data validation openpyxl does not support are irrelevant here.

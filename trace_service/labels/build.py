@@ -53,9 +53,9 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 CHUNK = 256  # labels encoded together: numpy batches, bounded memory
-# reportlab keeps a document's pages in memory until it saves (~12 KB a label), so a run is
-# drawn as PDFs of at most this many labels: 10,000 stay under 300 MiB, and 100,000 become
-# ten files rather than one that needs more than a gigabyte.
+# reportlab keeps a document's pages until it saves (their deflated streams wait in a
+# temporary file: sheet_pdf._PageStream), so a run is drawn as PDFs of at most this many
+# labels: parts that queue workers draw at once, each well under 300 MiB (issue 15).
 SHEET_PART_LABELS = 10_000
 
 

@@ -19,6 +19,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import math
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -564,9 +565,27 @@ def render_sheet_pdf(
     canvas = _new_canvas(out, sheet, facts)
     _draw_stamp_form(canvas, sheet, facts)
     _draw_scratch_form(canvas, sheet)
-    stamper = _Stamper(canvas, sheet)
-    per_page = len(sheet.slots)
+    with tempfile.TemporaryFile() as spool:  # the finished pages' streams (_PageStream)
+        stamper = _Stamper(canvas, sheet)
+        pages, count = _draw_pages(stamper, labels, start, footer, progress, (spool, out))
+        _draw_page_numbers(canvas, sheet, pages)
+        canvas.save()
+    return SheetInfo(pages=pages, per_page=sheet.per_page, labels=count)
 
+
+_Files = tuple[BinaryIO, BinaryIO]  # the page streams' spool, the PDF being written
+
+
+def _draw_pages(
+    stamper: _Stamper,
+    labels: Iterable[LabelArt],
+    start: int,
+    footer: str | None,
+    progress: Callable[[int], None] | None,
+    files: _Files,
+) -> tuple[int, int]:
+    """Every label into its slot, page after page; returns the pages and labels drawn."""
+    canvas, per_page = stamper.canvas, stamper.sheet.per_page
     count = 0
     pages = 0
     skip = start - 1  # positions used on the first sheet before
@@ -574,7 +593,7 @@ def render_sheet_pdf(
         slot = (count + skip) % per_page
         if slot == 0 and count:
             pages += 1
-            _finish_page(canvas, stamper, pages, footer)
+            _finish_page(canvas, stamper, pages, footer, files)
             if progress:
                 progress(count)
         stamper.draw(label, slot)
@@ -582,12 +601,10 @@ def render_sheet_pdf(
     if not count:
         raise ValueError("no labels to render")
     pages += 1
-    _finish_page(canvas, stamper, pages, footer)
+    _finish_page(canvas, stamper, pages, footer, files)
     if progress:
         progress(count)
-    _draw_page_numbers(canvas, sheet, pages)
-    canvas.save()
-    return SheetInfo(pages=pages, per_page=per_page, labels=count)
+    return pages, count
 
 
 def _new_canvas(out: BinaryIO, sheet: SheetLayout, facts: StampFacts) -> Canvas:
@@ -614,7 +631,9 @@ def _page_form(page: int) -> str:
     return f"ocop_page_{page}"
 
 
-def _finish_page(canvas: Canvas, stamper: _Stamper, page: int, footer: str | None) -> None:
+def _finish_page(
+    canvas: Canvas, stamper: _Stamper, page: int, footer: str | None, files: _Files
+) -> None:
     """The page's codes, the footer line, then the page break. The "Trang x/y" part is a
     form filled in after the last page, when the total is known."""
     stamper.finish_page()
@@ -642,11 +661,48 @@ def _finish_page(canvas: Canvas, stamper: _Stamper, page: int, footer: str | Non
     canvas.doForm(_page_form(page))
     canvas.restoreState()
     canvas.showPage()
-    _deflate_finished_page(canvas)
+    _deflate_finished_page(canvas, *files)
 
 
-def _deflate_finished_page(canvas: Canvas) -> None:
-    """Compress the page just finished now rather than at ``save``.
+class _PageStream(PDFStream):
+    """A finished page's deflated operators, kept on disk until ``save`` writes them.
+
+    Why (issue 15: a queue worker must stay under 300 MiB): held in memory, a 10,000-stamp
+    sheet's page streams (14 MB) grew with every page, and reportlab's ``save`` formats
+    every object into a list of bytes and joins the list into the whole file before writing
+    it, so at that moment the sheet was held three times over: the peak of a part's build.
+    Now the streams wait in a temporary file (``spool``), and the first one formatted sends
+    what the file holds so far to ``out`` and has every later piece go there as it is
+    formatted (``PDFDocument.format`` keeps the file being written in ``__accum__`` for its
+    objects, "to know where they are in the file"; offsets are still counted by
+    ``PDFFile.add``, so the bytes are the same). A document saves once; ``save`` then
+    writes the empty rest.
+    """
+
+    content: bytes | None  # only while ``format`` writes it
+
+    def __init__(self, content: bytes, spool: BinaryIO, out: BinaryIO) -> None:
+        super().__init__(content=None)
+        self.spool, self.out = spool, out
+        self.at, self.length = spool.tell(), len(content)
+        spool.write(content)
+
+    def format(self, document: Any) -> bytes:
+        pdf_file = document.__accum__
+        if pdf_file.write != self.out.write:
+            for piece in pdf_file.strings:
+                self.out.write(piece)
+            pdf_file.strings.clear()
+            pdf_file.write = self.out.write
+        self.spool.seek(self.at)
+        self.content = self.spool.read(self.length)
+        formatted: bytes = super().format(document)
+        self.content = None
+        return formatted
+
+
+def _deflate_finished_page(canvas: Canvas, spool: BinaryIO, out: BinaryIO) -> None:
+    """Compress the page just finished now rather than at ``save``, and put it aside.
 
     reportlab keeps every page's operators as text until it saves, ~12 KB a label: 120 MB
     for 10,000. Deflated as each page ends they take a quarter of that, and the work is the
@@ -657,7 +713,7 @@ def _deflate_finished_page(canvas: Canvas) -> None:
     page = canvas._doc.Pages.pages[-1]
     if not page.stream or page.Contents:
         return
-    contents = PDFStream(content=PDFZCompress.encode(page.stream))
+    contents = _PageStream(PDFZCompress.encode(page.stream), spool, out)
     contents.dictionary["Filter"] = PDFArray([PDFName(PDFZCompress.pdfname)])
     contents.__Comment__ = "page stream"
     page.Contents = contents

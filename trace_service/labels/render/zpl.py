@@ -253,6 +253,10 @@ def render_static(facts: StampFacts, layout: ThermalLayout) -> StaticGraphic:
                 draw.text((x, box.y - top + i * pitch), line, font=font, fill=255)
             lines[name] = tuple(fitted)
     bitmap = np.asarray(image) >= 128
+    # Fitting loads the fonts at every size it tries (75 faces, 12 MiB for the two dpis) and
+    # a file's head is drawn once: kept, they sat on a queue worker's memory through the
+    # whole build (issue 15). Dropped here, the build reuses their memory.
+    _font.cache_clear()
     return StaticGraphic(origin, bitmap, lines)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -99,6 +98,10 @@ def letters_pdf(
 ) -> bytes | None:
     """Every written notice of the board in one PDF (one letter a page), or None if the
     board has none yet. Each letter is the one the API gives (``expiry_letter``)."""
+    # pypdf (~9 MiB) is imported on use, not with the app: a queue worker never needs it, and its
+    # memory counts (issue 15).
+    from pypdf import PdfWriter
+
     merged = PdfWriter()
     count = 0
     for row in rows:

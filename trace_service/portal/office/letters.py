@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from flask import Flask, Response, current_app, redirect, render_template, url_for
-from pypdf import PdfWriter
 from werkzeug.wrappers import Response as BaseResponse
 
 from trace_service.certificates.delivery import DeliverySettings
@@ -70,6 +69,10 @@ def merge_letters(
     app: Flask, actor: Principal, notice_ids: list[int], office_: Office, progress: Path, out: Path
 ) -> None:
     """Draw each letter, writing ``{"done": n, "total": N}`` as it goes, then the PDF."""
+    # pypdf (~9 MiB) is imported on use, not with the app: a queue worker never needs it, and its
+    # memory counts (issue 15).
+    from pypdf import PdfWriter
+
     merged = PdfWriter()
     total = len(notice_ids)
     try:

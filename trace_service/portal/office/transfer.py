@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -184,6 +183,10 @@ def confirm_import() -> Page:
 
 def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """One sheet: a header row, then the rows; text stays text (never a formula)."""
+    # openpyxl (~8 MiB) is imported on use, not with the app: a queue worker never needs it, and its
+    # memory counts (issue 15).
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.append(list(header))
