@@ -32,7 +32,11 @@ Then it measures, in the same run:
   gunicorn (2 sync workers) serving the national database, and the same against the label
   benchmarks' demo-size database (``verify_bench._seed``: 1,000 labels), each server alone
   in its turn, 3 turns each (as ``verify_bench.py``); p99 and rps of each, and the ratio
-  national / demo (bar, issue 15: label page p99 within 1.5×);
+  national / demo (bar, issue 15: label page p99 within 1.5×). Before the turns every
+  sampled page is viewed once, 8 at a time (``first_view_*``: the day's first view of a
+  print run composes its facts for every worker), so both databases are measured in the
+  same state, as a day's later views find them: a sample spread over ~4,400 print runs
+  would otherwise be measured almost only on first views, and the demo's one run never;
 * the expiry sweep (``expiry.sweep``, committed; the first sweep, the largest, then a second
   one that finds nothing new);
 * a forward trace from the first product's area to 100,000 labels (``area_trace``);
@@ -62,6 +66,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -522,13 +527,41 @@ def inspector_token(app: Any) -> str:
 # --- measurements ---------------------------------------------------------------------------
 
 
+def _first_views(port: int, paths: Path) -> dict[str, Any]:
+    """Every sampled page once, 8 at a time, as the day's first views of their print runs
+    (each composes its run's facts and keeps them for every worker): their latencies, and
+    the pages warm for the turns, as a day's later views find them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def view(path: str) -> tuple[float, bool]:
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+                answer.read()
+                ok = answer.status == 200
+        except OSError:
+            ok = False
+        return time.perf_counter() - started, ok
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(view, paths.read_text().split()))
+    latencies = sorted(seconds for seconds, _ok in answers)
+    return {
+        "first_view_p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
+        "first_view_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1),
+        "first_view_errors": sum(not ok for _seconds, ok in answers),
+    }
+
+
 def _load_turns(
     servers: dict[str, tuple[int, Path, Path, str]], seconds: int
 ) -> dict[str, dict[str, Any]]:
-    """wrk on the label page and the verify API of each database's server, in turns."""
+    """wrk on the label page and the verify API of each database's server, in turns, after
+    every sampled page was viewed once (``_first_views``)."""
     from bench.label_page_bench import LUA, _wrk
     from bench.verify_bench import VERIFY_LUA, _combined
 
+    first = {f"{db}_label": _first_views(port, paths) for db, (port, paths, *_) in servers.items()}
     scripts = {}
     for name, lua in (("label", LUA), ("verify", VERIFY_LUA)):
         scripts[name] = Path(tempfile.mkstemp(suffix=".lua")[1])
@@ -548,7 +581,7 @@ def _load_turns(
                 turns.setdefault(f"{db}_{kind}", []).append(figures)
     for script in scripts.values():
         script.unlink()
-    return {key: _combined(runs) for key, runs in turns.items()}
+    return {key: _combined(runs) | first.get(key, {}) for key, runs in turns.items()}
 
 
 def measure_load(
@@ -591,6 +624,7 @@ def measure_load(
         figures[f"{key}_p50_ms"] = f["p50_us"] / 1000
         figures[f"{key}_p99_ms"] = f["p99_us"] / 1000
         figures[f"{key}_errors"] = f["socket_errors"] + max(f["status_errors"], f["not_200"])
+        figures |= {f"{key}_{name}": f[name] for name in f if name.startswith("first_view")}
     for kind in ("label", "verify"):
         figures[f"{kind}_p99_ratio"] = round(
             figures[f"national_{kind}_p99_ms"] / max(0.001, figures[f"demo_{kind}_p99_ms"]), 3
