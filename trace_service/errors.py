@@ -207,7 +207,7 @@ def conflict_response() -> Response:
 class DatabaseFault:
     """Why the database refused a request, in words for the client, and when to retry."""
 
-    kind: str  # busy | unreachable | read_only | storage
+    kind: str  # busy | locked | unreachable | read_only | storage
     message: str
     message_en: str
     retry_after: int  # seconds
@@ -225,6 +225,16 @@ UNREACHABLE = DatabaseFault(
     "Vui lòng thử lại sau ít phút.",
     "The database cannot be reached for now; nothing was changed. Retry in a few minutes.",
     10,
+)
+# A row lock waited for past the statement's lock_timeout (an order of 100,000 stamps holds
+# its lot for some seconds): the database is well, another request holds the record.
+LOCKED = DatabaseFault(
+    "locked",
+    "Dữ liệu này đang được một yêu cầu khác thay đổi (ví dụ một đơn in tem lớn của cùng lô); "
+    "không có thay đổi nào được lưu. Vui lòng thử lại sau ít giây.",
+    "Another request is changing this record (a large order of the same lot, say); nothing "
+    "was changed. Retry in a few seconds.",
+    5,
 )
 READ_ONLY = DatabaseFault(
     "read_only",
@@ -255,6 +265,8 @@ def database_fault(error: BaseException) -> DatabaseFault | None:
     text = str(error.orig).lower()
     if state == "25006" or "readonly database" in text:
         return READ_ONLY
+    if state == "55P03":  # lock_not_available: a lock_timeout ran out
+        return LOCKED
     if state == "53100" or "disk is full" in text or "disk i/o error" in text:
         return STORAGE
     if not isinstance(error, OperationalError):

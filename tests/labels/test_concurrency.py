@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.databases import fresh_database
 from tests.labels.conftest import P, seed_committed
@@ -215,3 +215,33 @@ def test_orders_at_the_same_moment_cannot_overdraw_a_lot(backend, tmp_path):
         with session_scope(app) as session:
             assert session.scalar(select(func.count()).select_from(Label)) == 800
         get_db(app).engine.dispose()
+
+
+def test_an_order_waiting_too_long_for_its_lot_is_told_to_retry(backend, tmp_path, monkeypatch):
+    """Another order of the same lot holds it while it signs (seconds, for 100,000 stamps):
+    past LOT_LOCK_SECONDS the answer is "retry in a few seconds", not "database down"."""
+    if backend != "postgresql":
+        return  # SQLite writers take turns (sqlite_writes.py): no row locks to wait on
+    monkeypatch.setattr(services, "LOT_LOCK_SECONDS", 1)
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path)
+        seed = seed_committed(app, bags=1000)
+        init_keys(app)
+        body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 10}
+        engine = get_db(app).engine
+        with engine.connect() as holder, holder.begin():
+            holder.execute(
+                text("SELECT id FROM lots WHERE id = :id FOR UPDATE"), {"id": seed.lot_id}
+            )
+            started = time.monotonic()
+            refused = app.test_client().post(f"{P}/print-runs", json=body, headers=seed.headers)
+            assert time.monotonic() - started < 5
+        assert refused.status_code == 503, refused.json
+        assert refused.headers["Retry-After"] == "5"
+        assert "thử lại sau ít giây" in refused.json["message"]
+        with session_scope(app) as session:
+            assert session.scalar(select(func.count()).select_from(Label)) == 0
+        ordered = app.test_client().post(f"{P}/print-runs", json=body, headers=seed.headers)
+        assert ordered.status_code == 202, ordered.json
+        engine.dispose()

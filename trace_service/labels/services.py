@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -196,9 +196,17 @@ def _packing_event(session: Session, lot: Lot) -> TraceEvent | None:
     )
 
 
+# How long an order waits for another order of the same lot (which holds the lot while it
+# signs and inserts its stamps: some seconds for 100,000) before it answers "retry".
+LOT_LOCK_SECONDS = 10
+
+
 def _check_lot(session: Session, product: Product, lot_id: int) -> tuple[Lot, TraceEvent]:
     # Locked (PostgreSQL; SQLite writers are serialised anyway) so two orders at once cannot
-    # both take the lot's last units.
+    # both take the lot's last units; a wait past LOT_LOCK_SECONDS answers 503 "locked"
+    # (errors.LOCKED), not a database that seems down.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = '{LOT_LOCK_SECONDS}s'"))
     lot = session.get(Lot, lot_id, with_for_update=True)
     if lot is None or lot.producer_id != product.producer_id:
         raise field_error(
