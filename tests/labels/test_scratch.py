@@ -112,3 +112,15 @@ def test_another_site_cannot_post_the_form(client, packed, app):
 def test_typed_codes_tolerate_case_spaces_and_look_alikes():
     assert normalise_code("ab1o2 - il3xz") == "AB102113XZ"
     assert normalise_code("short") is None and normalise_code("UUUUUUUUUU") is None
+
+
+def test_the_form_posts_to_the_signature_the_page_verified(client, packed, app):
+    """A link whose query also holds an encoded S ("%53=1") reads genuine (only the literal
+    S is signed); its form must post the code to that S, not to the one Flask decodes."""
+    label = _stamps(client, packed)[0]
+    parts = urlsplit(label["url"])
+    page = client.get(f"{parts.path}?%53=1&{parts.query}").get_data(as_text=True)
+    assert 'class="verdict v-green"' in page
+    assert f'action="{parts.path}?{parts.query}"' in page
+    answer = client.post(f"{parts.path}?{parts.query}", data={"code": _code(app, label)})
+    assert "đây là lần kiểm tra đầu tiên" in answer.get_data(as_text=True)

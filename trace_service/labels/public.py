@@ -9,7 +9,7 @@ from the run's printed base and checked exactly as an offline verifier would.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
@@ -87,8 +87,10 @@ def _scratch_form(result: PageCheck) -> dict[str, str] | None:
         return None
     if result.voided:
         return None
-    signed = request.args.get("S", "")
-    return {"action": f"{request.path}?{urlencode({'S': signed})}"}
+    # The signature as verified, not as Flask decodes the query: with "%53=1&S=<signed>"
+    # the page reads the literal S (payload.signed_only) and request.args the other.
+    signed = urlsplit(payload.label_url(result.claims, label.signature)).query
+    return {"action": f"{request.path}?{signed}"}
 
 
 def run_card(result: PageCheck, facts: dict[str, Any]) -> Markup:
