@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.labels.conftest import P
 from tests.labels.test_page_cache import _html, _labels
@@ -81,3 +82,16 @@ def test_a_body_that_does_not_read_back_is_composed_again(
     new_worker()
     assert "Sản phẩm OCOP còn hiệu lực" in _html(client, label)
     assert len(compositions) == 2
+
+
+def test_a_head_request_keeps_what_it_composed_for_other_workers(
+    client, packed, compositions, new_worker, db_session
+):
+    """Link previews and monitors ask HEAD: it counts no view, but what it composed is kept."""
+    label = _labels(client, packed)[0]
+    parts = urlsplit(label["url"])
+    assert client.head(f"{parts.path}?{parts.query}").status_code == 200
+    assert db_session.scalar(select(func.count()).select_from(run_page_facts)) == 1
+    new_worker()
+    assert "Sản phẩm OCOP còn hiệu lực" in _html(client, label)
+    assert len(compositions) == 1

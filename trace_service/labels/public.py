@@ -29,8 +29,14 @@ from trace_service.db import (
 from trace_service.errors import Forbidden
 from trace_service.labels import offline_verdict, payload, scans, scratch, serials
 from trace_service.labels.jobs import label_base_url
-from trace_service.labels.page_cache import run_cache, store_facts
-from trace_service.labels.page_check import PageCheck, RunClaims, check_page, read_label
+from trace_service.labels.page_cache import StoredFacts, run_cache, store_facts
+from trace_service.labels.page_check import (
+    PageCheck,
+    PageLabel,
+    RunClaims,
+    check_page,
+    read_label,
+)
 from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
 from trace_service.ratelimit import (
@@ -82,14 +88,14 @@ def _verify(session: Session, serial: str) -> PageCheck:
 
 def _scratch_form(result: PageCheck) -> dict[str, str] | None:
     """The scratch form, on the page of a stamp of ours that has a code and is not void."""
-    label = result.label
-    if label is None or label.scratch_hash is None or result.verdict != "genuine":
+    label, claims = result.label, result.claims
+    if label is None or claims is None or label.scratch_hash is None:
         return None
-    if result.voided:
+    if result.verdict != "genuine" or result.voided:
         return None
     # The signature as verified, not as Flask decodes the query: with "%53=1&S=<signed>"
     # the page reads the literal S (payload.signed_only) and request.args the other.
-    signed = urlsplit(payload.label_url(result.claims, label.signature)).query
+    signed = urlsplit(payload.label_url(claims, label.signature)).query
     return {"action": f"{request.path}?{signed}"}
 
 
@@ -158,21 +164,34 @@ def _a_person_looking(headers: Any) -> bool:
 PAGE_RATE = Rate(120, 60)
 
 
+def _count_and_keep(label: PageLabel, to_store: StoredFacts | None) -> None:
+    """Count a view of ours (a reload too) and flag a copy: a HEAD request shows no one.
+    Keep the run's facts if this view composed them, for every other worker (a HEAD too:
+    link previews and monitors ask HEAD, and this worker's cache would then hold facts that
+    no other worker gets)."""
+    counted = request.method == "GET"
+    if not counted and to_store is None:
+        return
+    session = get_session()  # ...written on the primary, always
+    if counted:
+        rule = scans.CopyRule.from_config(current_app.config)
+        scans.record_view(session, label, _seen(), rule, utcnow())
+    if to_store is not None:
+        if not counted:
+            begin_write(session)  # SQLite: take the write lock first, as a view does
+        store_facts(session, label.run.id, to_store)
+    # Committed before the page is drawn: the write's locks are held for its statements
+    # only (SQLite's is the whole database's).
+    session.commit()
+
+
 def _answer(serial: str) -> Answer:
     check_client_limit("label_page", PAGE_RATE)
     try:
         # Read on the replica if there is one (a view may be as stale as its lag)...
         result = read_on_replica(lambda session: _verify(session, serial))
-        # Ours: count the view (a reload too) and flag a copy; a HEAD request shows no one.
-        if result.label is not None and request.method == "GET":
-            session = get_session()  # ...written on the primary, always
-            rule = scans.CopyRule.from_config(current_app.config)
-            scans.record_view(session, result.label, _seen(), rule, utcnow())
-            if result.to_store is not None:  # for every other worker: one composition
-                store_facts(session, result.label.run.id, result.to_store)
-            # Committed before the page is drawn: the write's locks are held for its
-            # statements only (SQLite's is the whole database's).
-            session.commit()
+        if result.label is not None:
+            _count_and_keep(result.label, result.to_store)
         return render(result)
     except DBAPIError as error:  # the database cannot answer: what the URL alone proves
         return offline_verdict.page_without_database(error)
