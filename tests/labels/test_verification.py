@@ -304,3 +304,14 @@ def test_does_a_shared_link_read_the_same_on_the_page_and_in_the_verify_api(
         page = client.get(_path(url.partition("#")[0]))  # a browser never sends the fragment
         green = 'class="verdict v-green"' in page.get_data(as_text=True)
         assert (page.status_code, green) == ((200, True) if expected == "genuine" else (404, False))
+
+
+def test_does_a_link_longer_than_every_verifier_reads_fail_on_the_page_too(client, packed):
+    """Past 2,000 characters the verify API, ocop-verify and the field app refuse a link;
+    the page reads it as malformed too, never genuine."""
+    label = _one_label(client, packed)
+    padded = f"{label['url']}&fbclid={'x' * 2000}"
+    page = client.get(_path(padded))
+    assert page.status_code == 404
+    assert 'class="verdict v-green"' not in page.get_data(as_text=True)
+    assert client.get(_path(f"{label['url']}&fbclid=IwAR0x")).status_code == 200

@@ -114,11 +114,18 @@ def as_printed(url: str) -> str:
     return f"{match[1].upper()}{match[2]}" if match and match[1].isascii() else url
 
 
+# The longest text read as a code or a shared link, by every verifier (the API's field,
+# ocop_verify's MAX_TEXT, label.js): a longer one is malformed wherever it is read.
+MAX_SCANNED_CHARS = 2000
+
+
 def parse_scanned(text: str) -> tuple[payload.LabelClaims, bytes]:
     """The claims and signature of a scanned code or a shared link, read the same way by
     the label page, its page without the database and the verify API: scheme and host as
     printed, only the signed parameter kept (``payload.signed_only``), then read exactly.
     ``MalformedLabelUrl`` otherwise; the signature is not checked."""
+    if len(text) > MAX_SCANNED_CHARS:
+        raise payload.MalformedLabelUrl(f"longer than {MAX_SCANNED_CHARS} characters")
     return payload.parse_label_url(payload.signed_only(as_printed(text)))
 
 

@@ -24,7 +24,7 @@ from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.models import LabelState as StateRow
 from trace_service.labels.schemas import VerificationSchema, verification_view
 from trace_service.labels.services import claims_for
-from trace_service.labels.verify import MESSAGES, Verification, parse_scanned
+from trace_service.labels.verify import MAX_SCANNED_CHARS, MESSAGES, Verification, parse_scanned
 from trace_service.registry.models import Producer, Product
 from trace_service.signing.keystore import KeyStore, UnknownKey, Verdict
 from trace_service.trace.models import LotLink, Recall
@@ -32,7 +32,6 @@ from trace_service.web.formatting import vn_number
 
 # A scanned stamp is a few hundred characters; a body of more is refused before any work.
 MAX_VERIFY_BODY_BYTES = 4096
-MAX_SCANNED_CHARS = 2000
 _VIETNAM = timezone(timedelta(hours=7))
 F = TypeVar("F", bound=Callable[..., Any])
 
