@@ -110,6 +110,8 @@ def _saved_offline_sent_on_the_button(page: Any, app: Any, stamp: str) -> None:
     send_now.click()
     page.wait_for_selector("#app[data-queued='0']")
     assert send_now.is_hidden() and _stored(app) == 1
+    # not "will be sent" beside "every record has been sent"
+    assert saved.inner_text() == "Đã gửi biên bản."
 
 
 def _timer_backs_off_then_sends(page: Any, app: Any, stamp: str) -> None:

@@ -282,6 +282,10 @@ function showQueue() {
   // "All sent" only where something could have been: a device never signed in sent nothing.
   lines.push(waiting ? texts.queued.replace("%s", String(waiting)) : user ? texts.sent : texts.none_waiting);
   document.getElementById("queue-status").textContent = lines.join(" ");
+  // The line under a saved record says "will be sent": once nothing waits, it was sent (by
+  // whichever send got through: a retry, "online", the button).
+  const saved = document.getElementById("record-saved");
+  if (!waiting && user && !saved.hidden) saved.textContent = texts.saved_sent;
   document.getElementById("device-form").hidden = Boolean(user);
   document.getElementById("device-signout").hidden = !user;
   document.getElementById("send-now").hidden = !(user && unsent().length);
