@@ -51,3 +51,17 @@ def test_does_the_english_stamp_page_give_the_english_product_name(client, packe
     assert packed.product.name_vi in english  # the certified name, as the pack says it
     vietnamese = client.get(path + "&lang=vi").get_data(as_text=True)
     assert "Đắk Mil Robusta ground coffee" not in vietnamese
+
+
+def test_does_the_lots_public_page_name_the_areas_commune_as_the_stamp_page_does(
+    client, packed, db_session
+):
+    """Review user15, finding 4: the lot page named the commune merged away (Xã Đắk Hòa)
+    where the stamp's page named the one that took its place (Xã Đắk Song)."""
+    _merged(packed, db_session)
+    stamp = client.get(_label_path(client, packed)).get_data(as_text=True)
+    assert "Vườn cà phê Thuận An 1, Xã Đắk Song, 1,50 ha" in stamp
+    lot = client.get(f"/01/{packed.product.gtin14}/10/DM2601-RB1", headers={"Accept": "text/html"})
+    html = lot.get_data(as_text=True)
+    assert lot.status_code == 200 and "Vườn cà phê Thuận An 1, Xã Đắk Song · 1,50 ha" in html
+    assert "Xã Đắk Hòa" not in html

@@ -56,7 +56,7 @@ def test_lot_amounts_and_names_read_as_elsewhere(client, certified):
     made = harvest(client, certified.area.id, quantity="1.250", code="TH-1250")
     assert made.status_code == 302
     html = unescape(client.get("/chu-the/dong-goi", headers=BROWSER).get_data(as_text=True))
-    assert "TH-1250 · Cà phê quả tươi · 1.250 kg" in html  # not "1250 kg"
+    assert "TH-1250 · Cà phê quả tươi · còn 1.250 kg" in html  # not "1250 kg"
     assert packing(client, certified, order_page(client, certified.product.id)).status_code == 302
     lots = unescape(client.get("/chu-the/lo/", headers=BROWSER).get_data(as_text=True))
     line = re.search(r"Lô DM2612-RB1</a>(.*?)</li>", lots, re.S)

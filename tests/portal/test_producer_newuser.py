@@ -42,7 +42,7 @@ def test_without_an_input_lot_the_packing_form_sends_to_the_harvest_form(client,
     }
     for url, harvest in pages.items():
         html = client.get(url, headers=BROWSER).get_data(as_text=True)
-        assert "Chưa có lô nguyên liệu: hãy ghi nhận thu hoạch trước" in html
+        assert "Chưa có lô nguyên liệu còn hàng: hãy ghi nhận thu hoạch trước" in html
         assert f'href="{harvest}"' in html
         assert "packing-submit" not in html  # no dead form
     order = client.get(f"/chu-the/san-pham/{product.id}/dat-in-tem", headers=BROWSER)

@@ -1,12 +1,12 @@
 """Field inspections' photos (re-encoded, capped), the lab result recorded later, the
-inspections on the product's trace (the public chain says only "đã được kiểm tra"), and the
+inspections on the product's trace (the public chain says only that the lot was checked), and the
 office's decision on a proposal: accepting revokes the certificate or recalls the lot through
 the services the API uses, audited with the reason; rejecting needs a reason too."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
@@ -21,6 +21,7 @@ from trace_service.trace.models import Recall
 from trace_service.verify import photos
 from trace_service.verify.models import FieldInspection
 
+CHECKED = "Lô hàng đã được kiểm tra tại điểm bán"
 _FOUND_BASE = {
     "checked_at": "2026-12-03T09:15:00+07:00",
     "place": "Chợ Gia Nghĩa, quầy 12",
@@ -97,7 +98,7 @@ def test_the_lab_result_comes_later_once_and_the_trace_shows_the_inspection(
     label = _one_label(client, packed)
     # viewed before: the run's facts are cached by the worker, and the inspection renews them
     before = client.get(_path(label["url"])).get_data(as_text=True)
-    assert "Đã được kiểm tra tại điểm bán" not in before
+    assert CHECKED not in before
     made = _inspection(client, inspector, label["serial"], "lab-check-00001", result="doubtful")
     url = f"{P}/inspections/{made['id']}/lab-result"
     result = {"passed": False, "result": "Aflatoxin B1 12 µg/kg, vượt ngưỡng 5 µg/kg"}
@@ -121,12 +122,38 @@ def test_the_lab_result_comes_later_once_and_the_trace_shows_the_inspection(
     assert shown[made["id"]]["notes"].startswith("Ghi chú riêng")
     # A doubtful or failed check is not shown as "checked" (it would read as reassurance)
     page = client.get(_path(label["url"])).get_data(as_text=True)
-    assert "Đã được kiểm tra tại điểm bán" not in page
+    assert CHECKED not in page
     # a passed one is: the stamp's public page says only that, never the notes
-    _inspection(client, inspector, label["serial"], "lab-check-00003", result="passed")
+    now = datetime.now(UTC).isoformat()
+    _inspection(
+        client, inspector, label["serial"], "lab-check-00003", result="passed", checked_at=now
+    )
     page = client.get(_path(label["url"])).get_data(as_text=True)
-    assert "Đã được kiểm tra tại điểm bán" in page
+    assert CHECKED in page
     assert "Ghi chú riêng" not in page and "Aflatoxin" not in page
+
+
+def test_a_new_runs_stamp_is_not_shown_checked_by_an_inspection_before_it_was_printed(
+    client,
+    inspector,
+    packed,  # noqa: F811
+):
+    """A passed check of one stamp says the lot was checked, on the pages of the runs
+    printed by then; a run ordered after it does not show it (its stamps did not exist)."""
+    old = _one_label(client, packed)
+    passed = {"result": "passed", "checked_at": datetime.now(UTC).isoformat()}
+    _inspection(client, inspector, old["serial"], "before-new-run-01", **passed)
+    new = _one_label(client, packed)
+    assert CHECKED in client.get(_path(old["url"])).get_data(as_text=True)
+    page = client.get(_path(new["url"])).get_data(as_text=True)
+    assert CHECKED not in page and "Đã được kiểm tra tại điểm bán" not in page
+    # checked again after the new run was made: the lot's pages all say so, with the day
+    passed["checked_at"] = datetime.now(UTC).isoformat()
+    _inspection(client, inspector, old["serial"], "after-new-run-01", **passed)
+    page = client.get(_path(new["url"])).get_data(as_text=True)
+    assert f"{today_vn():%d/%m/%Y} · {CHECKED}" in page
+    english = client.get(_path(new["url"]) + "&lang=en").get_data(as_text=True)
+    assert "This lot was checked by a market inspector" in english
 
 
 def test_an_inspection_time_out_of_this_world_is_refused(client, inspector, packed):  # noqa: F811

@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # page_check composes these facts: no import at run time
     from trace_service.labels.page_check import PageLabel
 from trace_service.trace.services import Trace, backward_trace
 
-CHECKED = ("Đã được kiểm tra tại điểm bán", "Checked by a market inspector")
+# A passed check of one stamp vouches for its lot, not for the item in the shopper's hand.
+CHECKED = ("Lô hàng đã được kiểm tra tại điểm bán", "This lot was checked by a market inspector")
 PROCESSING = ("Chế biến", "Processing")
 
 
@@ -74,22 +75,26 @@ def _day(event: TraceEvent) -> date:
     return today_vn(event.event_time)
 
 
+def commune_of(area: RawMaterialArea, today: date) -> str | None:
+    """An area's commune as the public pages name it, as it is today (the facts are composed
+    per day): one merged away on 1 Jul 2025 is named by the commune that took its place."""
+    return current_unit(area.commune, today).name if area.commune else None
+
+
 def _area_step(event: TraceEvent, area: RawMaterialArea, today: date) -> Step:
-    # The commune as it is today (the facts are composed per day): an area's commune
-    # merged away on 1 Jul 2025 is named by the commune that took its place.
     return Step(
         "area",
         event.harvest_end or _day(event),
         (area.name, area.name),
-        place=current_unit(area.commune, today).name if area.commune else None,
+        place=commune_of(area, today),
         hectares=area.area_ha,
         map_url=map_link(area.geometry),
     )
 
 
-def chain_of(trace: Trace, lot_id: int, today: date) -> list[Step]:
+def chain_of(trace: Trace, lot_id: int, today: date, since: datetime) -> list[Step]:
     """The lot's history in order: harvests at each area, processing steps, packing, and
-    when the lot's stamps were checked in the field."""
+    when the lot's stamps were checked in the field from ``since`` (the run's making) on."""
     areas = {area.id: area for area in trace.areas}
     corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
     steps: list[Step] = []
@@ -103,24 +108,28 @@ def chain_of(trace: Trace, lot_id: int, today: date) -> list[Step]:
             steps.append(Step("process", _day(event), name))
         elif event.kind == EventKind.PACKING:
             steps.append(Step("packing", _day(event), PACKING))
-    steps += _passed_inspections(trace, lot_id)
+    steps += _passed_inspections(trace, lot_id, since)
     return steps
 
 
-def _passed_inspections(trace: Trace, lot_id: int) -> list[Step]:
+def _passed_inspections(trace: Trace, lot_id: int, since: datetime) -> list[Step]:
     """Field inspections of this lot's stamps that passed (the inspectors' layer adds them
     to every trace): the public chain says when, never what the inspector wrote. A failed or
     doubtful check is not shown as "checked" (it would read as reassurance); the office's
-    decision on it (a revocation, a recall) is what the page shows."""
+    decision on it (a revocation, a recall) is what the page shows. Only checks from
+    ``since`` on: one before a run was printed was of another run's stamps, and a new
+    stamp's page would say it was checked before it existed."""
     steps = []
     for inspection in trace.parts.get("inspections", ()):
         if inspection["lot_id"] != lot_id or inspection["result"] != "passed":
             continue
         try:
-            day = today_vn(datetime.fromisoformat(inspection["checked_at"]))
+            checked_at = datetime.fromisoformat(inspection["checked_at"])
+            day = today_vn(checked_at)
         except (OverflowError, ValueError):  # recorded before times were range-checked
             continue
-        steps.append(Step("inspection", day, CHECKED))
+        if checked_at.tzinfo is not None and checked_at >= since:
+            steps.append(Step("inspection", day, CHECKED))
     return steps
 
 
@@ -203,7 +212,7 @@ def run_facts(session: Session, run: PrintRun, today: date, window_days: int) ->
         ),
         certificate_status=status_of(certificate, today, window_days),
         packed_on=packed_on(run),
-        chain=tuple(chain_of(trace, run.lot_id, today)),
+        chain=tuple(chain_of(trace, run.lot_id, today, run.created_at)),
         recalls=tuple(
             RecallFacts(r.reason, r.decision, r.recalled_at)
             for r in sorted(trace.recalls, key=lambda r: (r.recalled_at, r.id))

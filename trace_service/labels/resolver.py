@@ -39,6 +39,7 @@ from trace_service.errors import error_response
 from trace_service.fields import MAX_ID
 from trace_service.labels.lookup import signed_path
 from trace_service.labels.models import Label, PrintRun, print_runs_on
+from trace_service.labels.page_facts import commune_of
 from trace_service.labels.services import claims_for
 from trace_service.ratelimit import Rate, check_client_limit
 from trace_service.registry.models import Product
@@ -420,6 +421,7 @@ def _public_steps(run: PrintRun, session: Session) -> tuple[list[dict[str, Any]]
     trace = backward_trace(session, run.lot, skip_parts=(print_runs_on,))
     corrected = {e.corrects_event_id for e in trace.events if e.corrects_event_id}
     areas = {area.id: area for area in trace.areas}
+    today = today_vn()
     steps = []
     for event in trace.events:
         if event.id in corrected or event.kind not in KIND_TEXT:
@@ -427,11 +429,14 @@ def _public_steps(run: PrintRun, session: Session) -> tuple[list[dict[str, Any]]
         vi, en = KIND_TEXT[event.kind]
         processing = event.kind == EventKind.TRANSFORMATION and event.process
         process = f" ({event.process})" if processing else ""
+        area = areas.get(event.area_id) if event.area_id else None
         steps.append(
             {
                 "what": t(vi, en) + process,
                 "when": event.event_time,
-                "area": areas.get(event.area_id) if event.area_id else None,
+                "area": area,
+                # named as on the stamp's page: today's commune, after any merger
+                "commune": commune_of(area, today) if area else None,
                 "place": event.location,
             }
         )

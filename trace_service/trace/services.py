@@ -243,12 +243,24 @@ def _last_event_time(session: Session, lot_id: int) -> datetime | None:
     )
 
 
-def _consumed(session: Session, lot_id: int) -> Decimal:
-    return session.scalar(
-        select(func.coalesce(func.sum(EventLot.quantity), 0)).where(
-            EventLot.lot_id == lot_id, EventLot.role == INPUT
-        )
-    ) or Decimal(0)
+def _taken_from(lot_id: Any) -> Select[Any]:
+    """What the steps recorded took from a lot as their input, summed (0 if none)."""
+    return select(func.coalesce(func.sum(EventLot.quantity), 0)).where(
+        EventLot.lot_id == lot_id, EventLot.role == INPUT
+    )
+
+
+def left_of(session: Session, lot: Lot) -> Decimal:
+    """What is left of a lot for a step to take (as a refusal says "chỉ còn …")."""
+    return lot.quantity - (session.scalar(_taken_from(lot.id)) or Decimal(0))
+
+
+def lots_with_left(session: Session, lots: Select[Any]) -> list[tuple[Lot, Decimal]]:
+    """Each lot of a query of lots with what is left of it, as ``left_of`` says, in one
+    query however long the list (a correlated sum per row, over the indexed lot id)."""
+    taken = _taken_from(Lot.id).scalar_subquery()
+    found = session.execute(lots.add_columns(taken))
+    return [(lot, lot.quantity - (used or Decimal(0))) for lot, used in found]
 
 
 def _n(value: Decimal) -> str:
@@ -338,7 +350,7 @@ def _take_inputs(
         # Two steps taking from one lot at once must see each other's take (PostgreSQL reads
         # committed; SQLite's write lock serialises already): the lot's row is locked first.
         session.refresh(lot, with_for_update=True)
-        left = lot.quantity - _consumed(session, lot.id)
+        left = left_of(session, lot)
         if amount > left:
             raise _not_enough(lot, left, amount, f"inputs.{i}.quantity")
         last = _last_event_time(session, lot.id)
@@ -471,7 +483,7 @@ def packing_problems(
         if wrong is not None or item.get("quantity") is None:
             problems += [wrong] if wrong else []
             continue
-        amount, left = Decimal(str(item["quantity"])), lot.quantity - _consumed(session, lot.id)
+        amount, left = Decimal(str(item["quantity"])), left_of(session, lot)
         if amount > left:  # checked again, under the lot's lock, when it is taken
             problems.append(_not_enough(lot, left, amount, field))
     for i, spec in enumerate(data.get("outputs") or []):

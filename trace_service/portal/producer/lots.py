@@ -17,7 +17,14 @@ from trace_service.portal.producer.events import EVENT_KINDS, PROCESSES
 from trace_service.portal.producer.forms import PackingForm
 from trace_service.portal.producer.packing import fill_choices, record_from_form
 from trace_service.principal import Role, current_principal
-from trace_service.trace.services import backward_trace, forward_trace, get_lot, lot_query
+from trace_service.trace.services import (
+    backward_trace,
+    forward_trace,
+    get_lot,
+    left_of,
+    lot_query,
+    lots_with_left,
+)
 from trace_service.trace.units import UNIT_VI
 
 Page = str | WResponse
@@ -55,8 +62,13 @@ def notice_letter(notice_id: int) -> Response:
 @producer.route("/lo/")
 @page_roles(Role.PRODUCER)
 def lots() -> str:
-    found = get_session().scalars(lot_query(current_principal(), {}))
-    return render_template("portal/producer/lots.html", lots=sorted(found, key=lambda lot: -lot.id))
+    # With what is left of each: a used-up lot can no longer be packed or processed.
+    found = lots_with_left(get_session(), lot_query(current_principal(), {}))
+    return render_template(
+        "portal/producer/lots.html",
+        lots=sorted(found, key=lambda pair: -pair[0].id),
+        units=UNIT_VI,
+    )
 
 
 @producer.route("/lo/<id:lot_id>")
@@ -68,6 +80,7 @@ def lot_chain(lot_id: int) -> str:
     return render_template(
         "portal/producer/lot.html",
         lot=lot,
+        left=left_of(session, lot),
         back=backward_trace(session, lot),
         forward=forward_trace(session, lot),
         stamped=stamps_ordered(session, lot.id),

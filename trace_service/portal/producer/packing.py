@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -19,8 +20,14 @@ from trace_service.principal import Principal
 from trace_service.registry.models import Product
 from trace_service.registry.services import product_query
 from trace_service.trace.models import EventLot, Lot, TraceEvent
-from trace_service.trace.services import lot_query, packing_problems, record_packing
+from trace_service.trace.services import (
+    lot_query,
+    lots_with_left,
+    packing_problems,
+    record_packing,
+)
 from trace_service.trace.units import UNIT_VI, Unit
+from trace_service.web.formatting import vn_amount
 from trace_service.web.i18n import t
 
 # The service's field names, as the form calls them.
@@ -41,18 +48,21 @@ FIELDS = {
 }
 
 
-def _lot_label(lot: Lot) -> str:
-    """A lot as the input select names it, its amount as the rest of the site writes it:
-    L261125-ABBC · Cà phê nhân · 1.250 kg."""
-    whole, _, part = f"{lot.quantity.normalize():f}".partition(".")
-    amount = f"{int(whole):,}".replace(",", ".") + (f",{part}" if part else "")
-    return f"{lot.code} · {lot.material} · {amount} {UNIT_VI[lot.unit]}"
+def _lot_label(lot: Lot, left: Decimal) -> str:
+    """A lot as the input select names it, with what is left of it (what a step may take),
+    as the rest of the site writes amounts: L261125-ABBC · Cà phê nhân · còn 1.250 kg."""
+    amount = vn_amount(left)
+    left_text = t(f"còn {amount} {UNIT_VI[lot.unit]}", f"{amount} {lot.unit.value} left")
+    return f"{lot.code} · {lot.material} · {left_text}"
 
 
 def fill_inputs(session: Session, actor: Principal, form: Any) -> None:
-    """The producer's lots that are not yet a product's, as the inputs to choose from."""
-    inputs = [lot for lot in session.scalars(lot_query(actor, {})) if lot.product_id is None]
-    choices = [(lot.id, _lot_label(lot)) for lot in inputs]
+    """The producer's lots that are not yet a product's and not used up, as the inputs to
+    choose from (a used-up lot would only be refused: "chỉ còn 0 kg")."""
+    raw = lot_query(actor, {}).where(Lot.product_id.is_(None))
+    choices = [
+        (lot.id, _lot_label(lot, left)) for lot, left in lots_with_left(session, raw) if left > 0
+    ]
     form.input_lot.choices = [("", t("— Chọn lô —", "— Choose a lot —")), *choices]
     form.input_lot_2.choices = [("", t("— Không —", "— None —")), *choices]
 
