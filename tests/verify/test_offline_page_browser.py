@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -290,11 +291,30 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     )
     from_photo = _verdict(page, keep="kiem-tra-vien-offline-photo-360x640")
     assert (from_photo["verdict"], from_photo["colour"]) == ("genuine", "green")
+    assert page.inner_text("#photo-message") == ""
+    _photo_of_two_stamps(page, stamps)
     page.get_by_role("button", name="Bật máy ảnh để quét tem").click()
     from_camera = _verdict(page)
     assert (from_camera["verdict"], from_camera["colour"]) == ("genuine", "green")
     assert page.locator("#camera").is_hidden()  # the camera is turned off once it read a code
     _with_clock(page, base, stamps)
+
+
+def _photo_of_two_stamps(page: Any, stamps: Any) -> None:
+    """A shelf or a sheet in one photo: the verdict is one code's, and the page says so."""
+    codes = [
+        Image.open(io.BytesIO(qr_png(encode(url)))) for url in (stamps.genuine, stamps.expiring)
+    ]
+    both = Image.new(
+        "RGB", (sum(c.width for c in codes) + 40, max(c.height for c in codes)), "white"
+    )
+    both.paste(codes[0], (0, 0))
+    both.paste(codes[1], (codes[0].width + 40, 0))
+    photo = io.BytesIO()
+    both.save(photo, format="PNG")
+    shot = {"name": "hai-tem.png", "mimeType": "image/png", "buffer": photo.getvalue()}
+    page.set_input_files("#photo", files=[shot])
+    page.wait_for_selector("#photo-message:has-text('Ảnh có 2 mã QR')")
 
 
 def _record_inspection(page: Any) -> None:

@@ -224,6 +224,8 @@ async function fromPhoto(event) {
     message.textContent = texts.no_qr;
     return;
   }
+  // A shelf or a sheet of stamps: say that the verdict is one code's, not the picture's.
+  if (found.length > 1) message.textContent = texts.photo_many.replace("%s", String(found.length));
   await check(found[0]);
 }
 
