@@ -18,7 +18,7 @@ from trace_service.portal.producer.forms import PackingForm
 from trace_service.portal.producer.packing import fill_choices, record_from_form
 from trace_service.principal import Role, current_principal
 from trace_service.trace.services import backward_trace, forward_trace, get_lot, lot_query
-from trace_service.trace.units import UNIT_VI
+from trace_service.trace.units import UNIT_NAMES
 
 Page = str | WResponse
 
@@ -56,7 +56,9 @@ def notice_letter(notice_id: int) -> Response:
 @page_roles(Role.PRODUCER)
 def lots() -> str:
     found = get_session().scalars(lot_query(current_principal(), {}))
-    return render_template("portal/producer/lots.html", lots=sorted(found, key=lambda lot: -lot.id))
+    return render_template(
+        "portal/producer/lots.html", lots=sorted(found, key=lambda lot: -lot.id), units=UNIT_NAMES
+    )
 
 
 @producer.route("/lo/<id:lot_id>")
@@ -73,5 +75,5 @@ def lot_chain(lot_id: int) -> str:
         stamped=stamps_ordered(session, lot.id),
         kinds=EVENT_KINDS,
         processes=PROCESSES,
-        units=UNIT_VI,
+        units=UNIT_NAMES,
     )
