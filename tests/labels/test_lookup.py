@@ -108,10 +108,11 @@ def test_a_short_a_long_and_a_wrongly_lettered_code_each_say_what_to_fix(client)
 
 def test_the_example_code_on_the_front_door_is_itself_well_formed(client):
     """Review user15, finding 9: the hint's example was refused as a typo when typed."""
-    html = client.get("/").get_data(as_text=True)
-    example = re.search(r'id="ma-example">([^<]+)<', html)
-    assert example and serials.normalise_typed(example.group(1)) is not None
-    answer = client.get("/", query_string={"ma": example.group(1)}).get_data(as_text=True)
+    hint = re.search(r'id="ma-hint">(.*?)</p>', client.get("/").get_data(as_text=True), re.S)
+    assert hint
+    example = re.search(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}\b", hint.group(1))
+    assert example and serials.normalise_typed(example.group(0)) is not None, example
+    answer = client.get("/", query_string={"ma": example.group(0)}).get_data(as_text=True)
     assert "Không tìm thấy tem có mã này" in answer  # well formed, just never issued
     assert "Mã chưa đúng" not in answer
 
