@@ -118,6 +118,25 @@ def serious_accessibility_problems(page: Any) -> list[str]:
     ]
 
 
+def scrolls_sideways(page: Any) -> bool:
+    """Whether the page is wider than the window (a phone scrolls it sideways)."""
+    return bool(
+        page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    )
+
+
+# Each visible link, button or choice in the page's main part lower than 44 px.
+_SMALL_TARGETS = """() => [...document.querySelectorAll('main a, main button, main .choice label')]
+  .filter((e) => e.offsetParent && e.getBoundingClientRect().height < 44)
+  .map((e) => `${e.innerText.trim().slice(0, 30)}: ${e.getBoundingClientRect().height}`)"""
+
+
+def small_tap_targets(page: Any) -> list[str]:
+    """The page's links, buttons and choices under 44 px high (PAGES.md: tap targets on a
+    phone), each as ``what it says: height``; the bar is none."""
+    return list(page.evaluate(_SMALL_TARGETS))
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Keep what the page looked like as a test artifact (``test-artifacts/``, not in git)."""
     ARTIFACTS.mkdir(exist_ok=True)

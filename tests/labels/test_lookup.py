@@ -3,6 +3,7 @@ own page, checked as if scanned."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from tests.labels.conftest import P
@@ -103,3 +104,27 @@ def test_a_short_a_long_and_a_wrongly_lettered_code_each_say_what_to_fix(client)
     assert "có một ký tự bị gõ nhầm" in wrong and "không phải tem giả" in wrong
     for html in (short, long, lettered, wrong):
         assert 'action="/bao-cao"' not in html  # a typo is no reason to report a fake
+
+
+def test_the_example_code_on_the_front_door_is_itself_well_formed(client):
+    """Review user15, finding 9: the hint's example was refused as a typo when typed."""
+    hint = re.search(r'id="ma-hint">(.*?)</p>', client.get("/").get_data(as_text=True), re.S)
+    assert hint
+    example = re.search(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}\b", hint.group(1))
+    assert example and serials.normalise_typed(example.group(0)) is not None, example
+    answer = client.get("/", query_string={"ma": example.group(0)}).get_data(as_text=True)
+    assert "Không tìm thấy tem có mã này" in answer  # well formed, just never issued
+    assert "Mã chưa đúng" not in answer
+
+
+def test_a_code_typed_with_en_or_em_dashes_opens_the_signed_page(client, packed):
+    """Review user15, finding 10: a phone's smart punctuation turns hyphens into dashes."""
+    label = _labels(client, packed, 1)[0]
+    grouped = serials.grouped(label["serial"])
+    for dash in ("\u2013", "\u2014", "\u2212", "\u2011", "\uff0d"):
+        typed = f"  {grouped.replace('-', dash).lower()} "
+        answer = client.get("/", query_string={"ma": typed})
+        assert answer.status_code == 303, (dash, answer.get_data(as_text=True)[:200])
+        assert urlsplit(answer.headers["Location"]).path == urlsplit(label["url"]).path
+    short = client.get("/", query_string={"ma": grouped[:11].replace("-", "\u2013")})
+    assert "Bạn đã gõ 10 ký tự" in short.get_data(as_text=True)  # a dash is no character

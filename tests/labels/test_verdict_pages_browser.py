@@ -18,6 +18,7 @@ from tests.browser import (
     screenshot,
     serious_accessibility_problems,
     served_app,
+    small_tap_targets,
 )
 from tests.labels.conftest import P, seed_committed
 from trace_service.certificates.models import Certificate
@@ -191,6 +192,9 @@ def check_page(browser, url: str, name: str, colour: str, words: str, size) -> N
         box = element.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 640, (name, size)
     assert serious_accessibility_problems(page) == [], name
+    # The report form's choices too (review user15: 24 px rows on a phone).
+    assert colour == "green" or page.locator("#bao-cao .choice label").count() > 1, name
+    assert small_tap_targets(page) == [], (name, size)
     screenshot(page, f"label-{name}-{width}x{height}")
     page.close()
     assert outside == [] and errors == [], (name, outside, errors)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,20 +16,30 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests import factories
-from tests.browser import chromium, live_server, screenshot, serious_accessibility_problems
+from tests.browser import (
+    chromium,
+    live_server,
+    screenshot,
+    scrolls_sideways,
+    serious_accessibility_problems,
+    small_tap_targets,
+)
 from tests.databases import fresh_database
 from tests.decode import read_qr_codes
-from tests.portal.conftest import PASSWORD, make_certified
+from tests.portal.conftest import BROWSER, PASSWORD, csrf_of, make_certified
+from tests.portal.conftest import sign_in as sign_in_client
+from tests.portal.test_producer_stamps import order_page, packing
 from trace_service import create_app
 from trace_service.clock import today_vn
-from trace_service.db import get_db, session_scope
-from trace_service.labels.models import Label, PrintRun
+from trace_service.db import get_db, session_scope, utcnow
+from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.schemas import label_url
 from trace_service.migrate import upgrade
 from trace_service.signing.service import init_keys
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 640}  # the floor (PAGES.md)
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -55,6 +66,7 @@ def served(tmp_path_factory):
             names = {
                 "user": ours.user.username,
                 "product": ours.product.name_vi,
+                "product_id": ours.product.id,
                 "other_product": theirs.product.id,
                 "harvest_lot": ours.harvest_lot.id,
             }
@@ -217,11 +229,41 @@ def test_another_producers_pages_are_404_and_a_form_without_csrf_is_refused(serv
         assert forged.status == 400
 
 
-@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, size):
-    app, base, names = served
-    with app.app_context(), session_scope(app, writes=False) as session:
+def flagged_run(app, names: dict) -> int:
+    """A ready run of 20 stamps ordered through the portal's forms, one stamp flagged as
+    possibly copied: the home page's, the runs' and the scans page's tables have rows."""
+    client = app.test_client()
+    assert sign_in_client(client, names["user"]).status_code == 302
+    ours = SimpleNamespace(
+        product=SimpleNamespace(id=names["product_id"]),
+        harvest_lot=SimpleNamespace(id=names["harvest_lot"]),
+    )
+    html = order_page(client, names["product_id"])
+    packed = packing(client, ours, html, **{"packing-code": "", "packing-unit_count": "20"})
+    assert packed.status_code == 302
+    html = order_page(client, names["product_id"])
+    lot = re.search(r'name="order-lot" id="order-lot-1" value="(\d+)"', html)
+    key = re.search(r'name="order-key" type="hidden" value="([0-9a-f]+)"', html)
+    assert lot and key
+    fields = {"order-lot": lot.group(1), "order-quantity": "20", "order-key": key.group(1)}
+    url = f"/chu-the/san-pham/{names['product_id']}/dat-in-tem"
+    data = {"csrf_token": csrf_of(html), **fields, "order-repeat": "y", "order-submit": "1"}
+    assert client.post(url, data=data, headers=BROWSER).status_code == 302
+    with app.app_context(), session_scope(app) as session:
         run_id = session.scalar(select(PrintRun.id).order_by(PrintRun.id.desc()).limit(1))
+        label_id = session.scalar(select(Label.id).where(Label.run_id == run_id).limit(1))
+        session.add(
+            LabelState(label_id=label_id, scan_count=60, flagged_at=utcnow(), flag_reason="scans")
+        )
+    return run_id
+
+
+@pytest.mark.parametrize("size", [SMALL_PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, size):
+    """No serious accessibility problem; at 360 px no sideways scroll and tap targets of
+    44 px (review user15: the flagged stamps' table, the runs' PDF and ZPL links)."""
+    app, base, names = served
+    run_id = flagged_run(app, names)
     with chromium() as browser:
         page = browser.new_page(viewport=size, locale="vi-VN")
         sign_in(page, base, names["user"])
@@ -236,9 +278,13 @@ def test_every_producer_page_is_accessible_at_phone_and_desktop_size(served, siz
             ("calibration", "/chu-the/in-tem/can-chinh"),
             ("scans", "/chu-the/quet-tem"),
             ("reports", "/chu-the/bao-cao/"),
-            *([("void", f"/chu-the/dot-in/{run_id}/huy-tem")] if run_id else []),
+            ("run", f"/chu-the/dot-in/{run_id}"),
+            ("void", f"/chu-the/dot-in/{run_id}/huy-tem"),
         ):
             answer = page.goto(f"{base}{path}")
             assert answer is not None and answer.status == 200, name
             assert serious_accessibility_problems(page) == [], name
+            assert not scrolls_sideways(page), name
+            if size is SMALL_PHONE:
+                assert small_tap_targets(page) == [], name
             screenshot(page, f"portal-producer-{name}-{size['width']}x{size['height']}")

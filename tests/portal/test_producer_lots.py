@@ -4,11 +4,14 @@ rule beside its field; a lot's whole chain on one page; another producer's lot i
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from tests import factories
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from tests.portal.test_producer_stamps import order_page, packing
 from trace_service.clock import today_vn
+from trace_service.trace.models import Lot
+from trace_service.trace.units import Unit
 
 
 def post_form(client, url: str, fields: dict[str, str]):
@@ -87,3 +90,27 @@ def test_is_another_producers_lot_404(client, certified, db_session):
     other = make_certified(db_session, "Hợp tác xã Khác")
     sign_in(client, certified.user.username)
     assert client.get(f"/chu-the/lo/{other.harvest_lot.id}", headers=BROWSER).status_code == 404
+
+
+def test_is_a_lot_of_pieces_counted_once_and_named_in_the_pages_language(
+    client, certified, db_session
+):
+    """Review user15, finding 8: "4.402 piece" on the English list, and "4.402 đơn vị ·
+    4.402 đơn vị" on the lot's page (a lot of pieces holds as many units as its quantity)."""
+    lot = Lot(
+        code="B-4402",
+        producer_id=certified.product.producer_id,
+        product_id=certified.product.id,
+        material="Cà phê bột 250 g",
+        quantity=Decimal(4402),
+        unit=Unit.PIECE,
+    )
+    db_session.add(lot)
+    db_session.flush()
+    sign_in(client, certified.user.username)
+    english = client.get("/chu-the/lo/?lang=en", headers=BROWSER).get_data(as_text=True)
+    assert "4.402 units" in english and "piece" not in english
+    page = client.get(f"/chu-the/lo/{lot.id}?lang=vi", headers=BROWSER).get_data(as_text=True)
+    assert page.count("4.402 đơn vị") == 1 and "4.402 đơn vị · đã đặt 0 tem" in page
+    page = client.get(f"/chu-the/lo/{lot.id}?lang=en", headers=BROWSER).get_data(as_text=True)
+    assert page.count("4.402 units") == 1 and "piece" not in page

@@ -1,11 +1,11 @@
 """The site's front door: "Kiểm tra tem OCOP", for someone whose phone cannot scan.
 
 The shopper types the code printed under the QR ("7K3M9-QXA2B-CDEF4"); lower case, spaces,
-hyphens and the look-alike letters O/0 and I/L/1 are read as the stamp meant them, and the
-check character turns a typo into "no such code" before any lookup (``serials``). A known
-code is sent (303) to the label's own signed URL, rebuilt from what was issued, so the label
-page checks it exactly as if the QR had been scanned; ``src=typed`` tells that page the view
-came from typing (the signature check reads only ``S``).
+hyphens (en and em dashes and the like too) and the look-alike letters O/0 and I/L/1 are read
+as the stamp meant them, and the check character turns a typo into "no such code" before any
+lookup (``serials``). A known code is sent (303) to the label's own signed URL, rebuilt from
+what was issued, so the label page checks it exactly as if the QR had been scanned;
+``src=typed`` tells that page the view came from typing (the signature check reads only ``S``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ LOOKUP_RATE = Rate(30, 60)
 TYPED_MARK = "src=typed"
 _LONGEST_INPUT = 64  # a 15-character code with generous spacing; longer is not a code
 # As serials.py reads a typed code (its own tables are private to it).
-_SEPARATORS = re.compile(r"[\s\-]+")
+_SEPARATORS = re.compile(f"[\\s{re.escape(serials.DASHES)}]+")
 _LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 

@@ -1,11 +1,11 @@
 """Label serials: 70 random bits written as 15 characters a person can type back.
 
 The alphabet is Crockford's base 32 (digits and capitals without I, L, O, U), so a code read
-aloud or copied by hand has no look-alikes; typing accepts lower case, spaces and hyphens, and
-reads I/L as 1 and O as 0, as Crockford's decoding does. The fifteenth character is a check
-character, a weighted sum in GF(32) over the same alphabet: it catches every single wrong
-character and every swap of two characters, so a typo answers "no such code" before any
-lookup.
+aloud or copied by hand has no look-alikes; typing accepts lower case, spaces and hyphens (or
+any dash that looks like one), and reads I/L as 1 and O as 0, as Crockford's decoding does.
+The fifteenth character is a check character, a weighted sum in GF(32) over the same
+alphabet: it catches every single wrong character and every swap of two characters, so a
+typo answers "no such code" before any lookup.
 
 14 random characters carry 70 bits (at least the 64 the issue asks for): guessing one valid
 serial among a billion issued labels takes ~2^40 tries. In the QR the serial is written
@@ -26,7 +26,10 @@ _LETTER = [ALPHABET[byte % len(ALPHABET)] for byte in range(256)]  # 256 = 8 × 
 LENGTH = RANDOM_CHARS + 1
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _TYPED_ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
-_SEPARATORS = re.compile(r"[\s\-]+")
+# What a phone's smart punctuation or a copy-paste puts between the groups instead of a
+# hyphen: hyphen and non-breaking hyphen, figure, en and em dashes, minus, full-width hyphen.
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SEPARATORS = re.compile(f"[\\s{re.escape(DASHES)}]+")
 _SERIAL_RE = re.compile(f"^[{ALPHABET}]{{{LENGTH}}}$")
 
 

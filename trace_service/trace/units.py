@@ -23,6 +23,16 @@ UNIT_VI = {
     Unit.LITRE: "lít",
     Unit.PIECE: "đơn vị",
 }
+UNIT_EN = {
+    Unit.KG: "kg",
+    Unit.TONNE: "tonnes",
+    Unit.GRAM: "g",
+    Unit.BAG: "bags",
+    Unit.LITRE: "litres",
+    Unit.PIECE: "units",  # the value "piece" is the API's word, not the page's
+}
+# A unit as pages name it, (Vietnamese, English), for templates' ``t(*names[unit])``.
+UNIT_NAMES = {unit: (UNIT_VI[unit], UNIT_EN[unit]) for unit in Unit}
 # UN/CEFACT Recommendation 20 codes, as EPCIS quantity lists want them.
 UNECE = {
     Unit.KG: "KGM",

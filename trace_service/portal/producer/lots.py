@@ -25,7 +25,7 @@ from trace_service.trace.services import (
     lot_query,
     lots_with_left,
 )
-from trace_service.trace.units import UNIT_VI
+from trace_service.trace.units import UNIT_NAMES
 
 Page = str | WResponse
 
@@ -67,7 +67,7 @@ def lots() -> str:
     return render_template(
         "portal/producer/lots.html",
         lots=sorted(found, key=lambda pair: -pair[0].id),
-        units=UNIT_VI,
+        units=UNIT_NAMES,
     )
 
 
@@ -86,5 +86,5 @@ def lot_chain(lot_id: int) -> str:
         stamped=stamps_ordered(session, lot.id),
         kinds=EVENT_KINDS,
         processes=PROCESSES,
-        units=UNIT_VI,
+        units=UNIT_NAMES,
     )
