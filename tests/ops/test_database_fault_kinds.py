@@ -26,7 +26,7 @@ from trace_service.errors import database_fault
             "read_only",
         ),
         (pg.DiskFull("could not extend file: No space left on device"), "storage"),
-        (pg.LockNotAvailable("could not obtain lock"), "busy"),
+        (pg.LockNotAvailable("could not obtain lock"), "locked"),  # a lock_timeout ran out
         (pg.SerializationFailure("could not serialize access"), "busy"),
         (pg.QueryCanceled("canceling statement due to statement timeout"), "busy"),
         (sqlite3.OperationalError("database is locked"), "busy"),
