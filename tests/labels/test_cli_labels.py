@@ -59,8 +59,8 @@ def test_key_commands_rotate_retire_compromise_and_publish_each_change(backend, 
             store = get_keystore(app)
             assert store.status(first[0]).value == "retired"
             new = store.active_signing_key().kid
-        assert runner.invoke(args=["keys", "retire", first[0]]).exit_code == 0
-        compromised = runner.invoke(args=["keys", "compromise", first[0], "--yes"])
+        assert runner.invoke(args=["keys", "retire", "--", first[0]]).exit_code == 0
+        compromised = runner.invoke(args=["keys", "compromise", "--yes", "--", first[0]])
         assert compromised.exit_code == 0, compromised.output
         root = json.loads(runner.invoke(args=["keys", "root"]).output)
         out = tmp_path / "trust-list.json"
