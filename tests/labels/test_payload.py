@@ -3,6 +3,7 @@ character of it can change without the verification failing."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import date
 
@@ -123,6 +124,24 @@ def test_the_signed_bytes_name_every_claim_and_the_payload_version(key):
         "2027-02-28",
         claims.kid,
     ]
+
+
+@pytest.mark.parametrize("change", [{}, {"gtin": None, "product_id": 42}])
+def test_messages_from_a_template_are_each_serials_own_claims(key, change):
+    template = _claims(key, **change)
+    batch = serials.new_serials(50)
+    messages = payload.messages_for(template, batch)
+    expected = [dataclasses.replace(template, serial=serial).message() for serial in batch]
+    assert messages == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["7K3M9QXA2BCDEF", "7K3M9QXA2BCDEFX\nX", "7K3M9QXA2BCDEFY", "7k3m9qxa2bcdefx"]
+)
+def test_a_template_refuses_what_is_not_a_serial(key, bad):
+    good = serials.new_serial()
+    with pytest.raises(ValueError, match="not a serial"):
+        payload.messages_for(_claims(key), [good, bad])
 
 
 @pytest.mark.parametrize(

@@ -208,6 +208,29 @@ def test_does_a_batch_signed_over_threads_keep_each_signature_with_its_message(
     assert store.verify(signer.kid, messages[-1], signatures[-1]) is Verdict.VALID
 
 
+def test_do_batches_signed_side_by_side_each_get_their_own_signatures(
+    store: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ks, "_SIGNING_THREADS", 3)
+    store.create()
+    signer = store.signer()
+    batches = [[f"{n}/{m}".encode() for m in range(size)] for n, size in enumerate([500, 7, 300])]
+    with signer.batches() as submit:
+        waiting = [submit(batch) for batch in batches]  # all in flight before any is read
+        signed = [wait() for wait in reversed(waiting)][::-1]
+    assert signed == [[signer.sign(m)[1] for m in batch] for batch in batches]
+
+
+def test_does_a_retired_key_refuse_a_batch_submitted_after_it_retired(store: KeyStore) -> None:
+    store.create()
+    signer = store.signer()
+    with signer.batches() as submit:
+        assert len(submit([b"a"] * 200)()) == 200
+        store.retire(signer.kid)
+        with pytest.raises(KeyNotUsable):
+            submit([b"b"] * 200)
+
+
 def test_does_a_signature_verify_from_another_store_instance(store: KeyStore, keydir: Path) -> None:
     store.create()
     kid, signature = store.signer().sign(MESSAGE)

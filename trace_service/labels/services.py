@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Select, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -491,15 +490,6 @@ def claims_for(run: RunStatement, serial: str) -> payload.LabelClaims:
     )
 
 
-def _insert_ignoring_taken_serials(session: Session, rows: list[dict[str, object]]) -> None:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    # Core, not the ORM's bulk insert: a 100,000-stamp order's rows are plain values, and
-    # the ORM's bookkeeping of each cost as much as its signature.
-    statement = module.insert(Label.__table__).on_conflict_do_nothing(index_elements=["serial"])
-    session.connection().execute(statement, rows)
-
-
 def issue_labels(
     session: Session,
     run: PrintRun,
@@ -513,34 +503,65 @@ def issue_labels(
     A serial another run took meanwhile (70 random bits: in practice never) is skipped by
     the database's unique index, and that seq gets a new one, so parallel runs never share
     a serial and no order fails for it.
+
+    Pipelined: while one slice is signed (over threads, the GIL let go), the one before is
+    inserted, so signing and the Python of the insert share the cores.
     """
     example = ""
     pending = list(seqs)
     while pending:
-        for start in range(0, len(pending), _SLICE):
-            part = pending[start : start + _SLICE]
-            rows: list[dict[str, object]] = []
-            drawn = [claims_for(run, serial) for serial in serial_source(len(part))]
-            signatures = signer.sign_all([claims.message() for claims in drawn])
-            for seq, claims, signature in zip(part, drawn, signatures, strict=True):
-                serial = claims.serial
-                example = example or payload.label_url(claims, signature)
-                rows.append(
-                    {
-                        "run_id": run.id,
-                        "seq": seq,
-                        "serial": serial,
-                        "signature": signature,
-                        "scratch_hash": (
-                            serials.scratch_hash(serial, serials.scratch_code(scratch_key, serial))
-                            if scratch_key
-                            else None
-                        ),
-                    }
-                )
-            _insert_ignoring_taken_serials(session, rows)
+        with signer.batches() as submit:
+            signing: tuple[list[int], list[str], Callable[[], list[bytes]]] | None = None
+            for start in range(0, len(pending), _SLICE):
+                part = pending[start : start + _SLICE]
+                drawn = serial_source(len(part))
+                template = claims_for(run, drawn[0])
+                signed = submit(payload.messages_for(template, drawn))
+                if signing is not None:
+                    _insert_slice(session, run, *signing, scratch_key)
+                signing = (part, drawn, signed)
+                example = example or payload.label_url(template, signed()[0])
+            if signing is not None:
+                _insert_slice(session, run, *signing, scratch_key)
         # Which seqs a taken serial left without a label (read in full: an IN list of
         # 100,000 would pass SQLite's limit on bound parameters).
         have = set(session.scalars(select(Label.seq).where(Label.run_id == run.id)))
         pending = [seq for seq in pending if seq not in have]
     return example
+
+
+def _insert_slice(
+    session: Session,
+    run: PrintRun,
+    seqs: list[int],
+    drawn: list[str],
+    signed: Callable[[], list[bytes]],
+    scratch_key: bytes | None,
+) -> None:
+    """Insert a slice's labels; a serial another run holds is skipped (``ON CONFLICT``).
+
+    In the driver's own terms, not Core's: a slice is plain values, and SQLAlchemy's
+    processing of each row's parameters cost a 100,000-stamp order a third of a second on
+    SQLite; on PostgreSQL the columns go as arrays in one statement a slice, not 5,000
+    statements (1.7 s of the order's 3.9 s)."""
+    hashes = [
+        serials.scratch_hash(serial, serials.scratch_code(scratch_key, serial))
+        if scratch_key
+        else None
+        for serial in drawn
+    ]
+    signatures = signed()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "INSERT INTO labels (run_id, seq, serial, signature, scratch_hash)"
+            " SELECT %s, * FROM unnest(%s::integer[], %s::varchar[], %s::bytea[], %s::bytea[])"
+            " ON CONFLICT (serial) DO NOTHING",
+            (run.id, seqs, drawn, signatures, hashes),
+        )
+    else:
+        connection.exec_driver_sql(
+            "INSERT INTO labels (run_id, seq, serial, signature, scratch_hash)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING",
+            [(run.id, *row) for row in zip(seqs, drawn, signatures, hashes, strict=True)],
+        )

@@ -269,20 +269,40 @@ class Signer:
 
     def sign_all(self, messages: list[bytes]) -> list[bytes]:
         """Signatures of ``messages``, the key's status read once for them all (a print run
-        signs a slice of its stamps at a time: its status file was read for every one).
+        signs a slice of its stamps at a time: its status file was read for every one)."""
+        with self.batches() as submit:
+            return submit(messages)()
 
-        Split over threads: ``cryptography`` lets go of the GIL while it signs, so a slice
-        signs on every core (a 100,000-stamp order spent 4 of its 7 s signing on one)."""
-        self._check_active()
+    @contextlib.contextmanager
+    def batches(self) -> Iterator[Callable[[list[bytes]], Callable[[], list[bytes]]]]:
+        """``submit(messages)`` starts signing a batch over threads and returns what waits
+        for its signatures, in order; the caller goes on meanwhile (a print run inserts one
+        slice while the next is signed).
+
+        ``cryptography`` lets go of the GIL while it signs, so a batch signs on every core
+        (a 100,000-stamp order spent 4 of its 7 s signing on one). The key's status is read
+        once a batch; small batches sign at once, in the caller's thread."""
         sign = self._key.sign
-        threads = min(_SIGNING_THREADS, len(messages) // _PER_THREAD_AT_LEAST)
-        if threads < 2:
-            return [sign(message) for message in messages]
-        step = -(-len(messages) // threads)
-        stretches = [messages[start : start + step] for start in range(0, len(messages), step)]
-        with ThreadPoolExecutor(len(stretches), thread_name_prefix="sign") as pool:
-            signed = pool.map(lambda stretch: [sign(message) for message in stretch], stretches)
-            return [signature for stretch in signed for signature in stretch]
+
+        def stretch_signed(stretch: list[bytes]) -> list[bytes]:
+            return [sign(message) for message in stretch]
+
+        with ThreadPoolExecutor(_SIGNING_THREADS, thread_name_prefix="sign") as pool:
+
+            def submit(messages: list[bytes]) -> Callable[[], list[bytes]]:
+                self._check_active()
+                threads = min(_SIGNING_THREADS, len(messages) // _PER_THREAD_AT_LEAST)
+                if threads < 2:
+                    signed = stretch_signed(messages)
+                    return lambda: signed
+                step = -(-len(messages) // threads)
+                futures = [
+                    pool.submit(stretch_signed, messages[start : start + step])
+                    for start in range(0, len(messages), step)
+                ]
+                return lambda: [signature for future in futures for signature in future.result()]
+
+            yield submit
 
 
 class KeyStore:
