@@ -4,12 +4,15 @@ per test, an authenticated client per role."""
 from __future__ import annotations
 
 import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests import factories
@@ -22,6 +25,20 @@ from trace_service.migrate import upgrade
 from trace_service.principal import Role, system_principal
 from trace_service.ratelimit import rate_limits
 from trace_service.signing.service import init_keys
+
+# Every engine that connected, so a test's own engines are disposed when it ends: an engine a
+# test dropped without dispose() kept its pooled psycopg connections open until a garbage
+# collection, in whichever later test, turned psycopg's ResourceWarning into that test's error.
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+event.listen(Engine, "engine_connect", lambda connection: _engines.add(connection.engine))
+
+
+@pytest.fixture(autouse=True)
+def _engines_disposed() -> Iterator[None]:
+    before = set(_engines)
+    yield
+    for engine in set(_engines) - before:
+        engine.dispose()  # closes the idle connections; one still checked out is left alone
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
