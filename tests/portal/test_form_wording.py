@@ -9,7 +9,7 @@ from html import unescape
 from tests import factories
 from tests.portal.conftest import BROWSER, csrf_of, sign_in
 from tests.portal.test_producer_lots import harvest
-from tests.portal.test_producer_stamps import order_page, packing
+from tests.portal.test_producer_stamps import order, order_page, packing
 
 
 def _errors(html: str) -> dict[str, str]:
@@ -67,3 +67,23 @@ def test_the_order_page_says_plainly_no_lot_is_left_to_stamp(client, certified):
     sign_in(client, certified.user.username)
     html = order_page(client, certified.product.id)
     assert "Chưa có lô đóng gói nào còn gói chưa dán tem." in html
+
+
+def test_the_order_page_says_when_every_packed_lot_has_its_stamps(client, certified):
+    """Every packed lot stamped is not "no packed lot yet": the producer is told to pack a
+    new lot, or to harvest one first when nothing is left to pack from."""
+    sign_in(client, certified.user.username)
+    used_up = "Mọi lô đã đóng gói của sản phẩm này đều đã đặt đủ tem."
+    assert packing(client, certified, order_page(client, certified.product.id)).status_code == 302
+    assert order(client, order_page(client, certified.product.id), "100").status_code == 302
+    html = unescape(order_page(client, certified.product.id))
+    assert used_up in html and "Muốn in thêm: ghi nhận đóng gói một lô mới" in html
+    assert "chưa có lô đã đóng gói" not in html and "còn gói chưa dán tem" not in html
+    rest = {"packing-input_quantity": "475", "packing-code": "DM2612-RB2"}  # the lot's rest
+    assert (
+        packing(client, certified, order_page(client, certified.product.id), **rest).status_code
+        == 302
+    )
+    assert order(client, order_page(client, certified.product.id), "100").status_code == 302
+    html = unescape(order_page(client, certified.product.id))
+    assert used_up in html and "Muốn in thêm: ghi nhận thu hoạch một lô mới" in html

@@ -54,10 +54,10 @@ def order(client, html: str, quantity: str = "100"):
         "order-submit": "1",
     }
     action = re.search(r'<form method="post" novalidate>', html)
-    assert action
-    url = re.search(r"/chu-the/san-pham/\d+/dat-in-tem", html)
+    assert action  # posts to the page itself
+    url = re.search(r'<img src="(/chu-the/san-pham/\d+/)mau-tem.png', html)
     assert url
-    return client.post(url.group(0), data=data, headers=BROWSER)
+    return client.post(f"{url.group(1)}dat-in-tem", data=data, headers=BROWSER)
 
 
 def download(client, url: str) -> bytes:

@@ -49,23 +49,18 @@ ORDER_FIELDS = {
 }
 
 
-def _open_lots(product_id: int) -> list[tuple[Any, int]]:
-    """The product's packed lots that still have units without a stamp, with how many."""
+def _packed_lots(product_id: int) -> list[tuple[Any, int]]:
+    """The product's packed lots, newest first, each with how many units have no stamp yet."""
     session = get_session()
     lots = session.scalars(lot_query(current_principal(), {"product_id": product_id}))
-    open_lots = []
-    for lot in lots:
-        if lot.units is None:
-            continue
-        left = lot.units - stamps_ordered(session, lot.id)
-        if left > 0:
-            open_lots.append((lot, left))
-    return sorted(open_lots, key=lambda pair: pair[0].id, reverse=True)
+    packed = [(lot, lot.units - stamps_ordered(session, lot.id)) for lot in lots if lot.units]
+    return sorted(packed, key=lambda pair: pair[0].id, reverse=True)
 
 
 def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: Any) -> str:
     verdict = label_status(get_session(), current_principal(), product.id, today_vn())
-    lots = _open_lots(product.id)
+    packed = _packed_lots(product.id)
+    lots = [(lot, left) for lot, left in packed if left > 0]
     order.lot.choices = [(lot.id, lot.code) for lot, _ in lots]
     if order.lot.data is None and lots:
         order.lot.data = lots[0][0].id
@@ -75,6 +70,7 @@ def _order_page(product: Any, order: OrderForm, packing: PackingForm, **extra: A
         product=product,
         verdict=verdict,
         lots=lots,
+        used_up=len(packed) > len(lots),  # packed lots there are, every unit stamped
         order=order,
         packing=packing,
         stocks=stocks(),
