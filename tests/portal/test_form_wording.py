@@ -4,12 +4,15 @@ a list page past the last leads back to the last one."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from html import unescape
 
 from tests import factories
 from tests.portal.conftest import BROWSER, csrf_of, sign_in
 from tests.portal.test_producer_lots import harvest
 from tests.portal.test_producer_stamps import order, order_page, packing
+from trace_service.trace.models import Lot
+from trace_service.trace.units import Unit
 
 
 def _errors(html: str) -> dict[str, str]:
@@ -61,6 +64,24 @@ def test_lot_amounts_and_names_read_as_elsewhere(client, certified):
     lots = unescape(client.get("/chu-the/lo/", headers=BROWSER).get_data(as_text=True))
     line = re.search(r"Lô DM2612-RB1</a>(.*?)</li>", lots, re.S)
     assert line and line.group(1).count(certified.product.name_vi) == 1  # the name once
+
+
+def test_the_packing_form_names_units_in_the_pages_language(client, certified, db_session):
+    """Review user15: "còn 40 bag" on English pages; numbers keep Vietnamese separators on
+    every page (PAGES.md), units are the page's words."""
+    lot = Lot(
+        code="BAO-40",
+        producer_id=certified.product.producer_id,
+        material="Cà phê nhân bao 60 kg",
+        quantity=Decimal(1200),
+        unit=Unit.BAG,
+    )
+    db_session.add(lot)
+    db_session.flush()
+    sign_in(client, certified.user.username)
+    for lang, words in (("vi", "còn 1.200 bao"), ("en", "1.200 bags left")):
+        page = client.get(f"/chu-the/dong-goi?lang={lang}", headers=BROWSER)
+        assert f"BAO-40 · Cà phê nhân bao 60 kg · {words}" in unescape(page.get_data(True))
 
 
 def test_the_order_page_says_plainly_no_lot_is_left_to_stamp(client, certified):

@@ -26,7 +26,7 @@ from trace_service.trace.services import (
     packing_problems,
     record_packing,
 )
-from trace_service.trace.units import UNIT_VI, Unit
+from trace_service.trace.units import UNIT_EN, UNIT_VI, Unit
 from trace_service.web.formatting import vn_amount
 from trace_service.web.i18n import t
 
@@ -50,9 +50,10 @@ FIELDS = {
 
 def _lot_label(lot: Lot, left: Decimal) -> str:
     """A lot as the input select names it, with what is left of it (what a step may take),
-    as the rest of the site writes amounts: L261125-ABBC · Cà phê nhân · còn 1.250 kg."""
+    as every page writes amounts (Vietnamese separators, English pages too: PAGES.md):
+    L261125-ABBC · Cà phê nhân · còn 1.250 kg; "1.250 bags left" in English."""
     amount = vn_amount(left)
-    left_text = t(f"còn {amount} {UNIT_VI[lot.unit]}", f"{amount} {lot.unit.value} left")
+    left_text = t(f"còn {amount} {UNIT_VI[lot.unit]}", f"{amount} {UNIT_EN[lot.unit]} left")
     return f"{lot.code} · {lot.material} · {left_text}"
 
 
