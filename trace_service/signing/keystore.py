@@ -281,7 +281,8 @@ class Signer:
 
         ``cryptography`` lets go of the GIL while it signs, so a batch signs on every core
         (a 100,000-stamp order spent 4 of its 7 s signing on one). The key's status is read
-        once a batch; small batches sign at once, in the caller's thread."""
+        once a batch and once more at the end; small batches sign at once, in the caller's
+        thread."""
         sign = self._key.sign
 
         def stretch_signed(stretch: list[bytes]) -> list[bytes]:
@@ -303,6 +304,9 @@ class Signer:
                 return lambda: [signature for future in futures for signature in future.result()]
 
             yield submit
+        # Read once more when every batch is signed: a key retired, rotated or compromised
+        # while the last batch was signed must not see that batch's order saved.
+        self._check_active()
 
 
 class KeyStore:
