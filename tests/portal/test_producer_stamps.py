@@ -6,13 +6,17 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from html import unescape
 
 import numpy as np
+import pytest
 from PIL import Image
+from sqlalchemy import func, select
 
 from tests.decode import read_qr_codes
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from trace_service.clock import today_vn
+from trace_service.labels.models import PrintRun
 from trace_service.labels.render.zpl import thermal_layout
 from trace_service.portal.stamp_preview import SPECIMEN_TEXT
 
@@ -123,6 +127,36 @@ def test_is_an_order_over_the_lots_units_refused_beside_the_quantity(client, cer
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200
     assert 'id="order-quantity-error"' in page and "chỉ đặt thêm tối đa 100 tem" in page
+
+
+@pytest.mark.parametrize(
+    "typed", ["1.5", "1_0", "1,5", "1.0.0", "10.00", "0.100", "\u0661\u0660", "-1.5"]
+)
+def test_is_a_quantity_that_is_not_a_whole_number_refused_not_misread(
+    client, certified, db_session, typed
+):
+    """Review attack16 F2: "1.5" ordered 15 stamps (the dot dropped as a thousands
+    separator), "1_0" ordered 10 (Python's int())."""
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    refused = order(client, order_page(client, certified.product.id), quantity=typed)
+    page = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 200
+    assert "Hãy nhập một số nguyên, ví dụ 100 hoặc 2.000." in page
+    assert 'id="order-quantity-error"' in page
+    assert db_session.scalar(select(func.count()).select_from(PrintRun)) == 0
+
+
+@pytest.mark.parametrize(("typed", "stamps"), [("100", 100), ("2.000", 2000), ("1 000", 1000)])
+def test_is_a_quantity_grouped_by_thousands_read_whole(
+    client, certified, db_session, typed, stamps
+):
+    sign_in(client, certified.user.username)
+    units = {"packing-unit_count": "2000"}
+    packing(client, certified, order_page(client, certified.product.id), **units)
+    ordered = order(client, order_page(client, certified.product.id), quantity=typed)
+    assert ordered.status_code == 302
+    assert db_session.scalars(select(PrintRun.quantity)).all() == [stamps]
 
 
 def test_does_a_producer_get_404_on_another_producers_pages(client, certified, db_session):
