@@ -126,7 +126,8 @@ def scrolls_sideways(page: Any) -> bool:
 
 
 # Each visible link, button or choice in the page's main part lower than 44 px.
-_SMALL_TARGETS = """() => [...document.querySelectorAll('main a, main button, main .choice label')]
+_SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'main a, main button, main .choice label, main summary')]
   .filter((e) => e.offsetParent && e.getBoundingClientRect().height < 44)
   .map((e) => `${e.innerText.trim().slice(0, 30)}: ${e.getBoundingClientRect().height}`)"""
 

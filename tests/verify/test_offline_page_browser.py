@@ -162,13 +162,13 @@ def _phone(profile: Path, video: Path) -> Iterator[Any]:
             context.close()
 
 
-def _check(page: Any, text: str) -> dict[str, str]:
+def _check(page: Any, text: str) -> dict[str, Any]:
     page.fill("#scanned", text)
     page.get_by_role("button", name="Kiểm tra tem").click()
     return _verdict(page)
 
 
-def _verdict(page: Any, keep: str | None = None) -> dict[str, str]:
+def _verdict(page: Any, keep: str | None = None) -> dict[str, Any]:
     """The verdict shown, then cleared (``keep``: a screenshot's name, taken before)."""
     verdict = page.wait_for_selector("#result .verdict")
     shown = {
@@ -176,6 +176,8 @@ def _verdict(page: Any, keep: str | None = None) -> dict[str, str]:
         "colour": verdict.get_attribute("data-colour"),
         "text": verdict.inner_text(),
     }
+    opener = page.query_selector("#result summary")  # "Chi tiết cho kiểm tra viên"
+    shown["opener_px"] = opener.bounding_box()["height"] if opener else 0
     if keep:
         screenshot(page, keep)
         assert serious_accessibility_problems(page) == []
@@ -265,6 +267,7 @@ def _offline(page: Any, base: str, stamps: Stamps) -> None:
     assert (genuine["verdict"], genuine["colour"]) == ("genuine", "green")
     assert "Tem chính hãng" in genuine["text"] and "Dữ liệu lúc" in genuine["text"]
     assert "Genuine" not in genuine["text"]  # one language, the page's
+    assert genuine["opener_px"] >= 44  # review user16: a 24 px line opened the details
     # The code printed under the QR, typed as a new user would: no signature is in it, and
     # the page says so (amber) instead of calling a genuine stamp fake (a new user's review).
     serial = stamps.genuine.split("?")[0].rsplit("/", 1)[1]

@@ -150,7 +150,7 @@ function details(answer) {
     [texts.key_status, named("key", answer.key_status)],
   ];
   const list = element("dl", {}, technical.flatMap(([dt, dd]) => [element("dt", { textContent: dt }), element("dd", { textContent: dd })]));
-  return element("details", {}, [element("summary", { textContent: texts.details }), list]);
+  return element("details", { className: "technical" }, [element("summary", { textContent: texts.details }), list]);
 }
 
 function show(answer) {
