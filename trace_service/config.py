@@ -462,8 +462,9 @@ SETTINGS: tuple[Setting, ...] = (
         "LABEL_COPY_MAX_SCANS",
         300,
         _positive_int,
-        "A stamp whose page was viewed more times than this (reloads too) is flagged as "
-        "possibly copied.",
+        "A stamp whose page was viewed more times than this is flagged as possibly copied "
+        "(a client's reloads within 10 minutes count once; the page's \"checked N times\" "
+        "shows every view).",
     ),
     Setting(
         "LABEL_COPY_MAX_CLIENTS",

@@ -77,7 +77,7 @@ def test_wrong_codes_are_counted_and_limited_per_stamp(client, packed, app, db_s
     label = _stamps(client, packed)[0]
     for n in range(5):
         wrong = _enter(client, label, "0000000000", address=f"192.0.2.{n}")
-        assert wrong.status_code == 200 and "Mã cào không đúng" in wrong.get_data(as_text=True)
+        assert wrong.status_code == 200 and "Mã cào không khớp" in wrong.get_data(as_text=True)
     assert db_session.scalar(select(LabelState.scratch_failures)) == 5
     limited = _enter(client, label, "1111111111", address="192.0.2.200")
     assert limited.status_code == 429 and limited.headers["Retry-After"]
@@ -86,6 +86,21 @@ def test_wrong_codes_are_counted_and_limited_per_stamp(client, packed, app, db_s
     right = _enter(client, label, _code(app, label), address="192.0.2.201")
     assert right.status_code == 200
     assert "đây là lần kiểm tra đầu tiên" in right.get_data(as_text=True)
+
+
+def test_a_wrong_code_is_said_above_the_verdict_not_under_it(client, packed):
+    """Review user16: a made-up code for a copied stamp's genuine QR answered with a green
+    "genuine" first and a small note under it."""
+    label = _stamps(client, packed)[0]
+    for lang, words in (("vi", "Mã cào không khớp với tem này."), ("en", "does not match")):
+        answer = _enter(client, label, "0000000000", **{"Accept-Language": lang})
+        html = answer.get_data(as_text=True)
+        assert html.index('id="scratch-wrong"') < html.index('class="verdict')
+        warning = html[html.index('id="scratch-wrong"') : html.index('class="verdict')]
+        assert (
+            words in warning and 'href="#bao-cao"' in warning and 'href="#scratch-code"' in warning
+        )
+        assert 'id="scratch-code"' in html  # the form to type it again
 
 
 def test_wrong_codes_are_limited_per_client_across_stamps(client, packed):

@@ -221,6 +221,14 @@ def test_a_scratch_code_used_twice_says_when_it_was_first_checked(served):
         page = browser.new_page(viewport={"width": 360, "height": 640}, locale="vi-VN")
         errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(url)  # a made-up code first: said above the verdict, on the first screen
+        page.fill("#scratch-code", "0000000000")
+        page.get_by_role("button", name="Kiểm tra mã cào").click()
+        warning = page.wait_for_selector("#scratch-wrong").bounding_box()
+        verdict_box = page.locator("[role=status]").bounding_box()
+        assert warning and verdict_box and warning["y"] + warning["height"] <= verdict_box["y"]
+        assert small_tap_targets(page) == [] and serious_accessibility_problems(page) == []
+        screenshot(page, "label-scratch-wrong-360x640")
         for attempt in ("first", "second"):
             page.goto(url)
             page.fill("#scratch-code", code.lower())
