@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from tests.decode import read_qr_codes
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from trace_service.clock import today_vn
-from trace_service.labels.models import PrintRun
+from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.render.zpl import thermal_layout
 from trace_service.portal.stamp_preview import SPECIMEN_TEXT
 
@@ -46,7 +46,7 @@ def packing(client, certified, html: str, **changes: str):
     return client.post(url, data=data, headers=BROWSER)
 
 
-def order(client, html: str, quantity: str = "100"):
+def order(client, html: str, quantity: str = "100", **extra: str):
     lot = re.search(r'name="order-lot" id="order-lot-1" value="(\d+)"', html)
     key = re.search(r'name="order-key" type="hidden" value="([0-9a-f]+)"', html)
     assert lot and key
@@ -56,6 +56,7 @@ def order(client, html: str, quantity: str = "100"):
         "order-quantity": quantity,
         "order-key": key.group(1),
         "order-submit": "1",
+        **extra,
     }
     action = re.search(r'<form method="post" novalidate>', html)
     assert action  # posts to the page itself
@@ -157,6 +158,28 @@ def test_is_a_quantity_grouped_by_thousands_read_whole(
     ordered = order(client, order_page(client, certified.product.id), quantity=typed)
     assert ordered.status_code == 302
     assert db_session.scalars(select(PrintRun.quantity)).all() == [stamps]
+
+
+def test_a_producer_orders_scratch_codes_from_the_form(client, certified, db_session):
+    """Review user16: scratch codes could be ordered only through the API or the CLI."""
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    html = order_page(client, certified.product.id)
+    assert 'name="order-scratch"' in html and "18 tem 60 × 42 mm" in unescape(html)
+    refused = order(client, html, "10", **{"order-scratch": "y", "order-stock": "avery_l7120"})
+    assert refused.status_code == 200 and "không có chỗ cho mã cào" in refused.get_data(True)
+    assert db_session.scalar(select(func.count()).select_from(PrintRun)) == 0
+    ordered = order(
+        client, order_page(client, certified.product.id), "10", **{"order-scratch": "y"}
+    )
+    assert ordered.status_code == 302
+    run = db_session.scalars(select(PrintRun)).one()
+    hashes = db_session.scalars(select(Label.scratch_hash).where(Label.run_id == run.id)).all()
+    assert run.scratch and len(hashes) == 10 and all(hashes)
+    page = unescape(client.get(ordered.headers["Location"], headers=BROWSER).get_data(True))
+    assert f"Đợt in tem số {run.id}" in page and "mỗi tem có mã cào" in page
+    runs = unescape(client.get("/chu-the/dot-in/", headers=BROWSER).get_data(True))
+    assert f"Số {run.id} · " in runs and "có mã cào" in runs
 
 
 def test_does_a_producer_get_404_on_another_producers_pages(client, certified, db_session):

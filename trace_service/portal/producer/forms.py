@@ -124,6 +124,8 @@ class OrderForm(FlaskForm):
     # Left out (an older page, a script): today's A4 layout from its first position.
     stock = RadioField(validate_choice=False, default="a4_sheet")
     start_position = WholeNumber(default=1, validators=[Optional()])
+    # Ticked: each stamp carries a code under a scratch-off layer (copies show at reuse).
+    scratch = BooleanField()
     # One key per form shown: a second click or a resent form gives back the same run.
     key = HiddenField(default=lambda: secrets.token_hex(16))
     # Ticked: another run for a lot that had one minutes ago is meant, not a mistake.

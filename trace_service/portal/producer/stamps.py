@@ -139,6 +139,7 @@ def _order_problems(product: Any, form: OrderForm) -> list[Any]:
         read(form.quantity),
         str(read(form.stock) or DEFAULT_STOCK)[:32],
         _start(form),
+        bool(form.scratch.data),
     )
 
 
@@ -172,7 +173,10 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
     session = get_session()
     typed = _start(form)
     stock, start = form.stock.data or DEFAULT_STOCK, 1 if typed is None else typed
-    ordered = f"{form.lot.data}|{form.quantity.data}|{stock}|{start}"
+    scratch = bool(form.scratch.data)
+    ordered = f"{form.lot.data}|{form.quantity.data}|{stock}|{start}" + (
+        "|scratch" if scratch else ""
+    )
     what = hashlib.sha256(ordered.encode()).hexdigest()
     order = services.RunOrder(
         product_id=product_id,
@@ -183,6 +187,7 @@ def _place_order(actor: Principal, product_id: int, form: OrderForm) -> int | No
         idempotency_key=f"{_form_key(form)}{what[:16]}",
         stock=str(stock)[:32],
         start_position=start,
+        scratch=scratch,
     )
     try:
         with session.begin_nested():
