@@ -40,6 +40,13 @@ def test_ordering_again_after_back_asks_before_a_twin_run(client, certified, db_
     error = re.search(r'id="order-repeat-error">([^<]+)<', page)
     assert error and f"Bạn vừa đặt đợt in số {run.group(1)} lúc" in error.group(1)
     assert 'href="#order-repeat"' in page  # the summary leads to the box to tick
+    assert 'id="recent-run"' not in page  # said once beside the box, not also above (user16)
+
+    # Too many as well: both problems in one answer, not the quantity after the box.
+    over = place_order(client, certified, again, **{"order-quantity": "5000"})
+    both = over.get_data(as_text=True)
+    assert 'id="order-repeat-error"' in both and 'id="order-quantity-error"' in both
+    assert "chỉ đặt thêm tối đa 97 tem" in both and _runs(db_session) == 1
 
     meant = place_order(client, certified, page, **{"order-quantity": "3", "order-repeat": "y"})
     assert meant.status_code == 302 and meant.headers["Location"] != first.headers["Location"]

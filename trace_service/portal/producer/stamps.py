@@ -97,11 +97,12 @@ def order_stamps(product_id: int) -> Page:
             return redirect(url_for(".order_stamps", product_id=lot.product_id or product.id))
         return _order_page(product, OrderForm(prefix="order", formdata=None), packing, open=True)
     if "order-submit" in request.form and order.validate_on_submit():
-        run = (
-            None
-            if _twin_unconfirmed(actor, product.id, order)
-            else _place_order(actor, product.id, order)
-        )
+        if _twin_unconfirmed(actor, product.id, order):
+            # The order's own problems in the same answer (review user16: a quantity over
+            # what is left was said only after the box was ticked and the form sent again).
+            show_problems(order, _order_problems(product, order), ORDER_FIELDS)
+            return _order_page(product, order, packing, harvested=harvested)
+        run = _place_order(actor, product.id, order)
         if run is not None:
             return redirect(url_for(".print_run", run_id=run))
     elif "order-submit" in request.form and not csrf_failed(order):
