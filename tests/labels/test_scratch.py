@@ -101,6 +101,8 @@ def test_a_wrong_code_is_said_above_the_verdict_not_under_it(client, packed):
             words in warning and 'href="#bao-cao"' in warning and 'href="#scratch-code"' in warning
         )
         assert 'id="scratch-code"' in html  # the form to type it again
+        # The report its link leads to is on the page, though the verdict is green (attack16b).
+        assert 'id="bao-cao"' in html and 'name="verdict" value="scratch_wrong"' in html
 
 
 def test_wrong_codes_are_limited_per_client_across_stamps(client, packed):

@@ -148,6 +148,18 @@ def test_is_a_quantity_that_is_not_a_whole_number_refused_not_misread(
     assert db_session.scalar(select(func.count()).select_from(PrintRun)) == 0
 
 
+def test_a_number_of_thousands_of_digits_is_too_large_not_pythons_error(client, certified):
+    """Review attack16b: 5,000 digits answered with int()'s own English message."""
+    sign_in(client, certified.user.username)
+    packing(client, certified, order_page(client, certified.product.id))
+    refused = order(client, order_page(client, certified.product.id), quantity="9" * 5000)
+    page = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 200 and "Số này quá lớn." in page
+    assert "set_int_max_str_digits" not in page and 'id="order-quantity-error"' in page
+    sixteen = order(client, order_page(client, certified.product.id), quantity="9" * 15)
+    assert "Mỗi đợt in có từ 1 đến 100.000 tem." in unescape(sixteen.get_data(as_text=True))
+
+
 @pytest.mark.parametrize(("typed", "stamps"), [("100", 100), ("2.000", 2000), ("1 000", 1000)])
 def test_is_a_quantity_grouped_by_thousands_read_whole(
     client, certified, db_session, typed, stamps

@@ -87,6 +87,7 @@ def _number_message() -> str:
 # 10 000) or not at all; a minus is read, so that the rule on the range explains it. Not
 # int()'s leniency: "1.5" read as 15 once the dot was dropped, "1_0" as 10 (review
 # attack16 F2).
+_MOST_DIGITS = 15  # beyond any count here; every field's range rule then speaks
 _WHOLE_NUMBER = re.compile(r"-?(?:[0-9]+|[1-9][0-9]{0,2}(?:[. \u00a0\u202f][0-9]{3})+)")
 
 
@@ -101,7 +102,11 @@ class WholeNumber(IntegerField):
         if not _WHOLE_NUMBER.fullmatch(text):
             self.data = None
             raise ValueError(_number_message())
-        self.data = int(re.sub(r"[^0-9-]", "", text))
+        digits = re.sub(r"[^0-9-]", "", text)
+        if len(digits.lstrip("-")) > _MOST_DIGITS:  # int() of thousands of digits: its own error
+            self.data = None
+            raise ValueError(t("Số này quá lớn.", "This number is too large."))
+        self.data = int(digits)
 
 
 class Day(DateField):
