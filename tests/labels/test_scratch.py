@@ -7,7 +7,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from markupsafe import escape
+from sqlalchemy import func, select
 
 from tests.labels.conftest import P
 from trace_service.clock import today_vn
@@ -103,6 +104,26 @@ def test_a_wrong_code_is_said_above_the_verdict_not_under_it(client, packed):
         assert 'id="scratch-code"' in html  # the form to type it again
         # The report its link leads to is on the page, though the verdict is green (attack16b).
         assert 'id="bao-cao"' in html and 'name="verdict" value="scratch_wrong"' in html
+
+
+def test_a_code_of_the_wrong_length_is_a_typing_slip_not_a_wrong_code(client, packed, db_session):
+    """Review user16b: six characters answered "may have been copied: do not buy" and counted
+    against the stamp's wrong tries; the box came back empty."""
+    label = _stamps(client, packed)[0]
+    for typed, said in (
+        ("ABC-12", "bạn đã nhập 5 ký tự."),
+        ("ABCDEFGHJK1", "bạn đã nhập 11 ký tự."),
+        ('"><b>x</b>', "mã bạn nhập có ký tự khác."),
+    ):
+        html = _enter(client, label, typed).get_data(as_text=True)
+        notice = html[html.index('id="scratch-malformed"') : html.index('class="verdict')]
+        assert said in notice and "không phải tem giả" in notice
+        assert "scratch-wrong" not in html and "<b>x</b>" not in html
+        assert f'value="{escape(typed)}"' in html  # kept in the box, escaped
+    assert db_session.scalar(select(func.count()).select_from(LabelState)) == 0  # no failure
+    wrong = _enter(client, label, "0000000000").get_data(as_text=True)
+    assert 'value="0000000000"' in wrong  # a wrong code stays in the box to be corrected
+    assert db_session.scalar(select(LabelState.scratch_failures)) == 1
 
 
 def test_wrong_codes_are_limited_per_client_across_stamps(client, packed):

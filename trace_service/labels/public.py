@@ -124,7 +124,11 @@ def render(result: PageCheck, answer: scratch.ScratchAnswer | None = None) -> An
         run_card=run_card(result, facts),
         scratch=answer,
         # Once a right code was answered there is nothing more to try on this page.
-        scratch_form=None if answer and answer.answer != "wrong" else _scratch_form(result),
+        scratch_form=(
+            None
+            if answer and answer.answer not in ("wrong", "malformed")
+            else _scratch_form(result)
+        ),
         checked_at=utcnow(),
     )
     status = 200 if result.run is not None else 404

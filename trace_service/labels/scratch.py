@@ -31,14 +31,17 @@ WRONG_PER_LABEL = Rate(5, 3600)
 WRONG_PER_CLIENT = Rate(10, 3600)
 TRIES_PER_CLIENT = Rate(30, 3600)
 CODE_LENGTH = 10
+MAX_TYPED = 20  # the box's maxlength
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 @dataclass(frozen=True)
 class ScratchAnswer:
-    answer: str  # first | reused | wrong
+    answer: str  # first | reused | wrong | malformed
     first_on: datetime | None = None  # when the code was first checked (for "reused")
+    typed: str = ""  # as typed, shown again in the box when it is to be typed again
+    length: int = 0  # the characters of a malformed code, as read (separators left out)
 
 
 def normalise_code(text: str) -> str | None:
@@ -76,8 +79,14 @@ def check_scratch(
 ) -> ScratchAnswer:
     """Check ``typed`` against ``label``'s scratch code for the client ``client``."""
     _check_client_limits(limits, client)
+    code = normalise_code(typed)
+    if code is None:
+        # Not 10 letters of the alphabet: a slip of the finger, never a guess at the code, so
+        # it is said as such (review user16b) and not counted as a wrong code.
+        length = len(_SEPARATORS.sub("", typed or ""))
+        return ScratchAnswer("malformed", typed=typed[:MAX_TYPED], length=length)
     state = locked_state(session, label)
-    if _right(label, normalise_code(typed)):
+    if _right(label, code):
         if state.scratch_checked_at is None:
             state.scratch_checked_at = now
             session.flush()
@@ -90,4 +99,4 @@ def check_scratch(
         raise too_many_requests(
             limits.retry_after(WRONG_PER_LABEL, "scratch-wrong-label", label.serial)
         )
-    return ScratchAnswer("wrong")
+    return ScratchAnswer("wrong", typed=typed[:MAX_TYPED])
