@@ -82,6 +82,11 @@ def test_wrong_codes_are_counted_and_limited_per_stamp(client, packed, app, db_s
     assert db_session.scalar(select(LabelState.scratch_failures)) == 5
     limited = _enter(client, label, "1111111111", address="192.0.2.200")
     assert limited.status_code == 429 and limited.headers["Retry-After"]
+    # The stamp's page still, the wait said above its verdict (review user16b: a bare
+    # error page with no way back to the stamp).
+    page = limited.get_data(as_text=True)
+    assert "Đã nhập sai mã cào quá nhiều lần." in page and "Hãy thử lại sau" in page
+    assert page.index('id="scratch-limited"') < page.index('class="verdict')
     # Wrong codes sent first never lock the buyer out: the right code is still answered
     # (the reviewer's finding 3: ten wrong posts used to lock a stamp for an hour).
     right = _enter(client, label, _code(app, label), address="192.0.2.201")

@@ -41,10 +41,12 @@ from trace_service.labels.page_facts import page_facts
 from trace_service.labels.verdict import page_verdict
 from trace_service.ratelimit import (
     Rate,
+    TooManyRequests,
     check_client_limit,
     client_address,
     client_key,
     rate_limits,
+    wait_words,
 )
 from trace_service.signing.service import get_keystore
 from trace_service.web import i18n
@@ -126,7 +128,7 @@ def render(result: PageCheck, answer: scratch.ScratchAnswer | None = None) -> An
         # Once a right code was answered there is nothing more to try on this page.
         scratch_form=(
             None
-            if answer and answer.answer not in ("wrong", "malformed")
+            if answer and answer.answer not in ("wrong", "malformed", "limited")
             else _scratch_form(result)
         ),
         checked_at=utcnow(),
@@ -220,9 +222,16 @@ def _check_scratch(serial: str) -> Answer:
         return render(result)
     session = get_session()  # the primary: the code's first check is a write
     begin_write(session)
-    answer = scratch.check_scratch(
-        session, result.label, typed, client_key(client_address()), rate_limits(), utcnow()
-    )
+    try:
+        answer = scratch.check_scratch(
+            session, result.label, typed, client_key(client_address()), rate_limits(), utcnow()
+        )
+    except TooManyRequests as limited:
+        # The stamp's own page with the wait above its verdict: a bare error page left the
+        # buyer without the stamp or a way back to it (review user16b).
+        wait = scratch.ScratchAnswer("limited", wait=wait_words(limited.retry_after))
+        html, _, headers = render(result, wait)
+        return html, 429, {**headers, "Retry-After": str(limited.retry_after)}
     return render(result, answer)
 
 

@@ -38,10 +38,11 @@ _ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 @dataclass(frozen=True)
 class ScratchAnswer:
-    answer: str  # first | reused | wrong | malformed
+    answer: str  # first | reused | wrong | malformed | limited
     first_on: datetime | None = None  # when the code was first checked (for "reused")
     typed: str = ""  # as typed, shown again in the box when it is to be typed again
     length: int = 0  # the characters of a malformed code, as read (separators left out)
+    wait: tuple[str, str] = ("", "")  # how long to wait when limited, Vietnamese and English
 
 
 def normalise_code(text: str) -> str | None:
