@@ -70,7 +70,8 @@ def test_the_first_right_code_says_first_check_and_the_second_says_when(client, 
     assert 'name="code"' not in html  # answered: no form inviting another try
 
     second = _enter(client, label, code, address="198.51.100.4").get_data(as_text=True)
-    assert f"Mã này đã được kiểm tra ngày {today_vn():%d/%m/%Y}" in second
+    assert f"Mã này đã được kiểm tra ngày {today_vn():%d/%m/%Y}, lúc " in second
+    assert "Nếu chính bạn đã nhập mã này lúc đó, tem không có vấn đề gì." in second
     assert 'class="verdict v-amber"' in second and "v-green" not in second
 
 

@@ -26,6 +26,11 @@ def vn_day(moment: date | datetime) -> str:
     return vn_date(moment)
 
 
+def vn_time(moment: datetime) -> str:
+    """``07:30``, the Vietnam-time clock of a moment."""
+    return f"{moment.astimezone(VIETNAM):%H:%M}"
+
+
 def vn_number(value: int | float | Decimal, decimals: int = 0) -> str:
     """``1.234,5``: dots between thousands, a comma before decimals."""
     text = f"{value:,.{decimals}f}"
@@ -49,5 +54,9 @@ def points(value: int | float | Decimal) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        vn_date=vn_day, vn_datetime=vn_datetime, vn_number=vn_number, points=points
+        vn_date=vn_day,
+        vn_datetime=vn_datetime,
+        vn_time=vn_time,
+        vn_number=vn_number,
+        points=points,
     )
