@@ -179,7 +179,9 @@ def test_a_producer_orders_scratch_codes_from_the_form(client, certified, db_ses
     html = order_page(client, certified.product.id)
     assert 'name="order-scratch"' in html and "18 tem 60 × 42 mm" in unescape(html)
     refused = order(client, html, "10", **{"order-scratch": "y", "order-stock": "avery_l7120"})
-    assert refused.status_code == 200 and "không có chỗ cho mã cào" in refused.get_data(True)
+    said = unescape(refused.get_data(True))
+    assert refused.status_code == 200 and "không có chỗ cho mã cào; hãy chọn: Giấy A4" in said
+    assert "Decal A4 cắt sẵn 21 nhãn" in said[said.index("không có chỗ cho mã cào") :]
     assert db_session.scalar(select(func.count()).select_from(PrintRun)) == 0
     ordered = order(
         client, order_page(client, certified.product.id), "10", **{"order-scratch": "y"}

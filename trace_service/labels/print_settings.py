@@ -128,11 +128,16 @@ def layout_problems(stock: str, start_position: int | None, scratch: bool) -> li
             )
         )
     if scratch and not known.scratch:
+        roomy = [s for s in stocks() if s.scratch]  # named, so the next try is the right one
         problems.append(
             field_error(
                 "stock",
-                vi="Tem trên loại giấy này không có chỗ cho mã cào; hãy chọn loại giấy khác.",
-                en="Stamps on this stock have no room for a scratch code; choose another stock.",
+                vi="Tem trên loại giấy này không có chỗ cho mã cào; hãy chọn: "
+                + "; ".join(s.title_vi for s in roomy)
+                + ".",
+                en="Stamps on this stock have no room for a scratch code; choose: "
+                + "; ".join(s.title_en for s in roomy)
+                + ".",
             )
         )
     return problems
