@@ -13,6 +13,7 @@ from trace_service.auth.web_session import session_principal
 from trace_service.certificates.notices import current_authority
 from trace_service.clock import today_vn, vn_date
 from trace_service.errors import ERROR_PAGE
+from trace_service.labels.render.stocks import get_stock
 from trace_service.portal.access import home_url
 from trace_service.portal.forms import error_items, note_label, render_input
 from trace_service.principal import current_principal
@@ -33,6 +34,7 @@ def init_portal(app: Flask) -> None:
     app.jinja_env.globals["note_label"] = note_label
     app.jinja_env.globals["error_items"] = error_items
     app.jinja_env.globals["portal_home_url"] = home_url
+    app.jinja_env.globals["stock_named"] = get_stock
     app.jinja_env.filters["vn_amount"] = vn_amount
     app.jinja_env.globals["place_today"] = place_today
     app.jinja_env.globals["authority_today"] = lambda cert: current_authority(cert, today_vn())
