@@ -323,6 +323,10 @@ def _photo_of_two_stamps(page: Any, stamps: Any) -> None:
 
 def _record_inspection(page: Any) -> None:
     """Recorded with no network: kept on the device, waiting."""
+    rows = page.eval_on_selector_all(
+        "#record .choice label", "ls => ls.map(l => l.getBoundingClientRect().height)"
+    )
+    assert len(rows) == 5 and min(rows) >= 44, rows  # review user16b: 34 px rows
     page.get_by_role("radio", name="Không đạt").check()
     page.select_option("#proposal", "recall")
     page.fill("#place", "Chợ Gia Nghĩa, quầy 12")
