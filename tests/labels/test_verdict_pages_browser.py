@@ -229,6 +229,14 @@ def test_a_scratch_code_used_twice_says_when_it_was_first_checked(served):
         assert warning and verdict_box and warning["y"] + warning["height"] <= verdict_box["y"]
         assert small_tap_targets(page) == [] and serious_accessibility_problems(page) == []
         screenshot(page, "label-scratch-wrong-360x640")
+        page.fill("#scratch-code", "abc-12")  # a slip of the finger: said as one, kept
+        page.get_by_role("button", name="Kiểm tra mã cào").click()
+        slip = page.wait_for_selector("#scratch-malformed").bounding_box()
+        verdict_box = page.locator("[role=status]").bounding_box()
+        assert slip and verdict_box and slip["y"] + slip["height"] <= verdict_box["y"]
+        assert page.input_value("#scratch-code") == "abc-12"
+        assert small_tap_targets(page) == [] and serious_accessibility_problems(page) == []
+        screenshot(page, "label-scratch-slip-360x640")
         for attempt in ("first", "second"):
             page.goto(url)
             page.fill("#scratch-code", code.lower())

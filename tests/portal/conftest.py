@@ -13,6 +13,7 @@ from tests import factories
 from trace_service.auth.passwords import hash_password
 from trace_service.clock import today_vn
 from trace_service.principal import Role, system_principal
+from trace_service.trace.models import Lot
 from trace_service.trace.services import record_harvest
 
 PASSWORD = "một mật khẩu dài đủ 10"
@@ -91,3 +92,12 @@ def make_certified(session, name: str = "Hợp tác xã Nông nghiệp Dịch v�
 @pytest.fixture
 def certified(db_session) -> Certified:
     return make_certified(db_session)
+
+
+def add_lot(session, certified: Certified, **values: Any) -> Lot:
+    """A lot of the certified producer, made directly (``values``: its code, material,
+    quantity, unit and, for a product's lot, product_id)."""
+    lot = Lot(producer_id=certified.product.producer_id, **values)
+    session.add(lot)
+    session.flush()
+    return lot

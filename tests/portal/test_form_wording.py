@@ -8,10 +8,9 @@ from decimal import Decimal
 from html import unescape
 
 from tests import factories
-from tests.portal.conftest import BROWSER, csrf_of, sign_in
+from tests.portal.conftest import BROWSER, add_lot, csrf_of, sign_in
 from tests.portal.test_producer_lots import harvest
 from tests.portal.test_producer_stamps import order, order_page, packing
-from trace_service.trace.models import Lot
 from trace_service.trace.units import Unit
 
 
@@ -69,15 +68,14 @@ def test_lot_amounts_and_names_read_as_elsewhere(client, certified):
 def test_the_packing_form_names_units_in_the_pages_language(client, certified, db_session):
     """Review user15: "còn 40 bag" on English pages; numbers keep Vietnamese separators on
     every page (PAGES.md), units are the page's words."""
-    lot = Lot(
+    add_lot(
+        db_session,
+        certified,
         code="BAO-40",
-        producer_id=certified.product.producer_id,
         material="Cà phê nhân bao 60 kg",
         quantity=Decimal(1200),
         unit=Unit.BAG,
     )
-    db_session.add(lot)
-    db_session.flush()
     sign_in(client, certified.user.username)
     for lang, words in (("vi", "còn 1.200 bao"), ("en", "1.200 bags left")):
         page = client.get(f"/chu-the/dong-goi?lang={lang}", headers=BROWSER)

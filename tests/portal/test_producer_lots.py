@@ -7,10 +7,9 @@ import re
 from decimal import Decimal
 
 from tests import factories
-from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
+from tests.portal.conftest import BROWSER, add_lot, csrf_of, make_certified, sign_in
 from tests.portal.test_producer_stamps import order_page, packing
 from trace_service.clock import today_vn
-from trace_service.trace.models import Lot
 from trace_service.trace.units import Unit
 
 
@@ -97,16 +96,15 @@ def test_is_a_lot_of_pieces_counted_once_and_named_in_the_pages_language(
 ):
     """Review user15, finding 8: "4.402 piece" on the English list, and "4.402 đơn vị ·
     4.402 đơn vị" on the lot's page (a lot of pieces holds as many units as its quantity)."""
-    lot = Lot(
+    lot = add_lot(
+        db_session,
+        certified,
         code="B-4402",
-        producer_id=certified.product.producer_id,
         product_id=certified.product.id,
         material="Cà phê bột 250 g",
         quantity=Decimal(4402),
         unit=Unit.PIECE,
     )
-    db_session.add(lot)
-    db_session.flush()
     sign_in(client, certified.user.username)
     english = client.get("/chu-the/lo/?lang=en", headers=BROWSER).get_data(as_text=True)
     assert "4.402 units" in english and "piece" not in english

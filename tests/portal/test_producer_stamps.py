@@ -193,7 +193,9 @@ def test_a_producer_orders_scratch_codes_from_the_form(client, certified, db_ses
     page = unescape(client.get(ordered.headers["Location"], headers=BROWSER).get_data(True))
     assert f"Đợt in tem số {run.id}" in page and "mỗi tem có mã cào" in page
     runs = unescape(client.get("/chu-the/dot-in/", headers=BROWSER).get_data(True))
-    assert f"Số {run.id} · " in runs and "10 · tờ 18 · có mã cào" in runs
+    assert f"Số {run.id} · " in runs and "10 · tờ 18 tem · có mã cào" in runs
+    # Each download link names its run for a screen reader (two runs of one lot and day).
+    assert f'<span class="visually-hidden"> đợt in số {run.id}, lô ' in runs
 
 
 def test_does_a_producer_get_404_on_another_producers_pages(client, certified, db_session):
