@@ -5,12 +5,14 @@ and a packed lot of 100,000 bags (``print_run_bench._setup``), from the request 
 file, in a fresh child process that plays the web server (the test client):
 
 * ``single_thread_100000_s``: ``POST /api/v1/print-runs`` with ``OCOP_LABEL_BUILD=inline``:
-  100,000 serials signed and inserted, then one pass drawing the ten A4 sheet PDFs and the two
-  ZPL files (``build.draw_files``), as a builder thread does without a queue;
+  100,000 serials signed and inserted, then one pass drawing the ten A4 sheet PDFs and the
+  ZPL files (one per part and dpi, ``build.draw_files``), as a builder thread does without a
+  queue;
 * ``print_run_100000_s``: the same order with ``OCOP_REDIS_URL`` set and two
   ``flask jobs worker`` processes listening (started before, as in production): the order
   commits its labels and answers 202, the build goes on the queue, the workers draw the ten
-  parts at once and one joins them; timed until the run is ``ready``.
+  parts at once (each its PDF and ZPL files) and one renames them into place; timed until
+  the run is ``ready``.
 
 Memory: ``peak_rss_mib`` is the most one worker held: the largest peak RSS of the work horses
 it forked (each part reports its own ``ru_maxrss``; a horse's RSS counts the pages it shares

@@ -104,12 +104,16 @@ def test_is_the_zpl_drawn_by_the_build_before_any_download(app, client, packed, 
     # Before any download: both files are on disk and listed with their digests.
     assert _files(app, run["id"]) == ["labels-203dpi.zpl", "labels-300dpi.zpl", "sheet.pdf"]
     entries = db_session.get(PrintRun, run["id"]).files["zpl"]
-    assert [(z["dpi"], z["labels"]) for z in entries] == [(203, 30), (300, 30)]
+    assert [(z["dpi"], z["labels"], len(z["parts"])) for z in entries] == [
+        (203, 30, 1),
+        (300, 30, 1),
+    ]
     for dpi, entry in zip((203, 300), entries, strict=True):
+        (file,) = entry["parts"]
         response = client.get(run["files"][f"zpl_{dpi}dpi"], headers=packed.account.headers)
         assert response.status_code == 200
-        assert hashlib.sha256(response.data).hexdigest() == entry["sha256"]
-        assert response.headers["ETag"] == f'"{entry["sha256"]}"'
+        assert hashlib.sha256(response.data).hexdigest() == file["sha256"]
+        assert response.headers["ETag"] == f'"{file["sha256"]}"'
         response.close()
 
 
@@ -183,11 +187,11 @@ def test_is_a_dpi_whose_label_cannot_hold_the_code_left_out_with_the_reason(
     app, client, packed, db_session, tmp_path
 ):
     run = db_session.get(PrintRun, _order(client, packed, quantity=1)["id"])
-    thermal = build._ThermalFiles(tmp_path)
-    thermal.start(run)
+    paths = {dpi: tmp_path / f"{dpi}.zpl" for dpi in build.ZPL_DPIS}
+    thermal = build.ThermalPart(build.stamp_facts(run), paths)
     too_big = np.zeros((53, 53), dtype=bool)  # version 9: more than 50 x 30 mm holds
     assert list(thermal.passing([LabelArt("HTTPS://X", "ABCDE", too_big)])) != []
-    entries = thermal.finish()
+    entries = [{"dpi": dpi, **outcome} for dpi, outcome in thermal.finish().items()]
     thermal.discard()
     assert [sorted(e) for e in entries] == [["dpi", "error"], ["dpi", "error"]]
     assert "does not fit this label" in entries[0]["error"]
@@ -211,3 +215,74 @@ def test_does_a_run_still_being_built_refuse_its_zpl(app, client, packed, db_ses
 
     assert response.status_code == 409
     assert "not ready (status building)" in response.json["message_en"]
+
+
+def test_does_a_run_in_parts_offer_its_zpl_whole_and_part_by_part(
+    app, client, packed, db_session, monkeypatch
+):
+    # A file per 10,000 stamps (here 20): a part's ZPL is a whole file, so the parts' workers
+    # need no join; the whole run is still one download, its files one after another.
+    monkeypatch.setattr(build, "SHEET_PART_LABELS", 20)
+    run = _order(client, packed, quantity=50)
+    folder = build.run_dir(jobs.files_root(app), run["id"])
+    assert _files(app, run["id"]) == sorted(
+        [f"labels-{dpi}dpi-{part}.zpl" for dpi in (203, 300) for part in (1, 2, 3)]
+        + ["sheet-1.pdf", "sheet-2.pdf", "sheet-3.pdf"]
+    )
+    headers = packed.account.headers
+    listed = client.get(f"{P}/print-runs/{run['id']}", headers=headers).json["files"]["zpl"]
+    assert [(z["dpi"], z["labels"], len(z["parts"])) for z in listed] == [
+        (203, 50, 3),
+        (300, 50, 3),
+    ]
+    for entry in listed:
+        files = []
+        for part, described in enumerate(entry["parts"], start=1):
+            answer = client.get(described["url"], headers=headers)
+            assert answer.status_code == 200, answer.json
+            assert answer.headers["ETag"] == f'"{described["sha256"]}"'
+            assert hashlib.sha256(answer.data).hexdigest() == described["sha256"]
+            name = f"tem-ocop-dot-in-{run['id']}-{entry['dpi']}dpi-phan-{part}.zpl"
+            assert name in answer.headers["Content-Disposition"]
+            assert answer.data.startswith(b"~DG")  # each part prints alone: graphic first
+            assert answer.data.count(b"^XZ") == described["labels"] == (20, 20, 10)[part - 1]
+            files.append(answer.data)
+            answer.close()
+        whole = client.get(entry["url"], headers=headers)
+        assert whole.status_code == 200 and whole.data == b"".join(files)
+        assert int(whole.headers["Content-Length"]) == entry["bytes"] == len(whole.data)
+        assert (
+            f"tem-ocop-dot-in-{run['id']}-{entry['dpi']}dpi.zpl"
+            in whole.headers["Content-Disposition"]
+        )
+        etag = whole.headers["ETag"]
+        whole.close()
+        unchanged = client.get(entry["url"], headers={**headers, "If-None-Match": etag})
+        assert unchanged.status_code == 304 and unchanged.data == b""
+        unchanged.close()
+
+    beyond = client.get(f"{P}/print-runs/{run['id']}/labels.zpl?part=4", headers=headers)
+    assert beyond.status_code == 404 and "3 ZPL file(s)" in beyond.json["message_en"]
+    (folder / "labels-300dpi-2.zpl").unlink()  # lost on the server: said, never half served
+    gone = client.get(listed[1]["url"], headers=headers)
+    assert gone.status_code == 409 and "build the run again" in gone.json["message_en"]
+    assert build.missing_files(db_session.get(PrintRun, run["id"]), jobs.files_root(app)) == [
+        "labels-300dpi-2.zpl"
+    ]
+
+
+def test_does_a_run_built_with_one_zpl_file_per_dpi_still_download(app, client, packed, db_session):
+    # Runs built before parts drew their own ZPL list one file per dpi, without "parts".
+    run = _order(client, packed)
+    record = db_session.get(PrintRun, run["id"])
+    flat = [{"dpi": z["dpi"], **z["parts"][0]} for z in record.files["zpl"]]
+    record.files = {**record.files, "zpl": flat}
+    db_session.flush()
+    assert build.missing_files(record, jobs.files_root(app)) == []
+
+    answer = client.get(run["files"]["zpl_300dpi"], headers=packed.account.headers)
+    assert answer.status_code == 200
+    assert answer.headers["ETag"] == f'"{flat[1]["sha256"]}"'
+    answer.close()
+    listed = client.get(f"{P}/print-runs/{run['id']}", headers=packed.account.headers).json
+    assert [len(z["parts"]) for z in listed["files"]["zpl"]] == [1, 1]

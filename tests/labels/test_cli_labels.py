@@ -126,6 +126,8 @@ def test_labels_order_builds_the_sheet_and_labels_build_resumes(app, packed, db_
     )
     assert result.exit_code == 0, result.output
     assert "40 labels issued" in result.output and "sheet.pdf (3 pages)" in result.output
+    assert "labels-203dpi.zpl (40 labels, 203 dpi)" in result.output
+    assert "labels-300dpi.zpl (40 labels, 300 dpi)" in result.output
     run = db_session.scalars(select(PrintRun)).one()
     assert run.status is RunStatus.READY
     again = runner.invoke(args=["labels", "build", str(run.id)])

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from tests.decode import read_qr_codes
 from tests.portal.conftest import BROWSER, csrf_of, make_certified, sign_in
 from trace_service.clock import today_vn
+from trace_service.labels import build
 from trace_service.labels.models import Label, PrintRun
 from trace_service.labels.render.zpl import thermal_layout
 from trace_service.portal.stamp_preview import SPECIMEN_TEXT
@@ -315,3 +316,22 @@ def test_is_another_producers_lot_refused_as_an_input_beside_its_field(
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200 and 'id="packing-input_lot-error"' in page
     assert "Không có lô hàng này của bạn." in page and other.harvest_lot.code not in page
+
+
+def test_does_a_run_in_parts_offer_its_zpl_part_by_part(client, certified, monkeypatch):
+    # A file per 10,000 stamps (here 40): the run page offers the whole ZPL and, folded, each
+    # part's, for sending a printer a roll at a time.
+    monkeypatch.setattr(build, "SHEET_PART_LABELS", 40)
+    sign_in(client, certified.user.username)
+    html = order_page(client, certified.product.id)
+    assert packing(client, certified, html).status_code == 302
+    ordered = order(client, order_page(client, certified.product.id))
+    run_page = client.get(ordered.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    whole = re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop-300dpi\.zpl)"', run_page)
+    parts = re.findall(r'href="(/chu-the/dot-in/\d+/tem-ocop-300dpi\.zpl\?phan=\d)"', run_page)
+    assert whole and len(parts) == 3
+    assert "Tải ZPL từng phần" in run_page and "phần 3 (20 tem)" in run_page
+    files = [download(client, url) for url in parts]
+    assert [f.count(b"^XZ") for f in files] == [40, 40, 20]
+    assert all(f.startswith(b"~DG") for f in files)  # each prints alone: graphic first
+    assert download(client, whole.group(1)) == b"".join(files)

@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_build_leaves_the_run_to_another(tmp_path, redis_url
         assert serials(app, run_id) == issued  # the same labels: none made again, none new
         assert [s["labels"] for s in run.files["sheets"]] == [STAMPS]
         assert [z["labels"] for z in run.files["zpl"]] == [STAMPS, STAMPS]
-        for entry in [*run.files["sheets"], *run.files["zpl"]]:
+        for entry in [*run.files["sheets"], *(f for z in run.files["zpl"] for f in z["parts"])]:
             assert sha256(folder / entry["name"]) == entry["sha256"]
         assert sorted(p.name for p in folder.iterdir()) == [
             "labels-203dpi.zpl",

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from trace_service.audit.services import record_event
 from trace_service.db import session_scope
 from trace_service.errors import DomainError
-from trace_service.labels import jobs, services
+from trace_service.labels import build, jobs, services
 from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.principal import Principal, system_principal
 from trace_service.signing.keystore import KeyInfo, KeyRole, KeyStoreLocked
@@ -216,6 +216,13 @@ def _build(run_id: int, actor: Principal) -> None:
     folder = jobs.files_root() / f"run-{run_id}"
     for sheet in files.get("sheets", []):
         click.echo(f"Run {run_id}: {folder / sheet['name']} ({sheet['pages']} pages).")
+    for entry in files.get("zpl", []):
+        if "error" in entry:
+            click.echo(f"Run {run_id}: no ZPL at {entry['dpi']} dpi: {entry['error']}")
+            continue
+        for part in build.zpl_parts(entry):
+            where = folder / part["name"]
+            click.echo(f"Run {run_id}: {where} ({part['labels']} labels, {entry['dpi']} dpi).")
 
 
 @labels_cli.command("prune-scans")

@@ -8,12 +8,14 @@ only the files a ready run lists, so a half-drawn file is never offered for down
 
 One pass over the labels draws every file: the A4 sheet PDF(s) and the thermal ZPL at 203 and
 300 dpi, from the same QR matrices, so a ZPL file is never drawn in a download request and is
-ready when the run is. For a 10,000-label run this adds 1.8 s of CPU to a 6.1 s build and
-60 MB of disk (27 and 33 MB, beside 14.4 MB of PDF); drawing each file on its first download
-instead (a queued job) would cost 2.0-2.3 s of CPU per file asked for, its QR codes made
-again, and a second job state (status, lease, progress) per file beside the run's
-(``bench/zpl_bench.py``). The files are a cache of the labels: a ready run whose files are
-gone is drawn again (``missing_files``, ``reopen``).
+ready when the run is. A run over 10,000 labels comes in parts, a PDF and a ZPL file per dpi
+for each 10,000 (the parts the queue's workers draw at once, ``build_parts``). For a
+10,000-label run the ZPL adds 1.8 s of CPU to a 6.1 s build and 60 MB of disk (27 and 33 MB,
+beside 14.4 MB of PDF); drawing each file on its first download instead (a queued job) would
+cost 2.0-2.3 s of CPU per file asked for, its QR codes made again, and a second job state
+(status, lease, progress) per file beside the run's (``bench/zpl_bench.py``). The files are
+a cache of the labels: a ready run whose files are gone is drawn again (``missing_files``,
+``reopen``).
 """
 
 from __future__ import annotations
@@ -201,8 +203,25 @@ def _sha256(path: Path) -> str:
 ZPL_DPIS = (203, 300)  # the print heads of Zebra-type label printers
 
 
-def zpl_name(dpi: int) -> str:
-    return f"labels-{dpi}dpi.zpl"
+def zpl_name(dpi: int, part: int = 1, parts: int = 1) -> str:
+    return f"labels-{dpi}dpi.zpl" if parts == 1 else f"labels-{dpi}dpi-{part}.zpl"
+
+
+def zpl_parts(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """A run's ZPL files at one dpi, one per part (a run built before parts drew their own
+    ZPL has one file, described by the entry itself)."""
+    parts: list[dict[str, Any]] = entry.get("parts") or [entry]
+    return parts
+
+
+def zpl_entry(dpi: int, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's ``files["zpl"]`` item for one dpi: its parts' files, in sheet order."""
+    return {
+        "dpi": dpi,
+        "labels": sum(p["labels"] for p in parts),
+        "bytes": sum(p["bytes"] for p in parts),
+        "parts": parts,
+    }
 
 
 def _partial(final: Path) -> Path:
@@ -217,27 +236,29 @@ def _finish(partial: Path, final: Path) -> dict[str, Any]:
     return {"name": final.name, "bytes": final.stat().st_size, "sha256": _sha256(final)}
 
 
-class _ThermalFiles:
-    """The run's ZPL files, written label by label as the sheet draws them. A dpi whose
-    label cannot hold the run's QR code is left out with the reason, never failing the
-    sheet."""
+class ThermalPart:
+    """One part's ZPL files, one per dpi, written label by label as the part's sheet draws
+    them, to the paths its builder names. Each is a whole file a printer takes alone (the
+    static graphic, then the part's labels), so parts drawn at once need no joining. A dpi
+    whose label cannot hold the run's QR code is left out with the reason, never failing
+    the sheet."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.open: dict[int, tuple[Any, TextIO, Path]] = {}
+    def __init__(self, facts: StampFacts, paths: dict[int, Path]) -> None:
+        self.paths = paths
+        self.open: dict[int, tuple[Any, TextIO]] = {}
         self.refused: dict[int, str] = {}
-
-    def start(self, run: PrintRun) -> None:
-        facts = stamp_facts(run)
-        for dpi in ZPL_DPIS:
-            partial = _partial(self.folder / zpl_name(dpi))
-            out = partial.open("w", encoding="utf-8", newline="")
-            self.open[dpi] = (None, out, partial)  # discarded with the rest if the next fails
-            self.open[dpi] = (ZplWriter(facts, out, dpi=dpi), out, partial)
+        try:
+            for dpi, path in paths.items():
+                out = path.open("w", encoding="utf-8", newline="")
+                self.open[dpi] = (None, out)  # discarded with the rest if the next fails
+                self.open[dpi] = (ZplWriter(facts, out, dpi=dpi), out)
+        except BaseException:
+            self.discard()
+            raise
 
     def passing(self, labels: Iterable[LabelArt]) -> Iterator[LabelArt]:
         for label in labels:
-            for dpi, (writer, _out, _partial_path) in list(self.open.items()):
+            for dpi, (writer, _out) in list(self.open.items()):
                 try:
                     writer.write(label)
                 except ValueError as exc:  # e.g. a QR code too large for 50 x 30 mm
@@ -246,28 +267,31 @@ class _ThermalFiles:
             yield label
 
     def _drop(self, dpi: int) -> None:
-        _writer, out, partial = self.open.pop(dpi)
+        _writer, out = self.open.pop(dpi)
         out.close()
-        partial.unlink(missing_ok=True)
+        self.paths[dpi].unlink(missing_ok=True)
 
-    def finish(self) -> list[dict[str, Any]]:
-        files: list[dict[str, Any]] = []
-        for dpi in ZPL_DPIS:
+    def finish(self) -> dict[int, dict[str, Any]]:
+        """Each dpi's outcome: ``{"labels": n}`` (its file complete on disk, synced) or
+        ``{"error": reason}``."""
+        outcomes: dict[int, dict[str, Any]] = {}
+        for dpi in self.paths:
             if dpi in self.refused:
-                files.append({"dpi": dpi, "error": self.refused[dpi]})
+                outcomes[dpi] = {"error": self.refused[dpi]}
                 continue
-            writer, out, partial = self.open.pop(dpi)
+            writer, out = self.open.pop(dpi)
             out.flush()
             os.fsync(out.fileno())
             out.close()
-            facts = _finish(partial, self.folder / zpl_name(dpi))
-            files.append({"dpi": dpi, **facts, "labels": writer.count})
-        return files
+            outcomes[dpi] = {"labels": writer.count}
+        return outcomes
 
     def discard(self) -> None:
-        """Remove what a failed build left half-written."""
+        """Remove what a failed part left half-written (a finished file was renamed away)."""
         for dpi in list(self.open):
             self._drop(dpi)
+        for path in self.paths.values():
+            path.unlink(missing_ok=True)
 
 
 def draw_files(
@@ -278,7 +302,9 @@ def draw_files(
     progress: Callable[[int], None],
 ) -> dict[str, Any]:
     """Write the A4 sheet PDF(s) and the thermal ZPL files of a claimed run in one pass over
-    its labels; returns the files' facts (``{"sheets": [...], "zpl": [...]}``).
+    its labels; returns the files' facts (``{"sheets": [...], "zpl": [...]}``). A run over
+    ``SHEET_PART_LABELS`` comes in parts, a PDF and a ZPL file per dpi each, the same
+    files the queue's workers draw part by part (``build_parts``).
 
     Each file goes to a temporary name and is renamed into place when complete, so a
     half-written file is never served."""
@@ -286,38 +312,54 @@ def draw_files(
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     parts = sheet_parts(run.quantity)
     progress = reported_every(progress, run.quantity)
-    thermal = _ThermalFiles(folder)
-    try:
-        thermal.start(run)
-        art = thermal.passing(label_art(session, run, scratch_key))
-        sheets = []
-        for part in range(1, parts + 1):
-            name = sheet_name(part, parts)
-            final = folder / name
-            partial = _partial(final)
-            offset = (part - 1) * SHEET_PART_LABELS
-            try:
-                with partial.open("wb") as out:
-                    info = render_sheet_pdf(
-                        stamp_facts(run),
-                        islice(art, SHEET_PART_LABELS),
-                        out,
-                        footer=footer(run, part, parts),
-                        progress=partial_progress(progress, offset),
-                        **sheet_options(run, part),
-                    )
-                    out.flush()
-                    os.fsync(out.fileno())
-                facts = _finish(partial, final)
-            finally:
-                partial.unlink(missing_ok=True)
-            sheets.append(
-                {**facts, "pages": info.pages, "labels": info.labels, "per_page": info.per_page}
-            )
-        zpl = thermal.finish()
-    finally:
-        thermal.discard()
-    return {"sheets": sheets, "zpl": zpl}
+    facts = stamp_facts(run)
+    art = label_art(session, run, scratch_key)
+    sheets: list[dict[str, Any]] = []
+    zpl: dict[int, list[dict[str, Any]]] = {dpi: [] for dpi in ZPL_DPIS}
+    refused: dict[int, str] = {}
+    for part in range(1, parts + 1):
+        final = folder / sheet_name(part, parts)
+        partial = _partial(final)
+        thermal_names = {dpi: folder / zpl_name(dpi, part, parts) for dpi in ZPL_DPIS}
+        thermal = ThermalPart(
+            facts,
+            {dpi: _partial(name) for dpi, name in thermal_names.items() if dpi not in refused},
+        )
+        try:
+            with partial.open("wb") as out:
+                info = render_sheet_pdf(
+                    facts,
+                    thermal.passing(islice(art, SHEET_PART_LABELS)),
+                    out,
+                    footer=footer(run, part, parts),
+                    progress=partial_progress(progress, (part - 1) * SHEET_PART_LABELS),
+                    **sheet_options(run, part),
+                )
+                out.flush()
+                os.fsync(out.fileno())
+            sheet = _finish(partial, final)
+            for dpi, outcome in thermal.finish().items():
+                if "error" in outcome:
+                    refused[dpi] = outcome["error"]
+                else:
+                    done = _finish(thermal.paths[dpi], thermal_names[dpi])
+                    zpl[dpi].append({**done, "labels": outcome["labels"]})
+        finally:
+            partial.unlink(missing_ok=True)
+            thermal.discard()
+        sheets.append(
+            {**sheet, "pages": info.pages, "labels": info.labels, "per_page": info.per_page}
+        )
+    for dpi in refused:  # the code is the run's: no part of it prints at this dpi
+        for done in zpl[dpi]:
+            (folder / done["name"]).unlink(missing_ok=True)
+    return {
+        "sheets": sheets,
+        "zpl": [
+            {"dpi": dpi, "error": refused[dpi]} if dpi in refused else zpl_entry(dpi, zpl[dpi])
+            for dpi in ZPL_DPIS
+        ],
+    }
 
 
 def missing_files(run: PrintRun, files_root: Path) -> list[str]:
@@ -333,8 +375,8 @@ def missing_files(run: PrintRun, files_root: Path) -> list[str]:
         entry = zpl.get(dpi)
         if entry is None:
             missing.append(zpl_name(dpi))
-        elif "error" not in entry and not (folder / entry["name"]).is_file():
-            missing.append(entry["name"])
+        elif "error" not in entry:
+            missing += [p["name"] for p in zpl_parts(entry) if not (folder / p["name"]).is_file()]
     return missing
 
 

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from flask import Response, current_app, request, send_file, url_for
+from flask import Response, current_app, request, url_for
 
 from trace_service.api import (
     API_PREFIX,
@@ -135,16 +135,6 @@ def resume_print_run(run_id: int) -> PrintRun:
     return run
 
 
-def _download(file: run_files.RunFile, mimetype: str) -> Response:
-    return send_file(
-        file.path,
-        mimetype=mimetype,
-        as_attachment=True,
-        download_name=file.download_name,
-        etag=file.sha256,
-    )
-
-
 @blp.route("/print-runs/<id:run_id>/voids", methods=["POST"])
 @require_roles(*ORDERERS)
 @blp.arguments(VoidRequestSchema)
@@ -171,7 +161,7 @@ def run_sheet(args: dict[str, Any], run_id: int) -> Response:
     file = run_files.sheet_file(
         get_session(), current_principal(), run_id, args["part"], jobs.files_root()
     )
-    return _download(file, "application/pdf")
+    return run_files.send(file, "application/pdf")
 
 
 @blp.route("/print-runs/<id:run_id>/labels.zpl")
@@ -180,11 +170,13 @@ def run_sheet(args: dict[str, Any], run_id: int) -> Response:
 @blp.response(200, content_type="application/zpl")
 def run_zpl(args: dict[str, Any], run_id: int) -> Response:
     """The run for a thermal roll printer (50 × 30 mm labels) as ZPL, at 203 or 300 dpi:
-    drawn by the run's build with its A4 sheet, never in this request."""
+    drawn by the run's build with its A4 sheet, never in this request. A run over 10,000
+    labels has a file per 10,000 (`part`, as the PDFs); without `part` it comes whole, its
+    files one after another (each starts with the stamp's graphic)."""
     file = run_files.zpl_file(
-        get_session(), current_principal(), run_id, args["dpi"], jobs.files_root()
+        get_session(), current_principal(), run_id, args["dpi"], jobs.files_root(), args["part"]
     )
-    return _download(file, "application/zpl")
+    return run_files.send(file, "application/zpl")
 
 
 @blp.route("/print-runs/<id:run_id>/labels")

@@ -6,9 +6,13 @@ passes in; drawing them is ``build.py``'s, scheduling the drawing ``jobs.py``'s.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from flask import Response, request, send_file
 from sqlalchemy.orm import Session
 
 from trace_service.audit.services import record_event
@@ -25,6 +29,17 @@ class RunFile:
     path: Path
     download_name: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class JoinedFile:
+    """A run's ZPL at one dpi in one download, its parts one after another: each is a whole
+    ZPL file (graphic, then labels), so together they print as one roll."""
+
+    paths: tuple[Path, ...]
+    download_name: str
+    etag: str  # a digest of the parts' digests: changes whenever one of them does
+    size: int
 
 
 def resume_print_run(session: Session, actor: Principal, run_id: int, files_root: Path) -> PrintRun:
@@ -83,9 +98,15 @@ def sheet_file(
 
 
 def zpl_file(
-    session: Session, actor: Principal, run_id: int, dpi: int, files_root: Path
-) -> RunFile:
-    """The thermal-printer file of a ready run at ``dpi``, drawn by its build."""
+    session: Session,
+    actor: Principal,
+    run_id: int,
+    dpi: int,
+    files_root: Path,
+    part: int | None = None,
+) -> RunFile | JoinedFile:
+    """The thermal-printer file of a ready run at ``dpi``, drawn by its build: ``part`` of a
+    run over 10,000 labels (one file per 10,000, as the PDFs), or the whole run."""
     run = get_run(session, actor, run_id)
     _ready(run)
     entry = next((z for z in run.files.get("zpl", []) if z["dpi"] == dpi), None)
@@ -101,5 +122,60 @@ def zpl_file(
             f"This run cannot be printed on 50 × 30 mm thermal labels at {dpi} dpi: "
             f"{entry['error']}; print the A4 sheet.",
         )
-    path = _on_disk(build.run_dir(files_root, run.id) / entry["name"])
-    return RunFile(path, f"tem-ocop-dot-in-{run.id}-{dpi}dpi.zpl", entry["sha256"])
+    parts = build.zpl_parts(entry)
+    folder = build.run_dir(files_root, run.id)
+    name = f"tem-ocop-dot-in-{run.id}-{dpi}dpi"
+    if part is not None and part > len(parts):
+        raise NotFound(
+            f"Đợt in này chỉ có {len(parts)} tệp ZPL mỗi độ phân giải.",
+            f"This run has {len(parts)} ZPL file(s) per resolution.",
+        )
+    if part is not None and len(parts) > 1:
+        chosen = parts[part - 1]
+        path = _on_disk(folder / chosen["name"])
+        return RunFile(path, f"{name}-phan-{part}.zpl", chosen["sha256"])
+    if len(parts) == 1:
+        return RunFile(_on_disk(folder / parts[0]["name"]), f"{name}.zpl", parts[0]["sha256"])
+    etag = hashlib.sha256("".join(p["sha256"] for p in parts).encode("ascii")).hexdigest()
+    return JoinedFile(
+        tuple(_on_disk(folder / p["name"]) for p in parts),
+        f"{name}.zpl",
+        etag,
+        sum(p["bytes"] for p in parts),
+    )
+
+
+def _blocks(handles: list[BinaryIO]) -> Iterator[bytes]:
+    for handle in handles:
+        while block := handle.read(1 << 20):
+            yield block
+
+
+def send(file: RunFile | JoinedFile, mimetype: str) -> Response:
+    """A download of a run's file, as an attachment with its digest as ETag (a joined ZPL
+    streams its parts, opened now: a rebuild renaming new files into place mid-download
+    does not mix two builds in one download)."""
+    if isinstance(file, RunFile):
+        return send_file(
+            file.path,
+            mimetype=mimetype,
+            as_attachment=True,
+            download_name=file.download_name,
+            etag=file.sha256,
+        )
+    handles: list[BinaryIO] = []
+    try:
+        handles += (path.open("rb") for path in file.paths)
+    except FileNotFoundError:  # removed since it was listed: a rebuild of files gone
+        for handle in handles:
+            handle.close()
+        raise _gone() from None
+    # Not direct_passthrough: werkzeug then hands the bare iterator to the server, and the
+    # handles would wait for the garbage collector instead of the response's close.
+    response = Response(_blocks(handles), mimetype=mimetype)
+    response.call_on_close(lambda: [handle.close() for handle in handles])
+    response.headers["Content-Disposition"] = f'attachment; filename="{file.download_name}"'
+    response.content_length = file.size
+    response.set_etag(file.etag)
+    response.make_conditional(request)
+    return response

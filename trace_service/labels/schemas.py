@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate, val
 from trace_service.api import PageArgs
 from trace_service.fields import Id, StrictBoolean, Text
 from trace_service.labels import payload, serials
-from trace_service.labels.build import lease_expired
+from trace_service.labels.build import lease_expired, zpl_parts
 from trace_service.labels.models import MAX_RUN_LABELS, Label, PrintRun, RunStatus
 from trace_service.labels.render.stocks import DEFAULT_STOCK, stocks
 from trace_service.labels.services import claims_for
@@ -64,6 +64,14 @@ class ZplQuerySchema(Schema):
         load_default=203,
         validate=validate.OneOf([203, 300], error="dpi is 203 or 300."),
         metadata={"description": "Printer resolution: 203 (8 dots/mm) or 300 (12 dots/mm)"},
+    )
+    part = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=10),
+        metadata={
+            "description": "Which file of a run over 10,000 labels, as the PDFs (left out: "
+            "the whole run in one download)"
+        },
     )
 
 
@@ -133,8 +141,8 @@ class PrintRunSchema(Schema):
 
     def _files(self, run: PrintRun) -> dict[str, Any]:
         """Download links: the A4 sheets once built (one PDF per 10,000 labels); the thermal
-        ZPL files (drawn by the same build, downloadable once the run is ready); the label
-        list at any time."""
+        ZPL files (drawn by the same build, downloadable once the run is ready; listed with
+        their parts and digests once built); the label list at any time."""
         links: dict[str, Any] = {
             "labels": url_for("labels.list_run_labels", run_id=run.id),
             "zpl_203dpi": url_for("labels.run_zpl", run_id=run.id, dpi=203),
@@ -150,7 +158,31 @@ class PrintRunSchema(Schema):
             }
             for part, sheet in enumerate(run.files.get("sheets", []), start=1)
         ]
+        links["zpl"] = [_zpl_links(run, entry) for entry in run.files.get("zpl", [])]
         return links
+
+
+def _zpl_links(run: PrintRun, entry: dict[str, Any]) -> dict[str, Any]:
+    """One dpi's ZPL: the whole run, and its files (one per 10,000 labels, as the PDFs);
+    or why this dpi cannot print the run."""
+    dpi = entry["dpi"]
+    if "error" in entry:
+        return {"dpi": dpi, "error": entry["error"]}
+    return {
+        "dpi": dpi,
+        "url": url_for("labels.run_zpl", run_id=run.id, dpi=dpi),
+        "bytes": entry["bytes"],
+        "labels": entry["labels"],
+        "parts": [
+            {
+                "url": url_for("labels.run_zpl", run_id=run.id, dpi=dpi, part=part),
+                "bytes": file["bytes"],
+                "sha256": file["sha256"],
+                "labels": file["labels"],
+            }
+            for part, file in enumerate(zpl_parts(entry), start=1)
+        ],
+    }
 
 
 def label_url(label: Label) -> str:

@@ -80,24 +80,12 @@ def build_run(run_id: int, actor: Principal) -> str:
             )
             for part in todo
         ]
-        zpl = [
-            jobqueue.enqueue(
-                app,
-                PREFIX + "join_zpl",
-                run_id,
-                dpi,
-                depends_on=parts or None,
-                description=f"print run {run_id}: join ZPL {dpi} dpi",
-                need_worker=False,
-            )
-            for dpi in build.ZPL_DPIS
-        ]
         jobqueue.enqueue(
             app,
             PREFIX + "join_run",
             run_id,
             actor,
-            depends_on=zpl,
+            depends_on=parts or None,
             description=f"print run {run_id}: join",
             need_worker=False,
         )
@@ -105,15 +93,9 @@ def build_run(run_id: int, actor: Principal) -> str:
 
 
 def join_zpl(run_id: int, dpi: int) -> str:
-    """Join one of the run's ZPL files, beside the other (``join_run`` then finds it done;
-    should this fail, ``join_run`` joins it itself)."""
-    app = bound_app()
-    with app.app_context(), session_scope(app, writes=False) as session:
-        run = session.get_one(PrintRun, run_id)
-        if run.status is not RunStatus.BUILDING:
-            return f"run {run_id}: {run.status.value}, nothing to join"
-        entry = build_parts.join_zpl(jobs.files_root(app), run, dpi)
-    return f"run {run_id}: ZPL {dpi} dpi {'joined' if entry else 'waits for its parts'}"
+    """Nothing to do: kept for jobs queued before each part drew whole ZPL files (a job
+    whose function is gone fails, and the join waiting on it would never run)."""
+    return f"run {run_id}: ZPL {dpi} dpi is drawn by each part"
 
 
 def _fail_run(app: Flask, run_id: int, actor: Principal, exc: BaseException) -> None:

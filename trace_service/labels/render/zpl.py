@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TextIO
 
 import numpy as np
@@ -309,6 +309,19 @@ def _code_field(code: str, row: dict[str, Any], box: Box, dpi: int) -> str:
     return f"^FO{box.x},{box.y}^A0N,{box.h},{char_w}^FB{box.w},1,0,C^FD{code}^FS\n"
 
 
+@lru_cache(maxsize=8)
+def _file_head(facts: StampFacts, dpi: int, template: str) -> tuple[str, str]:
+    """The graphic's download that starts a file, and the start of every label: 40-45 ms of
+    drawing text, made once per run in a process (a run in parts starts a file per part)."""
+    layout = thermal_layout(dpi, template)
+    static = render_static(facts, layout)
+    head = (
+        f"^XA\n^CI28\n^PW{layout.width}\n^LL{layout.height}\n^LH0,0\n"
+        f"^FO{static.box.x},{static.box.y}^XG{STATIC_GRAPHIC},1,1^FS\n"
+    )
+    return _static_download(static), head
+
+
 class ZplWriter:
     """Writes a ZPL file label by label, so a build can draw it while it draws the sheet
     from the same QR matrices: the static graphic first, then one label per ``write``."""
@@ -318,12 +331,8 @@ class ZplWriter:
     ) -> None:
         self.out, self.dpi, self.template, self.count = out, dpi, template, 0
         self.layout = thermal_layout(dpi, template)
-        static = render_static(facts, self.layout)
-        self.head = (
-            f"^XA\n^CI28\n^PW{self.layout.width}\n^LL{self.layout.height}\n^LH0,0\n"
-            f"^FO{static.box.x},{static.box.y}^XG{STATIC_GRAPHIC},1,1^FS\n"
-        )
-        out.write(_static_download(static))
+        download, self.head = _file_head(facts, dpi, template)
+        out.write(download)
 
     def write(self, label: LabelArt) -> None:
         code_row, code_box = self.layout.rows["code"]

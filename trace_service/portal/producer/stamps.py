@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.wrappers import Response as WResponse
@@ -264,16 +263,6 @@ def rebuild_run(run_id: int) -> WResponse:
     return redirect(url_for(".print_run", run_id=run.id))
 
 
-def _download(file: run_files.RunFile, mimetype: str) -> Response:
-    return send_file(
-        file.path,
-        mimetype=mimetype,
-        as_attachment=True,
-        download_name=file.download_name,
-        etag=file.sha256,
-    )
-
-
 @producer.route("/dot-in/<id:run_id>/tem-ocop.pdf")
 @page_roles(Role.PRODUCER)
 def run_pdf(run_id: int) -> Response:
@@ -281,7 +270,7 @@ def run_pdf(run_id: int) -> Response:
     file = run_files.sheet_file(
         get_session(), current_principal(), run_id, max(part, 1), jobs.files_root()
     )
-    return _download(file, "application/pdf")
+    return run_files.send(file, "application/pdf")
 
 
 @producer.route("/dot-in/<id:run_id>/tem-ocop-<int:dpi>dpi.zpl")
@@ -289,5 +278,13 @@ def run_pdf(run_id: int) -> Response:
 def run_zpl(run_id: int, dpi: int) -> Response:
     if dpi not in (203, 300):
         raise NotFound("Không có tệp này.", "No such file.")
-    file = run_files.zpl_file(get_session(), current_principal(), run_id, dpi, jobs.files_root())
-    return _download(file, "application/zpl")
+    part = request.args.get("phan", type=int)  # none: the whole run in one download
+    file = run_files.zpl_file(
+        get_session(),
+        current_principal(),
+        run_id,
+        dpi,
+        jobs.files_root(),
+        None if part is None else max(part, 1),
+    )
+    return run_files.send(file, "application/zpl")
