@@ -286,3 +286,25 @@ def test_does_a_run_built_with_one_zpl_file_per_dpi_still_download(app, client, 
     answer.close()
     listed = client.get(f"{P}/print-runs/{run['id']}", headers=packed.account.headers).json
     assert [len(z["parts"]) for z in listed["files"]["zpl"]] == [1, 1]
+
+
+def test_is_a_background_build_started_by_the_orders_commit_not_its_responses_close(
+    backend, tmp_path
+):
+    # werkzeug's server skips closing a response when the client resets the connection as
+    # it drains it: the run sat queued with nobody to build it (a flaky browser test).
+    with fresh_database(backend, tmp_path) as url:
+        upgrade(url)
+        app = _app(url, tmp_path, build="background")
+        seed = seed_committed(app)
+        init_keys(app)
+        client = app.test_client()
+        body = {"product_id": seed.product_id, "lot_id": seed.lot_id, "quantity": 30}
+        ordered = client.post(f"{P}/print-runs", json=body, headers=seed.headers)
+        assert ordered.status_code == 202  # and never closed
+        run_url = f"{P}/print-runs/{ordered.json['id']}"
+        deadline = time.monotonic() + 60
+        while client.get(run_url, headers=seed.headers).json["status"] != "ready":
+            assert time.monotonic() < deadline, "the build never started"
+            time.sleep(0.05)
+        get_db(app).engine.dispose()

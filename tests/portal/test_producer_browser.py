@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from tests import factories
@@ -156,10 +157,12 @@ def test_a_producer_packs_and_orders_100_stamps_in_five_screens(served, tmp_path
     assert qr_texts(pdf) == run_urls(app)
 
 
-def order_in_background(browser, base: str, names: dict, scripts: bool) -> tuple[str | None, list]:
+def order_in_background(
+    browser, base: str, names: dict, scripts: bool, page=None
+) -> tuple[str | None, list]:
     """Order 5,000 stamps with a background build; wait on the run's page for the PDF link.
     Returns whether the page first showed the build unfinished, and the page loads after."""
-    page = browser.new_page(viewport=PHONE, locale="vi-VN", java_script_enabled=scripts)
+    page = page or browser.new_page(viewport=PHONE, locale="vi-VN", java_script_enabled=scripts)
     sign_in(page, base, names["user"])
     page.get_by_role("link", name=f"Đặt in tem {names['product']}").click()
     page.locator("details").first.evaluate("details => { details.open = true; }")
@@ -170,7 +173,11 @@ def order_in_background(browser, base: str, names: dict, scripts: bool) -> tuple
     started = page.locator("#run-progress").get_attribute("data-done")
     loads: list[str] = []
     page.on("load", lambda: loads.append(page.url))
-    page.get_by_role("link", name="Tải PDF tờ A4").wait_for(timeout=120_000)
+    try:
+        page.get_by_role("link", name="Tải PDF tờ A4").wait_for(timeout=120_000)
+    except PlaywrightTimeout:  # say what the page showed (a failed build, progress stuck)
+        shown = page.locator("#run-progress").inner_text()
+        raise AssertionError(f"no PDF link after 120 s; the page shows: {shown!r}") from None
     return started, loads
 
 
@@ -188,6 +195,30 @@ def test_the_run_page_follows_a_background_build(served, scripts):
         assert loads == []  # the script swapped the progress in, no page load
     else:
         assert loads  # without scripts the page refreshed itself until the files were ready
+
+
+def test_the_run_page_keeps_following_after_a_poll_without_its_progress(served):
+    # A phone's poll can come back as something else (a proxy's page, a sign-in page): the
+    # page polls again rather than stopping at the progress it showed last.
+    app, base, names = served
+    app.config["LABEL_BUILD"] = "background"
+    answered: list[str] = []
+
+    def first_poll_elsewhere(route):
+        if route.request.resource_type == "fetch" and not answered:
+            answered.append(route.request.url)
+            route.fulfill(status=200, content_type="text/html", body="<p>Cổng mạng</p>")
+        else:
+            route.continue_()
+
+    try:
+        with chromium() as browser:
+            page = browser.new_page(viewport=PHONE, locale="vi-VN")
+            page.route(re.compile(r".*/chu-the/dot-in/\d+$"), first_poll_elsewhere)
+            started, loads = order_in_background(browser, base, names, True, page=page)
+    finally:
+        app.config["LABEL_BUILD"] = "inline"
+    assert started == "0" and answered and loads == []
 
 
 def test_a_refused_packing_shows_its_message_beside_the_field(served):

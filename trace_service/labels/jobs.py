@@ -15,8 +15,8 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, after_this_request, current_app
-from sqlalchemy import update
+from flask import Flask, current_app
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from trace_service import db_waits, jobqueue
@@ -205,16 +205,21 @@ def _build_committing_as_it_goes(app: Flask, run_id: int, actor: Principal) -> N
 
 def build_after_commit(run_id: int, actor: Principal) -> None:
     """Start building a run a request just ordered: inline when so configured, else once the
-    response is closed, after the unit of work committed the run, so the builder's own
-    connection sees its labels."""
+    request's unit of work has committed the run, so the builder's own connection sees its
+    labels. Started by the commit, not by the response's close: a server whose closing of a
+    response fails (werkzeug's, when the client resets the connection as it is drained) would
+    leave the run queued with nobody to build it."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    session = get_session()
     if app.config["LABEL_BUILD"] == "inline":
-        get_session().flush()
+        session.flush()
         start_build(run_id, actor, app)
         return
 
-    @after_this_request
-    def _later(response: Response) -> Response:
-        if response.status_code < 400:
-            response.call_on_close(lambda: start_build(run_id, actor, app))
-        return response
+    def _committed(_session: Session) -> None:
+        try:
+            start_build(run_id, actor, app)
+        except Exception:  # the order stands; "build again" recovers the run
+            log.exception("print run %s: its build could not be started", run_id)
+
+    event.listen(session, "after_commit", _committed, once=True)
