@@ -235,6 +235,7 @@ def test_does_a_run_in_parts_offer_its_zpl_whole_and_part_by_part(
         (203, 50, 3),
         (300, 50, 3),
     ]
+    etags = []  # the same labels drawn again give the same files
     for entry in listed:
         files = []
         for part, described in enumerate(entry["parts"], start=1):
@@ -256,19 +257,58 @@ def test_does_a_run_in_parts_offer_its_zpl_whole_and_part_by_part(
             in whole.headers["Content-Disposition"]
         )
         etag = whole.headers["ETag"]
+        etags.append(etag.strip('"'))
+        assert whole.headers["Accept-Ranges"] == "bytes" and "Last-Modified" in whole.headers
+        joined = whole.data
         whole.close()
         unchanged = client.get(entry["url"], headers={**headers, "If-None-Match": etag})
         assert unchanged.status_code == 304 and unchanged.data == b""
         unchanged.close()
+        # A download cut off resumes where it stopped, across the parts' boundaries.
+        start = len(files[0]) - 7
+        for asked, expected in (
+            (f"bytes={start}-", joined[start:]),
+            (f"bytes={start}-{start + 99}", joined[start : start + 100]),
+            (f"bytes=-{len(files[2]) + 5}", joined[-(len(files[2]) + 5) :]),
+        ):
+            resumed = client.get(
+                entry["url"], headers={**headers, "Range": asked, "If-Range": etag}
+            )
+            assert resumed.status_code == 206 and resumed.data == expected, asked
+            assert resumed.headers["Content-Range"].endswith(f"/{len(joined)}")
+            resumed.close()
+        changed = client.get(
+            entry["url"], headers={**headers, "Range": "bytes=5-", "If-Range": '"x"'}
+        )
+        assert changed.status_code == 200 and changed.data == joined  # another file: all of it
+        changed.close()
+        beyond = client.get(entry["url"], headers={**headers, "Range": f"bytes={len(joined)}-"})
+        assert beyond.status_code == 416
+        beyond.close()
 
     beyond = client.get(f"{P}/print-runs/{run['id']}/labels.zpl?part=4", headers=headers)
     assert beyond.status_code == 404 and "3 ZPL file(s)" in beyond.json["message_en"]
     (folder / "labels-300dpi-2.zpl").unlink()  # lost on the server: said, never half served
     gone = client.get(listed[1]["url"], headers=headers)
     assert gone.status_code == 409 and "build the run again" in gone.json["message_en"]
-    assert build.missing_files(db_session.get(PrintRun, run["id"]), jobs.files_root(app)) == [
-        "labels-300dpi-2.zpl"
+    with (folder / "labels-203dpi-3.zpl").open("r+b") as cut:  # cut short on the disk
+        cut.truncate(1000)
+    for damaged in (listed[0]["url"], listed[0]["parts"][2]["url"]):
+        refused = client.get(damaged, headers=headers)
+        assert refused.status_code == 409 and "build the run again" in refused.json["message_en"]
+    record = db_session.get(PrintRun, run["id"])
+    assert build.missing_files(record, jobs.files_root(app)) == [
+        "labels-203dpi-3.zpl",
+        "labels-300dpi-2.zpl",
     ]
+    # Built again: the files anew, and what an older build left (one joined file) removed.
+    (folder / "labels-203dpi.zpl").write_bytes(b"~DG an older build's joined file")
+    again = client.post(f"{P}/print-runs/{run['id']}/build", headers=headers)
+    assert again.status_code == 202, again.json
+    assert not (folder / "labels-203dpi.zpl").exists()
+    rebuilt = client.get(listed[0]["url"], headers=headers)
+    assert rebuilt.status_code == 200 and rebuilt.headers["ETag"] == f'"{etags[0]}"'
+    rebuilt.close()
 
 
 def test_does_a_run_built_with_one_zpl_file_per_dpi_still_download(app, client, packed, db_session):

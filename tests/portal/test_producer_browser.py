@@ -33,6 +33,7 @@ from tests.portal.test_producer_stamps import order_page, packing
 from trace_service import create_app
 from trace_service.clock import today_vn
 from trace_service.db import get_db, session_scope, utcnow
+from trace_service.labels import build
 from trace_service.labels.models import Label, LabelState, PrintRun
 from trace_service.labels.schemas import label_url
 from trace_service.migrate import upgrade
@@ -174,7 +175,7 @@ def order_in_background(
     loads: list[str] = []
     page.on("load", lambda: loads.append(page.url))
     try:
-        page.get_by_role("link", name="Tải PDF tờ A4").wait_for(timeout=120_000)
+        page.get_by_role("link", name="Tải PDF tờ A4").first.wait_for(timeout=120_000)
     except PlaywrightTimeout:  # say what the page showed (a failed build, progress stuck)
         shown = page.locator("#run-progress").inner_text()
         raise AssertionError(f"no PDF link after 120 s; the page shows: {shown!r}") from None
@@ -197,9 +198,12 @@ def test_the_run_page_follows_a_background_build(served, scripts):
         assert loads  # without scripts the page refreshed itself until the files were ready
 
 
-def test_the_run_page_keeps_following_after_a_poll_without_its_progress(served):
+def test_the_run_page_keeps_following_after_a_poll_without_its_progress(served, monkeypatch):
     # A phone's poll can come back as something else (a proxy's page, a sign-in page): the
-    # page polls again rather than stopping at the progress it showed last.
+    # page polls again rather than stopping at the progress it showed last. The run comes in
+    # parts (a file per 2,000 here): its files grouped by printer, each part's stamps and
+    # size said, the ZPL parts folded behind a 44 px opener (review user17).
+    monkeypatch.setattr(build, "SHEET_PART_LABELS", 2000)
     app, base, names = served
     app.config["LABEL_BUILD"] = "background"
     answered: list[str] = []
@@ -216,6 +220,14 @@ def test_the_run_page_keeps_following_after_a_poll_without_its_progress(served):
             page = browser.new_page(viewport=PHONE, locale="vi-VN")
             page.route(re.compile(r".*/chu-the/dot-in/\d+$"), first_poll_elsewhere)
             started, loads = order_in_background(browser, base, names, True, page=page)
+            files = page.locator("#run-progress").inner_text()
+            assert "Máy in văn phòng, giấy decal A4" in files and "Máy in nhãn nhiệt" in files
+            assert "tem số 4.001–5.000 · 56 tờ A4" in files and " MB" in files
+            page.get_by_text("Tải ZPL từng phần").click()
+            assert page.get_by_role("link", name="ZPL 300 dpi · phần 3").is_visible()
+            assert small_tap_targets(page) == []
+            assert not scrolls_sideways(page)
+            check(page, "producer-run-in-parts")
     finally:
         app.config["LABEL_BUILD"] = "inline"
     assert started == "0" and answered and loads == []

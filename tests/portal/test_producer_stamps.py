@@ -330,8 +330,22 @@ def test_does_a_run_in_parts_offer_its_zpl_part_by_part(client, certified, monke
     whole = re.search(r'href="(/chu-the/dot-in/\d+/tem-ocop-300dpi\.zpl)"', run_page)
     parts = re.findall(r'href="(/chu-the/dot-in/\d+/tem-ocop-300dpi\.zpl\?phan=\d)"', run_page)
     assert whole and len(parts) == 3
-    assert "Tải ZPL từng phần" in run_page and "phần 3 (20 tem)" in run_page
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", run_page)).split())
+    assert "Tải ZPL từng phần" in text and "ZPL 300 dpi · phần 3 tem số 81–100 ·" in text
+    assert "Tải PDF tờ A4 · phần 2 tem số 41–80 · 3 tờ A4 ·" in text and " KB" in text
     files = [download(client, url) for url in parts]
     assert [f.count(b"^XZ") for f in files] == [40, 40, 20]
     assert all(f.startswith(b"~DG") for f in files)  # each prints alone: graphic first
     assert download(client, whole.group(1)) == b"".join(files)
+    # Only a part that is there: any other text is no file (it was the whole run, or part 1).
+    for asked in ("abc", "0", "-1", "1e3", "4", "01x", "１"):
+        for kind in ("tem-ocop-300dpi.zpl", "tem-ocop.pdf"):
+            url = whole.group(1).replace("tem-ocop-300dpi.zpl", kind) + f"?phan={asked}"
+            answer = client.get(url, headers=BROWSER)
+            assert answer.status_code == 404, (url, answer.status_code)
+            answer.close()
+    # Voiding by number: each part starts on its own first sheet, and the page says where.
+    void_page = client.get(whole.group(1).rsplit("/", 1)[0] + "/huy-tem", headers=BROWSER)
+    said = " ".join(unescape(re.sub(r"<[^>]+>", " ", void_page.get_data(as_text=True))).split())
+    assert "phần 2 từ tem số 41, phần 3 từ tem số 81" in said
+    assert "tem thứ 3 trên tờ đầu của phần 2 là tem số 43" in said

@@ -350,34 +350,56 @@ def draw_files(
         sheets.append(
             {**sheet, "pages": info.pages, "labels": info.labels, "per_page": info.per_page}
         )
-    for dpi in refused:  # the code is the run's: no part of it prints at this dpi
-        for done in zpl[dpi]:
-            (folder / done["name"]).unlink(missing_ok=True)
-    return {
+    files = {
         "sheets": sheets,
         "zpl": [
             {"dpi": dpi, "error": refused[dpi]} if dpi in refused else zpl_entry(dpi, zpl[dpi])
             for dpi in ZPL_DPIS
         ],
     }
+    remove_unlisted(files_root, run.id, files)  # and a refused dpi's parts drawn before
+    return files
+
+
+def _intact(path: Path, entry: dict[str, Any]) -> bool:
+    """On the disk at the size its build recorded (a file cut short or altered is not)."""
+    try:
+        return path.stat().st_size == entry.get("bytes", path.stat().st_size)
+    except FileNotFoundError:
+        return False
 
 
 def missing_files(run: PrintRun, files_root: Path) -> list[str]:
-    """What a ready run should offer for download and cannot: a file gone from the disk, or
-    ZPL that a build from before ZPL was drawn with the sheet never made."""
+    """What a ready run should offer for download and cannot: a file gone from the disk or
+    not at its recorded size, or ZPL that a build from before ZPL was drawn with the sheet
+    never made."""
     folder = run_dir(files_root, run.id)
-    listed = [sheet["name"] for sheet in run.files.get("sheets", [])]
+    sheets = run.files.get("sheets", [])
     zpl = {entry["dpi"]: entry for entry in run.files.get("zpl", [])}
-    missing = [name for name in listed if not (folder / name).is_file()] or (
-        [] if listed else ["sheet.pdf"]
+    missing = [s["name"] for s in sheets if not _intact(folder / s["name"], s)] or (
+        [] if sheets else ["sheet.pdf"]
     )
     for dpi in ZPL_DPIS:
         entry = zpl.get(dpi)
         if entry is None:
             missing.append(zpl_name(dpi))
         elif "error" not in entry:
-            missing += [p["name"] for p in zpl_parts(entry) if not (folder / p["name"]).is_file()]
+            missing += [p["name"] for p in zpl_parts(entry) if not _intact(folder / p["name"], p)]
     return missing
+
+
+def remove_unlisted(files_root: Path, run_id: int, files: dict[str, Any]) -> None:
+    """Remove the run's files that its new build does not list: those of an older build
+    (one joined ZPL file where there are now parts, sheets of another count). Names that
+    start with a dot are builders' work in progress, left alone."""
+    folder = run_dir(files_root, run_id)
+    listed = {sheet["name"] for sheet in files["sheets"]}
+    for entry in files["zpl"]:
+        if "error" not in entry:
+            listed |= {part["name"] for part in zpl_parts(entry)}
+    for path in folder.iterdir():
+        if path.is_file() and not path.name.startswith(".") and path.name not in listed:
+            path.unlink(missing_ok=True)
 
 
 def reopen(session: Session, run: PrintRun) -> None:

@@ -141,7 +141,9 @@ def draw_part(
     """Draw one part: its sheet PDF and a ZPL file per dpi. Returns its manifest, written
     last: until then the part is not done, and whatever it left is not used."""
     folder = parts_dir(files_root, run.id)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The run's folder too, not left to the worker's umask: its files hold signed stamps.
+    folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.mkdir(exist_ok=True, mode=0o700)
     token = secrets.token_hex(6)  # this builder's names: a stale one of the same part has others
     facts = build.stamp_facts(run)
     thermal = build.ThermalPart(
@@ -228,4 +230,6 @@ def join(files_root: Path, run: PrintRun) -> dict[str, Any] | None:
             }
         )
     shutil.rmtree(folder, ignore_errors=True)  # the parts are spent; a rebuild starts afresh
-    return {"sheets": sheets, "zpl": zpl}
+    joined = {"sheets": sheets, "zpl": zpl}
+    build.remove_unlisted(files_root, run.id, joined)
+    return joined

@@ -7,8 +7,9 @@ passes in; drawing them is ``build.py``'s, scheduling the drawing ``jobs.py``'s.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,10 +37,9 @@ class JoinedFile:
     """A run's ZPL at one dpi in one download, its parts one after another: each is a whole
     ZPL file (graphic, then labels), so together they print as one roll."""
 
-    paths: tuple[Path, ...]
+    parts: tuple[tuple[Path, int], ...]  # each file and its size
     download_name: str
     etag: str  # a digest of the parts' digests: changes whenever one of them does
-    size: int
 
 
 def resume_print_run(session: Session, actor: Principal, run_id: int, files_root: Path) -> PrintRun:
@@ -74,8 +74,10 @@ def _gone() -> Conflict:
     )
 
 
-def _on_disk(path: Path) -> Path:
-    if not path.is_file():
+def _on_disk(path: Path, size: int | None = None) -> Path:
+    """The file, as its build recorded it: gone, or of another size (cut short, altered on
+    the disk), it is not served; building the run again draws it anew."""
+    if not path.is_file() or (size is not None and path.stat().st_size != size):
         raise _gone()
     return path
 
@@ -92,7 +94,7 @@ def sheet_file(
             f"Đợt in này chỉ có {len(sheets)} tệp PDF.", f"This run has {len(sheets)} PDF(s)."
         )
     sheet = sheets[part - 1]
-    path = _on_disk(build.run_dir(files_root, run.id) / sheet["name"])
+    path = _on_disk(build.run_dir(files_root, run.id) / sheet["name"], sheet["bytes"])
     suffix = "" if len(sheets) == 1 else f"-phan-{part}"
     return RunFile(path, f"tem-ocop-dot-in-{run.id}{suffix}.pdf", sheet["sha256"])
 
@@ -132,29 +134,65 @@ def zpl_file(
         )
     if part is not None and len(parts) > 1:
         chosen = parts[part - 1]
-        path = _on_disk(folder / chosen["name"])
+        path = _on_disk(folder / chosen["name"], chosen["bytes"])
         return RunFile(path, f"{name}-phan-{part}.zpl", chosen["sha256"])
     if len(parts) == 1:
-        return RunFile(_on_disk(folder / parts[0]["name"]), f"{name}.zpl", parts[0]["sha256"])
+        path = _on_disk(folder / parts[0]["name"], parts[0]["bytes"])
+        return RunFile(path, f"{name}.zpl", parts[0]["sha256"])
     etag = hashlib.sha256("".join(p["sha256"] for p in parts).encode("ascii")).hexdigest()
     return JoinedFile(
-        tuple(_on_disk(folder / p["name"]) for p in parts),
+        tuple((_on_disk(folder / p["name"], p["bytes"]), p["bytes"]) for p in parts),
         f"{name}.zpl",
         etag,
-        sum(p["bytes"] for p in parts),
     )
 
 
-def _blocks(handles: list[BinaryIO]) -> Iterator[bytes]:
-    for handle in handles:
-        while block := handle.read(1 << 20):
-            yield block
+class _Joined:
+    """The parts read one after another as one seekable stream of blocks, so that a range
+    (a download resumed on a phone's dropped connection) starts where it asks, without
+    reading what comes before it (werkzeug's ``_RangeWrapper`` seeks what is seekable)."""
+
+    def __init__(self, handles: list[tuple[BinaryIO, int]]) -> None:
+        self.handles, self.index, self.position = handles, 0, 0
+
+    def __iter__(self) -> _Joined:
+        return self
+
+    def __next__(self) -> bytes:
+        while self.index < len(self.handles):
+            block = self.handles[self.index][0].read(1 << 20)
+            if block:
+                self.position += len(block)
+                return block
+            self.index += 1
+            if self.index < len(self.handles):
+                self.handles[self.index][0].seek(0)
+        raise StopIteration
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int) -> None:
+        start = 0
+        for index, (handle, size) in enumerate(self.handles):
+            if offset < start + size or index == len(self.handles) - 1:
+                self.index, self.position = index, offset
+                handle.seek(min(offset - start, size))
+                return
+            start += size
+
+    def tell(self) -> int:
+        return self.position
+
+    def close(self) -> None:
+        for handle, _size in self.handles:
+            handle.close()
 
 
 def send(file: RunFile | JoinedFile, mimetype: str) -> Response:
-    """A download of a run's file, as an attachment with its digest as ETag (a joined ZPL
-    streams its parts, opened now: a rebuild renaming new files into place mid-download
-    does not mix two builds in one download)."""
+    """A download of a run's file, as an attachment with its digest as ETag, ranges allowed
+    (a joined ZPL streams its parts, opened now: a rebuild renaming new files into place
+    mid-download does not mix two builds in one download)."""
     if isinstance(file, RunFile):
         return send_file(
             file.path,
@@ -163,19 +201,27 @@ def send(file: RunFile | JoinedFile, mimetype: str) -> Response:
             download_name=file.download_name,
             etag=file.sha256,
         )
-    handles: list[BinaryIO] = []
+    handles: list[tuple[BinaryIO, int]] = []
     try:
-        handles += (path.open("rb") for path in file.paths)
+        for path, size in file.parts:
+            handles.append((path.open("rb"), size))
     except FileNotFoundError:  # removed since it was listed: a rebuild of files gone
-        for handle in handles:
+        for handle, _size in handles:
             handle.close()
         raise _gone() from None
-    # Not direct_passthrough: werkzeug then hands the bare iterator to the server, and the
-    # handles would wait for the garbage collector instead of the response's close.
-    response = Response(_blocks(handles), mimetype=mimetype)
-    response.call_on_close(lambda: [handle.close() for handle in handles])
+    joined = _Joined(handles)
+    response = Response(joined, mimetype=mimetype)
+    response.call_on_close(joined.close)  # also when werkzeug wraps it for a range
     response.headers["Content-Disposition"] = f'attachment; filename="{file.download_name}"'
-    response.content_length = file.size
+    complete = sum(size for _path, size in file.parts)
+    response.content_length = complete
     response.set_etag(file.etag)
-    response.make_conditional(request)
+    modified = max(os.fstat(handle.fileno()).st_mtime for handle, _size in handles)
+    response.last_modified = datetime.fromtimestamp(modified, UTC)
+    response.cache_control.no_cache = True  # as send_file: revalidated by its ETag
+    try:
+        response.make_conditional(request, accept_ranges=True, complete_length=complete)
+    except Exception:  # a range outside the file (416): the answer is an error, not the file
+        joined.close()
+        raise
     return response

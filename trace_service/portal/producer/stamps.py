@@ -263,13 +263,22 @@ def rebuild_run(run_id: int) -> WResponse:
     return redirect(url_for(".print_run", run_id=run.id))
 
 
+def _part_asked() -> int | None:
+    """``?phan=``: which file of a run in parts, a whole number from 1 written plainly; any
+    other text is no file (it used to fall back to the whole run, or to part 1)."""
+    raw = request.args.get("phan")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and int(raw) >= 1):
+        raise NotFound("Không có tệp này.", "No such file.")
+    return int(raw)
+
+
 @producer.route("/dot-in/<id:run_id>/tem-ocop.pdf")
 @page_roles(Role.PRODUCER)
 def run_pdf(run_id: int) -> Response:
-    part = request.args.get("phan", default=1, type=int) or 1
-    file = run_files.sheet_file(
-        get_session(), current_principal(), run_id, max(part, 1), jobs.files_root()
-    )
+    part = _part_asked() or 1
+    file = run_files.sheet_file(get_session(), current_principal(), run_id, part, jobs.files_root())
     return run_files.send(file, "application/pdf")
 
 
@@ -278,13 +287,8 @@ def run_pdf(run_id: int) -> Response:
 def run_zpl(run_id: int, dpi: int) -> Response:
     if dpi not in (203, 300):
         raise NotFound("Không có tệp này.", "No such file.")
-    part = request.args.get("phan", type=int)  # none: the whole run in one download
+    part = _part_asked()  # none: the whole run in one download
     file = run_files.zpl_file(
-        get_session(),
-        current_principal(),
-        run_id,
-        dpi,
-        jobs.files_root(),
-        None if part is None else max(part, 1),
+        get_session(), current_principal(), run_id, dpi, jobs.files_root(), part
     )
     return run_files.send(file, "application/zpl")

@@ -20,8 +20,10 @@
         window.clearTimeout(timer);
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("run-progress");
         if (!fresh) { return Promise.reject("no progress"); }
-        part.replaceWith(fresh);
-        part = fresh;
+        // The live region stays, its content changes: a screen reader announces changes
+        // inside a region already on the page, not a region put in its place.
+        part.innerHTML = fresh.innerHTML;
+        part.setAttribute("data-done", fresh.getAttribute("data-done") || "0");
         if (fresh.getAttribute("data-done") !== "1") { window.setTimeout(poll, 2000); }
       })
       .catch(function () { window.clearTimeout(timer); window.setTimeout(poll, 5000); });
