@@ -73,3 +73,18 @@ def test_does_the_docs_page_load_its_start_up_script_from_a_file(client):
     assert start.status_code == 200 and "SwaggerUIBundle(config)" in start.get_data(as_text=True)
     assert """data-spec-url='"/api/v1/openapi.json"'""" in html
     start.close()
+
+
+@pytest.mark.parametrize(
+    "header", ["If-Modified-Since", "If-Unmodified-Since", "If-Range"], ids=str.lower
+)
+def test_is_an_unreadable_date_in_a_condition_ignored_not_a_500(client, header):
+    # werkzeug's parse_date raised OverflowError on a zone offset of twenty digits: a 500,
+    # without signing in, on any file (review attack17b).
+    hostile = "Mon, 01 Jan 2024 00:00:00 +9999999999999999999999"
+    whole = client.get("/static/ocop.css")
+    asked = client.get("/static/ocop.css", headers={header: hostile, "Range": "bytes=0-9"})
+    assert asked.status_code == (200 if header == "If-Range" else 206)
+    assert asked.data == (whole.data if header == "If-Range" else whole.data[:10])
+    whole.close()
+    asked.close()

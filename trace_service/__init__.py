@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.http import parse_date
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace_service.api import StrictJSONProvider
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     primary = make_engine(app.config["DATABASE_URL"], settings["SQL_ECHO"], wait_seconds=waits)
     Database(primary, replica, settings["DATABASE_REPLICA_MAX_LAG_SECONDS"]).init_app(app)
     bound_requests(app, waits)  # a frozen server costs a request seconds, not its worker
+    _ignore_unreadable_dates(app)
     _register_proxy_fix(app)
     register_error_handlers(app)
     init_rate_limits(app)
@@ -85,6 +87,32 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     start_scheduler(app)
     return app
+
+
+_DATE_CONDITIONS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE")
+
+
+def _ignore_unreadable_dates(app: Flask) -> None:
+    """A conditional request's date that cannot be read is ignored, as RFC 9110 asks (an
+    If-Range so ignored takes its Range with it: the whole file is sent). werkzeug's
+    ``parse_date`` raises ``OverflowError`` on a zone offset of twenty digits, which was a
+    500 on any file, static ones included, for anyone who sent it."""
+    inner: Callable[..., Any] = app.wsgi_app
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        for key in _DATE_CONDITIONS:
+            value = environ.get(key)
+            if value is None or value.startswith(('"', "W/")):  # an ETag, not a date
+                continue
+            try:
+                parse_date(value)
+            except (OverflowError, ValueError):
+                del environ[key]
+                if key == "HTTP_IF_RANGE":
+                    environ.pop("HTTP_RANGE", None)
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]
 
 
 def _register_proxy_fix(app: Flask) -> None:

@@ -16,7 +16,7 @@ from tests.databases import fresh_database
 from tests.labels.conftest import P, seed_committed
 from tests.labels.test_concurrency import _app
 from trace_service.db import get_db
-from trace_service.labels import build, jobs
+from trace_service.labels import build, jobs, run_files
 from trace_service.labels.art import LabelArt, StampFacts
 from trace_service.labels.models import PrintRun, RunStatus
 from trace_service.migrate import upgrade
@@ -348,3 +348,24 @@ def test_is_a_background_build_started_by_the_orders_commit_not_its_responses_cl
             assert time.monotonic() < deadline, "the build never started"
             time.sleep(0.05)
         get_db(app).engine.dispose()
+
+
+def test_does_a_joined_download_give_each_part_exactly_its_recorded_size(tmp_path):
+    # A part changed in place mid-download must cut the download, never put another
+    # part's bytes where its own belong (review attack17b).
+    first, second = tmp_path / "1.zpl", tmp_path / "2.zpl"
+    first.write_bytes(b"A" * 10)
+    second.write_bytes(b"B" * 5)
+    joined = run_files._Joined([(first.open("rb"), 10), (second.open("rb"), 5)])
+    joined.seek(8)
+    assert joined.tell() == 8 and b"".join(joined) == b"AABBBBB"
+    joined.seek(12)
+    assert b"".join(joined) == b"BBB"
+    joined.seek(99)
+    assert b"".join(joined) == b""
+    joined.close()
+    first.write_bytes(b"A" * 6)  # cut short after its size was checked
+    cut = run_files._Joined([(first.open("rb"), 10), (second.open("rb"), 5)])
+    with pytest.raises(OSError, match="shorter than recorded"):
+        b"".join(cut)
+    cut.close()

@@ -222,7 +222,7 @@ def test_the_run_page_keeps_following_after_a_poll_without_its_progress(served, 
             started, loads = order_in_background(browser, base, names, True, page=page)
             files = page.locator("#run-progress").inner_text()
             assert "Máy in văn phòng, giấy decal A4" in files and "Máy in nhãn nhiệt" in files
-            assert "tem số 4.001–5.000 · 56 tờ A4" in files and " MB" in files
+            assert "tem số 4.001–5.000 · 56 tờ A4" in files and "\xa0MB" in files
             page.get_by_text("Tải ZPL từng phần").click()
             assert page.get_by_role("link", name="ZPL 300 dpi · phần 3").is_visible()
             assert small_tap_targets(page) == []

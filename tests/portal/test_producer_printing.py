@@ -141,6 +141,13 @@ def test_spoiled_stamps_are_voided_by_number_and_range_with_a_reason(client, cer
     wide = {**post, "void-sequences": "10000-12000"}
     wide = client.post(void_url.group(1), data=wide, headers=BROWSER).get_data(True)
     assert 'id="void-sequences-error">Khoảng 10.000–12.000 không nằm trong 1–100 ' in wide
+    # Numbers as the pages print them ("10.000") read as one number (review user17b).
+    printed = {**post, "void-sequences": "10.000-12.000"}
+    printed = client.post(void_url.group(1), data=printed, headers=BROWSER).get_data(True)
+    assert 'id="void-sequences-error">Khoảng 10.000–12.000 không nằm trong 1–100 ' in printed
+    assert "không có tem số 1.500" in client.post(
+        void_url.group(1), data={**post, "void-sequences": "1.500"}, headers=BROWSER
+    ).get_data(True)
 
     confirmed = {**post, "void-sequences": "3, 10 - 12", "void-confirmed": "1"}
     done = client.post(void_url.group(1), data=confirmed, headers=BROWSER)

@@ -294,6 +294,55 @@ class ThermalPart:
             path.unlink(missing_ok=True)
 
 
+@dataclass
+class _OnePass:
+    """What one pass has put into place so far, part after part."""
+
+    sheets: list[dict[str, Any]]
+    zpl: dict[int, list[dict[str, Any]]]
+    refused: dict[int, str]  # a dpi whose label cannot hold the run's code, and why
+
+
+def _draw_part(
+    run: PrintRun, art: Iterator[LabelArt], folder: Path, part: int, drawn: _OnePass, **kw: Any
+) -> None:
+    """One part of one pass: its sheet and a ZPL file per dpi still printable, each renamed
+    into place when complete; ``kw``: the run's facts and the whole run's progress."""
+    parts = sheet_parts(run.quantity)
+    final = folder / sheet_name(part, parts)
+    partial = _partial(final)
+    names = {dpi: folder / zpl_name(dpi, part, parts) for dpi in ZPL_DPIS}
+    thermal = ThermalPart(
+        kw["facts"],
+        {dpi: _partial(name) for dpi, name in names.items() if dpi not in drawn.refused},
+    )
+    try:
+        with partial.open("wb") as out:
+            info = render_sheet_pdf(
+                kw["facts"],
+                thermal.passing(islice(art, SHEET_PART_LABELS)),
+                out,
+                footer=footer(run, part, parts),
+                progress=partial_progress(kw["progress"], (part - 1) * SHEET_PART_LABELS),
+                **sheet_options(run, part),
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        sheet = _finish(partial, final)
+        for dpi, outcome in thermal.finish().items():
+            if "error" in outcome:
+                drawn.refused[dpi] = outcome["error"]
+            else:
+                done = _finish(thermal.paths[dpi], names[dpi])
+                drawn.zpl[dpi].append({**done, "labels": outcome["labels"]})
+    finally:
+        partial.unlink(missing_ok=True)
+        thermal.discard()
+    drawn.sheets.append(
+        {**sheet, "pages": info.pages, "labels": info.labels, "per_page": info.per_page}
+    )
+
+
 def draw_files(
     session: Session,
     run: PrintRun,
@@ -310,50 +359,17 @@ def draw_files(
     half-written file is never served."""
     folder = run_dir(files_root, run.id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    parts = sheet_parts(run.quantity)
-    progress = reported_every(progress, run.quantity)
-    facts = stamp_facts(run)
     art = label_art(session, run, scratch_key)
-    sheets: list[dict[str, Any]] = []
-    zpl: dict[int, list[dict[str, Any]]] = {dpi: [] for dpi in ZPL_DPIS}
-    refused: dict[int, str] = {}
-    for part in range(1, parts + 1):
-        final = folder / sheet_name(part, parts)
-        partial = _partial(final)
-        thermal_names = {dpi: folder / zpl_name(dpi, part, parts) for dpi in ZPL_DPIS}
-        thermal = ThermalPart(
-            facts,
-            {dpi: _partial(name) for dpi, name in thermal_names.items() if dpi not in refused},
-        )
-        try:
-            with partial.open("wb") as out:
-                info = render_sheet_pdf(
-                    facts,
-                    thermal.passing(islice(art, SHEET_PART_LABELS)),
-                    out,
-                    footer=footer(run, part, parts),
-                    progress=partial_progress(progress, (part - 1) * SHEET_PART_LABELS),
-                    **sheet_options(run, part),
-                )
-                out.flush()
-                os.fsync(out.fileno())
-            sheet = _finish(partial, final)
-            for dpi, outcome in thermal.finish().items():
-                if "error" in outcome:
-                    refused[dpi] = outcome["error"]
-                else:
-                    done = _finish(thermal.paths[dpi], thermal_names[dpi])
-                    zpl[dpi].append({**done, "labels": outcome["labels"]})
-        finally:
-            partial.unlink(missing_ok=True)
-            thermal.discard()
-        sheets.append(
-            {**sheet, "pages": info.pages, "labels": info.labels, "per_page": info.per_page}
-        )
+    drawn = _OnePass([], {dpi: [] for dpi in ZPL_DPIS}, {})
+    shared = {"facts": stamp_facts(run), "progress": reported_every(progress, run.quantity)}
+    for part in range(1, sheet_parts(run.quantity) + 1):
+        _draw_part(run, art, folder, part, drawn, **shared)
     files = {
-        "sheets": sheets,
+        "sheets": drawn.sheets,
         "zpl": [
-            {"dpi": dpi, "error": refused[dpi]} if dpi in refused else zpl_entry(dpi, zpl[dpi])
+            {"dpi": dpi, "error": drawn.refused[dpi]}
+            if dpi in drawn.refused
+            else zpl_entry(dpi, drawn.zpl[dpi])
             for dpi in ZPL_DPIS
         ],
     }

@@ -150,21 +150,28 @@ def zpl_file(
 class _Joined:
     """The parts read one after another as one seekable stream of blocks, so that a range
     (a download resumed on a phone's dropped connection) starts where it asks, without
-    reading what comes before it (werkzeug's ``_RangeWrapper`` seeks what is seekable)."""
+    reading what comes before it (werkzeug's ``_RangeWrapper`` seeks what is seekable).
+    Each part gives exactly its recorded size: one changed on the disk mid-download ends
+    the download short (the client sees it cut), never with another file's bytes."""
 
     def __init__(self, handles: list[tuple[BinaryIO, int]]) -> None:
-        self.handles, self.index, self.position = handles, 0, 0
+        self.handles = handles
+        self.index, self.within, self.position = 0, 0, 0  # part, offset in it, in the whole
 
     def __iter__(self) -> _Joined:
         return self
 
     def __next__(self) -> bytes:
         while self.index < len(self.handles):
-            block = self.handles[self.index][0].read(1 << 20)
-            if block:
+            handle, size = self.handles[self.index]
+            if self.within < size:
+                block = handle.read(min(1 << 20, size - self.within))
+                if not block:
+                    raise OSError(f"{handle.name}: shorter than recorded; download cut")
+                self.within += len(block)
                 self.position += len(block)
                 return block
-            self.index += 1
+            self.index, self.within = self.index + 1, 0
             if self.index < len(self.handles):
                 self.handles[self.index][0].seek(0)
         raise StopIteration
@@ -176,8 +183,9 @@ class _Joined:
         start = 0
         for index, (handle, size) in enumerate(self.handles):
             if offset < start + size or index == len(self.handles) - 1:
-                self.index, self.position = index, offset
-                handle.seek(min(offset - start, size))
+                self.index, self.within = index, min(offset - start, size)
+                self.position = start + self.within
+                handle.seek(self.within)
                 return
             start += size
 
@@ -205,7 +213,9 @@ def send(file: RunFile | JoinedFile, mimetype: str) -> Response:
     try:
         for path, size in file.parts:
             handles.append((path.open("rb"), size))
-    except FileNotFoundError:  # removed since it was listed: a rebuild of files gone
+            if os.fstat(handles[-1][0].fileno()).st_size != size:  # changed since checked
+                raise FileNotFoundError(path)
+    except FileNotFoundError:  # removed or changed since it was listed
         for handle, _size in handles:
             handle.close()
         raise _gone() from None

@@ -36,7 +36,9 @@ from trace_service.web.formatting import vn_number
 from trace_service.web.i18n import t
 
 VOID_FIELDS = {"sequences": "sequences", "ranges": "sequences", "reason": "reason"}
-PART = re.compile(r"(\d{1,6})(?:-(\d{1,6}))?")
+# A number as typed or as the pages print it: "10003" or "10.003" (thousands grouped by dots).
+_NUMBER = r"(\d{1,3}(?:\.\d{3})+|\d{1,6})"
+PART = re.compile(f"{_NUMBER}(?:-{_NUMBER})?")
 SHOWN = 300  # codes listed on the page; a larger choice is counted, not listed
 
 
@@ -59,10 +61,14 @@ def _number_or_range(part: str, typed: Typed) -> bool:
         return False
     first, last = match.group(1), match.group(2)
     if last is None:
-        typed.singles.append(int(first))
+        typed.singles.append(_whole(first))
     else:
-        typed.ranges.append((int(first), int(last)))
+        typed.ranges.append((_whole(first), _whole(last)))
     return True
+
+
+def _whole(number: str) -> int:
+    return int(number.replace(".", ""))
 
 
 def _read_piece(piece: str, typed: Typed) -> None:
