@@ -285,6 +285,10 @@ def test_does_a_run_in_parts_offer_its_zpl_whole_and_part_by_part(
         beyond = client.get(entry["url"], headers={**headers, "Range": f"bytes={len(joined)}-"})
         assert beyond.status_code == 416
         beyond.close()
+        for url in (entry["url"], entry["parts"][0]["url"]):  # a refusal, not the file behind it
+            refused = client.get(url, headers={**headers, "If-Match": '"another"'})
+            assert refused.status_code == 412 and refused.data == b""
+            refused.close()
 
     beyond = client.get(f"{P}/print-runs/{run['id']}/labels.zpl?part=4", headers=headers)
     assert beyond.status_code == 404 and "3 ZPL file(s)" in beyond.json["message_en"]

@@ -202,12 +202,14 @@ def send(file: RunFile | JoinedFile, mimetype: str) -> Response:
     (a joined ZPL streams its parts, opened now: a rebuild renaming new files into place
     mid-download does not mix two builds in one download)."""
     if isinstance(file, RunFile):
-        return send_file(
-            file.path,
-            mimetype=mimetype,
-            as_attachment=True,
-            download_name=file.download_name,
-            etag=file.sha256,
+        return _without_body_if_refused(
+            send_file(
+                file.path,
+                mimetype=mimetype,
+                as_attachment=True,
+                download_name=file.download_name,
+                etag=file.sha256,
+            )
         )
     handles: list[tuple[BinaryIO, int]] = []
     try:
@@ -234,4 +236,13 @@ def send(file: RunFile | JoinedFile, mimetype: str) -> Response:
     except Exception:  # a range outside the file (416): the answer is an error, not the file
         joined.close()
         raise
+    return _without_body_if_refused(response)
+
+
+def _without_body_if_refused(response: Response) -> Response:
+    """werkzeug answers a failed If-Match with 412 and the whole file still behind it (hundreds
+    of megabytes for a large run's ZPL): the refusal goes without the file."""
+    if response.status_code == 412:
+        response.close()
+        response.set_data(b"")
     return response
