@@ -53,7 +53,7 @@ def test_two_orders_of_1000_stamps_are_built_by_one_bounded_builder(backend, tmp
                 f"{P}/print-runs", json=body, headers={**seed.headers, "Idempotency-Key": f"b{n}"}
             )
             assert ordered.status_code == 202
-            ordered.close()  # queues the build, as the server does once it has answered
+            ordered.close()  # the build was queued by the order's commit, not by this
             ids.append(ordered.json["id"])
 
         started: set[threading.Thread] = set()

@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -298,32 +299,38 @@ class ThermalPart:
 class _OnePass:
     """What one pass has put into place so far, part after part."""
 
+    folder: Path
     sheets: list[dict[str, Any]]
     zpl: dict[int, list[dict[str, Any]]]
     refused: dict[int, str]  # a dpi whose label cannot hold the run's code, and why
 
 
 def _draw_part(
-    run: PrintRun, art: Iterator[LabelArt], folder: Path, part: int, drawn: _OnePass, **kw: Any
+    run: PrintRun,
+    art: Iterator[LabelArt],
+    part: int,
+    drawn: _OnePass,
+    facts: StampFacts,
+    progress: Callable[[int], None],
 ) -> None:
     """One part of one pass: its sheet and a ZPL file per dpi still printable, each renamed
-    into place when complete; ``kw``: the run's facts and the whole run's progress."""
+    into place when complete; ``progress`` counts the whole run."""
+    folder = drawn.folder
     parts = sheet_parts(run.quantity)
     final = folder / sheet_name(part, parts)
     partial = _partial(final)
     names = {dpi: folder / zpl_name(dpi, part, parts) for dpi in ZPL_DPIS}
     thermal = ThermalPart(
-        kw["facts"],
-        {dpi: _partial(name) for dpi, name in names.items() if dpi not in drawn.refused},
+        facts, {dpi: _partial(name) for dpi, name in names.items() if dpi not in drawn.refused}
     )
     try:
         with partial.open("wb") as out:
             info = render_sheet_pdf(
-                kw["facts"],
+                facts,
                 thermal.passing(islice(art, SHEET_PART_LABELS)),
                 out,
                 footer=footer(run, part, parts),
-                progress=partial_progress(kw["progress"], (part - 1) * SHEET_PART_LABELS),
+                progress=partial_progress(progress, (part - 1) * SHEET_PART_LABELS),
                 **sheet_options(run, part),
             )
             out.flush()
@@ -360,10 +367,10 @@ def draw_files(
     folder = run_dir(files_root, run.id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     art = label_art(session, run, scratch_key)
-    drawn = _OnePass([], {dpi: [] for dpi in ZPL_DPIS}, {})
-    shared = {"facts": stamp_facts(run), "progress": reported_every(progress, run.quantity)}
+    drawn = _OnePass(folder, [], {dpi: [] for dpi in ZPL_DPIS}, {})
+    facts, report = stamp_facts(run), reported_every(progress, run.quantity)
     for part in range(1, sheet_parts(run.quantity) + 1):
-        _draw_part(run, art, folder, part, drawn, **shared)
+        _draw_part(run, art, part, drawn, facts, report)
     files = {
         "sheets": drawn.sheets,
         "zpl": [
@@ -377,12 +384,13 @@ def draw_files(
     return files
 
 
-def _intact(path: Path, entry: dict[str, Any]) -> bool:
+def intact(path: Path, entry: dict[str, Any]) -> bool:
     """On the disk at the size its build recorded (a file cut short or altered is not)."""
     try:
-        return path.stat().st_size == entry.get("bytes", path.stat().st_size)
+        found = path.stat()
     except FileNotFoundError:
         return False
+    return stat.S_ISREG(found.st_mode) and found.st_size == entry.get("bytes", found.st_size)
 
 
 def missing_files(run: PrintRun, files_root: Path) -> list[str]:
@@ -392,7 +400,7 @@ def missing_files(run: PrintRun, files_root: Path) -> list[str]:
     folder = run_dir(files_root, run.id)
     sheets = run.files.get("sheets", [])
     zpl = {entry["dpi"]: entry for entry in run.files.get("zpl", [])}
-    missing = [s["name"] for s in sheets if not _intact(folder / s["name"], s)] or (
+    missing = [s["name"] for s in sheets if not intact(folder / s["name"], s)] or (
         [] if sheets else ["sheet.pdf"]
     )
     for dpi in ZPL_DPIS:
@@ -400,7 +408,7 @@ def missing_files(run: PrintRun, files_root: Path) -> list[str]:
         if entry is None:
             missing.append(zpl_name(dpi))
         elif "error" not in entry:
-            missing += [p["name"] for p in zpl_parts(entry) if not _intact(folder / p["name"], p)]
+            missing += [p["name"] for p in zpl_parts(entry) if not intact(folder / p["name"], p)]
     return missing
 
 

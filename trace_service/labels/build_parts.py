@@ -209,10 +209,8 @@ def join(files_root: Path, run: PrintRun) -> dict[str, Any] | None:
         for part, entry in enumerate(entries, start=1):
             name = build.zpl_name(dpi, part, parts)
             (folder / entry["file"]).replace(folder.parent / name)
-            files.append(
-                {"name": name, "bytes": entry["bytes"], "sha256": entry["sha256"]}
-                | {"labels": entry["labels"]}
-            )
+            described = {key: entry[key] for key in ("bytes", "sha256", "labels")}
+            files.append({"name": name, **described})
         zpl.append(build.zpl_entry(dpi, files))
     sheets = []
     for part, manifest in enumerate(manifests, start=1):

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import Response, request, send_file
 from sqlalchemy.orm import Session
@@ -74,10 +74,10 @@ def _gone() -> Conflict:
     )
 
 
-def _on_disk(path: Path, size: int | None = None) -> Path:
+def _on_disk(path: Path, entry: dict[str, Any]) -> Path:
     """The file, as its build recorded it: gone, or of another size (cut short, altered on
     the disk), it is not served; building the run again draws it anew."""
-    if not path.is_file() or (size is not None and path.stat().st_size != size):
+    if not build.intact(path, entry):
         raise _gone()
     return path
 
@@ -94,7 +94,7 @@ def sheet_file(
             f"Đợt in này chỉ có {len(sheets)} tệp PDF.", f"This run has {len(sheets)} PDF(s)."
         )
     sheet = sheets[part - 1]
-    path = _on_disk(build.run_dir(files_root, run.id) / sheet["name"], sheet["bytes"])
+    path = _on_disk(build.run_dir(files_root, run.id) / sheet["name"], sheet)
     suffix = "" if len(sheets) == 1 else f"-phan-{part}"
     return RunFile(path, f"tem-ocop-dot-in-{run.id}{suffix}.pdf", sheet["sha256"])
 
@@ -134,14 +134,14 @@ def zpl_file(
         )
     if part is not None and len(parts) > 1:
         chosen = parts[part - 1]
-        path = _on_disk(folder / chosen["name"], chosen["bytes"])
+        path = _on_disk(folder / chosen["name"], chosen)
         return RunFile(path, f"{name}-phan-{part}.zpl", chosen["sha256"])
     if len(parts) == 1:
-        path = _on_disk(folder / parts[0]["name"], parts[0]["bytes"])
+        path = _on_disk(folder / parts[0]["name"], parts[0])
         return RunFile(path, f"{name}.zpl", parts[0]["sha256"])
     etag = hashlib.sha256("".join(p["sha256"] for p in parts).encode("ascii")).hexdigest()
     return JoinedFile(
-        tuple((_on_disk(folder / p["name"], p["bytes"]), p["bytes"]) for p in parts),
+        tuple((_on_disk(folder / p["name"], p), p["bytes"]) for p in parts),
         f"{name}.zpl",
         etag,
     )
